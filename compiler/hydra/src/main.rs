@@ -1,1 +1,86 @@
-fn main(){}
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use hydra::error::CliError;
+use hydra::inspect::{self, opcodes::Coverage, NoApi};
+
+/// Ahead-of-time compiler and tools for Java Card applets.
+#[derive(Parser)]
+#[command(name = "hydra", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Show a CAP file's package, imports, applets, classes, static image and
+    /// disassembled methods, with every reference resolved to a name.
+    Inspect(InspectArgs),
+}
+
+#[derive(clap::Args)]
+struct InspectArgs {
+    /// CAP files (JAR archives, component streams, or folders of component files).
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Print which instructions of the Java Card 3.0.5 set the files contain.
+    #[arg(long)]
+    opcodes: bool,
+    /// Folder of export files of other libraries (repeatable).
+    #[arg(long = "exportpath", value_name = "DIR")]
+    export_path: Vec<PathBuf>,
+}
+
+fn inspect_cmd(args: InspectArgs) -> Result<(), CliError> {
+    let api = NoApi;
+    let _ = &args.export_path;
+    if args.opcodes {
+        let mut cov = Coverage::default();
+        for f in &args.files {
+            let loaded = hydra_cap::container::read_path(f)?;
+            cov.add(&loaded.cap);
+        }
+        cov.finish();
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&cov).expect("serialisable")
+            );
+        } else {
+            print!("{}", cov.render());
+        }
+        return Ok(());
+    }
+    for f in &args.files {
+        let loaded = hydra_cap::container::read_path(f)?;
+        let report = inspect::inspect(&f.display().to_string(), &loaded, &api);
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).expect("serialisable")
+            );
+        } else {
+            print!("{}", inspect::text::render(&report));
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Inspect(args) => inspect_cmd(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("hydra: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Errors that reach the user: one readable line each.
+
+use hydra_cap::container::ReadError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("{0}")]
+    Usage(String),
+}
