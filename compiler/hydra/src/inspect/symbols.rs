@@ -51,6 +51,9 @@ impl ApiLookup for NoApi {
     }
 }
 
+/// Finds an imported member's (name, descriptor) by package AID, class token and member token.
+type MemberLookup<'f> = &'f dyn Fn(&[u8], u8, u8) -> Option<(String, String)>;
+
 /// Resolved names for one CAP file.
 pub struct Symbols<'a> {
     cap: &'a CapFile,
@@ -345,7 +348,7 @@ impl<'a> Symbols<'a> {
         };
         let ext_member = |class: ClassRef,
                           token: u8,
-                          f: &dyn Fn(&[u8], u8, u8) -> Option<(String, String)>,
+                          f: MemberLookup<'_>,
                           kind: &str,
                           sep: &str| {
             if let ClassRef::External {
