@@ -322,13 +322,14 @@ fn method_starts(
     }
     for e in &class.entries {
         if let ClassEntry::Class(c) = e {
-            // A zero entry means "inherited, not defined here" is impossible
-            // (offset 0 is the handler count), so every entry is a method.
+            // 0xFFFF marks a method inherited from a superclass of another
+            // package (not defined here); offset 0 is the handler count, so
+            // it cannot name a method either.
             s.extend(
                 c.public_virtual_method_table
                     .iter()
                     .chain(&c.package_virtual_method_table)
-                    .filter(|&&o| o != 0),
+                    .filter(|&&o| o != 0 && o != 0xFFFF),
             );
         }
     }
