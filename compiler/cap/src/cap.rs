@@ -103,6 +103,20 @@ impl CapFile {
         let directory_raw = required(&mut slots, ComponentTag::Directory)?;
         let directory = parse_body(&directory_raw, |r| Directory::parse(r, version))?;
 
+        for tag in [
+            ComponentTag::Import,
+            ComponentTag::ConstantPool,
+            ComponentTag::Class,
+            ComponentTag::Method,
+            ComponentTag::StaticField,
+            ComponentTag::ReferenceLocation,
+            ComponentTag::Descriptor,
+        ] {
+            if slots[usize::from(tag.to_u8())].is_none() {
+                return Err(CapError::file(CapErrorKind::MissingComponent(tag)));
+            }
+        }
+
         // Every present component must have the size the directory records,
         // and every component the directory records must be present.
         let mut present: Vec<(ComponentTag, usize)> = Vec::new();
