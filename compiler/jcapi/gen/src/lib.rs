@@ -1,0 +1,315 @@
+//! Generates `hydra-jcapi`'s `src/generated/` from a directory of API
+//! export files laid out as
+//!
+//! ```text
+//! <dir>/jc-api-3.0.5/javacard/framework/javacard/framework.exp
+//! <dir>/org.globalplatform-1.6/org/globalplatform/javacard/globalplatform.exp
+//! ```
+//!
+//! One module per distinct package (a package identical in several releases
+//! is emitted once), and in `mod.rs` one table per release:
+//! `JC_3_0_5`, `GP_1_6`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use hydra_exp::ExportFile;
+use hydra_jcapi::{ApiClass, ApiPackage};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenError {
+    #[error("{}: {error}", path.display())]
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    #[error(transparent)]
+    Load(#[from] hydra_exp::LoadError),
+    #[error("{}: {error}", path.display())]
+    Convert {
+        path: PathBuf,
+        error: hydra_jcapi::ConvertError,
+    },
+    #[error("{}: no jc-api-X.Y.Z or org.globalplatform-X.Y release folders", path.display())]
+    NoReleases { path: PathBuf },
+}
+
+/// A release folder: `jc-api-3.0.5` gives prefix `JC`, version `[3, 0, 5]`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Release {
+    prefix: &'static str,
+    version: Vec<u32>,
+    dir: String,
+}
+
+impl Release {
+    fn from_dir(name: &str) -> Option<Self> {
+        let (prefix, v) = if let Some(v) = name.strip_prefix("jc-api-") {
+            ("JC", v)
+        } else if let Some(v) = name.strip_prefix("org.globalplatform-") {
+            ("GP", v)
+        } else {
+            return None;
+        };
+        let version = v
+            .split('.')
+            .map(|p| p.parse().ok())
+            .collect::<Option<Vec<u32>>>()?;
+        Some(Self {
+            prefix,
+            version,
+            dir: name.to_string(),
+        })
+    }
+
+    fn static_name(&self) -> String {
+        let v: Vec<String> = self.version.iter().map(|n| n.to_string()).collect();
+        format!("{}_{}", self.prefix, v.join("_"))
+    }
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> GenError + '_ {
+    move |error| GenError::Io {
+        path: path.to_path_buf(),
+        error,
+    }
+}
+
+fn exp_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), GenError> {
+    for entry in std::fs::read_dir(dir).map_err(io(dir))? {
+        let path = entry.map_err(io(dir))?.path();
+        if path.is_dir() {
+            exp_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "exp") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// The generated files: (file name, contents), `mod.rs` last.
+pub fn generate(exports: &Path) -> Result<Vec<(String, String)>, GenError> {
+    let mut releases = Vec::new();
+    for entry in std::fs::read_dir(exports).map_err(io(exports))? {
+        let entry = entry.map_err(io(exports))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(r) = Release::from_dir(&name) {
+            if entry.path().is_dir() {
+                releases.push(r);
+            }
+        }
+    }
+    if releases.is_empty() {
+        return Err(GenError::NoReleases {
+            path: exports.to_path_buf(),
+        });
+    }
+    releases.sort();
+
+    // module name -> (body, releases it is found in)
+    let mut modules: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    // release -> module names of its packages, by package name
+    let mut tables: Vec<(Release, Vec<(String, String)>)> = Vec::new();
+    for release in releases {
+        let root = exports.join(&release.dir);
+        let mut files = Vec::new();
+        exp_files(&root, &mut files)?;
+        let mut members = Vec::new();
+        for path in files {
+            let exp = ExportFile::read_file(&path)?;
+            let pkg = ApiPackage::from_export(&exp).map_err(|error| GenError::Convert {
+                path: path.clone(),
+                error,
+            })?;
+            let body = render_package(&pkg);
+            let base = format!(
+                "{}_{}_{}",
+                pkg.name.replace(['/', '.'], "_").to_lowercase(),
+                pkg.major,
+                pkg.minor
+            );
+            let mut module = base.clone();
+            match modules.get(&module) {
+                Some((b, _)) if *b != body => {
+                    module = format!("{base}_{}", release.static_name().to_lowercase());
+                }
+                _ => {}
+            }
+            modules
+                .entry(module.clone())
+                .or_insert_with(|| (body, Vec::new()))
+                .1
+                .push(release.dir.clone());
+            members.push((pkg.name.to_string(), module));
+        }
+        members.sort();
+        tables.push((release, members));
+    }
+
+    let mut out = Vec::new();
+    for (module, (body, found_in)) in &modules {
+        let mut s = String::new();
+        writeln!(s, "// Generated by hydra-jcapi-gen; do not edit.").unwrap();
+        writeln!(s, "// Found in: {}.", found_in.join(", ")).unwrap();
+        writeln!(s).unwrap();
+        writeln!(s, "use crate::model::build::*;").unwrap();
+        writeln!(s, "use crate::model::ApiPackage;").unwrap();
+        writeln!(s).unwrap();
+        writeln!(s, "pub(crate) static PACKAGE: ApiPackage = {body};").unwrap();
+        out.push((format!("{module}.rs"), s));
+    }
+    let mut m = String::new();
+    writeln!(
+        m,
+        "// Generated by hydra-jcapi-gen from the API export files; do not edit."
+    )
+    .unwrap();
+    writeln!(
+        m,
+        "// One module per distinct package, one table per release."
+    )
+    .unwrap();
+    writeln!(m).unwrap();
+    writeln!(m, "use crate::model::ApiPackage;").unwrap();
+    writeln!(m).unwrap();
+    for module in modules.keys() {
+        writeln!(m, "mod {module};").unwrap();
+    }
+    for (release, members) in &tables {
+        writeln!(m).unwrap();
+        writeln!(m, "/// `{}`.", release.dir).unwrap();
+        writeln!(
+            m,
+            "pub(crate) static {}: &[&ApiPackage] = &[",
+            release.static_name()
+        )
+        .unwrap();
+        for (_, module) in members {
+            writeln!(m, "    &{module}::PACKAGE,").unwrap();
+        }
+        writeln!(m, "];").unwrap();
+    }
+    out.push(("mod.rs".to_string(), m));
+    Ok(out)
+}
+
+fn bytes(b: &[u8]) -> String {
+    let v: Vec<String> = b.iter().map(|x| format!("0x{x:02X}")).collect();
+    format!("&[{}]", v.join(", "))
+}
+
+fn strs(v: &[std::borrow::Cow<'static, str>]) -> String {
+    let v: Vec<String> = v.iter().map(|x| format!("s!({x:?})")).collect();
+    format!("[{}]", v.join(", "))
+}
+
+fn render_class(c: &ApiClass, s: &mut String) {
+    let sup = match &c.superclass {
+        Some(x) => format!("Some(s!({x:?}))"),
+        None => "None".to_string(),
+    };
+    writeln!(
+        s,
+        "        c!({:?}, {}, 0x{:04X}, {sup}, {}, {},",
+        c.name,
+        c.token,
+        c.flags.0,
+        strs(&c.supers),
+        strs(&c.interfaces)
+    )
+    .unwrap();
+    if c.methods.is_empty() {
+        writeln!(s, "            [],").unwrap();
+    } else {
+        writeln!(s, "            [").unwrap();
+        for m in c.methods.iter() {
+            writeln!(
+                s,
+                "                m!({:?}, {:?}, {}, 0x{:04X}),",
+                m.name, m.descriptor, m.token, m.flags.0
+            )
+            .unwrap();
+        }
+        writeln!(s, "            ],").unwrap();
+    }
+    if c.fields.is_empty() {
+        writeln!(s, "            [],").unwrap();
+    } else {
+        writeln!(s, "            [").unwrap();
+        for f in c.fields.iter() {
+            let k = match f.constant {
+                Some(v) => format!("Some({v})"),
+                None => "None".to_string(),
+            };
+            writeln!(
+                s,
+                "                f!({:?}, {:?}, {}, 0x{:04X}, {k}),",
+                f.name, f.descriptor, f.token, f.flags.0
+            )
+            .unwrap();
+        }
+        writeln!(s, "            ],").unwrap();
+    }
+    let cap22 = match c.cap22_inheritable_methods {
+        Some(n) => format!("Some({n})"),
+        None => "None".to_string(),
+    };
+    writeln!(s, "            {cap22}),").unwrap();
+}
+
+/// The `p!(...)` expression of one package.
+pub fn render_package(p: &ApiPackage) -> String {
+    let mut s = String::new();
+    writeln!(
+        s,
+        "p!({:?}, {}, {}, {}, {},",
+        p.name,
+        bytes(&p.aid),
+        p.major,
+        p.minor,
+        p.library
+    )
+    .unwrap();
+    let refs: Vec<String> = p
+        .references
+        .iter()
+        .map(|r| {
+            format!(
+                "r!({:?}, {}, {}, {})",
+                r.name,
+                bytes(&r.aid),
+                r.major,
+                r.minor
+            )
+        })
+        .collect();
+    writeln!(s, "    [{}],", refs.join(", ")).unwrap();
+    writeln!(s, "    [").unwrap();
+    for c in p.classes.iter() {
+        render_class(c, &mut s);
+    }
+    write!(s, "    ],\n)").unwrap();
+    s
+}
+
+/// Writes the generated files into `out_dir`, removing `.rs` files there
+/// that are no longer generated. Returns the number of files written.
+pub fn write_all(exports: &Path, out_dir: &Path) -> Result<usize, GenError> {
+    let files = generate(exports)?;
+    std::fs::create_dir_all(out_dir).map_err(io(out_dir))?;
+    for entry in std::fs::read_dir(out_dir).map_err(io(out_dir))? {
+        let path = entry.map_err(io(out_dir))?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+        if path.extension().is_some_and(|e| e == "rs")
+            && !files.iter().any(|(n, _)| Some(n) == name.as_ref())
+        {
+            std::fs::remove_file(&path).map_err(io(&path))?;
+        }
+    }
+    for (name, contents) in &files {
+        let path = out_dir.join(name);
+        std::fs::write(&path, contents).map_err(io(&path))?;
+    }
+    Ok(files.len())
+}
