@@ -78,7 +78,7 @@ convert() {
     set -- "$@" "hydra.conformance.$name" "$RID:$pkg" 1.0
     status=0
     "$KIT/bin/converter.sh" "$@" > "$WORK/log" 2>&1 || status=$?
-    if grep -q '\[ ERROR \]' "$WORK/log"; then
+    if ! grep -q 'conversion completed with 0 errors' "$WORK/log"; then
         status=1
     fi
     return $status
@@ -123,7 +123,7 @@ for target in $TARGETS; do
                     echo "canonical build of $name failed" >&2
                     exit 1
                 fi
-                reason=$(grep '\[ ERROR \]' "$WORK/log" | head -1 | sed 's/^\[ ERROR \] *//')
+                reason=$(grep -E '\[ (ERROR|SEVERE) \]' "$WORK/log" | head -1 | sed -E 's/^\[ [A-Z]+ \] *//')
                 rm -f "$HERE/variants/$dir/$name.cap"
                 echo "refused   $dir/$name: $reason"
                 echo "$dir $name: $reason" >> "$WORK/refused"

@@ -1,0 +1,6 @@
+package hydra.conformance.objects;
+
+/** A second interface, implemented only below Base. */
+interface Named {
+    byte tag();
+}

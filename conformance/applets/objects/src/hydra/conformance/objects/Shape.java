@@ -1,0 +1,6 @@
+package hydra.conformance.objects;
+
+/** Called through invokeinterface. */
+interface Shape {
+    short area();
+}
