@@ -6,6 +6,8 @@ use hydra_cap::container::ReadError;
 pub enum CliError {
     #[error(transparent)]
     Read(#[from] ReadError),
+    #[error(transparent)]
+    ExportPath(#[from] hydra_jcapi::ExportPathError),
     #[error("{path}: {message}")]
     Io { path: String, message: String },
     #[error("{0}")]

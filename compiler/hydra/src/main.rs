@@ -3,7 +3,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use hydra::error::CliError;
-use hydra::inspect::{self, opcodes::Coverage, NoApi};
+use hydra::inspect::{self, opcodes::Coverage};
+use hydra_jcapi::{ApiVersion, ExportPath};
 
 /// Ahead-of-time compiler and tools for Java Card applets.
 #[derive(Parser)]
@@ -31,14 +32,36 @@ struct InspectArgs {
     /// Print which instructions of the Java Card 3.0.5 set the files contain.
     #[arg(long)]
     opcodes: bool,
-    /// Folder of export files of other libraries (repeatable).
+    #[command(flatten)]
+    exports: ExportArgs,
+}
+
+/// Where names of imported packages come from.
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// Folder of export files of other libraries (repeatable); searched as
+    /// Oracle's converter does, and recursively for any *.exp.
     #[arg(long = "exportpath", value_name = "DIR")]
     export_path: Vec<PathBuf>,
+    /// Java Card API release of the built-in export data.
+    #[arg(long, value_name = "VERSION", default_value = "3.2.0", value_parser = ["3.0.4", "3.0.5", "3.1.0", "3.2.0"])]
+    api: String,
+}
+
+impl ExportArgs {
+    fn export_path(&self) -> Result<ExportPath, CliError> {
+        let version = ApiVersion::from_name(&self.api)
+            .ok_or_else(|| CliError::Usage(format!("unknown API version {}", self.api)))?;
+        let mut path = ExportPath::new(version);
+        for dir in &self.export_path {
+            path.add_dir(dir)?;
+        }
+        Ok(path)
+    }
 }
 
 fn inspect_cmd(args: InspectArgs) -> Result<(), CliError> {
-    let api = NoApi;
-    let _ = &args.export_path;
+    let api = args.exports.export_path()?;
     if args.opcodes {
         let mut cov = Coverage::default();
         for f in &args.files {

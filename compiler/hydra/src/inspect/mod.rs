@@ -1,5 +1,6 @@
 //! `hydra inspect`: everything in a CAP file, resolved to names.
 
+pub mod api;
 pub mod disasm;
 pub mod opcodes;
 pub mod report;

@@ -25,6 +25,17 @@ pub trait ApiLookup {
     fn static_field(&self, aid: &[u8], class_token: u8, token: u8) -> Option<(String, String)>;
     /// (name, descriptor) of an instance field.
     fn instance_field(&self, aid: &[u8], class_token: u8, token: u8) -> Option<(String, String)>;
+    /// (declaring class, name, descriptor) of a virtual method, searching
+    /// superclasses: how an applet's own class reaches inherited API methods.
+    fn superclass_virtual(
+        &self,
+        aid: &[u8],
+        class_token: u8,
+        token: u8,
+    ) -> Option<(String, String, String)> {
+        self.virtual_method(aid, class_token, token)
+            .map(|(n, d)| (self.class_name(aid, class_token).unwrap_or_default(), n, d))
+    }
 }
 
 /// No export data at all: every imported item is shown by its tokens.
@@ -100,6 +111,12 @@ impl<'a> Symbols<'a> {
             s.load_debug(debug);
         }
         s.load_own_export(&cap.descriptor);
+        // An applet's install method has a name fixed by the specification.
+        for a in cap.applet.iter().flat_map(|a| &a.applets) {
+            s.methods
+                .entry(a.install_method_offset)
+                .or_insert_with(|| ("install".to_owned(), "([BSB)V".to_owned()));
+        }
         s
     }
 
@@ -346,25 +363,22 @@ impl<'a> Symbols<'a> {
         let Some(entry) = self.cap.constant_pool.get(index) else {
             return format!("<constant pool index {index} out of range>");
         };
-        let ext_member = |class: ClassRef,
-                          token: u8,
-                          f: MemberLookup<'_>,
-                          kind: &str,
-                          sep: &str| {
-            if let ClassRef::External {
-                package_token,
-                class_token,
-            } = class
-            {
-                if let Some((n, d)) = self
-                    .import(package_token)
-                    .and_then(|p| f(p.aid.as_bytes(), class_token, token))
+        let ext_member =
+            |class: ClassRef, token: u8, f: MemberLookup<'_>, kind: &str, sep: &str| {
+                if let ClassRef::External {
+                    package_token,
+                    class_token,
+                } = class
                 {
-                    return format!("{}.{n}{sep}{d}", self.class_ref(class));
+                    if let Some((n, d)) = self
+                        .import(package_token)
+                        .and_then(|p| f(p.aid.as_bytes(), class_token, token))
+                    {
+                        return format!("{}.{n}{sep}{d}", self.class_ref(class));
+                    }
                 }
-            }
-            format!("{}.{kind}#{token}", self.class_ref(class))
-        };
+                format!("{}.{kind}#{token}", self.class_ref(class))
+            };
         match *entry {
             CpEntry::Class(c) => self.class_ref(c),
             CpEntry::InstanceField { class, token } => {
@@ -389,6 +403,15 @@ impl<'a> Symbols<'a> {
                     if let Some(off) = self.virtual_method_offset(class, token) {
                         let (n, d) = self.method_at(off);
                         return format!("{}.{n}{d}", self.class_ref(class));
+                    }
+                    // Inherited from an imported superclass.
+                    if let Some((owner, n, d)) =
+                        self.external_ancestor(class).and_then(|(pt, ct)| {
+                            let p = self.import(pt)?;
+                            self.api.superclass_virtual(p.aid.as_bytes(), ct, token)
+                        })
+                    {
+                        return format!("{owner}.{n}{d}");
                     }
                     return format!("{}.virtual#{token}", self.class_ref(class));
                 }
@@ -484,6 +507,27 @@ impl<'a> Symbols<'a> {
                 .find(|f| matches!(f.field_ref, FieldRef::Static(StaticRef::Internal { offset: o }) if o == offset))
                 .map(|f| self.field_type(f.field_type))
         })
+    }
+
+    /// The first imported class up the superclass chain of an internal class.
+    fn external_ancestor(&self, class: ClassRef) -> Option<(u8, u8)> {
+        let mut current = class;
+        for _ in 0..256 {
+            match current {
+                ClassRef::External {
+                    package_token,
+                    class_token,
+                } => return Some((package_token, class_token)),
+                ClassRef::Internal(off) => {
+                    let hydra_cap::component::ClassEntry::Class(ci) = self.cap.class_at(off)?
+                    else {
+                        return None;
+                    };
+                    current = ci.super_class?;
+                }
+            }
+        }
+        None
     }
 
     /// The method a virtual token names in one of this package's classes,
