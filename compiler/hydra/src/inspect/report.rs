@@ -260,9 +260,12 @@ pub fn build(file: &str, cap: &CapFile, symbols: &Symbols<'_>) -> Report {
         let methods = c
             .methods
             .iter()
-            .map(|m| {
+            .enumerate()
+            .map(|(index, m)| {
                 let (name, descriptor) = if m.method_offset != 0 {
                     symbols.method_at(m.method_offset)
+                } else if let Some(nd) = symbols.interface_method(offset, index, c.methods.len()) {
+                    nd
                 } else {
                     let d = cap
                         .descriptor

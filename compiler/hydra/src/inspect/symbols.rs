@@ -292,6 +292,26 @@ impl<'a> Symbols<'a> {
         }
     }
 
+    /// (name, descriptor) of an interface method, which has no method offset:
+    /// the Debug component lists an interface's methods in Descriptor order.
+    pub fn interface_method(
+        &self,
+        class_offset: u16,
+        index: usize,
+        count: usize,
+    ) -> Option<(String, String)> {
+        let debug = self.cap.debug.as_ref()?;
+        let class = debug.classes.iter().find(|c| c.location == class_offset)?;
+        if class.methods.len() != count {
+            return None;
+        }
+        let m = class.methods.get(index)?;
+        Some((
+            debug.string(m.name_index)?,
+            debug.string(m.descriptor_index)?,
+        ))
+    }
+
     pub fn instance_field_name(&self, class_offset: u16, token: u8) -> Option<String> {
         self.instance_fields.get(&(class_offset, token)).cloned()
     }
