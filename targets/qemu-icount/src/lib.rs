@@ -1,0 +1,68 @@
+//! `hydra-qemu-icount`: a QEMU TCG plugin (plugin API v1, QEMU 7.2) that
+//! counts executed guest instructions exactly, split into buckets by
+//! address range, and reports them per APDU.
+//!
+//! # Mechanism
+//!
+//! - Counting: at translation, every guest instruction gets one inline
+//!   `ADD_U64 1` on the counter of the bucket its address falls in. Inline
+//!   ops run each time the instruction is executed (started), independent of
+//!   how QEMU cuts translation blocks or whether a block is left early by an
+//!   exception, so the count is exact and does not depend on the host.
+//! - APDU windows: the firmware calls two marker functions,
+//!   `hydra_icount_begin` once a whole command APDU has been received and
+//!   `hydra_icount_end` just before it sends the response. The plugin puts
+//!   an execution callback on the first instruction of each (addresses from
+//!   the count map); `begin` snapshots the counters, `end` writes the
+//!   difference. Polling the UART lies outside the windows, so a window's
+//!   count depends only on the firmware and the APDU, never on host timing.
+//!
+//! # Arguments (`-plugin libhydra_qemu_icount.so,ARG=VALUE,...`)
+//!
+//! - `map=PATH`: a count map (see [`map`]); buckets, ranges and markers.
+//! - `range=NAME:START-END`: one more range (repeatable).
+//! - `begin=ADDR`, `end=ADDR`: the marker addresses (override the map's).
+//! - `out=PATH`: where to write the counts (default: standard error).
+//!
+//! # Output
+//!
+//! ```text
+//! # hydra-icount 1
+//! buckets interp runtime other
+//! apdu 0 1234 1000 200 34     # index, total, then one count per bucket
+//! exit 99999 ...              # whole run, when QEMU exits
+//! ```
+//!
+//! Each `apdu` line is written and flushed before the firmware can send the
+//! response, so a host that has read the response can read the line.
+
+pub mod map;
+
+#[cfg(not(test))]
+mod plugin;
+
+/// Formats one output record: `KIND INDEX? TOTAL COUNTS...`.
+pub fn record(kind: &str, index: Option<u64>, counts: &[u64]) -> String {
+    use core::fmt::Write;
+    let mut s = String::from(kind);
+    if let Some(i) = index {
+        let _ = write!(s, " {i}");
+    }
+    let _ = write!(s, " {}", counts.iter().sum::<u64>());
+    for c in counts {
+        let _ = write!(s, " {c}");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn record_format() {
+        assert_eq!(
+            super::record("apdu", Some(3), &[5, 0, 7]),
+            "apdu 3 12 5 0 7"
+        );
+        assert_eq!(super::record("exit", None, &[1]), "exit 1 1");
+    }
+}

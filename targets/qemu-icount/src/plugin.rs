@@ -1,0 +1,184 @@
+//! The QEMU side: argument parsing, translation-time instrumentation and the
+//! marker callbacks.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+use qemu_plugin::install::{Args, Info};
+use qemu_plugin::sys::qemu_plugin_op;
+use qemu_plugin::{
+    qemu_plugin_register_atexit_cb, qemu_plugin_register_vcpu_insn_exec_inline, register,
+    HasCallbacks, PluginId, Register, TranslationBlock,
+};
+
+use crate::map::CountMap;
+use crate::record;
+
+struct State {
+    map: CountMap,
+    /// One counter per bucket; QEMU's inline ops add to them directly.
+    counters: Box<[AtomicU64]>,
+    window: Mutex<Window>,
+}
+
+struct Window {
+    out: Box<dyn Write + Send>,
+    /// Counters at the last `begin`, while a window is open.
+    open: Option<Vec<u64>>,
+    next_index: u64,
+}
+
+static STATE: OnceLock<State> = OnceLock::new();
+
+impl State {
+    fn snapshot(&self) -> Vec<u64> {
+        // The counters are only written by the vCPU thread, which is the
+        // thread running the marker callbacks; at exit it has stopped.
+        self.counters
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .collect()
+    }
+
+    fn begin(&self) {
+        let now = self.snapshot();
+        let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        w.open = Some(now);
+    }
+
+    fn end(&self) {
+        let now = self.snapshot();
+        let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(start) = w.open.take() else { return };
+        let delta: Vec<u64> = now.iter().zip(&start).map(|(n, s)| n - s).collect();
+        let index = w.next_index;
+        w.next_index += 1;
+        let line = record("apdu", Some(index), &delta);
+        let _ = writeln!(w.out, "{line}");
+        let _ = w.out.flush();
+    }
+
+    fn exit(&self) {
+        let now = self.snapshot();
+        let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        let line = record("exit", None, &now);
+        let _ = writeln!(w.out, "{line}");
+        let _ = w.out.flush();
+    }
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("hydra-qemu-icount: {msg}");
+    std::process::exit(2)
+}
+
+fn parse_addr(key: &str, v: &str) -> u64 {
+    let parsed = match v.strip_prefix("0x") {
+        Some(h) => u64::from_str_radix(h, 16).ok(),
+        None => v.parse().ok(),
+    };
+    parsed.unwrap_or_else(|| fail(&format!("bad address in `{key}={v}`"))) & !1
+}
+
+fn configure(args: &Args) -> State {
+    let mut map = CountMap::default();
+    let mut out: Box<dyn Write + Send> = Box::new(std::io::stderr());
+    // First the map file, then the arguments that add to or override it.
+    for raw in &args.raw {
+        if let Some(path) = raw.strip_prefix("map=") {
+            let text = std::fs::read_to_string(path)
+                .unwrap_or_else(|e| fail(&format!("cannot read count map {path}: {e}")));
+            map = CountMap::parse(&text).unwrap_or_else(|e| fail(&format!("{path}: {e}")));
+        }
+    }
+    for raw in &args.raw {
+        let (key, value) = raw.split_once('=').unwrap_or((raw.as_str(), ""));
+        match key {
+            "map" => {}
+            "range" => map.add_range_arg(value).unwrap_or_else(|e| fail(&e)),
+            "begin" => map.begin = Some(parse_addr(key, value)),
+            "end" => map.end = Some(parse_addr(key, value)),
+            "out" => {
+                let f = File::create(value)
+                    .unwrap_or_else(|e| fail(&format!("cannot create {value}: {e}")));
+                out = Box::new(BufWriter::new(f));
+            }
+            _ => fail(&format!(
+                "unknown argument `{raw}` (want map=, range=, begin=, end=, out=)"
+            )),
+        }
+    }
+    let counters = (0..map.len()).map(|_| AtomicU64::new(0)).collect();
+    let mut header = String::from("# hydra-icount 1\nbuckets");
+    for n in map.names() {
+        header.push(' ');
+        header.push_str(n);
+    }
+    let _ = writeln!(out, "{header}");
+    let _ = out.flush();
+    State {
+        map,
+        counters,
+        window: Mutex::new(Window {
+            out,
+            open: None,
+            next_index: 0,
+        }),
+    }
+}
+
+struct Icount;
+
+impl Register for Icount {
+    fn register(&mut self, id: PluginId, args: &Args, _info: &Info) -> qemu_plugin::Result<()> {
+        if STATE.set(configure(args)).is_err() {
+            fail("loaded twice");
+        }
+        qemu_plugin_register_atexit_cb(id, |_| {
+            if let Some(s) = STATE.get() {
+                s.exit();
+            }
+        })
+    }
+}
+
+impl HasCallbacks for Icount {
+    fn on_translation_block_translate(
+        &mut self,
+        _id: PluginId,
+        tb: TranslationBlock,
+    ) -> qemu_plugin::Result<()> {
+        let Some(state) = STATE.get() else {
+            return Ok(());
+        };
+        for insn in tb.instructions() {
+            let addr = insn.vaddr();
+            if state.map.begin == Some(addr) {
+                insn.register_execute_callback(|_| {
+                    if let Some(s) = STATE.get() {
+                        s.begin();
+                    }
+                });
+            }
+            if state.map.end == Some(addr) {
+                insn.register_execute_callback(|_| {
+                    if let Some(s) = STATE.get() {
+                        s.end();
+                    }
+                });
+            }
+            let counter = &state.counters[state.map.bucket_of(addr)];
+            qemu_plugin_register_vcpu_insn_exec_inline(
+                insn,
+                qemu_plugin_op::QEMU_PLUGIN_INLINE_ADD_U64,
+                counter.as_ptr().cast(),
+                1,
+            );
+        }
+        Ok(())
+    }
+}
+
+register!(Icount);
