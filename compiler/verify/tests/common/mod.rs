@@ -1,0 +1,61 @@
+//! Shared by the integration tests: where the valid CAPs and the export
+//! files are.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use hydra_verify::ApiSet;
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn collect(dir: &Path, ext: &str, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            collect(&p, ext, out);
+        } else if p.extension().is_some_and(|x| x == ext) {
+            out.push(p);
+        }
+    }
+}
+
+fn extra_dirs() -> Vec<PathBuf> {
+    std::env::var("HYDRA_CAP_DIRS")
+        .unwrap_or_default()
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
+/// Valid CAPs: the conformance applets (not the verifier's negative corpus).
+pub fn valid_caps() -> Vec<PathBuf> {
+    let mut caps = Vec::new();
+    collect(&root().join("conformance/applets"), "cap", &mut caps);
+    for d in extra_dirs() {
+        collect(&d, "cap", &mut caps);
+    }
+    caps.retain(|p| std::fs::read(p).is_ok_and(|b| b.starts_with(b"PK\x03\x04")));
+    caps.sort();
+    caps
+}
+
+/// The Java Card API export files, and the export files of the conformance
+/// packages (so packages importing other conformance packages verify).
+pub fn api() -> ApiSet {
+    let mut api = ApiSet::new();
+    let base = std::env::var("HYDRA_EXPORTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("/work/shared/javacard-exports/jc-api-3.2.0"));
+    api.add_dir(&base);
+    api.add_dir(&root().join("conformance/applets"));
+    for d in extra_dirs() {
+        api.add_dir(&d);
+    }
+    api
+}
