@@ -79,9 +79,11 @@ pub mod flags {
 /// The version of the export file format itself (not of the package).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum FormatVersion {
-    /// Java Card 2.1 and later.
+    /// Java Card 2.1 and later; what older SDKs and GlobalPlatform's
+    /// classic export files use.
     V2_1,
-    /// Same layout as 2.1.
+    /// The number the Java Card 2.2.x specifications give; the layout is
+    /// that of 2.1.
     V2_2,
     /// Java Card 3.1 and later: adds referenced packages and, per class, the
     /// count of public methods a CAP 2.2 package may inherit.
