@@ -1,0 +1,316 @@
+//! The built-in API classes of `java.lang` and `javacard.framework`, bound by
+//! export tokens (class token, method token) as in the 3.0.5 export files.
+
+use crate::api::Native as N;
+
+pub const LANG_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x00, 0x01];
+pub const FRAMEWORK_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x01, 0x01];
+/// Versions implemented: java.lang 1.0, javacard.framework 1.6 (3.0.5).
+pub const LANG_VERSION: (u8, u8) = (1, 0);
+pub const FRAMEWORK_VERSION: (u8, u8) = (1, 6);
+
+pub const LANG: u16 = 0;
+pub const FW: u16 = 1;
+
+pub struct ApiClass {
+    pub pkg: u16,
+    pub token: u8,
+    pub name: &'static str,
+    pub super_class: Option<(u16, u8)>,
+    pub interface: bool,
+    pub interfaces: &'static [(u16, u8)],
+    /// Instance cells this class adds (private state of the API object).
+    pub cells: u16,
+    /// Virtual methods this class defines or overrides, by token.
+    pub virtuals: &'static [(u8, N)],
+    /// Static methods and constructors, by static method token.
+    pub statics: &'static [(u8, N)],
+    /// For classes implementing API interfaces: interface -> token map.
+    pub imaps: &'static [((u16, u8), &'static [u8])],
+    /// Number of methods of an interface (for Shareable checks and messages).
+    pub interface_methods: u8,
+}
+
+const fn c(
+    pkg: u16,
+    token: u8,
+    name: &'static str,
+    sup: Option<(u16, u8)>,
+    cells: u16,
+    virtuals: &'static [(u8, N)],
+    statics: &'static [(u8, N)],
+) -> ApiClass {
+    ApiClass {
+        pkg,
+        token,
+        name,
+        super_class: sup,
+        interface: false,
+        interfaces: &[],
+        cells,
+        virtuals,
+        statics,
+        imaps: &[],
+        interface_methods: 0,
+    }
+}
+
+const fn i(pkg: u16, token: u8, name: &'static str, supers: &'static [(u16, u8)], n: u8) -> ApiClass {
+    ApiClass {
+        pkg,
+        token,
+        name,
+        super_class: None,
+        interface: true,
+        interfaces: supers,
+        cells: 0,
+        virtuals: &[],
+        statics: &[],
+        imaps: &[],
+        interface_methods: n,
+    }
+}
+
+const OBJ: Option<(u16, u8)> = Some((LANG, 0));
+const EXC_V: &[(u8, N)] = &[(1, N::GetReason), (2, N::SetReason)];
+const LANG_EXC_S: &[(u8, N)] = &[(0, N::ObjectInit)];
+
+/// Class token constants used by the runtime itself.
+pub mod tok {
+    pub const OBJECT: u8 = 0;
+    pub const THROWABLE: u8 = 1;
+    pub const EXCEPTION: u8 = 2;
+    pub const RUNTIME_EXCEPTION: u8 = 3;
+    pub const INDEX_OOB: u8 = 4;
+    pub const ARRAY_INDEX_OOB: u8 = 5;
+    pub const NEGATIVE_ARRAY_SIZE: u8 = 6;
+    pub const NULL_POINTER: u8 = 7;
+    pub const CLASS_CAST: u8 = 8;
+    pub const ARITHMETIC: u8 = 9;
+    pub const SECURITY: u8 = 10;
+    pub const ARRAY_STORE: u8 = 11;
+
+    pub const ISO7816: u8 = 0;
+    pub const PIN: u8 = 1;
+    pub const SHAREABLE: u8 = 2;
+    pub const APPLET: u8 = 3;
+    pub const CARD_EXCEPTION: u8 = 4;
+    pub const CARD_RUNTIME_EXCEPTION: u8 = 5;
+    pub const AID: u8 = 6;
+    pub const ISO_EXCEPTION: u8 = 7;
+    pub const JCSYSTEM: u8 = 8;
+    pub const OWNER_PIN: u8 = 9;
+    pub const APDU: u8 = 10;
+    pub const PIN_EXCEPTION: u8 = 11;
+    pub const APDU_EXCEPTION: u8 = 12;
+    pub const SYSTEM_EXCEPTION: u8 = 13;
+    pub const TRANSACTION_EXCEPTION: u8 = 14;
+    pub const USER_EXCEPTION: u8 = 15;
+    pub const UTIL: u8 = 16;
+    pub const MULTI_SELECTABLE: u8 = 17;
+    pub const APPLET_EVENT: u8 = 18;
+}
+
+/// Every API class, java.lang first; superclasses before subclasses.
+pub static CLASSES: &[ApiClass] = &[
+    c(LANG, 0, "java.lang.Object", None, 0, &[(0, N::ObjectEquals)], &[(0, N::ObjectInit)]),
+    c(LANG, 1, "java.lang.Throwable", OBJ, 0, &[], LANG_EXC_S),
+    c(LANG, 2, "java.lang.Exception", Some((LANG, 1)), 0, &[], LANG_EXC_S),
+    c(LANG, 3, "java.lang.RuntimeException", Some((LANG, 2)), 0, &[], LANG_EXC_S),
+    c(LANG, 4, "java.lang.IndexOutOfBoundsException", Some((LANG, 3)), 0, &[], LANG_EXC_S),
+    c(LANG, 5, "java.lang.ArrayIndexOutOfBoundsException", Some((LANG, 4)), 0, &[], LANG_EXC_S),
+    c(LANG, 6, "java.lang.NegativeArraySizeException", Some((LANG, 3)), 0, &[], LANG_EXC_S),
+    c(LANG, 7, "java.lang.NullPointerException", Some((LANG, 3)), 0, &[], LANG_EXC_S),
+    c(LANG, 8, "java.lang.ClassCastException", Some((LANG, 3)), 0, &[], LANG_EXC_S),
+    c(LANG, 9, "java.lang.ArithmeticException", Some((LANG, 3)), 0, &[], LANG_EXC_S),
+    c(LANG, 10, "java.lang.SecurityException", Some((LANG, 3)), 0, &[], LANG_EXC_S),
+    c(LANG, 11, "java.lang.ArrayStoreException", Some((LANG, 3)), 0, &[], LANG_EXC_S),
+    // javacard.framework interfaces
+    i(FW, 0, "javacard.framework.ISO7816", &[], 0),
+    i(FW, 1, "javacard.framework.PIN", &[], 4),
+    i(FW, 2, "javacard.framework.Shareable", &[], 0),
+    i(FW, 17, "javacard.framework.MultiSelectable", &[], 2),
+    i(FW, 18, "javacard.framework.AppletEvent", &[], 1),
+    i(FW, 19, "javacard.framework.OwnerPINx", &[(FW, 1)], 8),
+    i(FW, 20, "javacard.framework.OwnerPINxWithPredecrement", &[(FW, 19), (FW, 1)], 9),
+    c(
+        FW,
+        3,
+        "javacard.framework.Applet",
+        OBJ,
+        0,
+        &[
+            (1, N::AppletRegister),
+            (2, N::AppletRegisterAid),
+            (3, N::AppletSelectingApplet),
+            (4, N::AppletDeselect),
+            (5, N::AppletGetShareable),
+            (6, N::AppletSelect),
+        ],
+        &[(0, N::ObjectInit), (1, N::AppletInstall), (2, N::AppletReSelecting)],
+    ),
+    c(FW, 4, "javacard.framework.CardException", Some((LANG, 2)), 1, EXC_V, &[(0, N::ExceptionInit), (1, N::ThrowIt(4))]),
+    c(FW, 5, "javacard.framework.CardRuntimeException", Some((LANG, 3)), 1, EXC_V, &[(0, N::ExceptionInit), (1, N::ThrowIt(5))]),
+    c(
+        FW,
+        6,
+        "javacard.framework.AID",
+        OBJ,
+        1,
+        &[
+            (0, N::AidEqualsObject),
+            (1, N::AidRidEquals),
+            (2, N::AidEquals),
+            (3, N::AidGetBytes),
+            (4, N::AidPartialEquals),
+            (5, N::AidGetPartialBytes),
+        ],
+        &[(0, N::AidInit)],
+    ),
+    c(FW, 7, "javacard.framework.ISOException", Some((FW, 5)), 0, &[], &[(0, N::ExceptionInit), (1, N::ThrowIt(7))]),
+    c(
+        FW,
+        8,
+        "javacard.framework.JCSystem",
+        OBJ,
+        0,
+        &[],
+        &[
+            (0, N::AbortTransaction),
+            (1, N::BeginTransaction),
+            (2, N::CommitTransaction),
+            (3, N::GetAid),
+            (4, N::GetAppletShareableInterfaceObject),
+            (5, N::GetMaxCommitCapacity),
+            (6, N::GetPreviousContextAid),
+            (7, N::GetTransactionDepth),
+            (8, N::GetUnusedCommitCapacity),
+            (9, N::GetVersion),
+            (10, N::IsTransient),
+            (11, N::LookupAid),
+            (12, N::MakeTransientBooleanArray),
+            (13, N::MakeTransientByteArray),
+            (14, N::MakeTransientObjectArray),
+            (15, N::MakeTransientShortArray),
+            (16, N::GetAvailableMemory),
+            (17, N::IsObjectDeletionSupported),
+            (18, N::RequestObjectDeletion),
+            (19, N::GetAssignedChannel),
+            (20, N::IsAppletActive),
+            (21, N::MakeGlobalArray),
+            (22, N::GetAvailableMemoryArray),
+        ],
+    ),
+    ApiClass {
+        pkg: FW,
+        token: 9,
+        name: "javacard.framework.OwnerPIN",
+        super_class: OBJ,
+        interface: false,
+        interfaces: &[(FW, 1)],
+        cells: crate::api::PIN_CELLS,
+        virtuals: &[
+            (1, N::PinCheck),
+            (2, N::PinGetTriesRemaining),
+            (3, N::PinGetValidatedFlag),
+            (4, N::PinIsValidated),
+            (5, N::PinReset),
+            (6, N::PinResetAndUnblock),
+            (7, N::PinSetValidatedFlag),
+            (8, N::PinUpdate),
+        ],
+        statics: &[(0, N::PinInit)],
+        imaps: &[((FW, 1), &[1, 2, 4, 5])],
+        interface_methods: 0,
+    },
+    c(
+        FW,
+        10,
+        "javacard.framework.APDU",
+        OBJ,
+        0,
+        &[
+            (1, N::ApduGetBuffer),
+            (2, N::ApduGetNad),
+            (3, N::ApduReceiveBytes),
+            (4, N::ApduSendBytes),
+            (5, N::ApduSendBytesLong),
+            (6, N::ApduSetIncomingAndReceive),
+            (7, N::ApduSetOutgoing),
+            (8, N::ApduSetOutgoingAndSend),
+            (9, N::ApduSetOutgoingLength),
+            (10, N::ApduSetOutgoingNoChaining),
+            (11, N::ApduGetCurrentState),
+            (12, N::ApduIsCommandChainingCla),
+            (13, N::ApduIsSecureMessagingCla),
+            (14, N::ApduIsIsoInterindustryCla),
+            (15, N::ApduGetIncomingLength),
+            (16, N::ApduGetOffsetCdata),
+            (17, N::ApduIsValidCla),
+        ],
+        &[
+            (0, N::ApduGetInBlockSize),
+            (1, N::ApduGetOutBlockSize),
+            (2, N::ApduGetProtocol),
+            (3, N::ApduWaitExtension),
+            (4, N::ApduGetCurrentApdu),
+            (5, N::ApduGetCurrentApduBuffer),
+            (6, N::ApduGetClaChannel),
+        ],
+    ),
+    c(FW, 11, "javacard.framework.PINException", Some((FW, 5)), 0, &[], &[(0, N::ExceptionInit), (1, N::ThrowIt(11))]),
+    c(FW, 12, "javacard.framework.APDUException", Some((FW, 5)), 0, &[], &[(0, N::ExceptionInit), (1, N::ThrowIt(12))]),
+    c(FW, 13, "javacard.framework.SystemException", Some((FW, 5)), 0, &[], &[(0, N::ExceptionInit), (1, N::ThrowIt(13))]),
+    c(FW, 14, "javacard.framework.TransactionException", Some((FW, 5)), 0, &[], &[(0, N::ExceptionInit), (1, N::ThrowIt(14))]),
+    c(
+        FW,
+        15,
+        "javacard.framework.UserException",
+        Some((FW, 4)),
+        0,
+        &[],
+        &[(0, N::UserExceptionInit), (1, N::ExceptionInit), (2, N::ThrowIt(15))],
+    ),
+    c(
+        FW,
+        16,
+        "javacard.framework.Util",
+        OBJ,
+        0,
+        &[],
+        &[
+            (0, N::ArrayCompare),
+            (1, N::ArrayCopy),
+            (2, N::ArrayCopyNonAtomic),
+            (3, N::ArrayFillNonAtomic),
+            (4, N::GetShort),
+            (5, N::MakeShort),
+            (6, N::SetShort),
+            (7, N::ArrayFill),
+        ],
+    ),
+    c(FW, 21, "javacard.framework.OwnerPINBuilder", OBJ, 0, &[], &[(0, N::BuildOwnerPin)]),
+    c(
+        FW,
+        22,
+        "javacard.framework.SensitiveArrays",
+        OBJ,
+        0,
+        &[],
+        &[
+            (0, N::AssertIntegrity),
+            (1, N::IsIntegritySensitive),
+            (2, N::IsIntegritySensitiveArraysSupported),
+            (3, N::MakeIntegritySensitiveArray),
+            (4, N::ClearArray),
+        ],
+    ),
+];
+
+/// Name of an API static method for error messages.
+pub fn class_name(pkg: u16, token: u8) -> Option<&'static str> {
+    CLASSES
+        .iter()
+        .find(|c| c.pkg == pkg && c.token == token)
+        .map(|c| c.name)
+}

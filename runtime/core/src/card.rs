@@ -1,0 +1,125 @@
+//! The card: heap, loaded packages, classes, registry, and the state of the
+//! interpreter and of the APDU in progress.
+
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::apdu::ApduState;
+use crate::class::{Class, ClassId, Cp, Handler, Method};
+use crate::heap::{Ref, Store};
+use crate::nvm::Nvm;
+use crate::registry::Registry;
+
+/// A package on the card, linked.
+pub struct Package {
+    pub aid: Vec<u8>,
+    pub major: u8,
+    pub minor: u8,
+    pub name: String,
+    /// Method component info (quickened copy); method and handler offsets
+    /// index it directly.
+    pub code: Rc<[u8]>,
+    pub cp: Rc<[Cp]>,
+    pub handlers: Vec<Handler>,
+    pub static_base: u32,
+    /// Exported classes by class token.
+    pub export_classes: Vec<ClassId>,
+    /// Exported static methods by (class token, method token).
+    pub export_methods: Vec<Vec<u16>>,
+    /// Exported static fields (NVM address) by (class token, field token).
+    pub export_fields: Vec<Vec<u32>>,
+    /// Applets: AID and install method.
+    pub applets: Vec<(Vec<u8>, u16)>,
+    /// Class component offset -> class id (internal class references).
+    pub class_offsets: Vec<(u16, ClassId)>,
+    /// Load file image in NVM (address, length); none for built-in packages.
+    pub image: (u32, u32),
+}
+
+impl Package {
+    /// The firewall context of objects created by this package's code.
+    pub fn context(index: u16) -> u8 {
+        if index < 2 {
+            0
+        } else {
+            index as u8
+        }
+    }
+}
+
+/// Limits of the runtime instance (chosen by the board).
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// Operand stack and locals, in 16-bit words.
+    pub stack_words: usize,
+    /// Maximum call depth.
+    pub max_frames: usize,
+    /// RAM for transient arrays and RAM objects, in bytes.
+    pub ram_bytes: u32,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            stack_words: 4096,
+            max_frames: 128,
+            ram_bytes: 32 * 1024,
+        }
+    }
+}
+
+/// A call frame.
+#[derive(Debug, Clone, Copy)]
+pub struct Frame {
+    pub method: u16,
+    /// Next pc to execute in the caller once this frame returns (caller's
+    /// frame keeps its own pc here while the callee runs).
+    pub pc: u32,
+    /// First local.
+    pub fp: u32,
+    /// Bottom of the operand stack.
+    pub sb: u32,
+    /// Context of the caller, restored on return.
+    pub ctx: u8,
+}
+
+/// JCRE-owned objects recreated at every reset.
+#[derive(Debug, Clone, Default)]
+pub struct JcreObjects {
+    pub apdu: Ref,
+    pub buffer: Ref,
+    /// Exception singletons by class id.
+    pub exceptions: Vec<(ClassId, Ref)>,
+}
+
+pub struct Card<N: Nvm> {
+    pub store: Store<N>,
+    pub config: Config,
+    pub packages: Vec<Package>,
+    pub classes: Vec<Class>,
+    pub methods: Vec<Method>,
+    pub registry: Registry,
+    pub jcre: JcreObjects,
+    pub apdu: ApduState,
+    /// Interpreter state.
+    pub stack: Vec<i16>,
+    pub frames: Vec<Frame>,
+    /// Current firewall context.
+    pub ctx: u8,
+    /// Context before the last context switch (getPreviousContextAID).
+    pub prev_ctx: u8,
+    /// Registry index of the applet whose method is running.
+    pub active_applet: Option<usize>,
+    /// The JCRE is selecting the running applet (selectingApplet()).
+    pub selecting: bool,
+    /// The applet being selected was already selected (reSelectingApplet()).
+    pub reselecting: bool,
+    /// Instance AID and package of the applet being installed.
+    pub installing: Option<(Vec<u8>, u16)>,
+    /// Statistics: bytecodes executed, per opcode.
+    pub stats: Option<alloc::boxed::Box<[u64; 256]>>,
+    pub executed: u64,
+    /// Top of the used stack while a native runs (natives may call back).
+    pub sp_top: usize,
+}

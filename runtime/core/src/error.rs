@@ -1,0 +1,57 @@
+//! Error types. Bad input never panics: a malformed CAP or a failed link is
+//! a [`LoadError`]; a card-level failure while running is a [`Fault`]; a
+//! Java exception is a thrown object (see `interp::Throw`).
+
+use alloc::string::String;
+
+/// A failure of the card itself rather than of the applet: the runtime
+/// answers `6F00` (or refuses the operation) and stays usable.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Fault {
+    #[error("NVM access out of range: {len} bytes at {at:#x}")]
+    NvmRange { at: u32, len: u32 },
+    #[error("power lost during an NVM write")]
+    PowerLoss,
+    #[error("NVM is not formatted for this runtime (bad magic or version)")]
+    NvmFormat,
+    #[error("card state is corrupt: {0}")]
+    Corrupt(&'static str),
+    #[error("out of persistent memory ({needed} bytes requested)")]
+    OutOfNvm { needed: u32 },
+    #[error("out of object handles")]
+    OutOfHandles,
+    #[error("transaction log full")]
+    LogFull,
+    #[error("host I/O error: {0}")]
+    Io(String),
+}
+
+pub type Result<T, E = Fault> = core::result::Result<T, E>;
+
+/// Why a package could not be loaded or an applet not installed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    #[error("malformed CAP file: {0}")]
+    Cap(String),
+    #[error("package {package}: imports package {aid} (version {major}.{minor}), which is not on the card")]
+    MissingPackage {
+        package: String,
+        aid: String,
+        major: u8,
+        minor: u8,
+    },
+    #[error("package {package}: uses {what}, which this runtime does not implement")]
+    Unsupported { package: String, what: String },
+    #[error("package {package}: {what}")]
+    Invalid { package: String, what: String },
+    #[error("package {aid} is already loaded")]
+    DuplicatePackage { aid: String },
+    #[error("no applet with AID {aid} in the loaded packages")]
+    NoSuchApplet { aid: String },
+    #[error("an applet instance with AID {aid} already exists")]
+    DuplicateInstance { aid: String },
+    #[error("install of {aid} failed: {reason}")]
+    InstallFailed { aid: String, reason: String },
+    #[error(transparent)]
+    Fault(#[from] Fault),
+}

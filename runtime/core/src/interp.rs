@@ -1,0 +1,1420 @@
+//! The bytecode interpreter.
+//!
+//! Design: one operand stack of 16-bit words shared by all frames (an `int`
+//! is two words, high first, exactly as in the JCVM); locals sit below each
+//! frame's operand stack. Code is the package's Method component, already
+//! checked and quickened at link time (field accesses carry absolute cell
+//! indices, static and special calls carry method ids), and every
+//! constant-pool operand indexes a pre-resolved table. The dispatch loop
+//! keeps pc/sp/fp in locals, allocates nothing, and leaves the loop only
+//! for calls into natives and for exceptions.
+
+use alloc::rc::Rc;
+
+use crate::api_tables::{tok, FW, LANG};
+use crate::card::{Card, Frame};
+use crate::class::*;
+use crate::error::Fault;
+use crate::heap::*;
+use crate::nvm::Nvm;
+
+/// Why execution left the normal path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Exc {
+    /// A Java exception object was thrown and not caught.
+    Throw(Ref),
+    /// The card itself failed (NVM, corrupt state, malformed code).
+    Fault(Fault),
+}
+
+impl From<Fault> for Exc {
+    fn from(f: Fault) -> Exc {
+        Exc::Fault(f)
+    }
+}
+
+/// A method's result: 0, 1 or 2 words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Ret {
+    pub words: u8,
+    pub w: [i16; 2],
+}
+
+impl Ret {
+    pub fn short(&self) -> i16 {
+        self.w[0]
+    }
+    pub fn int(&self) -> i32 {
+        ((self.w[0] as u16 as u32) << 16 | self.w[1] as u16 as u32) as i32
+    }
+}
+
+struct Regs {
+    pc: usize,
+    sp: usize,
+    fp: usize,
+    code: Rc<[u8]>,
+    cp: Rc<[Cp]>,
+    mstart: usize,
+}
+
+#[inline(always)]
+fn b1(code: &[u8], i: usize) -> u8 {
+    match code.get(i) {
+        Some(&b) => b,
+        None => 0,
+    }
+}
+#[inline(always)]
+fn s2(code: &[u8], i: usize) -> i16 {
+    match code.get(i..i + 2) {
+        Some(s) => i16::from_be_bytes([s[0], s[1]]),
+        None => 0,
+    }
+}
+#[inline(always)]
+fn s4(code: &[u8], i: usize) -> i32 {
+    match code.get(i..i + 4) {
+        Some(s) => i32::from_be_bytes([s[0], s[1], s[2], s[3]]),
+        None => 0,
+    }
+}
+#[inline(always)]
+fn join(hi: i16, lo: i16) -> i32 {
+    ((hi as u16 as u32) << 16 | lo as u16 as u32) as i32
+}
+
+const MALFORMED: Fault = Fault::Corrupt("malformed bytecode");
+
+impl<N: Nvm> Card<N> {
+    // ---- exceptions -------------------------------------------------------
+
+    /// The JCRE-owned instance of an API exception class.
+    pub fn jcre_exception(&self, pkg: u16, token: u8) -> Exc {
+        let c = self.api_class(pkg, token);
+        match self.jcre.exceptions.iter().find(|e| e.0 == c) {
+            Some(&(_, r)) => Exc::Throw(r),
+            None => Exc::Fault(Fault::Corrupt("missing JCRE exception object")),
+        }
+    }
+
+    /// A java.lang exception thrown by the virtual machine.
+    pub fn vm_exc(&self, token: u8) -> Exc {
+        self.jcre_exception(LANG, token)
+    }
+
+    /// A javacard.framework CardRuntimeException subclass with a reason.
+    pub fn cre(&mut self, token: u8, reason: u16) -> Exc {
+        let e = self.jcre_exception(FW, token);
+        if let Exc::Throw(r) = e {
+            if let Some(o) = self.store.obj(r).copied() {
+                let _ = self.store.write(&o, 0, &reason.to_be_bytes(), false);
+            }
+        }
+        e
+    }
+
+    pub fn npe(&self) -> Exc {
+        self.vm_exc(tok::NULL_POINTER)
+    }
+
+    pub fn security(&self) -> Exc {
+        self.vm_exc(tok::SECURITY)
+    }
+
+    // ---- object access with firewall checks -------------------------------
+
+    /// The header of `r` for a field or array access from the current
+    /// context: NullPointerException, or SecurityException across contexts.
+    #[inline]
+    pub fn access(&self, r: Ref) -> Result<Obj, Exc> {
+        match self.store.obj(r) {
+            Some(o) => {
+                if o.owner == self.ctx || self.ctx == 0 || o.flags & F_GLOBAL != 0 {
+                    Ok(*o)
+                } else {
+                    Err(self.security())
+                }
+            }
+            None => Err(self.npe()),
+        }
+    }
+
+    #[inline]
+    fn array(&self, r: Ref, kind: u8) -> Result<Obj, Exc> {
+        let o = self.access(r)?;
+        if o.kind == kind || (kind == K_BYTE && o.kind == K_BOOL) {
+            Ok(o)
+        } else {
+            Err(Exc::Fault(Fault::Corrupt("array of the wrong type")))
+        }
+    }
+
+    #[inline]
+    fn index(&self, o: &Obj, i: i16) -> Result<u32, Exc> {
+        if i < 0 || i as u16 >= o.len {
+            Err(self.vm_exc(tok::ARRAY_INDEX_OOB))
+        } else {
+            Ok(i as u32)
+        }
+    }
+
+    /// Storing a reference: temporary JCRE entry points and global arrays may
+    /// not be stored anywhere (SecurityException).
+    #[inline]
+    fn check_storable(&self, v: Ref) -> Result<(), Exc> {
+        if v == NULL {
+            return Ok(());
+        }
+        match self.store.obj(v) {
+            Some(o) if o.flags & F_TEMPORARY != 0 => Err(self.security()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Is object `r` an instance of the type of a checkcast/instanceof?
+    fn instance_of(&self, r: Ref, atype: u8, class: ClassId) -> bool {
+        let Some(o) = self.store.obj(r) else { return false };
+        let object = self.api_class(LANG, tok::OBJECT);
+        match atype {
+            0 => {
+                if class == object {
+                    return true;
+                }
+                !o.is_array() && self.is_subclass_of(o.class, class)
+            }
+            10 => o.kind == K_BOOL,
+            11 => o.kind == K_BYTE,
+            12 => o.kind == K_SHORT,
+            13 => o.kind == K_INT,
+            14 => {
+                o.kind == K_REF
+                    && (class == object
+                        || (o.class != NO_CLASS && o.class != object && self.is_subclass_of(o.class, class)))
+            }
+            _ => false,
+        }
+    }
+
+    // ---- entry points -----------------------------------------------------
+
+    /// Runs `m` with `args` (words, `this` first) to completion, in the
+    /// current context. Re-entrant: natives may call it.
+    pub fn invoke(&mut self, m: MethodId, args: &[i16]) -> Result<Ret, Exc> {
+        let base_depth = self.frames.len();
+        // Natives that call back run above their caller's operand stack.
+        let base_sp = self.sp_top;
+        let mut sp = base_sp;
+        if sp + args.len() > self.stack.len() {
+            return Err(self.so());
+        }
+        for &a in args {
+            self.stack[sp] = a;
+            sp += 1;
+        }
+        let saved_ctx = self.ctx;
+        let r = self.run(m, sp, base_depth);
+        self.frames.truncate(base_depth);
+        self.ctx = saved_ctx;
+        self.sp_top = base_sp;
+        r
+    }
+
+    fn so(&mut self) -> Exc {
+        self.cre(tok::SYSTEM_EXCEPTION, 5)
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn run(&mut self, entry: MethodId, sp: usize, base_depth: usize) -> Result<Ret, Exc> {
+        let mut regs = Regs {
+            pc: 0,
+            sp,
+            fp: 0,
+            code: Rc::from(alloc::vec::Vec::new()),
+            cp: Rc::from(alloc::vec::Vec::new()),
+            mstart: 0,
+        };
+        // Enter the first method.
+        match self.call(entry, &mut regs, base_depth, true) {
+            Ok(Some(ret)) => return Ok(ret),
+            Ok(None) => {}
+            Err(e) => return Err(e),
+        }
+        loop {
+            match self.exec(&mut regs, base_depth) {
+                Ok(ret) => return Ok(ret),
+                Err(Exc::Throw(ex)) => {
+                    // Unwind to a handler.
+                    let Some(class) = self.store.obj(ex).map(|o| o.class) else {
+                        return Err(Exc::Fault(Fault::Corrupt("thrown a dangling reference")));
+                    };
+                    let mut found = false;
+                    while self.frames.len() > base_depth {
+                        let f = *self.frames.last().ok_or(Exc::Fault(MALFORMED))?;
+                        let m = &self.methods[usize::from(f.method)];
+                        let pkg = &self.packages[usize::from(m.pkg)];
+                        let pc = regs.pc as u32;
+                        let mut target = None;
+                        for h in &pkg.handlers[usize::from(m.handlers.0)..usize::from(m.handlers.1)] {
+                            if pc >= h.start && pc < h.end && (h.catch == NO_CLASS || self.is_subclass_of(class, h.catch)) {
+                                target = Some(h.handler as usize);
+                                break;
+                            }
+                        }
+                        if let Some(t) = target {
+                            regs.pc = t;
+                            regs.sp = f.sb as usize;
+                            *self.stack.get_mut(regs.sp).ok_or(Exc::Fault(MALFORMED))? = ex as i16;
+                            regs.sp += 1;
+                            found = true;
+                            break;
+                        }
+                        // Pop the frame and continue in the caller.
+                        self.frames.pop();
+                        self.ctx = f.ctx;
+                        if self.frames.len() > base_depth {
+                            let c = *self.frames.last().ok_or(Exc::Fault(MALFORMED))?;
+                            self.load_regs(&c, &mut regs);
+                            regs.pc = c.pc as usize;
+                        }
+                    }
+                    if !found {
+                        return Err(Exc::Throw(ex));
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn load_regs(&self, f: &Frame, regs: &mut Regs) {
+        let m = &self.methods[usize::from(f.method)];
+        let p = &self.packages[usize::from(m.pkg)];
+        regs.code = p.code.clone();
+        regs.cp = p.cp.clone();
+        regs.fp = f.fp as usize;
+        regs.mstart = m.code as usize;
+    }
+
+    /// Calls `m` with its arguments on top of the stack. Natives run to
+    /// completion (their result is pushed); bytecode methods get a frame.
+    /// Returns `Some` only when `m` completed and it was the entry method.
+    #[inline]
+    fn call(&mut self, m: MethodId, regs: &mut Regs, base_depth: usize, entry: bool) -> Result<Option<Ret>, Exc> {
+        let Some(meth) = self.methods.get(usize::from(m)) else {
+            return Err(Exc::Fault(MALFORMED));
+        };
+        let nargs = usize::from(meth.nargs);
+        let fp = regs.sp.checked_sub(nargs).ok_or(Exc::Fault(MALFORMED))?;
+        match meth.kind {
+            MethodKind::Bytecode => {
+                if self.frames.len() >= self.config.max_frames {
+                    return Err(self.so());
+                }
+                let sb = fp + nargs + usize::from(meth.max_locals);
+                if sb + usize::from(meth.max_stack) > self.stack.len() {
+                    return Err(self.so());
+                }
+                self.stack[fp + nargs..sb].fill(0);
+                if !entry {
+                    if let Some(f) = self.frames.last_mut() {
+                        f.pc = regs.pc as u32;
+                    }
+                }
+                let code_start = meth.code as usize;
+                self.frames.push(Frame {
+                    method: m,
+                    pc: 0,
+                    fp: fp as u32,
+                    sb: sb as u32,
+                    ctx: self.ctx,
+                });
+                let p = &self.packages[usize::from(meth.pkg)];
+                regs.code = p.code.clone();
+                regs.cp = p.cp.clone();
+                regs.fp = fp;
+                regs.sp = sb;
+                regs.pc = code_start;
+                regs.mstart = code_start;
+                let _ = base_depth;
+                Ok(None)
+            }
+            MethodKind::Native(n) => {
+                self.sp_top = regs.sp;
+                let words = self.native(n, fp)?;
+                regs.sp = fp + words;
+                if entry {
+                    let mut r = Ret { words: words as u8, w: [0; 2] };
+                    for i in 0..words.min(2) {
+                        r.w[i] = self.stack[fp + i];
+                    }
+                    return Ok(Some(r));
+                }
+                Ok(None)
+            }
+            MethodKind::Abstract => Err(Exc::Fault(Fault::Corrupt("call of an abstract method"))),
+        }
+    }
+
+    /// Virtual dispatch: the method for `token` on an object of class `c`,
+    /// the reference having been resolved against class `ref_class`.
+    #[inline]
+    fn lookup_virtual(&self, c: ClassId, ref_class: ClassId, token: u8) -> Option<MethodId> {
+        if token & 0x80 == 0 {
+            let m = *self.classes.get(usize::from(c))?.vtable.get(usize::from(token))?;
+            (m != NO_METHOD).then_some(m)
+        } else {
+            // Package-visible: start at the first class of the referencing
+            // class's package on the object's superclass chain.
+            let pkg = self.classes.get(usize::from(ref_class))?.pkg;
+            let mut k = c;
+            loop {
+                let cl = self.classes.get(usize::from(k))?;
+                if cl.pkg == pkg {
+                    let m = *cl.pvtable.get(usize::from(token & 0x7F))?;
+                    return (m != NO_METHOD).then_some(m);
+                }
+                k = cl.super_class;
+            }
+        }
+    }
+
+    /// Firewall check of a virtual/interface call on `o`; returns the
+    /// callee's context.
+    #[inline]
+    fn invoke_context(&self, o: &Obj, iface: Option<ClassId>) -> Result<u8, Exc> {
+        if o.owner == self.ctx {
+            return Ok(self.ctx);
+        }
+        if self.ctx == 0 {
+            return Ok(o.owner);
+        }
+        if o.flags & (F_ENTRY_POINT | F_GLOBAL) != 0 {
+            return Ok(self.ctx);
+        }
+        if let Some(i) = iface {
+            if self.classes.get(usize::from(i)).is_some_and(|c| c.flags & C_SHAREABLE != 0) {
+                return Ok(o.owner);
+            }
+        }
+        Err(self.security())
+    }
+
+    /// Returns from the current frame with `words` result words on top.
+    #[inline]
+    fn ret(&mut self, regs: &mut Regs, words: usize, base_depth: usize) -> Result<Option<Ret>, Exc> {
+        let f = self.frames.pop().ok_or(Exc::Fault(MALFORMED))?;
+        self.ctx = f.ctx;
+        let mut r = Ret { words: words as u8, w: [0; 2] };
+        for i in 0..words {
+            r.w[i] = *self.stack.get(regs.sp - words + i).ok_or(Exc::Fault(MALFORMED))?;
+        }
+        if self.frames.len() <= base_depth {
+            return Ok(Some(r));
+        }
+        let c = *self.frames.last().ok_or(Exc::Fault(MALFORMED))?;
+        self.load_regs(&c, regs);
+        // Continue after the invoke instruction.
+        let op = b1(&regs.code, c.pc as usize);
+        regs.pc = c.pc as usize + if op == 0x8E { 5 } else { 3 };
+        regs.sp = f.fp as usize;
+        for i in 0..words {
+            self.stack[regs.sp] = r.w[i];
+            regs.sp += 1;
+        }
+        Ok(None)
+    }
+
+    #[inline]
+    fn nvm_read(&self, addr: u32, len: usize) -> &[u8] {
+        let a = addr as usize;
+        self.store.nvm.bytes().get(a..a + len).unwrap_or(&[0, 0, 0, 0][..len.min(4)])
+    }
+
+    #[allow(clippy::too_many_lines, clippy::cognitive_complexity)]
+    fn exec(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Ret, Exc> {
+        let mut pc = regs.pc;
+        let mut sp = regs.sp;
+        let mut fp = regs.fp;
+        let mut code = regs.code.clone();
+        let mut cp = regs.cp.clone();
+
+        macro_rules! sync {
+            () => {
+                regs.pc = pc;
+                regs.sp = sp;
+            };
+        }
+        macro_rules! fail {
+            ($e:expr) => {{
+                sync!();
+                return Err($e);
+            }};
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => fail!(Exc::from(e)),
+                }
+            };
+        }
+        macro_rules! push {
+            ($v:expr) => {{
+                let v: i16 = $v;
+                match self.stack.get_mut(sp) {
+                    Some(s) => *s = v,
+                    None => fail!(Exc::Fault(MALFORMED)),
+                }
+                sp += 1;
+            }};
+        }
+        macro_rules! pop {
+            () => {{
+                sp = sp.wrapping_sub(1);
+                match self.stack.get(sp) {
+                    Some(&v) => v,
+                    None => fail!(Exc::Fault(MALFORMED)),
+                }
+            }};
+        }
+        macro_rules! push_i {
+            ($v:expr) => {{
+                let v: i32 = $v;
+                push!((v >> 16) as i16);
+                push!(v as i16);
+            }};
+        }
+        macro_rules! pop_i {
+            () => {{
+                let lo = pop!();
+                let hi = pop!();
+                join(hi, lo)
+            }};
+        }
+        macro_rules! local {
+            ($i:expr) => {
+                match self.stack.get(fp + usize::from($i)) {
+                    Some(&v) => v,
+                    None => fail!(Exc::Fault(MALFORMED)),
+                }
+            };
+        }
+        macro_rules! set_local {
+            ($i:expr, $v:expr) => {{
+                let v: i16 = $v;
+                match self.stack.get_mut(fp + usize::from($i)) {
+                    Some(s) => *s = v,
+                    None => fail!(Exc::Fault(MALFORMED)),
+                }
+            }};
+        }
+        macro_rules! branch {
+            ($cond:expr, $wide:expr) => {{
+                if $cond {
+                    let off = if $wide { s2(&code, pc + 1) as isize } else { b1(&code, pc + 1) as i8 as isize };
+                    pc = (pc as isize + off) as usize;
+                } else {
+                    pc += if $wide { 3 } else { 2 };
+                }
+            }};
+        }
+        macro_rules! throw_vm {
+            ($t:expr) => {
+                fail!(self.vm_exc($t))
+            };
+        }
+        macro_rules! reload {
+            () => {{
+                pc = regs.pc;
+                sp = regs.sp;
+                fp = regs.fp;
+                code = regs.code.clone();
+                cp = regs.cp.clone();
+            }};
+        }
+        macro_rules! do_call {
+            ($m:expr) => {{
+                sync!();
+                let depth = self.frames.len();
+                match self.call($m, regs, base_depth, false) {
+                    Ok(_) => {}
+                    Err(e) => return Err(e),
+                }
+                if self.frames.len() > depth {
+                    reload!();
+                } else {
+                    // A native: its result is pushed; step over the invoke.
+                    sp = regs.sp;
+                    pc += 3;
+                }
+            }};
+        }
+        macro_rules! do_ret {
+            ($w:expr) => {{
+                sync!();
+                match self.ret(regs, $w, base_depth) {
+                    Ok(Some(r)) => return Ok(r),
+                    Ok(None) => reload!(),
+                    Err(e) => return Err(e),
+                }
+            }};
+        }
+        macro_rules! cp_at {
+            ($i:expr) => {
+                match cp.get(usize::from($i)) {
+                    Some(&e) => e,
+                    None => fail!(Exc::Fault(MALFORMED)),
+                }
+            };
+        }
+        macro_rules! field_cell {
+            ($i:expr) => {
+                match cp_at!($i) {
+                    Cp::Field(c) => u32::from(c),
+                    _ => fail!(Exc::Fault(MALFORMED)),
+                }
+            };
+        }
+        macro_rules! static_addr {
+            ($i:expr) => {
+                match cp_at!($i) {
+                    Cp::Static(a) => a,
+                    _ => fail!(Exc::Fault(MALFORMED)),
+                }
+            };
+        }
+        // getfield of kind k (0 a, 1 b, 2 s, 3 i) on object r at cell c.
+        macro_rules! getfield {
+            ($r:expr, $cell:expr, $k:expr, $check:expr) => {{
+                let r = $r as Ref;
+                let o = if $check {
+                    tri!(self.access(r))
+                } else {
+                    match self.store.obj(r) {
+                        Some(o) => *o,
+                        None => fail!(self.npe()),
+                    }
+                };
+                let cell: u32 = $cell;
+                let need = if $k == 3 { cell + 2 } else { cell + 1 };
+                if o.is_array() || need > u32::from(o.len) {
+                    fail!(Exc::Fault(MALFORMED));
+                }
+                let v = self.store.read_u16(&o, 2 * cell) as i16;
+                match $k {
+                    1 => push!(v as i8 as i16),
+                    3 => {
+                        push!(v);
+                        push!(self.store.read_u16(&o, 2 * cell + 2) as i16);
+                    }
+                    _ => push!(v),
+                }
+            }};
+        }
+        macro_rules! putfield {
+            ($cell:expr, $k:expr, $this:expr) => {{
+                let cell: u32 = $cell;
+                let (hi, lo) = if $k == 3 { let lo = pop!(); (pop!(), lo) } else { (0, pop!()) };
+                let r = if $this { local!(0u8) } else { pop!() } as Ref;
+                let o = if $this {
+                    match self.store.obj(r) {
+                        Some(o) => *o,
+                        None => fail!(self.npe()),
+                    }
+                } else {
+                    tri!(self.access(r))
+                };
+                let need = if $k == 3 { cell + 2 } else { cell + 1 };
+                if o.is_array() || need > u32::from(o.len) {
+                    fail!(Exc::Fault(MALFORMED));
+                }
+                if $k == 0 {
+                    tri!(self.check_storable(lo as Ref));
+                }
+                match $k {
+                    3 => {
+                        let v = join(hi, lo);
+                        tri!(self.store.write(&o, 2 * cell, &v.to_be_bytes(), true));
+                    }
+                    1 => tri!(self.store.write(&o, 2 * cell, &((lo as i8) as i16).to_be_bytes(), true)),
+                    _ => tri!(self.store.write(&o, 2 * cell, &lo.to_be_bytes(), true)),
+                }
+            }};
+        }
+
+        loop {
+            let op = match code.get(pc) {
+                Some(&op) => op,
+                None => fail!(Exc::Fault(MALFORMED)),
+            };
+            self.executed += 1;
+            if let Some(s) = self.stats.as_mut() {
+                s[usize::from(op)] += 1;
+            }
+            match op {
+                0x00 => pc += 1,
+                0x01 => {
+                    push!(0);
+                    pc += 1;
+                }
+                0x02..=0x08 => {
+                    push!(i16::from(op) - 3);
+                    pc += 1;
+                }
+                0x09..=0x0F => {
+                    push_i!(i32::from(op) - 0x0A);
+                    pc += 1;
+                }
+                0x10 => {
+                    push!(b1(&code, pc + 1) as i8 as i16);
+                    pc += 2;
+                }
+                0x11 => {
+                    push!(s2(&code, pc + 1));
+                    pc += 3;
+                }
+                0x12 => {
+                    push_i!(i32::from(b1(&code, pc + 1) as i8));
+                    pc += 2;
+                }
+                0x13 => {
+                    push_i!(i32::from(s2(&code, pc + 1)));
+                    pc += 3;
+                }
+                0x14 => {
+                    push_i!(s4(&code, pc + 1));
+                    pc += 5;
+                }
+                0x15 | 0x16 => {
+                    push!(local!(b1(&code, pc + 1)));
+                    pc += 2;
+                }
+                0x17 => {
+                    let i = b1(&code, pc + 1);
+                    push!(local!(i));
+                    push!(local!(usize::from(i) + 1));
+                    pc += 2;
+                }
+                0x18..=0x1B => {
+                    push!(local!(op - 0x18));
+                    pc += 1;
+                }
+                0x1C..=0x1F => {
+                    push!(local!(op - 0x1C));
+                    pc += 1;
+                }
+                0x20..=0x23 => {
+                    let i = op - 0x20;
+                    push!(local!(i));
+                    push!(local!(i + 1));
+                    pc += 1;
+                }
+                // array loads
+                0x24..=0x27 => {
+                    let i = pop!();
+                    let r = pop!() as Ref;
+                    let kind = match op {
+                        0x24 => K_REF,
+                        0x25 => K_BYTE,
+                        0x26 => K_SHORT,
+                        _ => K_INT,
+                    };
+                    let o = tri!(self.array(r, kind));
+                    let i = tri!(self.index(&o, i));
+                    match kind {
+                        K_BYTE => push!(self.store.read_u8(&o, i) as i8 as i16),
+                        K_INT => {
+                            push!(self.store.read_u16(&o, 4 * i) as i16);
+                            push!(self.store.read_u16(&o, 4 * i + 2) as i16);
+                        }
+                        _ => push!(self.store.read_u16(&o, 2 * i) as i16),
+                    }
+                    pc += 1;
+                }
+                0x28 | 0x29 => {
+                    let v = pop!();
+                    set_local!(b1(&code, pc + 1), v);
+                    pc += 2;
+                }
+                0x2A => {
+                    let lo = pop!();
+                    let hi = pop!();
+                    let i = b1(&code, pc + 1);
+                    set_local!(i, hi);
+                    set_local!(usize::from(i) + 1, lo);
+                    pc += 2;
+                }
+                0x2B..=0x2E => {
+                    let v = pop!();
+                    set_local!(op - 0x2B, v);
+                    pc += 1;
+                }
+                0x2F..=0x32 => {
+                    let v = pop!();
+                    set_local!(op - 0x2F, v);
+                    pc += 1;
+                }
+                0x33..=0x36 => {
+                    let lo = pop!();
+                    let hi = pop!();
+                    let i = op - 0x33;
+                    set_local!(i, hi);
+                    set_local!(i + 1, lo);
+                    pc += 1;
+                }
+                // array stores
+                0x37..=0x3A => {
+                    let (hi, lo) = if op == 0x3A { let lo = pop!(); (pop!(), lo) } else { (0, pop!()) };
+                    let i = pop!();
+                    let r = pop!() as Ref;
+                    let kind = match op {
+                        0x37 => K_REF,
+                        0x38 => K_BYTE,
+                        0x39 => K_SHORT,
+                        _ => K_INT,
+                    };
+                    let o = tri!(self.array(r, kind));
+                    let i = tri!(self.index(&o, i));
+                    match kind {
+                        K_BYTE => {
+                            let v = if o.kind == K_BOOL { (lo & 1) as u8 } else { lo as u8 };
+                            tri!(self.store.write(&o, i, &[v], true));
+                        }
+                        K_INT => tri!(self.store.write(&o, 4 * i, &join(hi, lo).to_be_bytes(), true)),
+                        K_REF => {
+                            let v = lo as Ref;
+                            tri!(self.check_storable(v));
+                            if v != NULL && o.class != NO_CLASS {
+                                let (ok, exists) = match self.store.obj(v) {
+                                    Some(vo) => (
+                                        !vo.is_array() && self.is_subclass_of(vo.class, o.class)
+                                            || o.class == self.api_class(LANG, tok::OBJECT),
+                                        true,
+                                    ),
+                                    None => (false, false),
+                                };
+                                if !exists {
+                                    fail!(Exc::Fault(MALFORMED));
+                                }
+                                if !ok {
+                                    throw_vm!(tok::ARRAY_STORE);
+                                }
+                            }
+                            tri!(self.store.write(&o, 2 * i, &lo.to_be_bytes(), true));
+                        }
+                        _ => tri!(self.store.write(&o, 2 * i, &lo.to_be_bytes(), true)),
+                    }
+                    pc += 1;
+                }
+                0x3B => {
+                    sp = sp.wrapping_sub(1);
+                    pc += 1;
+                }
+                0x3C => {
+                    sp = sp.wrapping_sub(2);
+                    pc += 1;
+                }
+                0x3D => {
+                    let v = pop!();
+                    push!(v);
+                    push!(v);
+                    pc += 1;
+                }
+                0x3E => {
+                    let b = pop!();
+                    let a = pop!();
+                    push!(a);
+                    push!(b);
+                    push!(a);
+                    push!(b);
+                    pc += 1;
+                }
+                0x3F => {
+                    // dup_x mn
+                    let mn = b1(&code, pc + 1);
+                    let m = usize::from(mn >> 4);
+                    let n = usize::from(mn & 0xF);
+                    if m == 0 || m > 4 || (n != 0 && (n < m || n > m + 4)) || sp < n.max(m) || sp + m > self.stack.len() {
+                        fail!(Exc::Fault(MALFORMED));
+                    }
+                    let mut tmp = [0i16; 4];
+                    tmp[..m].copy_from_slice(&self.stack[sp - m..sp]);
+                    if n == 0 {
+                        self.stack[sp..sp + m].copy_from_slice(&tmp[..m]);
+                    } else {
+                        self.stack.copy_within(sp - n..sp, sp - n + m);
+                        self.stack[sp - n..sp - n + m].copy_from_slice(&tmp[..m]);
+                    }
+                    sp += m;
+                    pc += 2;
+                }
+                0x40 => {
+                    // swap_x mn
+                    let mn = b1(&code, pc + 1);
+                    let m = usize::from(mn >> 4);
+                    let n = usize::from(mn & 0xF);
+                    if m == 0 || m > 2 || n == 0 || n > 2 || sp < m + n {
+                        fail!(Exc::Fault(MALFORMED));
+                    }
+                    let mut tmp = [0i16; 4];
+                    tmp[..m + n].copy_from_slice(&self.stack[sp - m - n..sp]);
+                    // [n words][m words] -> [m words][n words]
+                    self.stack[sp - m - n..sp - n].copy_from_slice(&tmp[n..n + m]);
+                    self.stack[sp - n..sp].copy_from_slice(&tmp[..n]);
+                    pc += 2;
+                }
+                // short arithmetic
+                0x41 | 0x43 | 0x45 | 0x47 | 0x49 | 0x4D | 0x4F | 0x51 | 0x53 | 0x55 | 0x57 => {
+                    let b = pop!();
+                    let a = pop!();
+                    let r = match op {
+                        0x41 => a.wrapping_add(b),
+                        0x43 => a.wrapping_sub(b),
+                        0x45 => a.wrapping_mul(b),
+                        0x47 => {
+                            if b == 0 {
+                                throw_vm!(tok::ARITHMETIC);
+                            }
+                            a.wrapping_div(b)
+                        }
+                        0x49 => {
+                            if b == 0 {
+                                throw_vm!(tok::ARITHMETIC);
+                            }
+                            a.wrapping_rem(b)
+                        }
+                        0x4D => (i32::from(a) << (b & 0x1F)) as i16,
+                        0x4F => (i32::from(a) >> (b & 0x1F)) as i16,
+                        0x51 => ((i32::from(a) as u32) >> (b & 0x1F)) as i16,
+                        0x53 => a & b,
+                        0x55 => a | b,
+                        _ => a ^ b,
+                    };
+                    push!(r);
+                    pc += 1;
+                }
+                // int arithmetic
+                0x42 | 0x44 | 0x46 | 0x48 | 0x4A | 0x4E | 0x50 | 0x52 | 0x54 | 0x56 | 0x58 => {
+                    let b = pop_i!();
+                    let a = pop_i!();
+                    let r = match op {
+                        0x42 => a.wrapping_add(b),
+                        0x44 => a.wrapping_sub(b),
+                        0x46 => a.wrapping_mul(b),
+                        0x48 => {
+                            if b == 0 {
+                                throw_vm!(tok::ARITHMETIC);
+                            }
+                            a.wrapping_div(b)
+                        }
+                        0x4A => {
+                            if b == 0 {
+                                throw_vm!(tok::ARITHMETIC);
+                            }
+                            a.wrapping_rem(b)
+                        }
+                        0x4E => a.wrapping_shl(b as u32 & 0x1F),
+                        0x50 => a >> (b & 0x1F),
+                        0x52 => ((a as u32) >> (b & 0x1F)) as i32,
+                        0x54 => a & b,
+                        0x56 => a | b,
+                        _ => a ^ b,
+                    };
+                    push_i!(r);
+                    pc += 1;
+                }
+                0x4B => {
+                    let a = pop!();
+                    push!(a.wrapping_neg());
+                    pc += 1;
+                }
+                0x4C => {
+                    let a = pop_i!();
+                    push_i!(a.wrapping_neg());
+                    pc += 1;
+                }
+                0x59 => {
+                    let i = b1(&code, pc + 1);
+                    let v = local!(i).wrapping_add(i16::from(b1(&code, pc + 2) as i8));
+                    set_local!(i, v);
+                    pc += 3;
+                }
+                0x5A => {
+                    let i = b1(&code, pc + 1);
+                    let v = join(local!(i), local!(usize::from(i) + 1)).wrapping_add(i32::from(b1(&code, pc + 2) as i8));
+                    set_local!(i, (v >> 16) as i16);
+                    set_local!(usize::from(i) + 1, v as i16);
+                    pc += 3;
+                }
+                0x96 => {
+                    let i = b1(&code, pc + 1);
+                    let v = local!(i).wrapping_add(s2(&code, pc + 2));
+                    set_local!(i, v);
+                    pc += 4;
+                }
+                0x97 => {
+                    let i = b1(&code, pc + 1);
+                    let v = join(local!(i), local!(usize::from(i) + 1)).wrapping_add(i32::from(s2(&code, pc + 2)));
+                    set_local!(i, (v >> 16) as i16);
+                    set_local!(usize::from(i) + 1, v as i16);
+                    pc += 4;
+                }
+                0x5B => {
+                    let a = pop!();
+                    push!(a as i8 as i16);
+                    pc += 1;
+                }
+                0x5C => {
+                    let a = pop!();
+                    push_i!(i32::from(a));
+                    pc += 1;
+                }
+                0x5D => {
+                    let a = pop_i!();
+                    push!(a as i8 as i16);
+                    pc += 1;
+                }
+                0x5E => {
+                    let a = pop_i!();
+                    push!(a as i16);
+                    pc += 1;
+                }
+                0x5F => {
+                    let b = pop_i!();
+                    let a = pop_i!();
+                    push!(match a.cmp(&b) {
+                        core::cmp::Ordering::Less => -1,
+                        core::cmp::Ordering::Equal => 0,
+                        core::cmp::Ordering::Greater => 1,
+                    });
+                    pc += 1;
+                }
+                // branches
+                0x60..=0x65 | 0x98..=0x9D => {
+                    let v = pop!();
+                    let c = match (op - 0x60) % 0x38 {
+                        0 => v == 0,
+                        1 => v != 0,
+                        2 => v < 0,
+                        3 => v >= 0,
+                        4 => v > 0,
+                        _ => v <= 0,
+                    };
+                    branch!(c, op >= 0x98);
+                }
+                0x66 | 0x67 | 0x9E | 0x9F => {
+                    let v = pop!();
+                    let c = if op == 0x66 || op == 0x9E { v == 0 } else { v != 0 };
+                    branch!(c, op >= 0x98);
+                }
+                0x68 | 0x69 | 0xA0 | 0xA1 => {
+                    let b = pop!();
+                    let a = pop!();
+                    let c = if op == 0x68 || op == 0xA0 { a == b } else { a != b };
+                    branch!(c, op >= 0x98);
+                }
+                0x6A..=0x6F | 0xA2..=0xA7 => {
+                    let b = pop!();
+                    let a = pop!();
+                    let k = if op >= 0xA2 { op - 0xA2 } else { op - 0x6A };
+                    let c = match k {
+                        0 => a == b,
+                        1 => a != b,
+                        2 => a < b,
+                        3 => a >= b,
+                        4 => a > b,
+                        _ => a <= b,
+                    };
+                    branch!(c, op >= 0x98);
+                }
+                0x70 => branch!(true, false),
+                0xA8 => branch!(true, true),
+                0x71 => {
+                    // jsr: the return address is method-relative.
+                    push!((pc + 3 - regs.mstart) as i16);
+                    branch!(true, true);
+                }
+                0x72 => {
+                    let a = local!(b1(&code, pc + 1)) as u16;
+                    pc = regs.mstart + usize::from(a);
+                }
+                0x73 => {
+                    let idx = pop!();
+                    let default = s2(&code, pc + 1);
+                    let low = s2(&code, pc + 3);
+                    let high = s2(&code, pc + 5);
+                    let off = if idx < low || idx > high {
+                        default
+                    } else {
+                        s2(&code, pc + 7 + 2 * (idx as i32 - low as i32) as usize)
+                    };
+                    pc = (pc as isize + off as isize) as usize;
+                }
+                0x74 => {
+                    let idx = pop_i!();
+                    let default = s2(&code, pc + 1);
+                    let low = s4(&code, pc + 3);
+                    let high = s4(&code, pc + 7);
+                    let off = if idx < low || idx > high {
+                        default
+                    } else {
+                        s2(&code, pc + 11 + 2 * (idx as i64 - low as i64) as usize)
+                    };
+                    pc = (pc as isize + off as isize) as usize;
+                }
+                0x75 => {
+                    let key = pop!();
+                    let default = s2(&code, pc + 1);
+                    let n = s2(&code, pc + 3) as u16 as usize;
+                    let mut off = default;
+                    for k in 0..n {
+                        let at = pc + 5 + 4 * k;
+                        if s2(&code, at) == key {
+                            off = s2(&code, at + 2);
+                            break;
+                        }
+                    }
+                    pc = (pc as isize + off as isize) as usize;
+                }
+                0x76 => {
+                    let key = pop_i!();
+                    let default = s2(&code, pc + 1);
+                    let n = s2(&code, pc + 3) as u16 as usize;
+                    let mut off = default;
+                    for k in 0..n {
+                        let at = pc + 5 + 6 * k;
+                        if s4(&code, at) == key {
+                            off = s2(&code, at + 4);
+                            break;
+                        }
+                    }
+                    pc = (pc as isize + off as isize) as usize;
+                }
+                0x77 | 0x78 => do_ret!(1),
+                0x79 => do_ret!(2),
+                0x7A => do_ret!(0),
+                // statics
+                0x7B..=0x7E => {
+                    let a = static_addr!(s2(&code, pc + 1) as u16);
+                    match op {
+                        0x7C => {
+                            let v = self.nvm_read(a, 1)[0];
+                            push!(v as i8 as i16);
+                        }
+                        0x7E => {
+                            let b = self.nvm_read(a, 4);
+                            let v = i32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+                            push_i!(v);
+                        }
+                        _ => {
+                            let b = self.nvm_read(a, 2);
+                            let v = i16::from_be_bytes([b[0], b[1]]);
+                            push!(v);
+                        }
+                    }
+                    pc += 3;
+                }
+                0x7F..=0x82 => {
+                    let a = static_addr!(s2(&code, pc + 1) as u16);
+                    match op {
+                        0x80 => {
+                            let v = pop!();
+                            tri!(self.store.write_nvm(a, &[v as u8], true));
+                        }
+                        0x82 => {
+                            let v = pop_i!();
+                            tri!(self.store.write_nvm(a, &v.to_be_bytes(), true));
+                        }
+                        _ => {
+                            let v = pop!();
+                            if op == 0x7F {
+                                tri!(self.check_storable(v as Ref));
+                            }
+                            tri!(self.store.write_nvm(a, &v.to_be_bytes(), true));
+                        }
+                    }
+                    pc += 3;
+                }
+                // instance fields (unquickened forms: cells >= 256)
+                0x83..=0x86 => {
+                    let c = field_cell!(b1(&code, pc + 1));
+                    let r = pop!();
+                    getfield!(r, c, op - 0x83, true);
+                    pc += 2;
+                }
+                0x87..=0x8A => {
+                    let c = field_cell!(b1(&code, pc + 1));
+                    putfield!(c, op - 0x87, false);
+                    pc += 2;
+                }
+                0xA9..=0xAC => {
+                    let c = field_cell!(s2(&code, pc + 1) as u16);
+                    let r = pop!();
+                    getfield!(r, c, op - 0xA9, true);
+                    pc += 3;
+                }
+                0xB1..=0xB4 => {
+                    let c = field_cell!(s2(&code, pc + 1) as u16);
+                    putfield!(c, op - 0xB1, false);
+                    pc += 3;
+                }
+                0xAD..=0xB0 => {
+                    let c = field_cell!(b1(&code, pc + 1));
+                    getfield!(local!(0u8), c, op - 0xAD, false);
+                    pc += 2;
+                }
+                0xB5..=0xB8 => {
+                    let c = field_cell!(b1(&code, pc + 1));
+                    putfield!(c, op - 0xB5, true);
+                    pc += 2;
+                }
+                // quickened fields
+                0xC0..=0xC3 => {
+                    let r = pop!();
+                    getfield!(r, u32::from(b1(&code, pc + 1)), op - 0xC0, true);
+                    pc += 2;
+                }
+                0xC4..=0xC7 => {
+                    putfield!(u32::from(b1(&code, pc + 1)), op - 0xC4, false);
+                    pc += 2;
+                }
+                0xC8..=0xCB => {
+                    getfield!(local!(0u8), u32::from(b1(&code, pc + 1)), op - 0xC8, false);
+                    pc += 2;
+                }
+                0xCC..=0xCF => {
+                    putfield!(u32::from(b1(&code, pc + 1)), op - 0xCC, true);
+                    pc += 2;
+                }
+                // calls
+                0x8B => {
+                    let (class, token) = match cp_at!(s2(&code, pc + 1) as u16) {
+                        Cp::Virtual { class, token } => (class, token),
+                        _ => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    // The receiver is below the arguments; its count comes
+                    // from the method the reference resolves to statically.
+                    let sm = match self.lookup_virtual(class, class, token) {
+                        Some(m) => m,
+                        None => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    let nargs = usize::from(self.methods[usize::from(sm)].nargs);
+                    let r = match sp.checked_sub(nargs).and_then(|i| self.stack.get(i)) {
+                        Some(&r) => r as Ref,
+                        None => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    let o = match self.store.obj(r) {
+                        Some(o) => *o,
+                        None => fail!(self.npe()),
+                    };
+                    let new_ctx = tri!(self.invoke_context(&o, None));
+                    let target_class = if o.is_array() { self.api_class(LANG, tok::OBJECT) } else { o.class };
+                    let m = match self.lookup_virtual(target_class, class, token) {
+                        Some(m) => m,
+                        None => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    if new_ctx != self.ctx {
+                        self.prev_ctx = self.ctx;
+                    }
+                    sync!();
+                    let depth = self.frames.len();
+                    match self.call(m, regs, base_depth, false) {
+                        Ok(_) => {}
+                        Err(e) => return Err(e),
+                    }
+                    if self.frames.len() > depth {
+                        self.ctx = new_ctx;
+                        reload!();
+                    } else {
+                        sp = regs.sp;
+                        pc += 3;
+                    }
+                }
+                0x8E => {
+                    let nargs = usize::from(b1(&code, pc + 1));
+                    let iface = match cp_at!(s2(&code, pc + 2) as u16) {
+                        Cp::Class(c) => c,
+                        _ => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    let itok = b1(&code, pc + 4);
+                    let r = match sp.checked_sub(nargs).and_then(|i| self.stack.get(i)) {
+                        Some(&r) => r as Ref,
+                        None => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    let o = match self.store.obj(r) {
+                        Some(o) => *o,
+                        None => fail!(self.npe()),
+                    };
+                    let new_ctx = tri!(self.invoke_context(&o, Some(iface)));
+                    let m = match self.lookup_interface(o.class, iface, itok) {
+                        Some(m) => m,
+                        None => fail!(Exc::Fault(Fault::Corrupt("interface method not implemented"))),
+                    };
+                    if usize::from(self.methods[usize::from(m)].nargs) != nargs {
+                        fail!(Exc::Fault(MALFORMED));
+                    }
+                    if new_ctx != self.ctx {
+                        self.prev_ctx = self.ctx;
+                    }
+                    sync!();
+                    let depth = self.frames.len();
+                    match self.call(m, regs, base_depth, false) {
+                        Ok(_) => {}
+                        Err(e) => return Err(e),
+                    }
+                    if self.frames.len() > depth {
+                        self.ctx = new_ctx;
+                        reload!();
+                    } else {
+                        sp = regs.sp;
+                        pc += 5;
+                    }
+                }
+                0x8C | 0x8D => {
+                    // Unquickened only when the entry was not a direct method.
+                    match cp_at!(s2(&code, pc + 1) as u16) {
+                        Cp::Direct(m) => {
+                            if op == 0x8C {
+                                let nargs = usize::from(self.methods[usize::from(m)].nargs);
+                                if self.stack.get(sp.wrapping_sub(nargs)).copied().unwrap_or(0) == 0 {
+                                    throw_vm!(tok::NULL_POINTER);
+                                }
+                            }
+                            do_call!(m)
+                        }
+                        _ => fail!(Exc::Fault(MALFORMED)),
+                    }
+                }
+                0xD0 => {
+                    let m = s2(&code, pc + 1) as u16;
+                    do_call!(m)
+                }
+                0xD1 => {
+                    let m = s2(&code, pc + 1) as u16;
+                    let nargs = match self.methods.get(usize::from(m)) {
+                        Some(mm) => usize::from(mm.nargs),
+                        None => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    if self.stack.get(sp.wrapping_sub(nargs)).copied().unwrap_or(0) == 0 {
+                        throw_vm!(tok::NULL_POINTER);
+                    }
+                    do_call!(m)
+                }
+                // objects
+                0x8F => {
+                    let c = match cp_at!(s2(&code, pc + 1) as u16) {
+                        Cp::Class(c) => c,
+                        _ => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    let cells = match self.classes.get(usize::from(c)) {
+                        Some(cl) if !cl.is_interface() => cl.cells,
+                        _ => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    let r = tri!(self.new_object(c, cells));
+                    push!(r as i16);
+                    pc += 3;
+                }
+                0x90 => {
+                    let n = pop!();
+                    if n < 0 {
+                        throw_vm!(tok::NEGATIVE_ARRAY_SIZE);
+                    }
+                    let kind = match b1(&code, pc + 1) {
+                        10 => K_BOOL,
+                        11 => K_BYTE,
+                        12 => K_SHORT,
+                        13 => K_INT,
+                        _ => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    let r = tri!(self.new_array(kind, NO_CLASS, n as u16, 0));
+                    push!(r as i16);
+                    pc += 2;
+                }
+                0x91 => {
+                    let c = match cp_at!(s2(&code, pc + 1) as u16) {
+                        Cp::Class(c) => c,
+                        _ => fail!(Exc::Fault(MALFORMED)),
+                    };
+                    let n = pop!();
+                    if n < 0 {
+                        throw_vm!(tok::NEGATIVE_ARRAY_SIZE);
+                    }
+                    let r = tri!(self.new_array(K_REF, c, n as u16, 0));
+                    push!(r as i16);
+                    pc += 3;
+                }
+                0x92 => {
+                    let r = pop!() as Ref;
+                    let o = tri!(self.access(r));
+                    if !o.is_array() {
+                        fail!(Exc::Fault(MALFORMED));
+                    }
+                    push!(o.len as i16);
+                    pc += 1;
+                }
+                0x93 => {
+                    let r = pop!() as Ref;
+                    if self.store.obj(r).is_none() {
+                        throw_vm!(tok::NULL_POINTER);
+                    }
+                    fail!(Exc::Throw(r));
+                }
+                0x94 | 0x95 => {
+                    let atype = b1(&code, pc + 1);
+                    let class = if atype == 0 || atype == 14 {
+                        match cp_at!(s2(&code, pc + 2) as u16) {
+                            Cp::Class(c) => c,
+                            _ => fail!(Exc::Fault(MALFORMED)),
+                        }
+                    } else {
+                        NO_CLASS
+                    };
+                    let r = pop!() as Ref;
+                    if op == 0x94 {
+                        if r != NULL && !self.instance_of(r, atype, class) {
+                            throw_vm!(tok::CLASS_CAST);
+                        }
+                        push!(r as i16);
+                    } else {
+                        push!(i16::from(r != NULL && self.instance_of(r, atype, class)));
+                    }
+                    pc += 4;
+                }
+                _ => fail!(Exc::Fault(Fault::Corrupt("invalid opcode"))),
+            }
+        }
+    }
+
+    fn lookup_interface(&self, c: ClassId, iface: ClassId, itok: u8) -> Option<MethodId> {
+        let mut k = c;
+        while let Some(cl) = self.classes.get(usize::from(k)) {
+            for (i, map) in &cl.itable {
+                if *i == iface {
+                    let vt = *map.get(usize::from(itok))?;
+                    return self.lookup_virtual(c, c, vt);
+                }
+            }
+            k = cl.super_class;
+        }
+        None
+    }
+
+    /// `new`: a persistent instance owned by the current context.
+    pub fn new_object(&mut self, c: ClassId, cells: u16) -> Result<Ref, Exc> {
+        match self.store.alloc(K_INSTANCE, 0, self.ctx, c, cells) {
+            Ok(r) => Ok(r),
+            Err(Fault::OutOfNvm { .. }) | Err(Fault::OutOfHandles) => Err(self.cre(tok::SYSTEM_EXCEPTION, 5)),
+            Err(e) => Err(Exc::Fault(e)),
+        }
+    }
+
+    /// A new array owned by the current context; `flags` selects transience.
+    pub fn new_array(&mut self, kind: u8, class: ClassId, n: u16, flags: u8) -> Result<Ref, Exc> {
+        match self.store.alloc(kind, flags, self.ctx, class, n) {
+            Ok(r) => Ok(r),
+            Err(Fault::OutOfNvm { .. }) | Err(Fault::OutOfHandles) => Err(self.cre(tok::SYSTEM_EXCEPTION, 5)),
+            Err(e) => Err(Exc::Fault(e)),
+        }
+    }
+}

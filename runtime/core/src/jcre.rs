@@ -1,0 +1,301 @@
+//! The Java Card runtime environment proper: applet installation,
+//! selection and APDU dispatch (ISO 7816-4 and the JCRE specification).
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use crate::apdu::{Command, Response};
+use crate::api_tables::{tok, FW};
+use crate::card::{Card, Package};
+use crate::class::{ClassId, NO_CLASS};
+use crate::error::{Fault, LoadError};
+use crate::heap::*;
+use crate::interp::{Exc, Ret};
+use crate::nvm::Nvm;
+use crate::registry::{AppletEntry, LC_SELECTABLE};
+
+pub const SW_OK: u16 = 0x9000;
+pub const SW_UNKNOWN: u16 = 0x6F00;
+pub const SW_WRONG_LENGTH: u16 = 0x6700;
+pub const SW_FILE_NOT_FOUND: u16 = 0x6A82;
+pub const SW_APPLET_SELECT_FAILED: u16 = 0x6999;
+pub const SW_LOGICAL_CHANNEL_NOT_SUPPORTED: u16 = 0x6881;
+
+/// Applet virtual method tokens (javacard.framework.Applet).
+const T_DESELECT: usize = 4;
+const T_SELECT: usize = 6;
+const T_PROCESS: usize = 7;
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+impl<N: Nvm> Card<N> {
+    /// Runs `m` for an applet in its context, with the JCRE's clean-up:
+    /// an open transaction is aborted when the method returns.
+    fn applet_call(&mut self, pkg: u16, m: u16, args: &[i16]) -> Result<Ret, Exc> {
+        self.ctx = Package::context(pkg);
+        self.prev_ctx = 0;
+        self.sp_top = 0;
+        self.reset_frames();
+        let r = self.invoke(m, args);
+        self.ctx = 0;
+        if self.store.log.in_txn() {
+            crate::txn::abort(&mut self.store).map_err(Exc::Fault)?;
+        }
+        r
+    }
+
+    fn virtual_of(&self, instance: Ref, token: usize) -> Option<u16> {
+        let c = self.store.obj(instance)?.class;
+        let m = *self.classes.get(usize::from(c))?.vtable.get(token)?;
+        (m != crate::class::NO_METHOD).then_some(m)
+    }
+
+    /// Describes an uncaught exception for messages.
+    pub fn describe(&self, e: &Exc) -> String {
+        match e {
+            Exc::Throw(r) => {
+                let (class, reason) = match self.store.obj(*r) {
+                    Some(o) if !o.is_array() => (
+                        o.class,
+                        (o.len > 0).then(|| self.store.read_u16(o, 0)),
+                    ),
+                    _ => (NO_CLASS, None),
+                };
+                let name = self
+                    .classes
+                    .get(usize::from(class))
+                    .map_or("an unknown class", |c| c.name.as_str());
+                match reason {
+                    Some(rs) if self.is_card_exception(class) => format!("{name} (reason {rs:#06x})"),
+                    _ => String::from(name),
+                }
+            }
+            Exc::Fault(f) => format!("{f}"),
+        }
+    }
+
+    fn is_card_exception(&self, c: ClassId) -> bool {
+        self.is_subclass_of(c, self.api_class(FW, tok::CARD_RUNTIME_EXCEPTION))
+            || self.is_subclass_of(c, self.api_class(FW, tok::CARD_EXCEPTION))
+    }
+
+    /// The status word for an exception escaping an applet.
+    fn sw_of(&self, e: &Exc) -> u16 {
+        if let Exc::Throw(r) = e {
+            if let Some(o) = self.store.obj(*r) {
+                if !o.is_array() && self.is_subclass_of(o.class, self.api_class(FW, tok::ISO_EXCEPTION)) {
+                    return self.store.read_u16(o, 0);
+                }
+            }
+        }
+        SW_UNKNOWN
+    }
+
+    /// Called by `Applet.register()`.
+    pub fn register_applet(&mut self, instance: Ref, aid: &[u8]) -> Result<(), Exc> {
+        let Some((_, pkg)) = self.installing.clone() else {
+            return Err(self.cre(tok::SYSTEM_EXCEPTION, crate::api::reason::SYS_ILLEGAL_AID));
+        };
+        if self.registry.find_exact(aid).is_some() {
+            return Err(self.cre(tok::SYSTEM_EXCEPTION, crate::api::reason::SYS_ILLEGAL_AID));
+        }
+        let aid_obj = self.new_aid_object(aid).map_err(Exc::Fault)?;
+        self.registry.applets.push(AppletEntry {
+            aid: aid.to_vec(),
+            pkg,
+            instance,
+            aid_obj,
+            life_cycle: LC_SELECTABLE,
+            privileges: [0; 3],
+        });
+        self.installing = None;
+        Ok(())
+    }
+
+    /// Installs an applet: `class_aid` names the applet in a loaded package,
+    /// `instance_aid` (default: the same) the new instance; `params` is the
+    /// application data (the GlobalPlatform `C9` value).
+    pub fn install(
+        &mut self,
+        class_aid: &[u8],
+        instance_aid: Option<&[u8]>,
+        privileges: &[u8],
+        params: &[u8],
+    ) -> Result<(), LoadError> {
+        let found = self.packages.iter().enumerate().find_map(|(i, p)| {
+            p.applets
+                .iter()
+                .find(|a| a.0 == class_aid)
+                .map(|a| (i as u16, a.1))
+        });
+        let Some((pkg, install)) = found else {
+            return Err(LoadError::NoSuchApplet { aid: hex(class_aid) });
+        };
+        let instance_aid = instance_aid.unwrap_or(class_aid).to_vec();
+        if !(5..=16).contains(&instance_aid.len()) {
+            return Err(LoadError::InstallFailed {
+                aid: hex(&instance_aid),
+                reason: "instance AID must be 5 to 16 bytes".into(),
+            });
+        }
+        if self.registry.find_exact(&instance_aid).is_some() {
+            return Err(LoadError::DuplicateInstance { aid: hex(&instance_aid) });
+        }
+        if params.len() > 200 || privileges.len() > 3 {
+            return Err(LoadError::InstallFailed {
+                aid: hex(&instance_aid),
+                reason: "install parameters too long".into(),
+            });
+        }
+        let data = crate::registry::install_parameters(&instance_aid, privileges, params);
+        let barray = self
+            .store
+            .alloc(K_BYTE, F_RAM | F_GLOBAL | F_TEMPORARY, 0, NO_CLASS, data.len() as u16)?;
+        let bo = *self.store.obj(barray).ok_or(Fault::Corrupt("install parameters"))?;
+        self.store.write(&bo, 0, &data, false)?;
+        self.installing = Some((instance_aid.clone(), pkg));
+        let before = self.registry.applets.len();
+        let r = self.applet_call(pkg, install, &[barray as i16, 0, data.len() as i16]);
+        self.installing = None;
+        let failed = match r {
+            Err(e) => Some(format!("install() threw {}", self.describe(&e))),
+            Ok(_) if self.registry.applets.len() == before => Some("install() did not call register()".into()),
+            Ok(_) => None,
+        };
+        if let Some(reason) = failed {
+            self.registry.applets.truncate(before);
+            return Err(LoadError::InstallFailed {
+                aid: hex(&instance_aid),
+                reason,
+            });
+        }
+        if let Some(p) = privileges.get(..privileges.len().min(3)) {
+            let e = self.registry.applets.last_mut().ok_or(Fault::Corrupt("registry"))?;
+            e.privileges[..p.len()].copy_from_slice(p);
+        }
+        self.save_meta()?;
+        Ok(())
+    }
+
+    fn deselect_current(&mut self) {
+        if let Some(i) = self.registry.selected.take() {
+            let e = self.registry.applets[i].clone();
+            if let Some(m) = self.virtual_of(e.instance, T_DESELECT) {
+                self.active_applet = Some(i);
+                let _ = self.applet_call(e.pkg, m, &[e.instance as i16]);
+                self.active_applet = None;
+            }
+            self.store.clear_on_deselect(Package::context(e.pkg));
+        }
+    }
+
+    /// Processes one command APDU (bytes as received) and returns the response.
+    pub fn process(&mut self, bytes: &[u8]) -> Response {
+        let r = self.process_inner(bytes);
+        let _ = self.store.nvm.flush();
+        r
+    }
+
+    fn process_inner(&mut self, bytes: &[u8]) -> Response {
+        let cmd = match Command::parse(bytes) {
+            Ok(c) => c,
+            Err(_) => return Response::sw(SW_WRONG_LENGTH),
+        };
+        if cmd.cla() & 0x03 != 0 && cmd.cla() & 0x80 == 0 {
+            return Response::sw(SW_LOGICAL_CHANNEL_NOT_SUPPORTED);
+        }
+        let is_select = cmd.cla() & 0xFC == 0 && cmd.ins() == 0xA4 && cmd.p1() == 0x04;
+        if is_select {
+            let target = self
+                .registry
+                .find_exact(&cmd.data)
+                .or_else(|| (!cmd.data.is_empty()).then(|| self.registry.find_partial(&cmd.data)).flatten())
+                .filter(|&i| self.registry.applets[i].life_cycle == LC_SELECTABLE);
+            match target {
+                Some(i) => return self.select(i, cmd),
+                None => {
+                    if self.registry.selected.is_none() {
+                        return Response::sw(SW_FILE_NOT_FOUND);
+                    }
+                }
+            }
+        }
+        let Some(i) = self.registry.selected else {
+            return Response::sw(SW_APPLET_SELECT_FAILED);
+        };
+        self.dispatch(i, cmd, false)
+    }
+
+    fn select(&mut self, i: usize, cmd: Command) -> Response {
+        let reselect = self.registry.selected == Some(i);
+        if !reselect {
+            self.deselect_current();
+        }
+        let e = self.registry.applets[i].clone();
+        self.active_applet = Some(i);
+        self.reselecting = reselect;
+        let ok = match self.virtual_of(e.instance, T_SELECT) {
+            Some(m) => matches!(self.applet_call(e.pkg, m, &[e.instance as i16]), Ok(r) if r.short() != 0),
+            None => false,
+        };
+        if !ok {
+            self.registry.selected = None;
+            self.active_applet = None;
+            self.reselecting = false;
+            self.store.clear_on_deselect(Package::context(e.pkg));
+            return Response::sw(SW_APPLET_SELECT_FAILED);
+        }
+        self.registry.selected = Some(i);
+        let r = self.dispatch(i, cmd, true);
+        self.reselecting = false;
+        r
+    }
+
+    fn dispatch(&mut self, i: usize, cmd: Command, selecting: bool) -> Response {
+        let e = self.registry.applets[i].clone();
+        let Some(m) = self.virtual_of(e.instance, T_PROCESS) else {
+            return Response::sw(SW_UNKNOWN);
+        };
+        // The first five bytes in the buffer: CLA INS P1 P2 P3.
+        let p3 = if !cmd.data.is_empty() {
+            cmd.data.len() as u8
+        } else {
+            cmd.le.map_or(0, |l| l as u8)
+        };
+        let mut head = Vec::with_capacity(5);
+        head.extend_from_slice(&cmd.header);
+        head.push(p3);
+        if let Some(o) = self.store.obj(self.jcre.buffer).copied() {
+            let zeros = [0u8; crate::link::APDU_BUFFER_SIZE as usize];
+            let _ = self.store.write(&o, 0, &zeros, false);
+            let _ = self.store.write(&o, 0, &head, false);
+        }
+        self.apdu.start(cmd);
+        self.active_applet = Some(i);
+        self.selecting = selecting;
+        let r = self.applet_call(e.pkg, m, &[e.instance as i16, self.jcre.apdu as i16]);
+        self.selecting = false;
+        self.apdu.active = false;
+        self.active_applet = None;
+        match r {
+            Ok(_) => Response {
+                data: core::mem::take(&mut self.apdu.response),
+                sw: SW_OK,
+            },
+            Err(e) => {
+                let sw = self.sw_of(&e);
+                Response::sw(sw)
+            }
+        }
+    }
+
+    /// Ends the card session (power off): deselects without calling
+    /// `deselect()` and returns the NVM for the next power-up.
+    pub fn power_down(mut self) -> N {
+        let _ = self.store.nvm.flush();
+        self.store.nvm
+    }
+}

@@ -1,0 +1,39 @@
+//! Hydra's card runtime: a `no_std` + `alloc` core shared by the host and
+//! the microcontroller boards.
+//!
+//! ```text
+//!  apdu/jcre  ISO 7816-4 dispatch, SELECT, install, status words
+//!  interp     bytecode interpreter (pre-resolved constant pool, quickened code)
+//!  api        java.lang / javacard.framework natives, bound by export tokens
+//!  firewall   context checks (in interp and api), entry points, global arrays
+//!  link       CAP loading, token resolution, class/method tables
+//!  heap       objects behind handles; persistent in NVM, transient in RAM
+//!  txn        undo log: transactions, atomic updates, recovery at boot
+//!  registry   applet registry and card metadata (GlobalPlatform-shaped)
+//!  nvm        the persistent-memory trait every write goes through
+//! ```
+
+#![no_std]
+#![forbid(unsafe_code)]
+
+extern crate alloc;
+
+pub mod apdu;
+pub mod api;
+pub mod api_tables;
+pub mod card;
+pub mod class;
+pub mod error;
+pub mod heap;
+pub mod interp;
+pub mod jcre;
+pub mod link;
+pub mod nvm;
+pub mod registry;
+pub mod txn;
+
+pub use apdu::{Command, Response};
+pub use card::{Card, Config};
+pub use error::{Fault, LoadError};
+pub use interp::Exc;
+pub use nvm::{Nvm, RamNvm};

@@ -1,0 +1,919 @@
+//! Loading and linking: built-in API classes, CAP packages (with token
+//! resolution across packages), the pre-resolved constant pool and the
+//! quickened code, boot-time relinking from NVM.
+
+use alloc::collections::BTreeMap;
+use alloc::format;
+use alloc::rc::Rc;
+use alloc::string::{String, ToString};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use hydra_cap::bytecode::{decode, Opcode, Operands};
+use hydra_cap::component::{ClassEntry, CpEntry};
+use hydra_cap::{CapFile, ClassRef, ComponentTag, StaticRef};
+
+use crate::api::Native;
+use crate::api_tables::{self, CLASSES, FW, LANG};
+use crate::card::{Card, Config, Frame, JcreObjects, Package};
+use crate::class::*;
+use crate::error::{Fault, LoadError};
+use crate::heap::{self, Store, F_ENTRY_POINT, F_GLOBAL, F_RAM, F_TEMPORARY, K_BYTE, K_INSTANCE};
+use crate::nvm::Nvm;
+use crate::registry::{self, PackageRecord, Registry};
+
+/// Quick opcodes written over the original ones at link time.
+pub mod quick {
+    /// getfield_{a,b,s,i} with an absolute cell index.
+    pub const GETFIELD: u8 = 0xC0;
+    pub const PUTFIELD: u8 = 0xC4;
+    pub const GETFIELD_THIS: u8 = 0xC8;
+    pub const PUTFIELD_THIS: u8 = 0xCC;
+    /// invokestatic / invokespecial with a u2 method id.
+    pub const INVOKE_STATIC: u8 = 0xD0;
+    pub const INVOKE_SPECIAL: u8 = 0xD1;
+}
+
+pub const APDU_BUFFER_SIZE: u16 = 261;
+
+fn hex(b: &[u8]) -> String {
+    let mut s = String::new();
+    for x in b {
+        s.push_str(&format!("{x:02X}"));
+    }
+    s
+}
+
+impl<N: Nvm> Card<N> {
+    /// Boots the card from its NVM: formats a blank one, otherwise recovers
+    /// any interrupted transaction and relinks the packages on it.
+    pub fn boot(nvm: N, config: Config) -> Result<Card<N>, LoadError> {
+        let store = Store::open(nvm, false, config.ram_bytes)?;
+        let mut card = Card {
+            store,
+            config,
+            packages: Vec::new(),
+            classes: Vec::new(),
+            methods: Vec::new(),
+            registry: Registry::default(),
+            jcre: JcreObjects::default(),
+            apdu: Default::default(),
+            stack: vec![0; config.stack_words],
+            frames: Vec::with_capacity(config.max_frames),
+            ctx: 0,
+            prev_ctx: 0,
+            active_applet: None,
+            selecting: false,
+            reselecting: false,
+            installing: None,
+            stats: None,
+            executed: 0,
+            sp_top: 0,
+        };
+        card.link_api();
+        let (pkgs, applets) = registry::load(&card.store)?;
+        for p in pkgs {
+            let image = card
+                .store
+                .nvm
+                .bytes()
+                .get(p.image as usize..(p.image + p.image_len) as usize)
+                .ok_or(Fault::Corrupt("package image"))?
+                .to_vec();
+            let cap = CapFile::from_component_stream(&image)
+                .map_err(|e| LoadError::Cap(e.to_string()))?;
+            card.link(&cap, Some(p))?;
+        }
+        card.registry.applets = applets;
+        card.make_jcre_objects()?;
+        Ok(card)
+    }
+
+    fn make_jcre_objects(&mut self) -> Result<(), Fault> {
+        let apdu_class = self.api_class(FW, api_tables::tok::APDU);
+        let s = &mut self.store;
+        self.jcre.apdu = s.alloc(K_INSTANCE, F_RAM | F_ENTRY_POINT | F_TEMPORARY, 0, apdu_class, 0)?;
+        self.jcre.buffer = s.alloc(K_BYTE, F_RAM | F_GLOBAL | F_TEMPORARY, 0, NO_CLASS, APDU_BUFFER_SIZE)?;
+        self.jcre.exceptions.clear();
+        for (id, c) in self.classes.iter().enumerate().take(CLASSES.len()) {
+            if self.is_subclass_of(id as ClassId, self.api_class(LANG, api_tables::tok::THROWABLE)) {
+                let r = self.store.alloc(
+                    K_INSTANCE,
+                    F_RAM | F_ENTRY_POINT | F_TEMPORARY,
+                    0,
+                    id as ClassId,
+                    c.cells,
+                )?;
+                self.jcre.exceptions.push((id as ClassId, r));
+            }
+        }
+        Ok(())
+    }
+
+    /// Class id of an API class.
+    pub fn api_class(&self, pkg: u16, token: u8) -> ClassId {
+        self.packages[usize::from(pkg)]
+            .export_classes
+            .get(usize::from(token))
+            .copied()
+            .unwrap_or(NO_CLASS)
+    }
+
+    fn link_api(&mut self) {
+        for (pkg, aid, ver, name) in [
+            (LANG, api_tables::LANG_AID, api_tables::LANG_VERSION, "java.lang"),
+            (FW, api_tables::FRAMEWORK_AID, api_tables::FRAMEWORK_VERSION, "javacard.framework"),
+        ] {
+            let _ = pkg;
+            self.packages.push(Package {
+                aid: aid.to_vec(),
+                major: ver.0,
+                minor: ver.1,
+                name: name.to_string(),
+                code: Rc::from(Vec::new()),
+                cp: Rc::from(Vec::new()),
+                handlers: Vec::new(),
+                static_base: 0,
+                export_classes: Vec::new(),
+                export_methods: Vec::new(),
+                export_fields: Vec::new(),
+                applets: Vec::new(),
+                class_offsets: Vec::new(),
+                image: (0, 0),
+            });
+        }
+        for ac in CLASSES {
+            let id = self.classes.len() as ClassId;
+            let super_class = ac
+                .super_class
+                .map_or(NO_CLASS, |(p, t)| self.api_class(p, t));
+            let mut class = Class {
+                pkg: ac.pkg,
+                name: ac.name.to_string(),
+                flags: if ac.interface { C_INTERFACE } else { 0 },
+                super_class,
+                base: 0,
+                cells: ac.cells,
+                vtable: Vec::new(),
+                pvtable: Vec::new(),
+                itable: Vec::new(),
+                superinterfaces: Vec::new(),
+            };
+            if ac.interface {
+                for &(p, t) in ac.interfaces {
+                    class.superinterfaces.push(self.api_class(p, t));
+                }
+                if ac.token == api_tables::tok::SHAREABLE && ac.pkg == FW {
+                    class.flags |= C_SHAREABLE;
+                }
+            }
+            if let Some(sup) = self.classes.get(usize::from(super_class)) {
+                class.base = sup.cells;
+                class.cells += sup.cells;
+                class.vtable = sup.vtable.clone();
+                class.itable = sup.itable.clone();
+            }
+            for &(tok, n) in ac.virtuals {
+                let m = self.native_method(n);
+                set_slot(&mut class.vtable, tok, m);
+            }
+            if ac.pkg == FW && ac.token == api_tables::tok::APPLET {
+                // process(APDU) is abstract.
+                let m = self.methods.len() as MethodId;
+                self.methods.push(abstract_method(FW, 2));
+                set_slot(&mut class.vtable, 7, m);
+            }
+            for &((p, t), map) in ac.imaps {
+                class.itable.push((self.api_class(p, t), map.to_vec()));
+            }
+            let pkg = &mut self.packages[usize::from(ac.pkg)];
+            set_class_slot(&mut pkg.export_classes, ac.token, id);
+            let mut statics = Vec::new();
+            for &(tok, n) in ac.statics {
+                let m = self.native_method(n);
+                set_slot(&mut statics, tok, m);
+            }
+            let pkg = &mut self.packages[usize::from(ac.pkg)];
+            while pkg.export_methods.len() <= usize::from(ac.token) {
+                pkg.export_methods.push(Vec::new());
+            }
+            pkg.export_methods[usize::from(ac.token)] = statics;
+            self.classes.push(class);
+        }
+        // Interfaces of API classes may be declared after the classes
+        // implementing them; resolve the interface maps' shareable flags now.
+        for id in 0..self.classes.len() {
+            if self.classes[id].is_interface() {
+                let sh = self.classes[id]
+                    .superinterfaces
+                    .iter()
+                    .any(|&s| self.classes.get(usize::from(s)).is_some_and(|c| c.flags & C_SHAREABLE != 0));
+                if sh {
+                    self.classes[id].flags |= C_SHAREABLE;
+                }
+            }
+        }
+    }
+
+    fn native_method(&mut self, n: Native) -> MethodId {
+        let id = self.methods.len() as MethodId;
+        self.methods.push(Method {
+            kind: MethodKind::Native(n),
+            pkg: FW,
+            code: 0,
+            code_end: 0,
+            nargs: n.nargs(),
+            max_locals: 0,
+            max_stack: 0,
+            handlers: (0, 0),
+        });
+        id
+    }
+
+    /// Loads a package: stores its load file and static image in NVM,
+    /// links it, and records it in the card metadata.
+    pub fn load_package(&mut self, cap: &CapFile) -> Result<u16, LoadError> {
+        let aid = cap.header.package.aid.as_bytes().to_vec();
+        if self.packages.iter().any(|p| p.aid == aid) {
+            return Err(LoadError::DuplicatePackage { aid: hex(&aid) });
+        }
+        if self.packages.len() >= 250 {
+            return Err(LoadError::Invalid {
+                package: hex(&aid),
+                what: "too many packages on the card".into(),
+            });
+        }
+        let image_bytes = cap
+            .to_load_file(false)
+            .map_err(|e| LoadError::Cap(e.to_string()))?;
+        // Link first against a scratch static area so a package that cannot
+        // link leaves no trace in NVM.
+        let heap_top = self.store.heap_top();
+        let (n_classes, n_methods) = (self.classes.len(), self.methods.len());
+        let result = (|| {
+            let image = self.store.nvm_alloc(image_bytes.len() as u32)?;
+            self.store.nvm.write(image, &image_bytes)?;
+            Ok::<_, Fault>(image)
+        })();
+        let image = result?;
+        let rec = PackageRecord {
+            image,
+            image_len: image_bytes.len() as u32,
+            static_base: 0,
+        };
+        match self.link(cap, None) {
+            Ok(idx) => {
+                let static_base = self.packages[usize::from(idx)].static_base;
+                self.packages[usize::from(idx)].image = (image, rec.image_len);
+                self.save_meta_with(Some(PackageRecord { static_base, ..rec }))?;
+                Ok(idx)
+            }
+            Err(e) => {
+                let _ = heap_top;
+                self.classes.truncate(n_classes);
+                self.methods.truncate(n_methods);
+                Err(e)
+            }
+        }
+    }
+
+    /// Rewrites the metadata (packages and registry).
+    pub fn save_meta(&mut self) -> Result<(), Fault> {
+        self.save_meta_with(None)
+    }
+
+    fn save_meta_with(&mut self, _new: Option<PackageRecord>) -> Result<(), Fault> {
+        let pkgs: Vec<PackageRecord> = self
+            .packages
+            .iter()
+            .skip(2)
+            .map(|p| PackageRecord {
+                image: p.image.0,
+                image_len: p.image.1,
+                static_base: p.static_base,
+            })
+            .collect();
+        let blob = registry::encode(&pkgs, &self.registry.applets);
+        registry::store(&mut self.store, &blob)
+    }
+
+    /// Links a parsed package. `existing` is set when relinking at boot (the
+    /// static image is already in NVM).
+    pub fn link(&mut self, cap: &CapFile, existing: Option<PackageRecord>) -> Result<u16, LoadError> {
+        let aid = cap.header.package.aid.as_bytes().to_vec();
+        let pname = cap
+            .header
+            .package_name_str()
+            .unwrap_or_else(|| hex(&aid));
+        let invalid = |what: String| LoadError::Invalid {
+            package: pname.clone(),
+            what,
+        };
+        if cap.header.version.minor > 2 {
+            return Err(LoadError::Unsupported {
+                package: pname.clone(),
+                what: format!("CAP format {}", cap.header.version),
+            });
+        }
+        let pkg_idx = self.packages.len() as u16;
+        let ctx = Package::context(pkg_idx);
+
+        // Imports -> package indices.
+        let mut imports = Vec::new();
+        for imp in &cap.import.packages {
+            let found = self.packages.iter().position(|p| p.aid == imp.aid.as_bytes());
+            match found {
+                Some(i) if self.packages[i].major == imp.major && self.packages[i].minor >= imp.minor => {
+                    imports.push(i as u16)
+                }
+                _ => {
+                    return Err(LoadError::MissingPackage {
+                        package: pname.clone(),
+                        aid: hex(imp.aid.as_bytes()),
+                        major: imp.major,
+                        minor: imp.minor,
+                    })
+                }
+            }
+        }
+
+        // Methods.
+        let code: Vec<u8> = cap
+            .component_bytes(ComponentTag::Method)
+            .map_err(|e| LoadError::Cap(e.to_string()))?
+            .map(|b| b[3..].to_vec())
+            .unwrap_or_default();
+        let mut method_ids: BTreeMap<u16, MethodId> = BTreeMap::new();
+        let first_method = self.methods.len();
+        let mut handlers = Vec::new();
+        for h in &cap.method.handlers {
+            handlers.push((h.start_offset, h.end_offset(), h.handler_offset, h.catch_type_index));
+        }
+        for m in &cap.method.methods {
+            let id = self.methods.len();
+            if id >= usize::from(NO_METHOD) {
+                return Err(invalid("too many methods on the card".into()));
+            }
+            let start = u32::from(m.code_offset());
+            let end = start + m.bytecode.len() as u32;
+            let first_h = handlers.iter().position(|h| u32::from(h.0) >= start && h.1 <= end);
+            let hr = match first_h {
+                Some(f) => {
+                    let n = handlers[f..]
+                        .iter()
+                        .take_while(|h| u32::from(h.0) >= start && h.1 <= end)
+                        .count();
+                    (f as u16, (f + n) as u16)
+                }
+                None => (0, 0),
+            };
+            self.methods.push(Method {
+                kind: if m.header.is_abstract() {
+                    MethodKind::Abstract
+                } else {
+                    MethodKind::Bytecode
+                },
+                pkg: pkg_idx,
+                code: start,
+                code_end: end,
+                nargs: m.header.nargs,
+                max_locals: m.header.max_locals,
+                max_stack: m.header.max_stack,
+                handlers: hr,
+            });
+            method_ids.insert(m.offset, id as MethodId);
+        }
+        let method_at = |off: u16| -> Result<MethodId, LoadError> {
+            method_ids
+                .get(&off)
+                .copied()
+                .ok_or_else(|| LoadError::Invalid {
+                    package: pname.clone(),
+                    what: format!("no method at Method component offset {off}"),
+                })
+        };
+
+        // Classes: ids in component order.
+        let class_base = self.classes.len();
+        let mut class_offsets = Vec::new();
+        for (i, e) in cap.class.entries.iter().enumerate() {
+            class_offsets.push((e.offset(), (class_base + i) as ClassId));
+        }
+        let resolve_class = |this: &Self, r: ClassRef| -> Result<ClassId, LoadError> {
+            match r {
+                ClassRef::Internal(off) => class_offsets
+                    .iter()
+                    .find(|c| c.0 == off)
+                    .map(|c| c.1)
+                    .ok_or_else(|| LoadError::Invalid {
+                        package: pname.clone(),
+                        what: format!("no class at Class component offset {off}"),
+                    }),
+                ClassRef::External {
+                    package_token,
+                    class_token,
+                } => {
+                    let p = *imports.get(usize::from(package_token)).ok_or_else(|| LoadError::Invalid {
+                        package: pname.clone(),
+                        what: format!("package token {package_token} out of range"),
+                    })?;
+                    this.packages[usize::from(p)]
+                        .export_classes
+                        .get(usize::from(class_token))
+                        .copied()
+                        .filter(|&c| c != NO_CLASS)
+                        .ok_or_else(|| LoadError::Unsupported {
+                            package: pname.clone(),
+                            what: format!(
+                                "class token {class_token} of package {}",
+                                this.packages[usize::from(p)].name
+                            ),
+                        })
+                }
+            }
+        };
+        // Placeholders so internal references resolve in any order.
+        for e in &cap.class.entries {
+            self.classes.push(Class {
+                pkg: pkg_idx,
+                name: format!("{pname}@{}", e.offset()),
+                flags: 0,
+                super_class: NO_CLASS,
+                base: 0,
+                cells: 0,
+                vtable: Vec::new(),
+                pvtable: Vec::new(),
+                itable: Vec::new(),
+                superinterfaces: Vec::new(),
+            });
+        }
+        // Interfaces first, then classes in an order where supers come first.
+        for (i, e) in cap.class.entries.iter().enumerate() {
+            if let ClassEntry::Interface(ii) = e {
+                let mut sup = Vec::new();
+                for s in &ii.superinterfaces {
+                    sup.push(resolve_class(self, *s)?);
+                }
+                let c = &mut self.classes[class_base + i];
+                c.flags = C_INTERFACE;
+                c.superinterfaces = sup;
+            }
+        }
+        // Transitive superinterfaces and shareability.
+        for _ in 0..4 {
+            for i in 0..cap.class.entries.len() {
+                let id = class_base + i;
+                if !self.classes[id].is_interface() {
+                    continue;
+                }
+                let mut all = self.classes[id].superinterfaces.clone();
+                let mut sh = false;
+                for &s in &self.classes[id].superinterfaces {
+                    if let Some(sc) = self.classes.get(usize::from(s)) {
+                        all.extend(sc.superinterfaces.iter().copied());
+                        sh |= sc.flags & C_SHAREABLE != 0
+                            || (usize::from(s) < CLASSES.len() && s == self.api_class(FW, api_tables::tok::SHAREABLE));
+                    }
+                }
+                all.sort_unstable();
+                all.dedup();
+                let c = &mut self.classes[id];
+                c.superinterfaces = all;
+                if sh {
+                    c.flags |= C_SHAREABLE;
+                }
+            }
+        }
+        let mut done = vec![false; cap.class.entries.len()];
+        for (i, e) in cap.class.entries.iter().enumerate() {
+            if matches!(e, ClassEntry::Interface(_)) {
+                done[i] = true;
+            }
+        }
+        let mut progress = true;
+        while progress {
+            progress = false;
+            for (i, e) in cap.class.entries.iter().enumerate() {
+                let ClassEntry::Class(ci) = e else { continue };
+                if done[i] {
+                    continue;
+                }
+                let sup = match ci.super_class {
+                    Some(r) => resolve_class(self, r)?,
+                    None => NO_CLASS,
+                };
+                if usize::from(sup) >= class_base && usize::from(sup) < class_base + done.len() && !done[usize::from(sup) - class_base] {
+                    continue;
+                }
+                let supc = self.classes.get(usize::from(sup)).cloned();
+                let mut c = self.classes[class_base + i].clone();
+                c.super_class = sup;
+                if let Some(s) = &supc {
+                    if s.is_interface() {
+                        return Err(invalid(format!("class at {} extends an interface", ci.offset)));
+                    }
+                    c.base = s.cells;
+                    c.vtable = s.vtable.clone();
+                    c.itable = s.itable.clone();
+                    if s.pkg == pkg_idx {
+                        c.pvtable = s.pvtable.clone();
+                    }
+                }
+                c.cells = c
+                    .base
+                    .checked_add(u16::from(ci.declared_instance_size))
+                    .ok_or_else(|| invalid("instance too large".into()))?;
+                for (k, &off) in ci.public_virtual_method_table.iter().enumerate() {
+                    if off != 0 && off != 0xFFFF {
+                        let tok = usize::from(ci.public_method_table_base) + k;
+                        if tok > 0x7F {
+                            return Err(invalid("public virtual method token above 127".into()));
+                        }
+                        set_slot(&mut c.vtable, tok as u8, method_at(off)?);
+                    }
+                }
+                for (k, &off) in ci.package_virtual_method_table.iter().enumerate() {
+                    if off != 0 && off != 0xFFFF {
+                        let tok = usize::from(ci.package_method_table_base) + k;
+                        if tok > 0x7F {
+                            return Err(invalid("package virtual method token above 127".into()));
+                        }
+                        set_slot(&mut c.pvtable, tok as u8, method_at(off)?);
+                    }
+                }
+                for ii in &ci.interfaces {
+                    let iid = resolve_class(self, ii.interface)?;
+                    c.itable.retain(|x| x.0 != iid);
+                    c.itable.push((iid, ii.index.clone()));
+                }
+                if ci.flags & hydra_cap::component::class::ACC_SHAREABLE != 0 {
+                    c.flags |= C_SHAREABLE;
+                }
+                self.classes[class_base + i] = c;
+                done[i] = true;
+                progress = true;
+            }
+        }
+        if done.iter().any(|d| !d) {
+            return Err(invalid("cyclic or unresolvable superclass chain".into()));
+        }
+        // Names from the descriptor tokens are not in the CAP; keep offsets.
+
+        // Static fields.
+        let sf = &cap.static_field;
+        let static_base = match existing {
+            Some(r) => r.static_base,
+            None => {
+                let base = self.store.nvm_alloc(u32::from(sf.image_size).max(1))?;
+                let mut image = sf.initial_image();
+                image.resize(usize::from(sf.image_size), 0);
+                for (k, ai) in sf.array_init.iter().enumerate() {
+                    let kind = match ai.element_type {
+                        2 => heap::K_BOOL,
+                        3 => heap::K_BYTE,
+                        4 => heap::K_SHORT,
+                        _ => heap::K_INT,
+                    };
+                    let n = ai.element_count();
+                    let r = self.store.alloc(kind, 0, ctx, NO_CLASS, n as u16)?;
+                    let o = *self.store.obj(r).ok_or(Fault::Corrupt("new array"))?;
+                    self.store.nvm.write(o.data, &ai.values[..n * heap::elem_size(kind) as usize])?;
+                    if let Some(slot) = image.get_mut(2 * k..2 * k + 2) {
+                        slot.copy_from_slice(&r.to_be_bytes());
+                    }
+                }
+                if !image.is_empty() {
+                    self.store.nvm.write(base, &image)?;
+                }
+                base
+            }
+        };
+
+        // Constant pool.
+        let mut cp = Vec::with_capacity(cap.constant_pool.entries.len());
+        for (k, e) in cap.constant_pool.entries.iter().enumerate() {
+            let r = match *e {
+                CpEntry::Class(c) => Cp::Class(resolve_class(self, c)?),
+                CpEntry::InstanceField { class, token } => {
+                    let c = resolve_class(self, class)?;
+                    let cl = &self.classes[usize::from(c)];
+                    if usize::from(c) < CLASSES.len() {
+                        return Err(LoadError::Unsupported {
+                            package: pname.clone(),
+                            what: format!("instance field token {token} of {}", cl.name),
+                        });
+                    }
+                    Cp::Field(cl.base + u16::from(token))
+                }
+                CpEntry::VirtualMethod { class, token } => Cp::Virtual {
+                    class: resolve_class(self, class)?,
+                    token,
+                },
+                CpEntry::SuperMethod { class, token } => {
+                    let c = resolve_class(self, class)?;
+                    let sup = self.classes[usize::from(c)].super_class;
+                    let m = self.classes.get(usize::from(sup)).and_then(|s| {
+                        let t = if token & 0x80 != 0 { &s.pvtable } else { &s.vtable };
+                        t.get(usize::from(token & 0x7F)).copied()
+                    });
+                    match m {
+                        Some(m) if m != NO_METHOD => Cp::Direct(m),
+                        _ => {
+                            return Err(invalid(format!(
+                                "constant pool {k}: super method token {token} not found"
+                            )))
+                        }
+                    }
+                }
+                CpEntry::StaticField(StaticRef::Internal { offset }) => {
+                    if offset >= sf.image_size {
+                        return Err(invalid(format!("constant pool {k}: static field offset {offset} out of the image")));
+                    }
+                    Cp::Static(static_base + u32::from(offset))
+                }
+                CpEntry::StaticField(StaticRef::External {
+                    package_token,
+                    class_token,
+                    token,
+                }) => {
+                    let p = imports.get(usize::from(package_token)).copied();
+                    let a = p.and_then(|p| {
+                        self.packages[usize::from(p)]
+                            .export_fields
+                            .get(usize::from(class_token))
+                            .and_then(|v| v.get(usize::from(token)))
+                            .copied()
+                    });
+                    match a {
+                        Some(a) => Cp::Static(a),
+                        None => {
+                            return Err(LoadError::Unsupported {
+                                package: pname.clone(),
+                                what: format!(
+                                    "static field token {token} of {}",
+                                    self.ext_class_name(p, class_token)
+                                ),
+                            })
+                        }
+                    }
+                }
+                CpEntry::StaticMethod(StaticRef::Internal { offset }) => Cp::Direct(method_at(offset)?),
+                CpEntry::StaticMethod(StaticRef::External {
+                    package_token,
+                    class_token,
+                    token,
+                }) => {
+                    let p = imports.get(usize::from(package_token)).copied();
+                    let m = p.and_then(|p| {
+                        self.packages[usize::from(p)]
+                            .export_methods
+                            .get(usize::from(class_token))
+                            .and_then(|v| v.get(usize::from(token)))
+                            .copied()
+                            .filter(|&m| m != NO_METHOD)
+                    });
+                    match m {
+                        Some(m) => Cp::Direct(m),
+                        None => {
+                            return Err(LoadError::Unsupported {
+                                package: pname.clone(),
+                                what: format!(
+                                    "static method or constructor token {token} of {}",
+                                    self.ext_class_name(p, class_token)
+                                ),
+                            })
+                        }
+                    }
+                }
+            };
+            cp.push(r);
+        }
+        // Virtual calls to API classes must land on something implemented.
+        for (k, e) in cp.iter().enumerate() {
+            if let Cp::Virtual { class, token } = *e {
+                let cl = &self.classes[usize::from(class)];
+                if usize::from(class) < CLASSES.len() && token & 0x80 == 0 && !cl.is_interface() {
+                    let ok = cl.vtable.get(usize::from(token)).is_some_and(|&m| m != NO_METHOD);
+                    if !ok {
+                        return Err(LoadError::Unsupported {
+                            package: pname.clone(),
+                            what: format!("virtual method token {token} of {} (constant pool {k})", cl.name),
+                        });
+                    }
+                }
+            }
+        }
+
+        // Quicken and check every instruction.
+        let mut code = code;
+        for mid in first_method..self.methods.len() {
+            let m = self.methods[mid].clone();
+            if m.kind != MethodKind::Bytecode {
+                continue;
+            }
+            let body = code
+                .get(m.code as usize..m.code_end as usize)
+                .ok_or_else(|| invalid(format!("method {mid} extends past the Method component")))?
+                .to_vec();
+            let mut pc = 0u16;
+            while usize::from(pc) < body.len() {
+                let ins = decode(&body, pc).map_err(|e| invalid(format!("method at {}: {e}", m.code)))?;
+                let at = m.code as usize + usize::from(pc);
+                let cpe = |i: u16| cp.get(usize::from(i)).copied().unwrap_or(Cp::Invalid);
+                let op = ins.opcode;
+                let kind_ok = match (&ins.operands, op) {
+                    (Operands::Cp(i), _) => {
+                        let e = cpe(*i);
+                        match op.0 {
+                            0x7B..=0x82 => matches!(e, Cp::Static(_)),
+                            0x83..=0x8A | 0xA9..=0xB8 => matches!(e, Cp::Field(_)),
+                            0x8B => matches!(e, Cp::Virtual { .. }),
+                            0x8C => matches!(e, Cp::Direct(_) | Cp::Virtual { .. }),
+                            0x8D => matches!(e, Cp::Direct(_)),
+                            0x8F | 0x91 => matches!(e, Cp::Class(_)),
+                            _ => true,
+                        }
+                    }
+                    (Operands::Interface { index, .. }, _) => matches!(cpe(*index), Cp::Class(_)),
+                    (Operands::TypeCheck { atype, index }, _) => {
+                        *atype != 0 && *atype != 14 || matches!(cpe(*index), Cp::Class(_))
+                    }
+                    _ => true,
+                };
+                if !kind_ok {
+                    return Err(invalid(format!(
+                        "method at {}: pc {pc}: {op} refers to a constant pool entry of the wrong kind",
+                        m.code
+                    )));
+                }
+                // Quickening.
+                match (op.0, &ins.operands) {
+                    (0x83..=0x8A, Operands::Cp(i)) | (0xAD..=0xB0, Operands::Cp(i)) | (0xB5..=0xB8, Operands::Cp(i)) => {
+                        if let Cp::Field(cell) = cpe(*i) {
+                            if cell < 256 {
+                                let q = match op.0 {
+                                    0x83..=0x86 => quick::GETFIELD + (op.0 - 0x83),
+                                    0x87..=0x8A => quick::PUTFIELD + (op.0 - 0x87),
+                                    0xAD..=0xB0 => quick::GETFIELD_THIS + (op.0 - 0xAD),
+                                    _ => quick::PUTFIELD_THIS + (op.0 - 0xB5),
+                                };
+                                code[at] = q;
+                                code[at + 1] = cell as u8;
+                            }
+                        }
+                    }
+                    (0x8C | 0x8D, Operands::Cp(i)) => {
+                        if let Cp::Direct(mid) = cpe(*i) {
+                            code[at] = if op.0 == 0x8D { quick::INVOKE_STATIC } else { quick::INVOKE_SPECIAL };
+                            code[at + 1..at + 3].copy_from_slice(&mid.to_be_bytes());
+                        }
+                    }
+                    _ => {}
+                }
+                let _ = Opcode::NOP;
+                pc += ins.len;
+            }
+        }
+
+        // Handlers with absolute offsets.
+        let mut hs = Vec::new();
+        for (start, end, handler, catch) in handlers {
+            let catch = if catch == 0 {
+                NO_CLASS
+            } else {
+                match cp.get(usize::from(catch)) {
+                    Some(Cp::Class(c)) => *c,
+                    _ => return Err(invalid(format!("handler catch type {catch} is not a class"))),
+                }
+            };
+            hs.push(Handler {
+                start: u32::from(start),
+                end,
+                handler: u32::from(handler),
+                catch,
+            });
+        }
+
+        // Exports.
+        let mut export_classes = Vec::new();
+        let mut export_methods = Vec::new();
+        let mut export_fields = Vec::new();
+        if let Some(ex) = &cap.export {
+            for ce in &ex.classes {
+                let id = resolve_class(self, ClassRef::Internal(ce.class_offset))?;
+                export_classes.push(id);
+                let mut ms = Vec::new();
+                for &o in &ce.static_method_offsets {
+                    ms.push(method_at(o)?);
+                }
+                export_methods.push(ms);
+                export_fields.push(
+                    ce.static_field_offsets
+                        .iter()
+                        .map(|&o| static_base + u32::from(o))
+                        .collect(),
+                );
+            }
+        }
+        let mut applets = Vec::new();
+        if let Some(ap) = &cap.applet {
+            for a in &ap.applets {
+                applets.push((a.aid.as_bytes().to_vec(), method_at(a.install_method_offset)?));
+            }
+        }
+        self.packages.push(Package {
+            aid,
+            major: cap.header.package.major,
+            minor: cap.header.package.minor,
+            name: pname,
+            code: Rc::from(code),
+            cp: Rc::from(cp),
+            handlers: hs,
+            static_base,
+            export_classes,
+            export_methods,
+            export_fields,
+            applets,
+            class_offsets,
+            image: existing.map_or((0, 0), |r| (r.image, r.image_len)),
+        });
+        Ok(pkg_idx)
+    }
+
+    fn ext_class_name(&self, p: Option<u16>, class_token: u8) -> String {
+        match p {
+            Some(p) if p < 2 => api_tables::class_name(p, class_token)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| format!("class token {class_token} of {}", self.packages[usize::from(p)].name)),
+            Some(p) => format!("class token {class_token} of {}", self.packages[usize::from(p)].name),
+            None => format!("class token {class_token} of an unknown package"),
+        }
+    }
+
+    /// Is `c` the class `target` or one of its subclasses/implementors?
+    pub fn is_subclass_of(&self, mut c: ClassId, target: ClassId) -> bool {
+        let Some(t) = self.classes.get(usize::from(target)) else {
+            return false;
+        };
+        if t.is_interface() {
+            let mut k = c;
+            while let Some(cl) = self.classes.get(usize::from(k)) {
+                if k == target
+                    || cl.superinterfaces.contains(&target)
+                    || cl.itable.iter().any(|(i, _)| {
+                        *i == target
+                            || self
+                                .classes
+                                .get(usize::from(*i))
+                                .is_some_and(|ic| ic.superinterfaces.contains(&target))
+                    })
+                {
+                    return true;
+                }
+                k = cl.super_class;
+            }
+            return false;
+        }
+        while let Some(cl) = self.classes.get(usize::from(c)) {
+            if c == target {
+                return true;
+            }
+            c = cl.super_class;
+        }
+        false
+    }
+
+    pub(crate) fn reset_frames(&mut self) {
+        self.frames.clear();
+        let _: Option<Frame> = None;
+    }
+}
+
+fn set_slot(t: &mut Vec<MethodId>, tok: u8, m: MethodId) {
+    let i = usize::from(tok & 0x7F);
+    if t.len() <= i {
+        t.resize(i + 1, NO_METHOD);
+    }
+    t[i] = m;
+}
+
+fn set_class_slot(t: &mut Vec<ClassId>, tok: u8, c: ClassId) {
+    let i = usize::from(tok);
+    if t.len() <= i {
+        t.resize(i + 1, NO_CLASS);
+    }
+    t[i] = c;
+}
+
+fn abstract_method(pkg: u16, nargs: u8) -> Method {
+    Method {
+        kind: MethodKind::Abstract,
+        pkg,
+        code: 0,
+        code_end: 0,
+        nargs,
+        max_locals: 0,
+        max_stack: 0,
+        handlers: (0, 0),
+    }
+}

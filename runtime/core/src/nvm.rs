@@ -1,0 +1,75 @@
+//! Persistent memory behind one small trait.
+//!
+//! The card keeps every persistent byte (heap, static fields, package
+//! images, registry, transaction log) in one linear NVM space. Reads are
+//! direct slices (memory-mapped flash on a microcontroller, a RAM mirror on
+//! the host); every write goes through [`Nvm::write`], so a test board can
+//! count writes and cut the power at any one of them.
+
+use crate::error::{Fault, Result};
+
+/// A linear, byte-addressed persistent memory.
+///
+/// Contract (MUST for every implementation):
+/// - `bytes()` returns the current content; after `write(at, data)` returns
+///   `Ok`, `bytes()[at..at + data.len()]` equals `data`.
+/// - A write of one byte is atomic with respect to power loss; longer writes
+///   MAY be torn, which the transaction log (see `txn`) repairs at boot.
+/// - `write` returns `Err(Fault::PowerLoss)` when the board decides the
+///   power failed during that write; the runtime then stops touching NVM.
+pub trait Nvm {
+    fn bytes(&self) -> &[u8];
+    fn write(&mut self, at: u32, data: &[u8]) -> Result<()>;
+    /// Makes every completed write durable (file sync on the host); a no-op
+    /// on memory-mapped flash.
+    fn flush(&mut self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// NVM in RAM: for tests, and as the mirror inside board drivers.
+pub struct RamNvm {
+    pub data: alloc::vec::Vec<u8>,
+    /// Number of writes performed so far.
+    pub writes: u64,
+    /// If set, the write with this index (0-based) fails with `PowerLoss`
+    /// after writing only its first half, and so does every later write.
+    pub fail_at: Option<u64>,
+}
+
+impl RamNvm {
+    pub fn new(size: usize) -> RamNvm {
+        RamNvm {
+            data: alloc::vec![0; size],
+            writes: 0,
+            fail_at: None,
+        }
+    }
+}
+
+impl Nvm for RamNvm {
+    fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    fn write(&mut self, at: u32, data: &[u8]) -> Result<()> {
+        let start = at as usize;
+        let end = start
+            .checked_add(data.len())
+            .filter(|&e| e <= self.data.len())
+            .ok_or(Fault::NvmRange { at, len: data.len() as u32 })?;
+        if let Some(f) = self.fail_at {
+            if self.writes >= f {
+                if self.writes == f {
+                    let half = data.len() / 2;
+                    self.data[start..start + half].copy_from_slice(&data[..half]);
+                }
+                self.writes += 1;
+                return Err(Fault::PowerLoss);
+            }
+        }
+        self.data[start..end].copy_from_slice(data);
+        self.writes += 1;
+        Ok(())
+    }
+}

@@ -1,0 +1,158 @@
+//! The applet registry and the persistent card metadata (loaded packages,
+//! applet instances), shaped for a GlobalPlatform card manager: each entry
+//! keeps its life cycle state and privileges, and install parameters follow
+//! the GlobalPlatform layout.
+
+use alloc::vec::Vec;
+
+use crate::error::{Fault, Result};
+use crate::heap::{rd_u16, rd_u32, Ref, Store, SB_META};
+use crate::nvm::Nvm;
+
+/// GlobalPlatform application life cycle states.
+pub const LC_INSTALLED: u8 = 0x03;
+pub const LC_SELECTABLE: u8 = 0x07;
+pub const LC_LOCKED: u8 = 0x83;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppletEntry {
+    pub aid: Vec<u8>,
+    pub pkg: u16,
+    /// The applet object (set by `register()`).
+    pub instance: Ref,
+    /// The JCRE-owned AID object of this instance.
+    pub aid_obj: Ref,
+    pub life_cycle: u8,
+    /// GlobalPlatform privileges (3 bytes).
+    pub privileges: [u8; 3],
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Registry {
+    pub applets: Vec<AppletEntry>,
+    /// Selected applet on the basic logical channel.
+    pub selected: Option<usize>,
+}
+
+impl Registry {
+    pub fn find_exact(&self, aid: &[u8]) -> Option<usize> {
+        self.applets.iter().position(|a| a.aid == aid)
+    }
+
+    /// Partial selection (ISO 7816-4): the first applet whose AID starts
+    /// with `prefix`.
+    pub fn find_partial(&self, prefix: &[u8]) -> Option<usize> {
+        self.applets
+            .iter()
+            .position(|a| a.aid.len() >= prefix.len() && a.aid[..prefix.len()] == *prefix)
+    }
+}
+
+/// A package record of the metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackageRecord {
+    pub image: u32,
+    pub image_len: u32,
+    pub static_base: u32,
+}
+
+/// GlobalPlatform INSTALL [for install] parameters, as passed to
+/// `install(byte[] bArray, short bOffset, byte bLength)`:
+/// `Li AID | Lc control info (privileges) | La application data (C9 value)`.
+pub fn install_parameters(aid: &[u8], privileges: &[u8], app_params: &[u8]) -> Vec<u8> {
+    let mut v = Vec::with_capacity(3 + aid.len() + privileges.len() + app_params.len());
+    v.push(aid.len() as u8);
+    v.extend_from_slice(aid);
+    v.push(privileges.len() as u8);
+    v.extend_from_slice(privileges);
+    v.push(app_params.len() as u8);
+    v.extend_from_slice(app_params);
+    v
+}
+
+pub fn encode(pkgs: &[PackageRecord], applets: &[AppletEntry]) -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(&(pkgs.len() as u16).to_be_bytes());
+    for p in pkgs {
+        v.extend_from_slice(&p.image.to_be_bytes());
+        v.extend_from_slice(&p.image_len.to_be_bytes());
+        v.extend_from_slice(&p.static_base.to_be_bytes());
+    }
+    v.extend_from_slice(&(applets.len() as u16).to_be_bytes());
+    for a in applets {
+        v.push(a.aid.len() as u8);
+        v.extend_from_slice(&a.aid);
+        v.extend_from_slice(&a.pkg.to_be_bytes());
+        v.extend_from_slice(&a.instance.to_be_bytes());
+        v.extend_from_slice(&a.aid_obj.to_be_bytes());
+        v.push(a.life_cycle);
+        v.extend_from_slice(&a.privileges);
+    }
+    v
+}
+
+pub fn decode(b: &[u8]) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
+    let bad = Fault::Corrupt("card metadata");
+    let mut at = 0u32;
+    let n = rd_u16(b, at).map_err(|_| bad.clone())?;
+    at += 2;
+    let mut pkgs = Vec::new();
+    for _ in 0..n {
+        pkgs.push(PackageRecord {
+            image: rd_u32(b, at)?,
+            image_len: rd_u32(b, at + 4)?,
+            static_base: rd_u32(b, at + 8)?,
+        });
+        at += 12;
+    }
+    let n = rd_u16(b, at)?;
+    at += 2;
+    let mut applets = Vec::new();
+    for _ in 0..n {
+        let len = *b.get(at as usize).ok_or(bad.clone())? as u32;
+        let aid = b
+            .get(at as usize + 1..(at + 1 + len) as usize)
+            .ok_or(bad.clone())?
+            .to_vec();
+        at += 1 + len;
+        let pkg = rd_u16(b, at)?;
+        let instance = rd_u16(b, at + 2)?;
+        let aid_obj = rd_u16(b, at + 4)?;
+        let life_cycle = *b.get(at as usize + 6).ok_or(bad.clone())?;
+        let p = b.get(at as usize + 7..at as usize + 10).ok_or(bad.clone())?;
+        at += 10;
+        applets.push(AppletEntry {
+            aid,
+            pkg,
+            instance,
+            aid_obj,
+            life_cycle,
+            privileges: [p[0], p[1], p[2]],
+        });
+    }
+    Ok((pkgs, applets))
+}
+
+/// Writes new metadata: the blob to fresh NVM, then its (address, length)
+/// in the superblock in one atomic update.
+pub fn store<N: Nvm>(s: &mut Store<N>, blob: &[u8]) -> Result<()> {
+    let at = s.nvm_alloc(blob.len() as u32)?;
+    s.nvm.write(at, blob)?;
+    let mut ptr = [0u8; 8];
+    ptr[..4].copy_from_slice(&at.to_be_bytes());
+    ptr[4..].copy_from_slice(&(blob.len() as u32).to_be_bytes());
+    s.write_nvm(SB_META, &ptr, true)
+}
+
+pub fn load<N: Nvm>(s: &Store<N>) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
+    let b = s.nvm.bytes();
+    let at = rd_u32(b, SB_META)?;
+    let len = rd_u32(b, SB_META + 4)?;
+    if at == 0 {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let blob = b
+        .get(at as usize..(at as usize).saturating_add(len as usize))
+        .ok_or(Fault::Corrupt("metadata pointer"))?;
+    decode(blob)
+}
