@@ -31,7 +31,10 @@ fn cap_reader(c: &mut Criterion) {
         })
     });
     g.bench_function("write", |b| {
-        let parsed: Vec<CapFile> = streams.iter().map(|s| CapFile::from_component_stream(s).unwrap()).collect();
+        let parsed: Vec<CapFile> = streams
+            .iter()
+            .map(|s| CapFile::from_component_stream(s).unwrap())
+            .collect();
         b.iter(|| {
             for p in &parsed {
                 std::hint::black_box(p.to_load_file(false).unwrap());
