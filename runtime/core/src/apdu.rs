@@ -41,7 +41,14 @@ impl Command {
         let rest = &b[4..];
         let (data, le) = match rest.len() {
             0 => (Vec::new(), None),
-            1 => (Vec::new(), Some(if rest[0] == 0 { 256 } else { u16::from(rest[0]) })),
+            1 => (
+                Vec::new(),
+                Some(if rest[0] == 0 {
+                    256
+                } else {
+                    u16::from(rest[0])
+                }),
+            ),
             _ => {
                 let lc = usize::from(rest[0]);
                 if lc == 0 || rest.len() < 1 + lc || rest.len() > 2 + lc {

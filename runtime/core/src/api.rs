@@ -143,25 +143,84 @@ impl Native {
     pub fn nargs(self) -> u8 {
         use Native::*;
         match self {
-            AbortTransaction | BeginTransaction | CommitTransaction | GetAid | GetMaxCommitCapacity
-            | GetPreviousContextAid | GetTransactionDepth | GetUnusedCommitCapacity | GetVersion
-            | IsObjectDeletionSupported | RequestObjectDeletion | GetAssignedChannel | ApduGetInBlockSize
-            | ApduGetOutBlockSize | ApduGetProtocol | ApduWaitExtension | ApduGetCurrentApdu
-            | ApduGetCurrentApduBuffer | ApduGetClaChannel | AppletReSelecting
+            AbortTransaction
+            | BeginTransaction
+            | CommitTransaction
+            | GetAid
+            | GetMaxCommitCapacity
+            | GetPreviousContextAid
+            | GetTransactionDepth
+            | GetUnusedCommitCapacity
+            | GetVersion
+            | IsObjectDeletionSupported
+            | RequestObjectDeletion
+            | GetAssignedChannel
+            | ApduGetInBlockSize
+            | ApduGetOutBlockSize
+            | ApduGetProtocol
+            | ApduWaitExtension
+            | ApduGetCurrentApdu
+            | ApduGetCurrentApduBuffer
+            | ApduGetClaChannel
+            | AppletReSelecting
             | IsIntegritySensitiveArraysSupported => 0,
-            ObjectInit | UserExceptionInit | ThrowIt(_) | GetReason | AppletRegister | AppletSelectingApplet
-            | AppletDeselect | AppletSelect | IsTransient | GetAvailableMemory | IsAppletActive
-            | PinGetTriesRemaining | PinGetValidatedFlag | PinIsValidated | PinReset | PinResetAndUnblock
-            | ApduGetBuffer | ApduGetNad | ApduSetIncomingAndReceive | ApduSetOutgoing
-            | ApduSetOutgoingNoChaining | ApduGetCurrentState | ApduIsCommandChainingCla
-            | ApduIsSecureMessagingCla | ApduIsIsoInterindustryCla | ApduGetIncomingLength
-            | ApduGetOffsetCdata | ApduIsValidCla | AssertIntegrity | IsIntegritySensitive | ClearArray => 1,
-            ObjectEquals | ExceptionInit | SetReason | AidEqualsObject | AidRidEquals
-            | GetAppletShareableInterfaceObject | MakeTransientBooleanArray | MakeTransientByteArray
-            | MakeTransientObjectArray | MakeTransientShortArray | MakeGlobalArray | PinSetValidatedFlag
-            | ApduReceiveBytes | ApduSetOutgoingLength | GetShort | MakeShort => 2,
-            AppletGetShareable | AppletInstall | AidGetBytes | LookupAid | GetAvailableMemoryArray | PinInit
-            | ApduSendBytes | ApduSetOutgoingAndSend | SetShort | BuildOwnerPin
+            ObjectInit
+            | UserExceptionInit
+            | ThrowIt(_)
+            | GetReason
+            | AppletRegister
+            | AppletSelectingApplet
+            | AppletDeselect
+            | AppletSelect
+            | IsTransient
+            | GetAvailableMemory
+            | IsAppletActive
+            | PinGetTriesRemaining
+            | PinGetValidatedFlag
+            | PinIsValidated
+            | PinReset
+            | PinResetAndUnblock
+            | ApduGetBuffer
+            | ApduGetNad
+            | ApduSetIncomingAndReceive
+            | ApduSetOutgoing
+            | ApduSetOutgoingNoChaining
+            | ApduGetCurrentState
+            | ApduIsCommandChainingCla
+            | ApduIsSecureMessagingCla
+            | ApduIsIsoInterindustryCla
+            | ApduGetIncomingLength
+            | ApduGetOffsetCdata
+            | ApduIsValidCla
+            | AssertIntegrity
+            | IsIntegritySensitive
+            | ClearArray => 1,
+            ObjectEquals
+            | ExceptionInit
+            | SetReason
+            | AidEqualsObject
+            | AidRidEquals
+            | GetAppletShareableInterfaceObject
+            | MakeTransientBooleanArray
+            | MakeTransientByteArray
+            | MakeTransientObjectArray
+            | MakeTransientShortArray
+            | MakeGlobalArray
+            | PinSetValidatedFlag
+            | ApduReceiveBytes
+            | ApduSetOutgoingLength
+            | GetShort
+            | MakeShort => 2,
+            AppletGetShareable
+            | AppletInstall
+            | AidGetBytes
+            | LookupAid
+            | GetAvailableMemoryArray
+            | PinInit
+            | ApduSendBytes
+            | ApduSetOutgoingAndSend
+            | SetShort
+            | BuildOwnerPin
             | MakeIntegritySensitiveArray => 3,
             AppletRegisterAid | AidInit | AidEquals | AidPartialEquals | PinCheck | PinUpdate
             | ApduSendBytesLong | ArrayFillNonAtomic | ArrayFill => 4,
@@ -175,7 +234,9 @@ impl<N: Nvm> Card<N> {
     /// specification prescribes.
     pub fn map_fault(&mut self, e: Exc) -> Exc {
         match e {
-            Exc::Fault(Fault::LogFull) => self.cre(tok::TRANSACTION_EXCEPTION, reason::TXN_BUFFER_FULL),
+            Exc::Fault(Fault::LogFull) => {
+                self.cre(tok::TRANSACTION_EXCEPTION, reason::TXN_BUFFER_FULL)
+            }
             Exc::Fault(Fault::OutOfNvm { .. }) | Exc::Fault(Fault::OutOfHandles) => {
                 self.cre(tok::SYSTEM_EXCEPTION, reason::SYS_NO_RESOURCE)
             }
@@ -211,7 +272,9 @@ impl<N: Nvm> Card<N> {
         if 2 * c + 2 > o.data_len() {
             return Err(Exc::Fault(Fault::Corrupt("API object too small")));
         }
-        self.store.write(&o, 2 * c, &v.to_be_bytes(), true).map_err(Exc::Fault)
+        self.store
+            .write(&o, 2 * c, &v.to_be_bytes(), true)
+            .map_err(Exc::Fault)
     }
 
     /// Writes bytes into an array: atomically (with the transaction log
@@ -220,7 +283,11 @@ impl<N: Nvm> Card<N> {
         if o.in_ram() || self.store.log.in_txn() || !atomic {
             if !atomic && !o.in_ram() {
                 // Not subject to the transaction even if one is open.
-                return self.store.nvm.write(o.data + off, bytes).map_err(Exc::Fault);
+                return self
+                    .store
+                    .nvm
+                    .write(o.data + off, bytes)
+                    .map_err(Exc::Fault);
             }
             return self.store.write(o, off, bytes, false).map_err(Exc::Fault);
         }
@@ -242,7 +309,10 @@ impl<N: Nvm> Card<N> {
 
     /// The AID object of the applet running in context `ctx`.
     fn aid_of_context(&self, ctx: u8) -> Ref {
-        if let Some(a) = self.active_applet.and_then(|i| self.registry.applets.get(i)) {
+        if let Some(a) = self
+            .active_applet
+            .and_then(|i| self.registry.applets.get(i))
+        {
             if Package::context(a.pkg) == ctx {
                 return a.aid_obj;
             }
@@ -257,7 +327,10 @@ impl<N: Nvm> Card<N> {
     fn aid_bytes(&self, aid: Ref) -> Result<Vec<u8>, Exc> {
         let o = *self.store.obj(aid).ok_or_else(|| self.npe())?;
         let arr = self.store.read_u16(&o, 0);
-        let ao = self.store.obj(arr).ok_or(Exc::Fault(Fault::Corrupt("AID without bytes")))?;
+        let ao = self
+            .store
+            .obj(arr)
+            .ok_or(Exc::Fault(Fault::Corrupt("AID without bytes")))?;
         Ok(self.store.data(ao).to_vec())
     }
 
@@ -292,7 +365,8 @@ impl<N: Nvm> Card<N> {
     }
 
     fn apdu_buffer_bounds(&self, off: i16, len: i16) -> Result<(), Exc> {
-        if off < 0 || len < 0 || off as u32 + len as u32 > u32::from(crate::link::APDU_BUFFER_SIZE) {
+        if off < 0 || len < 0 || off as u32 + len as u32 > u32::from(crate::link::APDU_BUFFER_SIZE)
+        {
             return Err(self.vm_exc(tok::ARRAY_INDEX_OOB));
         }
         Ok(())
@@ -304,7 +378,10 @@ impl<N: Nvm> Card<N> {
         let n = remaining.min(room);
         let start = usize::from(self.apdu.received);
         let chunk: Vec<u8> = self.apdu.cmd.data[start..start + usize::from(n)].to_vec();
-        let buf = *self.store.obj(self.jcre.buffer).ok_or(Exc::Fault(Fault::Corrupt("APDU buffer")))?;
+        let buf = *self
+            .store
+            .obj(self.jcre.buffer)
+            .ok_or(Exc::Fault(Fault::Corrupt("APDU buffer")))?;
         self.store.write(&buf, off as u32, &chunk, false)?;
         self.apdu.received += n;
         self.apdu.state = if self.apdu.received == self.apdu.lc() {
@@ -452,7 +529,8 @@ impl<N: Nvm> Card<N> {
                     return Ok(self.bool_ret(base, false));
                 }
                 let o = self.byte_range(a1 as Ref, a2, i16::from(len).max(0))?;
-                let other = self.store.data(&o)[a2 as usize..(a2 as usize + len.max(0) as usize)].to_vec();
+                let other =
+                    self.store.data(&o)[a2 as usize..(a2 as usize + len.max(0) as usize)].to_vec();
                 let mine = self.aid_bytes(a0 as Ref)?;
                 let eq = if n == AidEquals {
                     mine == other
@@ -475,7 +553,11 @@ impl<N: Nvm> Card<N> {
                     return Err(self.vm_exc(tok::ARRAY_INDEX_OOB));
                 }
                 let avail = mine.len() - aoff as usize;
-                let n = if len == 0 { avail } else { (len.max(0) as usize).min(avail) };
+                let n = if len == 0 {
+                    avail
+                } else {
+                    (len.max(0) as usize).min(avail)
+                };
                 let o = self.byte_range(dest, doff, n as i16)?;
                 let bytes = mine[aoff as usize..aoff as usize + n].to_vec();
                 self.write_array(&o, doff as u32, &bytes, true)?;
@@ -505,26 +587,42 @@ impl<N: Nvm> Card<N> {
                 Ok(0)
             }
             GetTransactionDepth => Ok(self.ret1(base, i16::from(self.store.log.in_txn()))),
-            GetMaxCommitCapacity => Ok(self.ret1(base, self.store.log.capacity().min(0x7FFF) as i16)),
-            GetUnusedCommitCapacity => Ok(self.ret1(base, self.store.log.unused().min(0x7FFF) as i16)),
+            GetMaxCommitCapacity => {
+                Ok(self.ret1(base, self.store.log.capacity().min(0x7FFF) as i16))
+            }
+            GetUnusedCommitCapacity => {
+                Ok(self.ret1(base, self.store.log.unused().min(0x7FFF) as i16))
+            }
             GetVersion => Ok(self.ret1(base, 0x0305)),
             GetAid => {
                 let r = self.aid_of_context(self.ctx);
                 Ok(self.ret1(base, r as i16))
             }
             GetPreviousContextAid => {
-                let r = if self.prev_ctx == 0 { NULL } else { self.aid_of_context(self.prev_ctx) };
+                let r = if self.prev_ctx == 0 {
+                    NULL
+                } else {
+                    self.aid_of_context(self.prev_ctx)
+                };
                 Ok(self.ret1(base, r as i16))
             }
             LookupAid => {
                 let len = a2 as i8;
                 let o = self.byte_range(a0 as Ref, a1, i16::from(len).max(0))?;
-                let want = self.store.data(&o)[a1 as usize..(a1 as usize + len.max(0) as usize)].to_vec();
-                let r = self.registry.find_exact(&want).map_or(NULL, |i| self.registry.applets[i].aid_obj);
+                let want =
+                    self.store.data(&o)[a1 as usize..(a1 as usize + len.max(0) as usize)].to_vec();
+                let r = self
+                    .registry
+                    .find_exact(&want)
+                    .map_or(NULL, |i| self.registry.applets[i].aid_obj);
                 Ok(self.ret1(base, r as i16))
             }
             IsAppletActive => {
-                let want = if a0 == 0 { return Err(self.npe()) } else { self.aid_bytes(a0 as Ref)? };
+                let want = if a0 == 0 {
+                    return Err(self.npe());
+                } else {
+                    self.aid_bytes(a0 as Ref)?
+                };
                 let active = self
                     .registry
                     .selected
@@ -611,9 +709,15 @@ impl<N: Nvm> Card<N> {
                     return Err(self.npe());
                 }
                 let o = self.byte_range(a1 as Ref, a2, i16::from(len).max(0))?;
-                let cand = self.store.data(&o)[a2 as usize..a2 as usize + len.max(0) as usize].to_vec();
-                let vo = *self.store.obj(self.cell(this, PIN_VALUE) as Ref).ok_or_else(|| self.npe())?;
-                let ok = i16::from(len) == plen && plen > 0 && self.store.data(&vo)[..plen as usize] == cand[..];
+                let cand =
+                    self.store.data(&o)[a2 as usize..a2 as usize + len.max(0) as usize].to_vec();
+                let vo = *self
+                    .store
+                    .obj(self.cell(this, PIN_VALUE) as Ref)
+                    .ok_or_else(|| self.npe())?;
+                let ok = i16::from(len) == plen
+                    && plen > 0
+                    && self.store.data(&vo)[..plen as usize] == cand[..];
                 if ok {
                     let limit = self.cell(this, PIN_LIMIT);
                     self.pin_write_tries(this, limit)?;
@@ -654,14 +758,19 @@ impl<N: Nvm> Card<N> {
                 }
                 let o = self.byte_range(a1 as Ref, a2, i16::from(len))?;
                 let bytes = self.store.data(&o)[a2 as usize..a2 as usize + len as usize].to_vec();
-                let vo = *self.store.obj(self.cell(this, PIN_VALUE) as Ref).ok_or_else(|| self.npe())?;
+                let vo = *self
+                    .store
+                    .obj(self.cell(this, PIN_VALUE) as Ref)
+                    .ok_or_else(|| self.npe())?;
                 let opened = crate::txn::begin_atomic(&mut self.store)?;
                 self.store.write(&vo, 0, &bytes, false)?;
                 let cell_len = i16::from(len);
                 let limit = self.cell(this, PIN_LIMIT);
                 let ob = *self.store.obj(this).ok_or_else(|| self.npe())?;
-                self.store.write(&ob, 2 * PIN_LEN, &cell_len.to_be_bytes(), false)?;
-                self.store.write(&ob, 2 * PIN_TRIES, &limit.to_be_bytes(), false)?;
+                self.store
+                    .write(&ob, 2 * PIN_LEN, &cell_len.to_be_bytes(), false)?;
+                self.store
+                    .write(&ob, 2 * PIN_TRIES, &limit.to_be_bytes(), false)?;
                 crate::txn::end_atomic(&mut self.store, opened)?;
                 self.pin_set_validated(this, false)?;
                 Ok(0)
@@ -693,7 +802,9 @@ impl<N: Nvm> Card<N> {
             }
             ApduReceiveBytes => {
                 let off = a1;
-                if self.apdu.state != STATE_PARTIAL_INCOMING && self.apdu.state != STATE_FULL_INCOMING {
+                if self.apdu.state != STATE_PARTIAL_INCOMING
+                    && self.apdu.state != STATE_FULL_INCOMING
+                {
                     return Err(self.cre(tok::APDU_EXCEPTION, reason::APDU_ILLEGAL_USE));
                 }
                 if off < 0 || off as u16 >= crate::link::APDU_BUFFER_SIZE {
@@ -714,10 +825,16 @@ impl<N: Nvm> Card<N> {
             }
             ApduSendBytes => {
                 let (off, len) = (a1, a2);
-                if off < 0 || len < 0 || off as u32 + len as u32 > u32::from(crate::link::APDU_BUFFER_SIZE) {
+                if off < 0
+                    || len < 0
+                    || off as u32 + len as u32 > u32::from(crate::link::APDU_BUFFER_SIZE)
+                {
                     return Err(self.cre(tok::APDU_EXCEPTION, reason::APDU_BUFFER_BOUNDS));
                 }
-                let buf = *self.store.obj(self.jcre.buffer).ok_or(Exc::Fault(Fault::Corrupt("APDU buffer")))?;
+                let buf = *self
+                    .store
+                    .obj(self.jcre.buffer)
+                    .ok_or(Exc::Fault(Fault::Corrupt("APDU buffer")))?;
                 let bytes = self.store.data(&buf)[off as usize..(off + len) as usize].to_vec();
                 self.apdu_send(&bytes)?;
                 Ok(0)
@@ -735,7 +852,10 @@ impl<N: Nvm> Card<N> {
                     .map_err(|_| self.cre(tok::APDU_EXCEPTION, reason::APDU_BUFFER_BOUNDS))?;
                 self.apdu_set_outgoing()?;
                 self.apdu_set_outgoing_length(len)?;
-                let buf = *self.store.obj(self.jcre.buffer).ok_or(Exc::Fault(Fault::Corrupt("APDU buffer")))?;
+                let buf = *self
+                    .store
+                    .obj(self.jcre.buffer)
+                    .ok_or(Exc::Fault(Fault::Corrupt("APDU buffer")))?;
                 let bytes = self.store.data(&buf)[off as usize..(off + len) as usize].to_vec();
                 self.apdu_send(&bytes)?;
                 Ok(0)
@@ -743,7 +863,11 @@ impl<N: Nvm> Card<N> {
             ApduIsCommandChainingCla => Ok(self.bool_ret(base, self.apdu.cmd.cla() & 0x10 != 0)),
             ApduIsSecureMessagingCla => {
                 let cla = self.apdu.cmd.cla();
-                let sm = if cla & 0x40 != 0 { cla & 0x20 != 0 } else { cla & 0x0C != 0 };
+                let sm = if cla & 0x40 != 0 {
+                    cla & 0x20 != 0
+                } else {
+                    cla & 0x0C != 0
+                };
                 Ok(self.bool_ret(base, sm))
             }
             ApduIsIsoInterindustryCla => Ok(self.bool_ret(base, self.apdu.cmd.cla() & 0x80 == 0)),
@@ -842,9 +966,14 @@ impl<N: Nvm> Card<N> {
     fn pin_write_tries(&mut self, this: Ref, v: i16) -> Result<(), Exc> {
         let o = *self.store.obj(this).ok_or_else(|| self.npe())?;
         if o.in_ram() {
-            self.store.write(&o, 2 * PIN_TRIES, &v.to_be_bytes(), false)?;
+            self.store
+                .write(&o, 2 * PIN_TRIES, &v.to_be_bytes(), false)?;
         } else {
-            crate::txn::atomic_write_untracked(&mut self.store, o.data + 2 * PIN_TRIES, &v.to_be_bytes())?;
+            crate::txn::atomic_write_untracked(
+                &mut self.store,
+                o.data + 2 * PIN_TRIES,
+                &v.to_be_bytes(),
+            )?;
         }
         Ok(())
     }
@@ -862,15 +991,30 @@ impl<N: Nvm> Card<N> {
             return Ok(self.ret1(base, 0));
         }
         let client_aid = self.aid_of_context(self.ctx);
-        let applet_class = self.store.obj(entry.instance).map(|o| o.class).unwrap_or(NO_CLASS);
-        let m = match self.classes.get(usize::from(applet_class)).and_then(|c| c.vtable.get(5)) {
+        let applet_class = self
+            .store
+            .obj(entry.instance)
+            .map(|o| o.class)
+            .unwrap_or(NO_CLASS);
+        let m = match self
+            .classes
+            .get(usize::from(applet_class))
+            .and_then(|c| c.vtable.get(5))
+        {
             Some(&m) => m,
             None => return Ok(self.ret1(base, 0)),
         };
         let saved = (self.ctx, self.prev_ctx);
         self.prev_ctx = self.ctx;
         self.ctx = Package::context(entry.pkg);
-        let r = self.invoke(m, &[entry.instance as i16, client_aid as i16, i16::from(param as i8)]);
+        let r = self.invoke(
+            m,
+            &[
+                entry.instance as i16,
+                client_aid as i16,
+                i16::from(param as i8),
+            ],
+        );
         self.ctx = saved.0;
         self.prev_ctx = saved.1;
         let r = r?;

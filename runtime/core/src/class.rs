@@ -72,7 +72,10 @@ pub enum Cp {
     Class(ClassId),
     /// Absolute instance cell.
     Field(u16),
-    Virtual { class: ClassId, token: u8 },
+    Virtual {
+        class: ClassId,
+        token: u8,
+    },
     /// Statically bound method (super call, static method, constructor).
     Direct(MethodId),
     /// NVM address of a static field.

@@ -188,7 +188,9 @@ impl<N: Nvm> Store<N> {
             let max_handles = (size / 64).clamp(256, 0x7FFF);
             let layout = Layout::new(size, log_size, max_handles);
             if layout.heap_start + 1024 > size {
-                return Err(Fault::OutOfNvm { needed: layout.heap_start + 1024 });
+                return Err(Fault::OutOfNvm {
+                    needed: layout.heap_start + 1024,
+                });
             }
             s.layout = layout;
             // Zero the system area, then write the superblock; the magic last.

@@ -174,7 +174,9 @@ impl<N: Nvm> Card<N> {
 
     /// Is object `r` an instance of the type of a checkcast/instanceof?
     fn instance_of(&self, r: Ref, atype: u8, class: ClassId) -> bool {
-        let Some(o) = self.store.obj(r) else { return false };
+        let Some(o) = self.store.obj(r) else {
+            return false;
+        };
         let object = self.api_class(LANG, tok::OBJECT);
         match atype {
             0 => {
@@ -190,7 +192,9 @@ impl<N: Nvm> Card<N> {
             14 => {
                 o.kind == K_REF
                     && (class == object
-                        || (o.class != NO_CLASS && o.class != object && self.is_subclass_of(o.class, class)))
+                        || (o.class != NO_CLASS
+                            && o.class != object
+                            && self.is_subclass_of(o.class, class)))
             }
             _ => false,
         }
@@ -255,8 +259,12 @@ impl<N: Nvm> Card<N> {
                         let pkg = &self.packages[usize::from(m.pkg)];
                         let pc = regs.pc as u32;
                         let mut target = None;
-                        for h in &pkg.handlers[usize::from(m.handlers.0)..usize::from(m.handlers.1)] {
-                            if pc >= h.start && pc < h.end && (h.catch == NO_CLASS || self.is_subclass_of(class, h.catch)) {
+                        for h in &pkg.handlers[usize::from(m.handlers.0)..usize::from(m.handlers.1)]
+                        {
+                            if pc >= h.start
+                                && pc < h.end
+                                && (h.catch == NO_CLASS || self.is_subclass_of(class, h.catch))
+                            {
                                 target = Some(h.handler as usize);
                                 break;
                             }
@@ -300,7 +308,13 @@ impl<N: Nvm> Card<N> {
     /// completion (their result is pushed); bytecode methods get a frame.
     /// Returns `Some` only when `m` completed and it was the entry method.
     #[inline]
-    fn call(&mut self, m: MethodId, regs: &mut Regs, base_depth: usize, entry: bool) -> Result<Option<Ret>, Exc> {
+    fn call(
+        &mut self,
+        m: MethodId,
+        regs: &mut Regs,
+        base_depth: usize,
+        entry: bool,
+    ) -> Result<Option<Ret>, Exc> {
         let Some(meth) = self.methods.get(usize::from(m)) else {
             return Err(Exc::Fault(MALFORMED));
         };
@@ -344,7 +358,10 @@ impl<N: Nvm> Card<N> {
                 let words = self.native(n, fp)?;
                 regs.sp = fp + words;
                 if entry {
-                    let mut r = Ret { words: words as u8, w: [0; 2] };
+                    let mut r = Ret {
+                        words: words as u8,
+                        w: [0; 2],
+                    };
                     for i in 0..words.min(2) {
                         r.w[i] = self.stack[fp + i];
                     }
@@ -361,7 +378,11 @@ impl<N: Nvm> Card<N> {
     #[inline]
     fn lookup_virtual(&self, c: ClassId, ref_class: ClassId, token: u8) -> Option<MethodId> {
         if token & 0x80 == 0 {
-            let m = *self.classes.get(usize::from(c))?.vtable.get(usize::from(token))?;
+            let m = *self
+                .classes
+                .get(usize::from(c))?
+                .vtable
+                .get(usize::from(token))?;
             (m != NO_METHOD).then_some(m)
         } else {
             // Package-visible: start at the first class of the referencing
@@ -393,7 +414,11 @@ impl<N: Nvm> Card<N> {
             return Ok(self.ctx);
         }
         if let Some(i) = iface {
-            if self.classes.get(usize::from(i)).is_some_and(|c| c.flags & C_SHAREABLE != 0) {
+            if self
+                .classes
+                .get(usize::from(i))
+                .is_some_and(|c| c.flags & C_SHAREABLE != 0)
+            {
                 return Ok(o.owner);
             }
         }
@@ -402,12 +427,23 @@ impl<N: Nvm> Card<N> {
 
     /// Returns from the current frame with `words` result words on top.
     #[inline]
-    fn ret(&mut self, regs: &mut Regs, words: usize, base_depth: usize) -> Result<Option<Ret>, Exc> {
+    fn ret(
+        &mut self,
+        regs: &mut Regs,
+        words: usize,
+        base_depth: usize,
+    ) -> Result<Option<Ret>, Exc> {
         let f = self.frames.pop().ok_or(Exc::Fault(MALFORMED))?;
         self.ctx = f.ctx;
-        let mut r = Ret { words: words as u8, w: [0; 2] };
+        let mut r = Ret {
+            words: words as u8,
+            w: [0; 2],
+        };
         for i in 0..words {
-            r.w[i] = *self.stack.get(regs.sp - words + i).ok_or(Exc::Fault(MALFORMED))?;
+            r.w[i] = *self
+                .stack
+                .get(regs.sp - words + i)
+                .ok_or(Exc::Fault(MALFORMED))?;
         }
         if self.frames.len() <= base_depth {
             return Ok(Some(r));
@@ -428,7 +464,11 @@ impl<N: Nvm> Card<N> {
     #[inline]
     fn nvm_read(&self, addr: u32, len: usize) -> &[u8] {
         let a = addr as usize;
-        self.store.nvm.bytes().get(a..a + len).unwrap_or(&[0, 0, 0, 0][..len.min(4)])
+        self.store
+            .nvm
+            .bytes()
+            .get(a..a + len)
+            .unwrap_or(&[0, 0, 0, 0][..len.min(4)])
     }
 
     #[allow(clippy::too_many_lines, clippy::cognitive_complexity)]
@@ -512,7 +552,11 @@ impl<N: Nvm> Card<N> {
         macro_rules! branch {
             ($cond:expr, $wide:expr) => {{
                 if $cond {
-                    let off = if $wide { s2(&code, pc + 1) as isize } else { b1(&code, pc + 1) as i8 as isize };
+                    let off = if $wide {
+                        s2(&code, pc + 1) as isize
+                    } else {
+                        b1(&code, pc + 1) as i8 as isize
+                    };
                     pc = (pc as isize + off) as usize;
                 } else {
                     pc += if $wide { 3 } else { 2 };
@@ -615,7 +659,12 @@ impl<N: Nvm> Card<N> {
         macro_rules! putfield {
             ($cell:expr, $k:expr, $this:expr) => {{
                 let cell: u32 = $cell;
-                let (hi, lo) = if $k == 3 { let lo = pop!(); (pop!(), lo) } else { (0, pop!()) };
+                let (hi, lo) = if $k == 3 {
+                    let lo = pop!();
+                    (pop!(), lo)
+                } else {
+                    (0, pop!())
+                };
                 let r = if $this { local!(0u8) } else { pop!() } as Ref;
                 let o = if $this {
                     match self.store.obj(r) {
@@ -637,7 +686,12 @@ impl<N: Nvm> Card<N> {
                         let v = join(hi, lo);
                         tri!(self.store.write(&o, 2 * cell, &v.to_be_bytes(), true));
                     }
-                    1 => tri!(self.store.write(&o, 2 * cell, &((lo as i8) as i16).to_be_bytes(), true)),
+                    1 => tri!(self.store.write(
+                        &o,
+                        2 * cell,
+                        &((lo as i8) as i16).to_be_bytes(),
+                        true
+                    )),
                     _ => tri!(self.store.write(&o, 2 * cell, &lo.to_be_bytes(), true)),
                 }
             }};
@@ -765,7 +819,12 @@ impl<N: Nvm> Card<N> {
                 }
                 // array stores
                 0x37..=0x3A => {
-                    let (hi, lo) = if op == 0x3A { let lo = pop!(); (pop!(), lo) } else { (0, pop!()) };
+                    let (hi, lo) = if op == 0x3A {
+                        let lo = pop!();
+                        (pop!(), lo)
+                    } else {
+                        (0, pop!())
+                    };
                     let i = pop!();
                     let r = pop!() as Ref;
                     let kind = match op {
@@ -778,10 +837,18 @@ impl<N: Nvm> Card<N> {
                     let i = tri!(self.index(&o, i));
                     match kind {
                         K_BYTE => {
-                            let v = if o.kind == K_BOOL { (lo & 1) as u8 } else { lo as u8 };
+                            let v = if o.kind == K_BOOL {
+                                (lo & 1) as u8
+                            } else {
+                                lo as u8
+                            };
                             tri!(self.store.write(&o, i, &[v], true));
                         }
-                        K_INT => tri!(self.store.write(&o, 4 * i, &join(hi, lo).to_be_bytes(), true)),
+                        K_INT => {
+                            tri!(self
+                                .store
+                                .write(&o, 4 * i, &join(hi, lo).to_be_bytes(), true))
+                        }
                         K_REF => {
                             let v = lo as Ref;
                             tri!(self.check_storable(v));
@@ -835,7 +902,12 @@ impl<N: Nvm> Card<N> {
                     let mn = b1(&code, pc + 1);
                     let m = usize::from(mn >> 4);
                     let n = usize::from(mn & 0xF);
-                    if m == 0 || m > 4 || (n != 0 && (n < m || n > m + 4)) || sp < n.max(m) || sp + m > self.stack.len() {
+                    if m == 0
+                        || m > 4
+                        || (n != 0 && (n < m || n > m + 4))
+                        || sp < n.max(m)
+                        || sp + m > self.stack.len()
+                    {
                         fail!(Exc::Fault(MALFORMED));
                     }
                     let mut tmp = [0i16; 4];
@@ -942,7 +1014,8 @@ impl<N: Nvm> Card<N> {
                 }
                 0x5A => {
                     let i = b1(&code, pc + 1);
-                    let v = join(local!(i), local!(usize::from(i) + 1)).wrapping_add(i32::from(b1(&code, pc + 2) as i8));
+                    let v = join(local!(i), local!(usize::from(i) + 1))
+                        .wrapping_add(i32::from(b1(&code, pc + 2) as i8));
                     set_local!(i, (v >> 16) as i16);
                     set_local!(usize::from(i) + 1, v as i16);
                     pc += 3;
@@ -955,7 +1028,8 @@ impl<N: Nvm> Card<N> {
                 }
                 0x97 => {
                     let i = b1(&code, pc + 1);
-                    let v = join(local!(i), local!(usize::from(i) + 1)).wrapping_add(i32::from(s2(&code, pc + 2)));
+                    let v = join(local!(i), local!(usize::from(i) + 1))
+                        .wrapping_add(i32::from(s2(&code, pc + 2)));
                     set_local!(i, (v >> 16) as i16);
                     set_local!(usize::from(i) + 1, v as i16);
                     pc += 4;
@@ -1005,13 +1079,21 @@ impl<N: Nvm> Card<N> {
                 }
                 0x66 | 0x67 | 0x9E | 0x9F => {
                     let v = pop!();
-                    let c = if op == 0x66 || op == 0x9E { v == 0 } else { v != 0 };
+                    let c = if op == 0x66 || op == 0x9E {
+                        v == 0
+                    } else {
+                        v != 0
+                    };
                     branch!(c, op >= 0x98);
                 }
                 0x68 | 0x69 | 0xA0 | 0xA1 => {
                     let b = pop!();
                     let a = pop!();
-                    let c = if op == 0x68 || op == 0xA0 { a == b } else { a != b };
+                    let c = if op == 0x68 || op == 0xA0 {
+                        a == b
+                    } else {
+                        a != b
+                    };
                     branch!(c, op >= 0x98);
                 }
                 0x6A..=0x6F | 0xA2..=0xA7 => {
@@ -1209,7 +1291,11 @@ impl<N: Nvm> Card<N> {
                         None => fail!(self.npe()),
                     };
                     let new_ctx = tri!(self.invoke_context(&o, None));
-                    let target_class = if o.is_array() { self.api_class(LANG, tok::OBJECT) } else { o.class };
+                    let target_class = if o.is_array() {
+                        self.api_class(LANG, tok::OBJECT)
+                    } else {
+                        o.class
+                    };
                     let m = match self.lookup_virtual(target_class, class, token) {
                         Some(m) => m,
                         None => fail!(Exc::Fault(MALFORMED)),
@@ -1249,7 +1335,9 @@ impl<N: Nvm> Card<N> {
                     let new_ctx = tri!(self.invoke_context(&o, Some(iface)));
                     let m = match self.lookup_interface(o.class, iface, itok) {
                         Some(m) => m,
-                        None => fail!(Exc::Fault(Fault::Corrupt("interface method not implemented"))),
+                        None => fail!(Exc::Fault(Fault::Corrupt(
+                            "interface method not implemented"
+                        ))),
                     };
                     if usize::from(self.methods[usize::from(m)].nargs) != nargs {
                         fail!(Exc::Fault(MALFORMED));
@@ -1277,7 +1365,8 @@ impl<N: Nvm> Card<N> {
                         Cp::Direct(m) => {
                             if op == 0x8C {
                                 let nargs = usize::from(self.methods[usize::from(m)].nargs);
-                                if self.stack.get(sp.wrapping_sub(nargs)).copied().unwrap_or(0) == 0 {
+                                if self.stack.get(sp.wrapping_sub(nargs)).copied().unwrap_or(0) == 0
+                                {
                                     throw_vm!(tok::NULL_POINTER);
                                 }
                             }
@@ -1404,7 +1493,9 @@ impl<N: Nvm> Card<N> {
     pub fn new_object(&mut self, c: ClassId, cells: u16) -> Result<Ref, Exc> {
         match self.store.alloc(K_INSTANCE, 0, self.ctx, c, cells) {
             Ok(r) => Ok(r),
-            Err(Fault::OutOfNvm { .. }) | Err(Fault::OutOfHandles) => Err(self.cre(tok::SYSTEM_EXCEPTION, 5)),
+            Err(Fault::OutOfNvm { .. }) | Err(Fault::OutOfHandles) => {
+                Err(self.cre(tok::SYSTEM_EXCEPTION, 5))
+            }
             Err(e) => Err(Exc::Fault(e)),
         }
     }
@@ -1413,7 +1504,9 @@ impl<N: Nvm> Card<N> {
     pub fn new_array(&mut self, kind: u8, class: ClassId, n: u16, flags: u8) -> Result<Ref, Exc> {
         match self.store.alloc(kind, flags, self.ctx, class, n) {
             Ok(r) => Ok(r),
-            Err(Fault::OutOfNvm { .. }) | Err(Fault::OutOfHandles) => Err(self.cre(tok::SYSTEM_EXCEPTION, 5)),
+            Err(Fault::OutOfNvm { .. }) | Err(Fault::OutOfHandles) => {
+                Err(self.cre(tok::SYSTEM_EXCEPTION, 5))
+            }
             Err(e) => Err(Exc::Fault(e)),
         }
     }

@@ -58,10 +58,9 @@ impl<N: Nvm> Card<N> {
         match e {
             Exc::Throw(r) => {
                 let (class, reason) = match self.store.obj(*r) {
-                    Some(o) if !o.is_array() => (
-                        o.class,
-                        (o.len > 0).then(|| self.store.read_u16(o, 0)),
-                    ),
+                    Some(o) if !o.is_array() => {
+                        (o.class, (o.len > 0).then(|| self.store.read_u16(o, 0)))
+                    }
                     _ => (NO_CLASS, None),
                 };
                 let name = self
@@ -69,7 +68,9 @@ impl<N: Nvm> Card<N> {
                     .get(usize::from(class))
                     .map_or("an unknown class", |c| c.name.as_str());
                 match reason {
-                    Some(rs) if self.is_card_exception(class) => format!("{name} (reason {rs:#06x})"),
+                    Some(rs) if self.is_card_exception(class) => {
+                        format!("{name} (reason {rs:#06x})")
+                    }
                     _ => String::from(name),
                 }
             }
@@ -86,7 +87,9 @@ impl<N: Nvm> Card<N> {
     fn sw_of(&self, e: &Exc) -> u16 {
         if let Exc::Throw(r) = e {
             if let Some(o) = self.store.obj(*r) {
-                if !o.is_array() && self.is_subclass_of(o.class, self.api_class(FW, tok::ISO_EXCEPTION)) {
+                if !o.is_array()
+                    && self.is_subclass_of(o.class, self.api_class(FW, tok::ISO_EXCEPTION))
+                {
                     return self.store.read_u16(o, 0);
                 }
             }
@@ -132,7 +135,9 @@ impl<N: Nvm> Card<N> {
                 .map(|a| (i as u16, a.1))
         });
         let Some((pkg, install)) = found else {
-            return Err(LoadError::NoSuchApplet { aid: hex(class_aid) });
+            return Err(LoadError::NoSuchApplet {
+                aid: hex(class_aid),
+            });
         };
         let instance_aid = instance_aid.unwrap_or(class_aid).to_vec();
         if !(5..=16).contains(&instance_aid.len()) {
@@ -142,7 +147,9 @@ impl<N: Nvm> Card<N> {
             });
         }
         if self.registry.find_exact(&instance_aid).is_some() {
-            return Err(LoadError::DuplicateInstance { aid: hex(&instance_aid) });
+            return Err(LoadError::DuplicateInstance {
+                aid: hex(&instance_aid),
+            });
         }
         if params.len() > 200 || privileges.len() > 3 {
             return Err(LoadError::InstallFailed {
@@ -151,10 +158,17 @@ impl<N: Nvm> Card<N> {
             });
         }
         let data = crate::registry::install_parameters(&instance_aid, privileges, params);
-        let barray = self
+        let barray = self.store.alloc(
+            K_BYTE,
+            F_RAM | F_GLOBAL | F_TEMPORARY,
+            0,
+            NO_CLASS,
+            data.len() as u16,
+        )?;
+        let bo = *self
             .store
-            .alloc(K_BYTE, F_RAM | F_GLOBAL | F_TEMPORARY, 0, NO_CLASS, data.len() as u16)?;
-        let bo = *self.store.obj(barray).ok_or(Fault::Corrupt("install parameters"))?;
+            .obj(barray)
+            .ok_or(Fault::Corrupt("install parameters"))?;
         self.store.write(&bo, 0, &data, false)?;
         self.installing = Some((instance_aid.clone(), pkg));
         let before = self.registry.applets.len();
@@ -162,7 +176,9 @@ impl<N: Nvm> Card<N> {
         self.installing = None;
         let failed = match r {
             Err(e) => Some(format!("install() threw {}", self.describe(&e))),
-            Ok(_) if self.registry.applets.len() == before => Some("install() did not call register()".into()),
+            Ok(_) if self.registry.applets.len() == before => {
+                Some("install() did not call register()".into())
+            }
             Ok(_) => None,
         };
         if let Some(reason) = failed {
@@ -173,7 +189,11 @@ impl<N: Nvm> Card<N> {
             });
         }
         if let Some(p) = privileges.get(..privileges.len().min(3)) {
-            let e = self.registry.applets.last_mut().ok_or(Fault::Corrupt("registry"))?;
+            let e = self
+                .registry
+                .applets
+                .last_mut()
+                .ok_or(Fault::Corrupt("registry"))?;
             e.privileges[..p.len()].copy_from_slice(p);
         }
         self.save_meta()?;
@@ -199,11 +219,21 @@ impl<N: Nvm> Card<N> {
         r
     }
 
+    /// Processes one parsed command APDU.
+    pub fn process_command(&mut self, cmd: Command) -> Response {
+        let r = self.dispatch_command(cmd);
+        let _ = self.store.nvm.flush();
+        r
+    }
+
     fn process_inner(&mut self, bytes: &[u8]) -> Response {
-        let cmd = match Command::parse(bytes) {
-            Ok(c) => c,
-            Err(_) => return Response::sw(SW_WRONG_LENGTH),
-        };
+        match Command::parse(bytes) {
+            Ok(c) => self.dispatch_command(c),
+            Err(_) => Response::sw(SW_WRONG_LENGTH),
+        }
+    }
+
+    fn dispatch_command(&mut self, cmd: Command) -> Response {
         if cmd.cla() & 0x03 != 0 && cmd.cla() & 0x80 == 0 {
             return Response::sw(SW_LOGICAL_CHANNEL_NOT_SUPPORTED);
         }
@@ -212,7 +242,11 @@ impl<N: Nvm> Card<N> {
             let target = self
                 .registry
                 .find_exact(&cmd.data)
-                .or_else(|| (!cmd.data.is_empty()).then(|| self.registry.find_partial(&cmd.data)).flatten())
+                .or_else(|| {
+                    (!cmd.data.is_empty())
+                        .then(|| self.registry.find_partial(&cmd.data))
+                        .flatten()
+                })
                 .filter(|&i| self.registry.applets[i].life_cycle == LC_SELECTABLE);
             match target {
                 Some(i) => return self.select(i, cmd),
@@ -238,7 +272,9 @@ impl<N: Nvm> Card<N> {
         self.active_applet = Some(i);
         self.reselecting = reselect;
         let ok = match self.virtual_of(e.instance, T_SELECT) {
-            Some(m) => matches!(self.applet_call(e.pkg, m, &[e.instance as i16]), Ok(r) if r.short() != 0),
+            Some(m) => {
+                matches!(self.applet_call(e.pkg, m, &[e.instance as i16]), Ok(r) if r.short() != 0)
+            }
             None => false,
         };
         if !ok {

@@ -92,11 +92,26 @@ impl<N: Nvm> Card<N> {
     fn make_jcre_objects(&mut self) -> Result<(), Fault> {
         let apdu_class = self.api_class(FW, api_tables::tok::APDU);
         let s = &mut self.store;
-        self.jcre.apdu = s.alloc(K_INSTANCE, F_RAM | F_ENTRY_POINT | F_TEMPORARY, 0, apdu_class, 0)?;
-        self.jcre.buffer = s.alloc(K_BYTE, F_RAM | F_GLOBAL | F_TEMPORARY, 0, NO_CLASS, APDU_BUFFER_SIZE)?;
+        self.jcre.apdu = s.alloc(
+            K_INSTANCE,
+            F_RAM | F_ENTRY_POINT | F_TEMPORARY,
+            0,
+            apdu_class,
+            0,
+        )?;
+        self.jcre.buffer = s.alloc(
+            K_BYTE,
+            F_RAM | F_GLOBAL | F_TEMPORARY,
+            0,
+            NO_CLASS,
+            APDU_BUFFER_SIZE,
+        )?;
         self.jcre.exceptions.clear();
         for (id, c) in self.classes.iter().enumerate().take(CLASSES.len()) {
-            if self.is_subclass_of(id as ClassId, self.api_class(LANG, api_tables::tok::THROWABLE)) {
+            if self.is_subclass_of(
+                id as ClassId,
+                self.api_class(LANG, api_tables::tok::THROWABLE),
+            ) {
                 let r = self.store.alloc(
                     K_INSTANCE,
                     F_RAM | F_ENTRY_POINT | F_TEMPORARY,
@@ -121,8 +136,18 @@ impl<N: Nvm> Card<N> {
 
     fn link_api(&mut self) {
         for (pkg, aid, ver, name) in [
-            (LANG, api_tables::LANG_AID, api_tables::LANG_VERSION, "java.lang"),
-            (FW, api_tables::FRAMEWORK_AID, api_tables::FRAMEWORK_VERSION, "javacard.framework"),
+            (
+                LANG,
+                api_tables::LANG_AID,
+                api_tables::LANG_VERSION,
+                "java.lang",
+            ),
+            (
+                FW,
+                api_tables::FRAMEWORK_AID,
+                api_tables::FRAMEWORK_VERSION,
+                "javacard.framework",
+            ),
         ] {
             let _ = pkg;
             self.packages.push(Package {
@@ -204,10 +229,11 @@ impl<N: Nvm> Card<N> {
         // implementing them; resolve the interface maps' shareable flags now.
         for id in 0..self.classes.len() {
             if self.classes[id].is_interface() {
-                let sh = self.classes[id]
-                    .superinterfaces
-                    .iter()
-                    .any(|&s| self.classes.get(usize::from(s)).is_some_and(|c| c.flags & C_SHAREABLE != 0));
+                let sh = self.classes[id].superinterfaces.iter().any(|&s| {
+                    self.classes
+                        .get(usize::from(s))
+                        .is_some_and(|c| c.flags & C_SHAREABLE != 0)
+                });
                 if sh {
                     self.classes[id].flags |= C_SHAREABLE;
                 }
@@ -299,12 +325,13 @@ impl<N: Nvm> Card<N> {
 
     /// Links a parsed package. `existing` is set when relinking at boot (the
     /// static image is already in NVM).
-    pub fn link(&mut self, cap: &CapFile, existing: Option<PackageRecord>) -> Result<u16, LoadError> {
+    pub fn link(
+        &mut self,
+        cap: &CapFile,
+        existing: Option<PackageRecord>,
+    ) -> Result<u16, LoadError> {
         let aid = cap.header.package.aid.as_bytes().to_vec();
-        let pname = cap
-            .header
-            .package_name_str()
-            .unwrap_or_else(|| hex(&aid));
+        let pname = cap.header.package_name_str().unwrap_or_else(|| hex(&aid));
         let invalid = |what: String| LoadError::Invalid {
             package: pname.clone(),
             what,
@@ -321,9 +348,15 @@ impl<N: Nvm> Card<N> {
         // Imports -> package indices.
         let mut imports = Vec::new();
         for imp in &cap.import.packages {
-            let found = self.packages.iter().position(|p| p.aid == imp.aid.as_bytes());
+            let found = self
+                .packages
+                .iter()
+                .position(|p| p.aid == imp.aid.as_bytes());
             match found {
-                Some(i) if self.packages[i].major == imp.major && self.packages[i].minor >= imp.minor => {
+                Some(i)
+                    if self.packages[i].major == imp.major
+                        && self.packages[i].minor >= imp.minor =>
+                {
                     imports.push(i as u16)
                 }
                 _ => {
@@ -347,7 +380,12 @@ impl<N: Nvm> Card<N> {
         let first_method = self.methods.len();
         let mut handlers = Vec::new();
         for h in &cap.method.handlers {
-            handlers.push((h.start_offset, h.end_offset(), h.handler_offset, h.catch_type_index));
+            handlers.push((
+                h.start_offset,
+                h.end_offset(),
+                h.handler_offset,
+                h.catch_type_index,
+            ));
         }
         for m in &cap.method.methods {
             let id = self.methods.len();
@@ -356,7 +394,9 @@ impl<N: Nvm> Card<N> {
             }
             let start = u32::from(m.code_offset());
             let end = start + m.bytecode.len() as u32;
-            let first_h = handlers.iter().position(|h| u32::from(h.0) >= start && h.1 <= end);
+            let first_h = handlers
+                .iter()
+                .position(|h| u32::from(h.0) >= start && h.1 <= end);
             let hr = match first_h {
                 Some(f) => {
                     let n = handlers[f..]
@@ -413,9 +453,11 @@ impl<N: Nvm> Card<N> {
                     package_token,
                     class_token,
                 } => {
-                    let p = *imports.get(usize::from(package_token)).ok_or_else(|| LoadError::Invalid {
-                        package: pname.clone(),
-                        what: format!("package token {package_token} out of range"),
+                    let p = *imports.get(usize::from(package_token)).ok_or_else(|| {
+                        LoadError::Invalid {
+                            package: pname.clone(),
+                            what: format!("package token {package_token} out of range"),
+                        }
                     })?;
                     this.packages[usize::from(p)]
                         .export_classes
@@ -472,7 +514,8 @@ impl<N: Nvm> Card<N> {
                     if let Some(sc) = self.classes.get(usize::from(s)) {
                         all.extend(sc.superinterfaces.iter().copied());
                         sh |= sc.flags & C_SHAREABLE != 0
-                            || (usize::from(s) < CLASSES.len() && s == self.api_class(FW, api_tables::tok::SHAREABLE));
+                            || (usize::from(s) < CLASSES.len()
+                                && s == self.api_class(FW, api_tables::tok::SHAREABLE));
                     }
                 }
                 all.sort_unstable();
@@ -502,7 +545,10 @@ impl<N: Nvm> Card<N> {
                     Some(r) => resolve_class(self, r)?,
                     None => NO_CLASS,
                 };
-                if usize::from(sup) >= class_base && usize::from(sup) < class_base + done.len() && !done[usize::from(sup) - class_base] {
+                if usize::from(sup) >= class_base
+                    && usize::from(sup) < class_base + done.len()
+                    && !done[usize::from(sup) - class_base]
+                {
                     continue;
                 }
                 let supc = self.classes.get(usize::from(sup)).cloned();
@@ -510,7 +556,10 @@ impl<N: Nvm> Card<N> {
                 c.super_class = sup;
                 if let Some(s) = &supc {
                     if s.is_interface() {
-                        return Err(invalid(format!("class at {} extends an interface", ci.offset)));
+                        return Err(invalid(format!(
+                            "class at {} extends an interface",
+                            ci.offset
+                        )));
                     }
                     c.base = s.cells;
                     c.vtable = s.vtable.clone();
@@ -577,7 +626,9 @@ impl<N: Nvm> Card<N> {
                     let n = ai.element_count();
                     let r = self.store.alloc(kind, 0, ctx, NO_CLASS, n as u16)?;
                     let o = *self.store.obj(r).ok_or(Fault::Corrupt("new array"))?;
-                    self.store.nvm.write(o.data, &ai.values[..n * heap::elem_size(kind) as usize])?;
+                    self.store
+                        .nvm
+                        .write(o.data, &ai.values[..n * heap::elem_size(kind) as usize])?;
                     if let Some(slot) = image.get_mut(2 * k..2 * k + 2) {
                         slot.copy_from_slice(&r.to_be_bytes());
                     }
@@ -613,7 +664,11 @@ impl<N: Nvm> Card<N> {
                     let c = resolve_class(self, class)?;
                     let sup = self.classes[usize::from(c)].super_class;
                     let m = self.classes.get(usize::from(sup)).and_then(|s| {
-                        let t = if token & 0x80 != 0 { &s.pvtable } else { &s.vtable };
+                        let t = if token & 0x80 != 0 {
+                            &s.pvtable
+                        } else {
+                            &s.vtable
+                        };
                         t.get(usize::from(token & 0x7F)).copied()
                     });
                     match m {
@@ -627,7 +682,9 @@ impl<N: Nvm> Card<N> {
                 }
                 CpEntry::StaticField(StaticRef::Internal { offset }) => {
                     if offset >= sf.image_size {
-                        return Err(invalid(format!("constant pool {k}: static field offset {offset} out of the image")));
+                        return Err(invalid(format!(
+                            "constant pool {k}: static field offset {offset} out of the image"
+                        )));
                     }
                     Cp::Static(static_base + u32::from(offset))
                 }
@@ -657,7 +714,9 @@ impl<N: Nvm> Card<N> {
                         }
                     }
                 }
-                CpEntry::StaticMethod(StaticRef::Internal { offset }) => Cp::Direct(method_at(offset)?),
+                CpEntry::StaticMethod(StaticRef::Internal { offset }) => {
+                    Cp::Direct(method_at(offset)?)
+                }
                 CpEntry::StaticMethod(StaticRef::External {
                     package_token,
                     class_token,
@@ -693,11 +752,17 @@ impl<N: Nvm> Card<N> {
             if let Cp::Virtual { class, token } = *e {
                 let cl = &self.classes[usize::from(class)];
                 if usize::from(class) < CLASSES.len() && token & 0x80 == 0 && !cl.is_interface() {
-                    let ok = cl.vtable.get(usize::from(token)).is_some_and(|&m| m != NO_METHOD);
+                    let ok = cl
+                        .vtable
+                        .get(usize::from(token))
+                        .is_some_and(|&m| m != NO_METHOD);
                     if !ok {
                         return Err(LoadError::Unsupported {
                             package: pname.clone(),
-                            what: format!("virtual method token {token} of {} (constant pool {k})", cl.name),
+                            what: format!(
+                                "virtual method token {token} of {} (constant pool {k})",
+                                cl.name
+                            ),
                         });
                     }
                 }
@@ -717,7 +782,8 @@ impl<N: Nvm> Card<N> {
                 .to_vec();
             let mut pc = 0u16;
             while usize::from(pc) < body.len() {
-                let ins = decode(&body, pc).map_err(|e| invalid(format!("method at {}: {e}", m.code)))?;
+                let ins =
+                    decode(&body, pc).map_err(|e| invalid(format!("method at {}: {e}", m.code)))?;
                 let at = m.code as usize + usize::from(pc);
                 let cpe = |i: u16| cp.get(usize::from(i)).copied().unwrap_or(Cp::Invalid);
                 let op = ins.opcode;
@@ -748,7 +814,9 @@ impl<N: Nvm> Card<N> {
                 }
                 // Quickening.
                 match (op.0, &ins.operands) {
-                    (0x83..=0x8A, Operands::Cp(i)) | (0xAD..=0xB0, Operands::Cp(i)) | (0xB5..=0xB8, Operands::Cp(i)) => {
+                    (0x83..=0x8A, Operands::Cp(i))
+                    | (0xAD..=0xB0, Operands::Cp(i))
+                    | (0xB5..=0xB8, Operands::Cp(i)) => {
                         if let Cp::Field(cell) = cpe(*i) {
                             if cell < 256 {
                                 let q = match op.0 {
@@ -764,7 +832,11 @@ impl<N: Nvm> Card<N> {
                     }
                     (0x8C | 0x8D, Operands::Cp(i)) => {
                         if let Cp::Direct(mid) = cpe(*i) {
-                            code[at] = if op.0 == 0x8D { quick::INVOKE_STATIC } else { quick::INVOKE_SPECIAL };
+                            code[at] = if op.0 == 0x8D {
+                                quick::INVOKE_STATIC
+                            } else {
+                                quick::INVOKE_SPECIAL
+                            };
                             code[at + 1..at + 3].copy_from_slice(&mid.to_be_bytes());
                         }
                     }
@@ -783,7 +855,11 @@ impl<N: Nvm> Card<N> {
             } else {
                 match cp.get(usize::from(catch)) {
                     Some(Cp::Class(c)) => *c,
-                    _ => return Err(invalid(format!("handler catch type {catch} is not a class"))),
+                    _ => {
+                        return Err(invalid(format!(
+                            "handler catch type {catch} is not a class"
+                        )))
+                    }
                 }
             };
             hs.push(Handler {
@@ -818,7 +894,10 @@ impl<N: Nvm> Card<N> {
         let mut applets = Vec::new();
         if let Some(ap) = &cap.applet {
             for a in &ap.applets {
-                applets.push((a.aid.as_bytes().to_vec(), method_at(a.install_method_offset)?));
+                applets.push((
+                    a.aid.as_bytes().to_vec(),
+                    method_at(a.install_method_offset)?,
+                ));
             }
         }
         self.packages.push(Package {
@@ -844,8 +923,16 @@ impl<N: Nvm> Card<N> {
         match p {
             Some(p) if p < 2 => api_tables::class_name(p, class_token)
                 .map(ToString::to_string)
-                .unwrap_or_else(|| format!("class token {class_token} of {}", self.packages[usize::from(p)].name)),
-            Some(p) => format!("class token {class_token} of {}", self.packages[usize::from(p)].name),
+                .unwrap_or_else(|| {
+                    format!(
+                        "class token {class_token} of {}",
+                        self.packages[usize::from(p)].name
+                    )
+                }),
+            Some(p) => format!(
+                "class token {class_token} of {}",
+                self.packages[usize::from(p)].name
+            ),
             None => format!("class token {class_token} of an unknown package"),
         }
     }

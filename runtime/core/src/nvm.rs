@@ -57,7 +57,10 @@ impl Nvm for RamNvm {
         let end = start
             .checked_add(data.len())
             .filter(|&e| e <= self.data.len())
-            .ok_or(Fault::NvmRange { at, len: data.len() as u32 })?;
+            .ok_or(Fault::NvmRange {
+                at,
+                len: data.len() as u32,
+            })?;
         if let Some(f) = self.fail_at {
             if self.writes >= f {
                 if self.writes == f {

@@ -119,7 +119,9 @@ pub fn decode(b: &[u8]) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
         let instance = rd_u16(b, at + 2)?;
         let aid_obj = rd_u16(b, at + 4)?;
         let life_cycle = *b.get(at as usize + 6).ok_or(bad.clone())?;
-        let p = b.get(at as usize + 7..at as usize + 10).ok_or(bad.clone())?;
+        let p = b
+            .get(at as usize + 7..at as usize + 10)
+            .ok_or(bad.clone())?;
         at += 10;
         applets.push(AppletEntry {
             aid,

@@ -1,0 +1,371 @@
+//! The Hydra runtime on the host: a card in a process with file-backed NVM,
+//! driven by apdutool scripts (`hydra run`) and the conformance suite.
+
+pub mod nvm;
+pub mod script;
+
+use std::path::{Path, PathBuf};
+
+use hydra_cap::CapFile;
+use hydra_runtime::{Card, Command, Config, LoadError};
+
+pub use nvm::FileNvm;
+use script::Stmt;
+
+/// Default NVM size of a host card.
+pub const NVM_SIZE: usize = 1 << 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HostError {
+    #[error("{path}: {what}")]
+    Cap { path: String, what: String },
+    #[error("{0}")]
+    Load(#[from] LoadError),
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Script {
+        path: String,
+        source: script::ScriptError,
+    },
+    #[error("{path}:{line}: APDU sent while the card is powered down")]
+    NotPowered { path: String, line: usize },
+    #[error("invalid --install '{0}': expected AID[:INSTANCE_AID][:HEXPARAMS] in hex")]
+    InstallSpec(String),
+    #[error("{0}")]
+    Suite(String),
+}
+
+/// An applet to install: its class AID, instance AID and `C9` parameters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InstallSpec {
+    pub class_aid: Vec<u8>,
+    pub instance_aid: Option<Vec<u8>>,
+    pub params: Vec<u8>,
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    let s: String = s
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':')
+        .collect();
+    if s.len() % 2 != 0 {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).ok())
+        .collect()
+}
+
+impl InstallSpec {
+    /// `AID`, `AID:PARAMS` or `AID:INSTANCE:PARAMS` (hex).
+    pub fn parse(s: &str) -> Result<InstallSpec, HostError> {
+        let bad = || HostError::InstallSpec(s.to_string());
+        let parts: Vec<&str> = s.split(':').collect();
+        let class_aid = unhex(parts[0]).ok_or_else(bad)?;
+        let (instance_aid, params) = match parts.len() {
+            1 => (None, Vec::new()),
+            2 => (None, unhex(parts[1]).ok_or_else(bad)?),
+            3 => (
+                Some(unhex(parts[1]).ok_or_else(bad)?).filter(|v| !v.is_empty()),
+                unhex(parts[2]).ok_or_else(bad)?,
+            ),
+            _ => return Err(bad()),
+        };
+        Ok(InstallSpec {
+            class_aid,
+            instance_aid,
+            params,
+        })
+    }
+}
+
+/// Reads a CAP file (JAR, component stream or folder).
+pub fn read_cap(path: &Path) -> Result<CapFile, HostError> {
+    hydra_cap::container::read_path(path)
+        .map(|l| l.cap)
+        .map_err(|e| HostError::Cap {
+            path: path.display().to_string(),
+            what: e.to_string(),
+        })
+}
+
+/// A card on the host, powered or not.
+pub struct Host {
+    card: Option<Card<FileNvm>>,
+    nvm: Option<FileNvm>,
+    pub config: Config,
+    /// Collect the executed-opcode histogram.
+    pub stats: bool,
+    pub opcode_counts: Box<[u64; 256]>,
+    pub bytecodes: u64,
+}
+
+impl Host {
+    pub fn new(nvm: FileNvm) -> Host {
+        Host {
+            card: None,
+            nvm: Some(nvm),
+            config: Config::default(),
+            stats: false,
+            opcode_counts: Box::new([0; 256]),
+            bytecodes: 0,
+        }
+    }
+
+    /// A fresh card in memory.
+    pub fn in_memory() -> Host {
+        Host::new(FileNvm::memory(NVM_SIZE))
+    }
+
+    /// A card whose state lives in `path` (created when missing).
+    pub fn with_state(path: &Path) -> Result<Host, HostError> {
+        let nvm = FileNvm::open(path, NVM_SIZE).map_err(|source| HostError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Ok(Host::new(nvm))
+    }
+
+    /// Powers the card up (a reset if it is already up).
+    pub fn power_up(&mut self) -> Result<&mut Card<FileNvm>, HostError> {
+        self.power_down();
+        let nvm = self.nvm.take().expect("NVM is present while powered down");
+        let mut card = Card::boot(nvm, self.config)?;
+        if self.stats {
+            card.stats = Some(Box::new([0; 256]));
+        }
+        self.card = Some(card);
+        Ok(self.card.as_mut().expect("just set"))
+    }
+
+    pub fn power_down(&mut self) {
+        if let Some(card) = self.card.take() {
+            self.absorb_stats(&card);
+            self.nvm = Some(card.power_down());
+        }
+    }
+
+    fn absorb_stats(&mut self, card: &Card<FileNvm>) {
+        self.bytecodes += card.executed;
+        if let Some(s) = &card.stats {
+            for (a, b) in self.opcode_counts.iter_mut().zip(s.iter()) {
+                *a += *b;
+            }
+        }
+    }
+
+    pub fn card(&mut self) -> Result<&mut Card<FileNvm>, HostError> {
+        if self.card.is_none() {
+            self.power_up()?;
+        }
+        Ok(self.card.as_mut().expect("powered"))
+    }
+
+    /// Loads a package unless a package with its AID is already on the card.
+    pub fn load(&mut self, cap: &CapFile) -> Result<(), HostError> {
+        let card = self.card()?;
+        let aid = cap.header.package.aid.as_bytes();
+        if card.packages.iter().any(|p| p.aid == aid) {
+            return Ok(());
+        }
+        card.load_package(cap)?;
+        Ok(())
+    }
+
+    /// Installs an applet unless its instance already exists.
+    pub fn install(&mut self, spec: &InstallSpec) -> Result<(), HostError> {
+        let card = self.card()?;
+        let inst = spec.instance_aid.as_deref().unwrap_or(&spec.class_aid);
+        if card.registry.find_exact(inst).is_some() {
+            return Ok(());
+        }
+        card.install(
+            &spec.class_aid,
+            spec.instance_aid.as_deref(),
+            &[],
+            &spec.params,
+        )?;
+        Ok(())
+    }
+
+    /// Installs every applet of every loaded package (default instance AIDs).
+    pub fn install_all(&mut self) -> Result<(), HostError> {
+        let card = self.card()?;
+        let aids: Vec<Vec<u8>> = card
+            .packages
+            .iter()
+            .flat_map(|p| p.applets.iter().map(|a| a.0.clone()))
+            .collect();
+        for aid in aids {
+            self.install(&InstallSpec {
+                class_aid: aid,
+                instance_aid: None,
+                params: Vec::new(),
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs a script; returns apdutool's output (one line per APDU).
+    pub fn run_script(&mut self, path: &str, text: &str) -> Result<String, HostError> {
+        let stmts = script::parse(text).map_err(|source| HostError::Script {
+            path: path.to_string(),
+            source,
+        })?;
+        let mut out = String::new();
+        let mut output = true;
+        for (line, s) in stmts {
+            match s {
+                Stmt::PowerUp => {
+                    self.power_up()?;
+                }
+                Stmt::PowerDown => self.power_down(),
+                Stmt::Echo(t) => {
+                    if output {
+                        out.push_str(&t);
+                        out.push('\n');
+                    }
+                }
+                Stmt::Output(on) => output = on,
+                Stmt::Delay(_) => {}
+                Stmt::Apdu(bytes) => {
+                    let Some(card) = self.card.as_mut() else {
+                        return Err(HostError::NotPowered {
+                            path: path.to_string(),
+                            line,
+                        });
+                    };
+                    let lc = usize::from(bytes[4]);
+                    let le = bytes[5 + lc];
+                    let cmd = Command {
+                        header: [bytes[0], bytes[1], bytes[2], bytes[3]],
+                        data: bytes[5..5 + lc].to_vec(),
+                        le: Some(if le == 0 { 256 } else { u16::from(le) }),
+                    };
+                    let r = card.process_command(cmd);
+                    if output {
+                        out.push_str(&script::format_line(&bytes, &r.data, r.sw));
+                        out.push('\n');
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Totals so far (bytecodes executed, per-opcode histogram), including
+    /// the powered card.
+    pub fn totals(&self) -> (u64, [u64; 256]) {
+        let mut counts = *self.opcode_counts;
+        let mut n = self.bytecodes;
+        if let Some(c) = &self.card {
+            n += c.executed;
+            if let Some(s) = &c.stats {
+                for (a, b) in counts.iter_mut().zip(s.iter()) {
+                    *a += *b;
+                }
+            }
+        }
+        (n, counts)
+    }
+}
+
+/// Compares output with an expected file; the first differing line.
+pub fn first_difference(actual: &str, expected: &str) -> Option<(usize, String, String)> {
+    let a: Vec<&str> = actual.lines().collect();
+    let e: Vec<&str> = expected.lines().filter(|l| !l.trim().is_empty()).collect();
+    for i in 0..a.len().max(e.len()) {
+        let x = a.get(i).copied().unwrap_or("<end of output>");
+        let y = e.get(i).copied().unwrap_or("<end of expected output>");
+        if x.trim_end() != y.trim_end() {
+            return Some((i + 1, y.to_string(), x.to_string()));
+        }
+    }
+    None
+}
+
+/// One script of the conformance suite and what it needs on the card.
+#[derive(Debug, Clone)]
+pub struct SuiteEntry {
+    pub script: PathBuf,
+    pub expected: PathBuf,
+    pub caps: Vec<PathBuf>,
+    pub installs: Vec<InstallSpec>,
+}
+
+/// Reads `suite.json`; see `conformance/applets/suite.json`.
+pub fn read_suite(path: &Path) -> Result<Vec<SuiteEntry>, HostError> {
+    let text = std::fs::read_to_string(path).map_err(|source| HostError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| HostError::Suite(format!("{}: {e}", path.display())))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    suite_from_json(&v, base).map_err(|e| HostError::Suite(format!("{}: {e}", path.display())))
+}
+
+fn suite_from_json(v: &serde_json::Value, base: &Path) -> Result<Vec<SuiteEntry>, String> {
+    let scripts = v
+        .get("scripts")
+        .and_then(|s| s.as_array())
+        .or_else(|| v.as_array())
+        .ok_or("expected a \"scripts\" array")?;
+    let mut out = Vec::new();
+    for s in scripts {
+        let script = s
+            .get("script")
+            .and_then(|x| x.as_str())
+            .ok_or("script entry without \"script\"")?;
+        let expected = s
+            .get("expected")
+            .and_then(|x| x.as_str())
+            .map_or_else(|| format!("{script}.expected"), String::from);
+        let caps = s
+            .get("caps")
+            .or_else(|| s.get("load"))
+            .and_then(|x| x.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str())
+                    .map(|c| base.join(c))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut installs = Vec::new();
+        for i in s
+            .get("install")
+            .or_else(|| s.get("installs"))
+            .and_then(|x| x.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let spec = if let Some(t) = i.as_str() {
+                InstallSpec::parse(t).map_err(|e| e.to_string())?
+            } else {
+                let get = |k: &str| i.get(k).and_then(|x| x.as_str()).and_then(unhex);
+                InstallSpec {
+                    class_aid: get("applet")
+                        .or_else(|| get("class"))
+                        .or_else(|| get("aid"))
+                        .ok_or("install entry without an applet AID")?,
+                    instance_aid: get("instance"),
+                    params: get("params").unwrap_or_default(),
+                }
+            };
+            installs.push(spec);
+        }
+        out.push(SuiteEntry {
+            script: base.join(script),
+            expected: base.join(expected),
+            caps,
+            installs,
+        });
+    }
+    Ok(out)
+}

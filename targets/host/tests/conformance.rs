@@ -1,0 +1,144 @@
+//! Runs every conformance script on the interpreter and demands the
+//! expected output; prints the executed-opcode coverage.
+
+use std::path::{Path, PathBuf};
+
+use hydra_host::{first_difference, read_cap, read_suite, Host, SuiteEntry};
+
+fn applets_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/applets")
+}
+
+/// The suite: `suite.json` when present, else every `<name>/<name>.scr`
+/// with every canonical CAP loaded and every applet installed.
+fn suite() -> Vec<SuiteEntry> {
+    let dir = applets_dir();
+    let json = dir.join("suite.json");
+    if json.exists() {
+        return read_suite(&json).expect("suite.json");
+    }
+    let mut caps = Vec::new();
+    let mut scripts = Vec::new();
+    for e in std::fs::read_dir(&dir).expect("conformance/applets") {
+        let p = e.expect("entry").path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        let cap = p.join("cap").join(format!("{name}.cap"));
+        if cap.exists() {
+            caps.push(cap);
+        }
+        let scr = p.join(format!("{name}.scr"));
+        if scr.exists() && p.join(format!("{name}.scr.expected")).exists() {
+            scripts.push(scr);
+        }
+    }
+    caps.sort();
+    scripts.sort();
+    scripts
+        .into_iter()
+        .map(|s| SuiteEntry {
+            expected: PathBuf::from(format!("{}.expected", s.display())),
+            script: s,
+            caps: caps.clone(),
+            installs: Vec::new(),
+        })
+        .collect()
+}
+
+fn setup(host: &mut Host, e: &SuiteEntry) -> Result<(), String> {
+    // Load in dependency order: retry what fails on a missing import.
+    let mut pending: Vec<_> = e
+        .caps
+        .iter()
+        .map(|p| (p.clone(), read_cap(p).map_err(|e| e.to_string())))
+        .collect();
+    let mut last_err = String::new();
+    while !pending.is_empty() {
+        let before = pending.len();
+        let mut rest = Vec::new();
+        for (p, cap) in pending {
+            let cap = cap?;
+            match host.load(&cap) {
+                Ok(()) => {}
+                Err(err) => {
+                    last_err = format!("{}: {err}", p.display());
+                    rest.push((p, Ok(cap)));
+                }
+            }
+        }
+        if rest.len() == before {
+            // Without suite.json every CAP is offered; only the script's own
+            // package must load.
+            let own = e.script.parent().map(Path::to_path_buf);
+            if rest
+                .iter()
+                .any(|(p, _)| p.parent().and_then(Path::parent).map(Path::to_path_buf) == own)
+            {
+                return Err(last_err);
+            }
+            break;
+        }
+        pending = rest;
+    }
+    if e.installs.is_empty() {
+        host.install_all().map_err(|e| e.to_string())?;
+    } else {
+        for i in &e.installs {
+            host.install(i).map_err(|e| e.to_string())?;
+        }
+    }
+    host.power_down();
+    Ok(())
+}
+
+#[test]
+fn conformance_scripts_pass_on_the_interpreter() {
+    let mut failures = Vec::new();
+    let mut counts = [0u64; 256];
+    let mut total = 0u64;
+    let mut passed = 0;
+    let entries = suite();
+    for e in &entries {
+        let name = e.script.display().to_string();
+        let mut host = Host::in_memory();
+        host.stats = true;
+        if let Err(err) = setup(&mut host, e) {
+            failures.push(format!("{name}: setup: {err}"));
+            continue;
+        }
+        let text = std::fs::read_to_string(&e.script).expect("script");
+        let expected = std::fs::read_to_string(&e.expected).expect("expected");
+        match host.run_script(&name, &text) {
+            Ok(out) => match first_difference(&out, &expected) {
+                None => passed += 1,
+                Some((line, want, got)) => failures.push(format!(
+                    "{name}: line {line}\n  expected: {want}\n  actual:   {got}"
+                )),
+            },
+            Err(err) => failures.push(format!("{name}: {err}")),
+        }
+        let (n, c) = host.totals();
+        total += n;
+        for (a, b) in counts.iter_mut().zip(c.iter()) {
+            *a += *b;
+        }
+    }
+    let standard = hydra_cap::bytecode::Opcode::ALL
+        .iter()
+        .filter(|o| !o.is_reserved())
+        .count();
+    let covered = hydra_cap::bytecode::Opcode::ALL
+        .iter()
+        .filter(|o| !o.is_reserved() && counts[usize::from(o.0)] > 0)
+        .count();
+    let quick: u64 = counts[0xC0..=0xD1].iter().sum();
+    println!(
+        "conformance: {passed}/{} scripts pass; {total} bytecodes executed; opcodes covered: {covered}/{standard} (plus {quick} quickened executions)",
+        entries.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} failing:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
