@@ -1,0 +1,131 @@
+//! Everything that touches the AN385 hardware or QEMU: start-up glue, UART0,
+//! semihosting, the NVM driver, the heap, panic and fault reports, and the
+//! instruction-count markers. Only built for the bare-metal target.
+
+pub mod nvm;
+pub mod semihosting;
+pub mod uart;
+
+use core::fmt::Write;
+use core::mem::MaybeUninit;
+
+use alloc::vec::Vec;
+// Linked for its single-core critical-section implementation (the heap).
+use cortex_m as _;
+use cortex_m_rt::{exception, ExceptionFrame};
+use embedded_alloc::LlffHeap;
+
+use crate::loopback::LoopbackCard;
+use crate::vpcd::{self, Marks};
+use crate::HEAP_SIZE;
+
+#[global_allocator]
+static HEAP: LlffHeap = LlffHeap::empty();
+
+fn init_heap() {
+    // In .uninit: not zeroed at boot (the allocator does not need it).
+    #[link_section = ".uninit.heap"]
+    static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
+    // SAFETY: called once, from `run`, before the first allocation; HEAP_MEM
+    // is used by nothing else.
+    unsafe { HEAP.init(&raw mut HEAP_MEM as usize, HEAP_SIZE) }
+}
+
+// The APDU markers for the instruction counter (`hydra-qemu-icount`), which
+// watches the first instruction of each. Written in assembly so that their
+// bodies differ and no optimisation can merge, inline or drop them.
+core::arch::global_asm!(
+    ".section .text.hydra_icount_begin,\"ax\",%progbits",
+    ".global hydra_icount_begin",
+    ".type hydra_icount_begin,%function",
+    ".thumb_func",
+    "hydra_icount_begin:",
+    "    nop",
+    "    bx lr",
+    ".size hydra_icount_begin, . - hydra_icount_begin",
+    ".section .text.hydra_icount_end,\"ax\",%progbits",
+    ".global hydra_icount_end",
+    ".type hydra_icount_end,%function",
+    ".thumb_func",
+    "hydra_icount_end:",
+    "    nop",
+    "    nop",
+    "    bx lr",
+    ".size hydra_icount_end, . - hydra_icount_end",
+);
+
+extern "C" {
+    /// Called once a whole command APDU has been received.
+    fn hydra_icount_begin();
+    /// Called just before the response APDU is sent.
+    fn hydra_icount_end();
+}
+
+struct BoardMarks;
+
+impl Marks for BoardMarks {
+    fn begin(&mut self) {
+        // SAFETY: the marker only executes `nop; bx lr`: it reads and
+        // writes no memory and follows the C calling convention.
+        unsafe { hydra_icount_begin() }
+    }
+    fn end(&mut self) {
+        // SAFETY: as for `hydra_icount_begin`.
+        unsafe { hydra_icount_end() }
+    }
+}
+
+/// The value of `key=` among the space-separated words of `cmdline`.
+fn arg<'a>(cmdline: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
+    cmdline
+        .split(|&b| b == b' ')
+        .find_map(|w| w.strip_prefix(key)?.strip_prefix(b"="))
+}
+
+/// Reports a fatal start-up error and stops the emulation.
+fn fatal(what: core::fmt::Arguments) -> ! {
+    let _ = writeln!(semihosting::Console::stderr(), "hydra firmware: {what}");
+    semihosting::exit(false)
+}
+
+/// The firmware: bring up heap, UART0 and NVM, then serve vpcd frames.
+/// Semihosting arguments: `nvm=PATH` (the NVM backing file; without it the
+/// NVM is volatile).
+pub fn run() -> ! {
+    init_heap();
+    let mut uart = uart::Uart0::take().unwrap_or_else(|| fatal(format_args!("UART0 taken twice")));
+    let mut buf = [0u8; 512];
+    let cmdline = semihosting::cmdline(&mut buf);
+    let nvm = nvm::SemihostNvm::open(arg(cmdline, b"nvm"))
+        .unwrap_or_else(|e| fatal(format_args!("NVM: {e:?}")));
+    let mut card = LoopbackCard::new(nvm);
+    let mut response = Vec::new();
+    loop {
+        vpcd::serve_one(&mut uart, &mut card, &mut BoardMarks, &mut response);
+    }
+}
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let _ = writeln!(
+        semihosting::Console::stderr(),
+        "hydra firmware panicked: {info}"
+    );
+    semihosting::exit(false)
+}
+
+#[exception]
+unsafe fn HardFault(frame: &ExceptionFrame) -> ! {
+    let _ = writeln!(
+        semihosting::Console::stderr(),
+        "hydra firmware: HardFault at pc {:#010x}, lr {:#010x}",
+        frame.pc(),
+        frame.lr()
+    );
+    semihosting::exit(false)
+}
+
+#[exception]
+unsafe fn DefaultHandler(irqn: i16) {
+    fatal(format_args!("unexpected exception or interrupt {irqn}"))
+}

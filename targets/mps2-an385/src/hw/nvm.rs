@@ -1,0 +1,102 @@
+//! NVM driver: the `.nvm` region in PSRAM, loaded from a host file at boot
+//! and written through to it on every write (semihosting SYS_SEEK +
+//! SYS_WRITE), so the card's persistent state survives restarting QEMU and
+//! even killing it between two APDUs.
+
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use super::semihosting::{self, File};
+use crate::nvm::{check_range, Nvm, NvmError};
+use crate::NVM_SIZE;
+
+extern "C" {
+    static mut __nvm_start: u8;
+    static __nvm_end: u8;
+}
+
+static TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// The NVM region, once.
+fn region() -> Option<&'static mut [u8]> {
+    if TAKEN.swap(true, Ordering::Relaxed) {
+        return None;
+    }
+    let start = &raw mut __nvm_start;
+    let end = &raw const __nvm_end;
+    if (end as usize) - (start as usize) < NVM_SIZE {
+        return None;
+    }
+    // SAFETY: memory.x reserves [__nvm_start, __nvm_end) in PSRAM for the
+    // NVM mirror (NOLOAD, nothing else placed there) and it holds at least
+    // NVM_SIZE bytes (checked above); TAKEN makes this the only reference
+    // ever created to it. Every byte pattern is a valid u8.
+    Some(unsafe { core::slice::from_raw_parts_mut(start, NVM_SIZE) })
+}
+
+/// Why the NVM could not be brought up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenError {
+    AlreadyTaken,
+    CannotOpen,
+    CannotRead,
+    CannotWrite,
+    TooLarge(usize),
+}
+
+/// The board's NVM: a RAM mirror written through to a host file.
+pub struct SemihostNvm {
+    mem: &'static mut [u8],
+    file: Option<File>,
+}
+
+impl SemihostNvm {
+    /// Brings up the NVM. With a path, the file is created (zero-filled)
+    /// if missing and read into the region; a shorter file is extended with
+    /// zeros. Without a path the NVM is volatile and starts zeroed.
+    pub fn open(path: Option<&[u8]>) -> Result<SemihostNvm, OpenError> {
+        let mem = region().ok_or(OpenError::AlreadyTaken)?;
+        mem.fill(0);
+        let Some(path) = path else {
+            return Ok(SemihostNvm { mem, file: None });
+        };
+        let file = match semihosting::open(path, semihosting::MODE_READ_WRITE) {
+            Some(f) => f,
+            None => semihosting::open(path, semihosting::MODE_CREATE_READ_WRITE)
+                .ok_or(OpenError::CannotOpen)?,
+        };
+        let len = file.length().ok_or(OpenError::CannotRead)?;
+        if len > NVM_SIZE {
+            return Err(OpenError::TooLarge(len));
+        }
+        if len > 0 && !(file.seek(0) && file.read(&mut mem[..len])) {
+            return Err(OpenError::CannotRead);
+        }
+        if len < NVM_SIZE && !(file.seek(len) && file.write(&mem[len..])) {
+            return Err(OpenError::CannotWrite);
+        }
+        Ok(SemihostNvm {
+            mem,
+            file: Some(file),
+        })
+    }
+
+    /// Whether writes reach a host file.
+    pub fn is_persistent(&self) -> bool {
+        self.file.is_some()
+    }
+}
+
+impl Nvm for SemihostNvm {
+    fn bytes(&self) -> &[u8] {
+        self.mem
+    }
+
+    fn write(&mut self, at: u32, data: &[u8]) -> Result<(), NvmError> {
+        let r = check_range(self.mem.len(), at, data.len())?;
+        self.mem[r].copy_from_slice(data);
+        match self.file {
+            Some(f) if !(f.seek(at as usize) && f.write(data)) => Err(NvmError::Backing),
+            _ => Ok(()),
+        }
+    }
+}
