@@ -6,6 +6,8 @@ use hydra::error::CliError;
 use hydra::inspect::{self, opcodes::Coverage};
 use hydra_jcapi::{ApiVersion, ExportPath};
 
+mod run;
+
 /// Ahead-of-time compiler and tools for Java Card applets.
 #[derive(Parser)]
 #[command(name = "hydra", version, about)]
@@ -19,6 +21,8 @@ enum Command {
     /// Show a CAP file's package, imports, applets, classes, static image and
     /// disassembled methods, with every reference resolved to a name.
     Inspect(InspectArgs),
+    /// Run an apdutool script on a card with the given packages and applets.
+    Run(run::RunArgs),
 }
 
 #[derive(clap::Args)]
@@ -98,6 +102,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Inspect(args) => inspect_cmd(args),
+        Command::Run(args) => run::run_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

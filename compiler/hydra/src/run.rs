@@ -1,0 +1,193 @@
+//! `hydra run`: a card with the given packages and applets runs an apdutool
+//! script and prints apdutool's output.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use hydra::error::CliError;
+use hydra_host::{first_difference, read_cap, read_suite, Host, HostError, InstallSpec};
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Execution engine.
+    #[arg(long, default_value = "interp", value_parser = ["interp"])]
+    engine: String,
+    /// CAP file to load (repeatable; in dependency order).
+    #[arg(long = "cap", value_name = "CAP")]
+    caps: Vec<PathBuf>,
+    /// Applet to install: CLASS_AID[:HEXPARAMS] or CLASS_AID:INSTANCE_AID:HEXPARAMS
+    /// (hex). Without any, every applet of the loaded packages is installed.
+    #[arg(long = "install", value_name = "AID[:PARAMS]")]
+    installs: Vec<String>,
+    /// apdutool script to run.
+    #[arg(long = "script", value_name = "SCRIPT")]
+    script_opt: Option<PathBuf>,
+    /// apdutool script to run (same as --script).
+    #[arg(value_name = "SCRIPT", conflicts_with = "script_opt")]
+    script: Option<PathBuf>,
+    /// Compare the output with this expected file; exit non-zero at the
+    /// first difference.
+    #[arg(long = "check", visible_alias = "expect", value_name = "EXPECTED")]
+    check: Option<PathBuf>,
+    /// Run every script of a conformance suite (suite.json) and check each.
+    #[arg(long, value_name = "SUITE", conflicts_with_all = ["caps", "installs", "script", "script_opt"])]
+    suite: Option<PathBuf>,
+    /// Card state file: created when missing, kept across runs.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Print bytecodes executed, bytecodes per second and the busiest opcodes
+    /// to stderr.
+    #[arg(long)]
+    stats: bool,
+}
+
+fn host_err(path: &Path, e: HostError) -> CliError {
+    CliError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn new_host(state: Option<&Path>) -> Result<Host, CliError> {
+    match state {
+        Some(p) => Host::with_state(p).map_err(|e| host_err(p, e)),
+        None => Ok(Host::in_memory()),
+    }
+}
+
+fn setup(host: &mut Host, caps: &[PathBuf], installs: &[InstallSpec]) -> Result<(), CliError> {
+    for c in caps {
+        let cap = read_cap(c).map_err(|e| host_err(c, e))?;
+        host.load(&cap).map_err(|e| host_err(c, e))?;
+    }
+    let here = Path::new("--install");
+    if installs.is_empty() {
+        host.install_all().map_err(|e| host_err(here, e))?;
+    } else {
+        for i in installs {
+            host.install(i).map_err(|e| host_err(here, e))?;
+        }
+    }
+    host.power_down();
+    Ok(())
+}
+
+fn check(script: &Path, out: &str, expected: &Path) -> Result<(), CliError> {
+    let want = std::fs::read_to_string(expected).map_err(|e| CliError::Io {
+        path: expected.display().to_string(),
+        message: e.to_string(),
+    })?;
+    match first_difference(out, &want) {
+        None => Ok(()),
+        Some((line, e, a)) => Err(CliError::Io {
+            path: script.display().to_string(),
+            message: format!(
+                "response {line} differs from {}\n  expected: {e}\n  actual:   {a}",
+                expected.display()
+            ),
+        }),
+    }
+}
+
+fn print_stats(host: &Host, elapsed: f64) {
+    let (n, counts) = host.totals();
+    eprintln!(
+        "{n} bytecodes in {:.3} s ({:.1} M bytecodes/s)",
+        elapsed,
+        n as f64 / elapsed.max(1e-9) / 1e6
+    );
+    let mut top: Vec<(usize, u64)> = counts
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|c| c.1 > 0)
+        .collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1));
+    for (op, c) in top.iter().take(10) {
+        let name = match *op as u8 {
+            0xC0..=0xC3 => "getfield (quick)",
+            0xC4..=0xC7 => "putfield (quick)",
+            0xC8..=0xCB => "getfield_this (quick)",
+            0xCC..=0xCF => "putfield_this (quick)",
+            0xD0 => "invokestatic (quick)",
+            0xD1 => "invokespecial (quick)",
+            b => hydra_cap::bytecode::Opcode(b).mnemonic().unwrap_or("?"),
+        };
+        eprintln!(
+            "  {name:<24} {c:>10}  {:5.1}%",
+            *c as f64 * 100.0 / n.max(1) as f64
+        );
+    }
+}
+
+pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
+    let _ = &args.engine;
+    if let Some(suite) = &args.suite {
+        let entries = read_suite(suite).map_err(|e| host_err(suite, e))?;
+        let mut failed = 0;
+        for e in &entries {
+            let mut host = new_host(None)?;
+            host.stats = args.stats;
+            let r = (|| {
+                setup(&mut host, &e.caps, &e.installs)?;
+                let text = std::fs::read_to_string(&e.script).map_err(|x| CliError::Io {
+                    path: e.script.display().to_string(),
+                    message: x.to_string(),
+                })?;
+                let out = host
+                    .run_script(&e.script.display().to_string(), &text)
+                    .map_err(|x| host_err(&e.script, x))?;
+                check(&e.script, &out, &e.expected)
+            })();
+            match r {
+                Ok(()) => println!("pass {}", e.script.display()),
+                Err(err) => {
+                    failed += 1;
+                    println!("FAIL {err}");
+                }
+            }
+        }
+        println!(
+            "{} of {} scripts pass",
+            entries.len() - failed,
+            entries.len()
+        );
+        if failed > 0 {
+            return Err(CliError::Usage(format!(
+                "{failed} conformance script(s) failed"
+            )));
+        }
+        return Ok(());
+    }
+    let script = args
+        .script
+        .or(args.script_opt)
+        .ok_or_else(|| CliError::Usage("hydra run needs a SCRIPT (or --suite)".into()))?;
+    let installs = args
+        .installs
+        .iter()
+        .map(|s| InstallSpec::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut host = new_host(args.state.as_deref())?;
+    host.stats = args.stats;
+    setup(&mut host, &args.caps, &installs)?;
+    let text = std::fs::read_to_string(&script).map_err(|e| CliError::Io {
+        path: script.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let t = Instant::now();
+    let out = host
+        .run_script(&script.display().to_string(), &text)
+        .map_err(|e| host_err(&script, e))?;
+    let elapsed = t.elapsed().as_secs_f64();
+    host.power_down();
+    print!("{out}");
+    if args.stats {
+        print_stats(&host, elapsed);
+    }
+    if let Some(exp) = &args.check {
+        check(&script, &out, exp)?;
+    }
+    Ok(())
+}
