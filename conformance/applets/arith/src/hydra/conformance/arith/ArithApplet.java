@@ -31,6 +31,7 @@ public class ArithApplet extends Applet {
     static final byte INS_LONG_REF = (byte) 0x1A;
     static final byte INS_DIV_ZERO = (byte) 0x1B;
     static final byte INS_STACK = (byte) 0x1C;
+    static final byte INS_LOCALS = (byte) 0x1D;
 
     static final short D = ISO7816.OFFSET_CDATA;
 
@@ -100,6 +101,9 @@ public class ArithApplet extends Applet {
             break;
         case INS_STACK:
             len = stackShapes(buf, Util.getShort(buf, D), getInt(buf, (short) (D + 2)));
+            break;
+        case INS_LOCALS:
+            len = locals(buf, Util.getShort(buf, D), getInt(buf, (short) (D + 2)));
             break;
         default:
             ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
@@ -384,5 +388,37 @@ public class ArithApplet extends Applet {
         o = putInt(buf, o, iArr[1]);
         o = Util.setShort(buf, o, chained);
         return putInt(buf, o, ichained);
+    }
+
+    // Stores into local variables 0 and 1 (parameters reassigned):
+    // sstore_0, istore_0, istore_1, astore_0; and a short-range if_acmpeq.
+    private short locals(byte[] buf, short a, int x) {
+        short o = Util.setShort(buf, (short) 0, timesThree(a));
+        o = putInt(buf, o, intTimesThree(x));
+        o = putInt(buf, o, widen(a, x));
+        return Util.setShort(buf, o, refs(this, null));
+    }
+
+    static short timesThree(short a) {
+        a = (short) (a * 3);
+        return a;
+    }
+
+    static int intTimesThree(int x) {
+        x = x * 3;
+        return x;
+    }
+
+    static int widen(short a, int x) {
+        x = x + a;
+        return x;
+    }
+
+    static short refs(Object o, Object p) {
+        short m = 0;
+        if (o != p) m |= 1;
+        o = p;
+        if (o == p) m |= 2;
+        return m;
     }
 }
