@@ -2,6 +2,8 @@
 //! files are.
 #![allow(dead_code)]
 
+pub mod mutate;
+
 use std::path::{Path, PathBuf};
 
 use hydra_verify::ApiSet;
