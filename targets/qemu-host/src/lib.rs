@@ -1,0 +1,515 @@
+//! `hydra-qemu-host`: runs the Hydra firmware for the MPS2 AN385 in
+//! `qemu-system-arm` and talks to it.
+//!
+//! A [`Session`] starts QEMU with the firmware, UART0 on a unix socket that
+//! speaks the vsmartcard vpcd framing, the NVM backed by a host file, and
+//! optionally the `hydra-qemu-icount` plugin; it sends APDUs and returns the
+//! responses with the exact number of guest instructions each one took,
+//! split into buckets (interpreter, runtime, applet code, ...).
+//!
+//! ```no_run
+//! use hydra_qemu_host::{Artifacts, Config, Session};
+//! # fn main() -> Result<(), hydra_qemu_host::Error> {
+//! let art = Artifacts::build(std::path::Path::new("."), std::path::Path::new("target/qemu"))?;
+//! let mut cfg = Config::new(&art.firmware);
+//! cfg.plugin = Some(art.plugin.clone());
+//! cfg.nvm = Some("card-nvm.bin".into());
+//! let mut card = Session::start(&cfg)?;
+//! let atr = card.power_on()?;
+//! let ex = card.transmit(&[0x80, 0x10, 0x00, 0x00, 0x01, 0x42])?;
+//! println!("{atr:02x?} {:02x?} {:?}", ex.response, ex.counts);
+//! card.stop();
+//! # Ok(()) }
+//! ```
+
+mod symbols;
+
+use std::fs::File;
+use std::io::{ErrorKind, Read, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub use symbols::{default_buckets, Bucket, FirmwareSymbols, BEGIN_MARKER, END_MARKER};
+
+/// The Debian package that provides `qemu-system-arm`.
+pub const QEMU_PACKAGE: &str = "qemu-system-arm";
+
+/// Address of the package image area in PSRAM (see the board's memory map).
+pub const PACKAGE_IMAGE_ADDR: u32 = 0x2180_0000;
+
+/// Everything that can go wrong; each message says what to do or where to look.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0} not found: install QEMU with `apt-get install {QEMU_PACKAGE}` (Debian package `{QEMU_PACKAGE}`)")]
+    QemuMissing(String),
+    #[error("{0}: {1}")]
+    Io(String, #[source] std::io::Error),
+    #[error("firmware {path}: {what}")]
+    Firmware { path: PathBuf, what: String },
+    #[error("{0}")]
+    Config(String),
+    #[error("QEMU exited ({status}) {when}; its output:\n{output}")]
+    Exited {
+        status: String,
+        when: String,
+        output: String,
+    },
+    #[error("no answer from the firmware within {timeout:?} {when}; QEMU's output:\n{output}")]
+    Timeout {
+        timeout: Duration,
+        when: String,
+        output: String,
+    },
+    #[error("instruction counts: {0}")]
+    Counts(String),
+    #[error("building {what} failed:\n{output}")]
+    Build { what: String, output: String },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// How to start QEMU.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `qemu-system-arm`, searched on `PATH` unless it names a path.
+    pub qemu: PathBuf,
+    /// The firmware ELF (`hydra-mps2-an385` built for `thumbv7m-none-eabi`).
+    pub firmware: PathBuf,
+    /// The counting plugin (`libhydra_qemu_icount.so`); `None`: no counts.
+    pub plugin: Option<PathBuf>,
+    /// How counts are split (see [`default_buckets`]).
+    pub buckets: Vec<Bucket>,
+    /// The NVM file (created if missing); `None`: volatile NVM.
+    pub nvm: Option<PathBuf>,
+    /// Files placed in guest memory by QEMU's generic loader, at an address.
+    pub images: Vec<(PathBuf, u32)>,
+    /// How long to wait for QEMU to come up and for each answer.
+    pub timeout: Duration,
+}
+
+impl Config {
+    pub fn new(firmware: impl Into<PathBuf>) -> Config {
+        Config {
+            qemu: PathBuf::from("qemu-system-arm"),
+            firmware: firmware.into(),
+            plugin: None,
+            buckets: default_buckets(),
+            nvm: None,
+            images: Vec::new(),
+            timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Instruction counts of one APDU: the total and one count per bucket
+/// (the last bucket, `other`, holds what no bucket claims).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counts {
+    pub total: u64,
+    pub buckets: Vec<(String, u64)>,
+}
+
+impl Counts {
+    /// The count of the bucket called `name` (0 if there is none).
+    pub fn get(&self, name: &str) -> u64 {
+        self.buckets
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0, |b| b.1)
+    }
+}
+
+/// One command and what came back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    /// The response APDU: data, SW1, SW2.
+    pub response: Vec<u8>,
+    /// Set when the session counts instructions.
+    pub counts: Option<Counts>,
+}
+
+/// Finds `qemu-system-arm`, or says which package to install.
+pub fn find_qemu(qemu: &Path) -> Result<PathBuf> {
+    if qemu.components().count() > 1 {
+        return if qemu.is_file() {
+            Ok(qemu.to_path_buf())
+        } else {
+            Err(Error::QemuMissing(qemu.display().to_string()))
+        };
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .map(|d| d.join(qemu))
+        .find(|p| p.is_file())
+        .ok_or_else(|| Error::QemuMissing(format!("{} (not on PATH)", qemu.display())))
+}
+
+/// The firmware and the plugin, built.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    pub firmware: PathBuf,
+    pub plugin: PathBuf,
+}
+
+impl Artifacts {
+    /// Builds the firmware (release, `thumbv7m-none-eabi`) and the plugin
+    /// (release, host) with cargo in the workspace at `workspace`, into
+    /// `target_dir`. Cargo is `$CARGO` if set, else `cargo`.
+    pub fn build(workspace: &Path, target_dir: &Path) -> Result<Artifacts> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let run = |what: &str, args: &[&str]| -> Result<()> {
+            let out = Command::new(&cargo)
+                .current_dir(workspace)
+                .args(args)
+                .arg("--target-dir")
+                .arg(target_dir)
+                .output()
+                .map_err(|e| Error::Io(format!("running {}", Path::new(&cargo).display()), e))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(Error::Build {
+                    what: what.into(),
+                    output: String::from_utf8_lossy(&out.stderr).into_owned(),
+                })
+            }
+        };
+        run(
+            "the firmware",
+            &[
+                "build",
+                "--release",
+                "-p",
+                "hydra-mps2-an385",
+                "--target",
+                "thumbv7m-none-eabi",
+            ],
+        )?;
+        run(
+            "the counting plugin",
+            &["build", "--release", "-p", "hydra-qemu-icount"],
+        )?;
+        Ok(Artifacts {
+            firmware: target_dir.join("thumbv7m-none-eabi/release/hydra-mps2-an385"),
+            plugin: target_dir.join("release/libhydra_qemu_icount.so"),
+        })
+    }
+}
+
+/// QEMU option values double their commas.
+fn opt_escape(p: &Path) -> String {
+    p.display().to_string().replace(',', ",,")
+}
+
+/// Reads the plugin's output file as it grows.
+struct CountsFile {
+    path: PathBuf,
+    file: Option<File>,
+    text: String,
+    names: Vec<String>,
+}
+
+impl CountsFile {
+    /// The complete lines written since the last call.
+    fn new_lines(&mut self) -> Result<Vec<String>> {
+        if self.file.is_none() {
+            self.file = Some(
+                File::open(&self.path)
+                    .map_err(|e| Error::Io(format!("opening {}", self.path.display()), e))?,
+            );
+        }
+        if let Some(f) = self.file.as_mut() {
+            f.read_to_string(&mut self.text)
+                .map_err(|e| Error::Io(format!("reading {}", self.path.display()), e))?;
+        }
+        let Some(last_nl) = self.text.rfind('\n') else {
+            return Ok(Vec::new());
+        };
+        let rest = self.text.split_off(last_nl + 1);
+        let done = std::mem::replace(&mut self.text, rest);
+        Ok(done.lines().map(str::to_string).collect())
+    }
+
+    /// The counts of the next APDU window.
+    fn next_apdu(&mut self) -> Result<Counts> {
+        let mut found = None;
+        for line in self.new_lines()? {
+            let mut words = line.split_whitespace();
+            match words.next() {
+                Some("buckets") => self.names = words.map(str::to_string).collect(),
+                Some("apdu") => found = Some(line.clone()),
+                _ => {}
+            }
+        }
+        let line =
+            found.ok_or_else(|| Error::Counts("the plugin wrote no count for this APDU".into()))?;
+        let nums: Vec<u64> = line
+            .split_whitespace()
+            .skip(2)
+            .map(|w| {
+                w.parse()
+                    .map_err(|_| Error::Counts(format!("bad line `{line}`")))
+            })
+            .collect::<Result<_>>()?;
+        if nums.len() != self.names.len() + 1 {
+            return Err(Error::Counts(format!(
+                "line `{line}` does not match buckets {:?}",
+                self.names
+            )));
+        }
+        Ok(Counts {
+            total: nums[0],
+            buckets: self
+                .names
+                .iter()
+                .cloned()
+                .zip(nums[1..].iter().copied())
+                .collect(),
+        })
+    }
+}
+
+/// A running QEMU with the firmware.
+pub struct Session {
+    child: Child,
+    link: UnixStream,
+    log: PathBuf,
+    counts: Option<CountsFile>,
+    timeout: Duration,
+    // Last: removed after QEMU is gone.
+    _dir: tempfile::TempDir,
+}
+
+impl Session {
+    /// Starts QEMU and waits until the firmware's UART0 is connected.
+    pub fn start(cfg: &Config) -> Result<Session> {
+        let qemu = find_qemu(&cfg.qemu)?;
+        if !cfg.firmware.is_file() {
+            return Err(Error::Firmware {
+                path: cfg.firmware.clone(),
+                what: "no such file".into(),
+            });
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("hydra-qemu-")
+            .tempdir()
+            .map_err(|e| Error::Io("creating a temporary directory".into(), e))?;
+        let sock = dir.path().join("uart0.sock");
+        let log = dir.path().join("qemu.log");
+        let listener = UnixListener::bind(&sock)
+            .map_err(|e| Error::Io(format!("binding {}", sock.display()), e))?;
+
+        let mut semihosting = String::from("enable=on,target=native,arg=hydra");
+        if let Some(nvm) = &cfg.nvm {
+            let nvm = std::path::absolute(nvm)
+                .map_err(|e| Error::Io(format!("resolving {}", nvm.display()), e))?;
+            if nvm.to_string_lossy().contains(' ') {
+                return Err(Error::Config(format!(
+                    "NVM file path must not contain spaces: {}",
+                    nvm.display()
+                )));
+            }
+            semihosting.push_str(",arg=nvm=");
+            semihosting.push_str(&opt_escape(&nvm));
+        }
+        let mut cmd = Command::new(&qemu);
+        cmd.args([
+            "-M",
+            "mps2-an385",
+            "-nographic",
+            "-monitor",
+            "none",
+            "-kernel",
+        ])
+        .arg(&cfg.firmware)
+        .arg("-chardev")
+        .arg(format!("socket,id=uart0,path={}", opt_escape(&sock)))
+        .args(["-serial", "chardev:uart0", "-semihosting-config"])
+        .arg(semihosting);
+        for (file, addr) in &cfg.images {
+            cmd.arg("-device").arg(format!(
+                "loader,file={},addr={addr:#x},force-raw=on",
+                opt_escape(file)
+            ));
+        }
+        let mut counts = None;
+        if let Some(plugin) = &cfg.plugin {
+            let syms = FirmwareSymbols::read(&cfg.firmware)?;
+            let map = dir.path().join("count.map");
+            std::fs::write(&map, syms.count_map(&cfg.buckets))
+                .map_err(|e| Error::Io(format!("writing {}", map.display()), e))?;
+            let out = dir.path().join("counts.txt");
+            cmd.arg("-plugin").arg(format!(
+                "{},map={},out={}",
+                opt_escape(plugin),
+                opt_escape(&map),
+                opt_escape(&out)
+            ));
+            counts = Some(CountsFile {
+                path: out,
+                file: None,
+                text: String::new(),
+                names: Vec::new(),
+            });
+        }
+        let log_file =
+            File::create(&log).map_err(|e| Error::Io(format!("creating {}", log.display()), e))?;
+        let log_err = log_file
+            .try_clone()
+            .map_err(|e| Error::Io("duplicating a file handle".into(), e))?;
+        cmd.stdin(Stdio::null()).stdout(log_file).stderr(log_err);
+        let mut child = cmd.spawn().map_err(|e| match e.kind() {
+            ErrorKind::NotFound => Error::QemuMissing(qemu.display().to_string()),
+            _ => Error::Io(format!("starting {}", qemu.display()), e),
+        })?;
+
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::Io("configuring the UART socket".into(), e))?;
+        let deadline = Instant::now() + cfg.timeout;
+        let link = loop {
+            match listener.accept() {
+                Ok((s, _)) => break s,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    if let Ok(Some(status)) = child.try_wait() {
+                        return Err(Error::Exited {
+                            status: status.to_string(),
+                            when: "before connecting UART0".into(),
+                            output: std::fs::read_to_string(&log).unwrap_or_default(),
+                        });
+                    }
+                    if Instant::now() > deadline {
+                        let _ = child.kill();
+                        let _ = child.wait();
+                        return Err(Error::Timeout {
+                            timeout: cfg.timeout,
+                            when: "for QEMU to connect UART0".into(),
+                            output: std::fs::read_to_string(&log).unwrap_or_default(),
+                        });
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(e) => return Err(Error::Io("accepting the UART connection".into(), e)),
+            }
+        };
+        link.set_nonblocking(false)
+            .map_err(|e| Error::Io("configuring the UART socket".into(), e))?;
+        link.set_read_timeout(Some(cfg.timeout))
+            .map_err(|e| Error::Io("configuring the UART socket".into(), e))?;
+        Ok(Session {
+            child,
+            link,
+            log,
+            counts,
+            timeout: cfg.timeout,
+            _dir: dir,
+        })
+    }
+
+    /// What QEMU printed so far (semihosting reports, QEMU's own errors).
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn link_error(&mut self, e: std::io::Error, when: &str) -> Error {
+        if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) {
+            return Error::Timeout {
+                timeout: self.timeout,
+                when: when.into(),
+                output: self.output(),
+            };
+        }
+        // A closed link: wait a little for QEMU to finish exiting.
+        for _ in 0..200 {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Error::Exited {
+                    status: status.to_string(),
+                    when: when.into(),
+                    output: self.output(),
+                };
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Error::Io(format!("UART0 link {when}"), e)
+    }
+
+    fn send_frame(&mut self, payload: &[u8]) -> Result<()> {
+        let len = u16::try_from(payload.len())
+            .map_err(|_| Error::Config("APDU longer than 65535 bytes".into()))?;
+        let mut frame = len.to_be_bytes().to_vec();
+        frame.extend_from_slice(payload);
+        let r = self.link.write_all(&frame);
+        r.map_err(|e| self.link_error(e, "while sending"))
+    }
+
+    fn recv_frame(&mut self) -> Result<Vec<u8>> {
+        let mut len = [0u8; 2];
+        let r = self.link.read_exact(&mut len);
+        r.map_err(|e| self.link_error(e, "while waiting for an answer"))?;
+        let mut data = vec![0u8; u16::from_be_bytes(len) as usize];
+        let r = self.link.read_exact(&mut data);
+        r.map_err(|e| self.link_error(e, "while reading an answer"))?;
+        Ok(data)
+    }
+
+    /// The ATR (vpcd control `04`).
+    pub fn atr(&mut self) -> Result<Vec<u8>> {
+        self.send_frame(&[0x04])?;
+        self.recv_frame()
+    }
+
+    /// Powers the card on (control `01`) and returns its ATR.
+    pub fn power_on(&mut self) -> Result<Vec<u8>> {
+        self.send_frame(&[0x01])?;
+        self.atr()
+    }
+
+    /// Resets the card (control `02`) and returns its ATR.
+    pub fn reset(&mut self) -> Result<Vec<u8>> {
+        self.send_frame(&[0x02])?;
+        self.atr()
+    }
+
+    /// Powers the card off (control `00`).
+    pub fn power_off(&mut self) -> Result<()> {
+        self.send_frame(&[0x00])
+    }
+
+    /// Sends a command APDU (at least 2 bytes: 1-byte frames are control
+    /// frames in vpcd) and returns the response and, when counting, the
+    /// instructions the firmware executed for it.
+    pub fn transmit(&mut self, apdu: &[u8]) -> Result<Exchange> {
+        if apdu.len() < 2 {
+            return Err(Error::Config(format!(
+                "APDU {apdu:02X?} is too short for vpcd framing"
+            )));
+        }
+        self.send_frame(apdu)?;
+        let response = self.recv_frame()?;
+        // The plugin writes and flushes the window's line in the end
+        // marker, before the firmware sends the first response byte.
+        let counts = match self.counts.as_mut() {
+            Some(c) => Some(c.next_apdu()?),
+            None => None,
+        };
+        Ok(Exchange { response, counts })
+    }
+
+    /// Stops QEMU (the NVM file already holds every completed write) and
+    /// returns what it printed.
+    pub fn stop(mut self) -> String {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.output()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,205 @@
+//! Reading the firmware ELF: the APDU markers and the count map that splits
+//! instruction counts into buckets by function.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use object::{Object, ObjectSymbol, SymbolKind};
+
+use crate::Error;
+
+/// Name of the firmware function that opens an APDU window.
+pub const BEGIN_MARKER: &str = "hydra_icount_begin";
+/// Name of the firmware function that closes an APDU window.
+pub const END_MARKER: &str = "hydra_icount_end";
+
+/// One bucket of the instruction counts: the functions whose demangled path
+/// starts with one of `crates` (a whole path segment: `hydra_runtime`
+/// matches `hydra_runtime::heap::alloc` and
+/// `<hydra_runtime::Card as Drop>::drop`; a prefix ending in `*` matches
+/// any name that starts with the rest), plus any address `ranges`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bucket {
+    pub name: String,
+    pub prefixes: Vec<String>,
+    pub ranges: Vec<(u64, u64)>,
+}
+
+impl Bucket {
+    pub fn new(name: &str, prefixes: &[&str]) -> Bucket {
+        Bucket {
+            name: name.to_string(),
+            prefixes: prefixes.iter().map(|s| s.to_string()).collect(),
+            ranges: Vec::new(),
+        }
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        let path = path.trim_start_matches(['<', '&', '*']);
+        self.prefixes.iter().any(|p| {
+            if let Some(stem) = p.strip_suffix('*') {
+                return path.starts_with(stem);
+            }
+            path.strip_prefix(p.as_str()).is_some_and(|rest| {
+                rest.is_empty() || rest.starts_with("::") || rest.starts_with('<')
+            })
+        })
+    }
+}
+
+/// The default split: the interpreter, the rest of the runtime with the
+/// Java Card API, compiled applet code (address ranges, added when native
+/// packages are loaded), the board, and Rust's libraries. Everything else
+/// (start-up code, markers) counts as `other`. The first match wins.
+pub fn default_buckets() -> Vec<Bucket> {
+    vec![
+        Bucket::new("interp", &["hydra_runtime::interp"]),
+        Bucket::new("runtime", &["hydra_runtime", "hydra_cap", "hydra_jcapi"]),
+        Bucket::new("applet", &[]),
+        Bucket::new("board", &["hydra_mps2_an385"]),
+        Bucket::new(
+            "lib",
+            &[
+                "core",
+                "alloc",
+                "compiler_builtins",
+                "embedded_alloc",
+                "linked_list_allocator",
+                "cortex_m",
+                "cortex_m_rt",
+                "critical_section",
+                "__aeabi_*",
+                "memcpy",
+                "memmove",
+                "memset",
+                "memcmp",
+            ],
+        ),
+    ]
+}
+
+/// What the host needs from the firmware ELF.
+#[derive(Debug, Clone)]
+pub struct FirmwareSymbols {
+    pub begin: u64,
+    pub end: u64,
+    /// Functions: (start, end, demangled name without hash), sorted.
+    pub functions: Vec<(u64, u64, String)>,
+}
+
+impl FirmwareSymbols {
+    pub fn read(elf: &Path) -> Result<FirmwareSymbols, Error> {
+        let bytes = std::fs::read(elf)
+            .map_err(|e| Error::Io(format!("reading firmware {}", elf.display()), e))?;
+        let bad = |what: String| Error::Firmware {
+            path: elf.to_path_buf(),
+            what,
+        };
+        let file =
+            object::File::parse(&*bytes).map_err(|e| bad(format!("not an ELF file: {e}")))?;
+        let (mut begin, mut end) = (None, None);
+        let mut functions = Vec::new();
+        for sym in file.symbols() {
+            let Ok(name) = sym.name() else { continue };
+            // Thumb function symbols have bit 0 set.
+            let addr = sym.address() & !1;
+            match name {
+                BEGIN_MARKER => begin = Some(addr),
+                END_MARKER => end = Some(addr),
+                _ => {}
+            }
+            if sym.kind() == SymbolKind::Text && sym.size() > 0 {
+                let name = format!("{:#}", rustc_demangle::demangle(name));
+                functions.push((addr, addr + sym.size(), name));
+            }
+        }
+        let missing = |m: &str| {
+            bad(format!(
+                "no `{m}` symbol: not a Hydra firmware, or stripped"
+            ))
+        };
+        let begin = begin.ok_or_else(|| missing(BEGIN_MARKER))?;
+        let end = end.ok_or_else(|| missing(END_MARKER))?;
+        if begin == end {
+            return Err(bad("the two APDU markers share one address".into()));
+        }
+        functions.sort();
+        functions.dedup_by_key(|f| f.0);
+        Ok(FirmwareSymbols {
+            begin,
+            end,
+            functions,
+        })
+    }
+
+    /// The count map for the plugin (format: `hydra-qemu-icount`'s `map`
+    /// module): one range per function, clipped so none overlap.
+    pub fn count_map(&self, buckets: &[Bucket]) -> String {
+        let mut out = String::new();
+        for b in buckets {
+            let _ = writeln!(out, "bucket {}", b.name);
+        }
+        let mut spans: Vec<(u64, u64, &str)> = Vec::new();
+        for (lo, hi, name) in &self.functions {
+            if let Some(b) = buckets.iter().find(|b| b.matches(name)) {
+                spans.push((*lo, *hi, &b.name));
+            }
+        }
+        for b in buckets {
+            for &(lo, hi) in &b.ranges {
+                spans.push((lo, hi, &b.name));
+            }
+        }
+        spans.sort();
+        let mut covered = 0u64;
+        for (lo, hi, name) in spans {
+            let lo = lo.max(covered);
+            if lo < hi {
+                let _ = writeln!(out, "range {lo:#x} {hi:#x} {name}");
+                covered = hi;
+            }
+        }
+        let _ = writeln!(out, "begin {:#x}\nend {:#x}", self.begin, self.end);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_matching() {
+        let b = Bucket::new("rt", &["hydra_runtime", "core"]);
+        assert!(b.matches("hydra_runtime::heap::alloc"));
+        assert!(b.matches("<hydra_runtime::Card as core::ops::Drop>::drop"));
+        assert!(b.matches("core::ptr::drop_in_place<u8>"));
+        assert!(!b.matches("hydra_runtime_extra::f"));
+        assert!(!b.matches("corex::f"));
+        let c = Bucket::new("lib", &["__aeabi_*"]);
+        assert!(c.matches("__aeabi_memcpy4"));
+        assert!(!c.matches("_aeabi"));
+    }
+
+    #[test]
+    fn count_map_clips_and_classifies() {
+        let syms = FirmwareSymbols {
+            begin: 0x100,
+            end: 0x104,
+            functions: vec![
+                (0x10, 0x20, "hydra_runtime::interp::run".into()),
+                (0x18, 0x30, "hydra_runtime::heap::new".into()),
+                (0x40, 0x50, "main".into()),
+            ],
+        };
+        let mut buckets = default_buckets();
+        buckets[2].ranges.push((0x1000, 0x2000));
+        let map = syms.count_map(&buckets);
+        assert_eq!(
+            map,
+            "bucket interp\nbucket runtime\nbucket applet\nbucket board\nbucket lib\n\
+             range 0x10 0x20 interp\nrange 0x20 0x30 runtime\nrange 0x1000 0x2000 applet\n\
+             begin 0x100\nend 0x104\n"
+        );
+    }
+}
