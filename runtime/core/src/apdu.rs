@@ -18,8 +18,10 @@ pub const STATE_FULL_OUTGOING: u8 = 6;
 pub struct Command {
     pub header: [u8; 4],
     pub data: Vec<u8>,
-    /// Expected response length; `None` when the command has no Le.
-    pub le: Option<u16>,
+    /// Expected response length Ne; `None` when the command has no Le.
+    pub le: Option<u32>,
+    /// Extended length encoding (three-byte Lc, two- or three-byte Le).
+    pub extended: bool,
 }
 
 /// Why a command APDU is malformed (answered with `6700`).
@@ -27,43 +29,67 @@ pub struct Command {
 pub enum ApduError {
     #[error("command APDU shorter than its 4-byte header")]
     TooShort,
-    #[error("Lc says {lc} data bytes but {actual} follow")]
-    WrongLc { lc: usize, actual: usize },
+    #[error("the body of the command APDU does not match its Lc/Le ({0} bytes)")]
+    WrongLength(usize),
 }
 
 impl Command {
-    /// Parses a short command APDU (cases 1 to 4).
+    /// Parses a command APDU (ISO 7816-4 cases 1, 2S/E, 3S/E, 4S/E).
     pub fn parse(b: &[u8]) -> Result<Command, ApduError> {
         if b.len() < 4 {
             return Err(ApduError::TooShort);
         }
         let header = [b[0], b[1], b[2], b[3]];
         let rest = &b[4..];
-        let (data, le) = match rest.len() {
-            0 => (Vec::new(), None),
-            1 => (
-                Vec::new(),
-                Some(if rest[0] == 0 {
-                    256
-                } else {
-                    u16::from(rest[0])
-                }),
-            ),
-            _ => {
-                let lc = usize::from(rest[0]);
-                if lc == 0 || rest.len() < 1 + lc || rest.len() > 2 + lc {
-                    return Err(ApduError::WrongLc {
-                        lc,
-                        actual: rest.len() - 1,
-                    });
-                }
-                let le = rest
-                    .get(1 + lc)
-                    .map(|&l| if l == 0 { 256 } else { u16::from(l) });
-                (rest[1..1 + lc].to_vec(), le)
+        let n = rest.len();
+        let bad = Err(ApduError::WrongLength(n));
+        let le1 = |x: u8| if x == 0 { 256 } else { u32::from(x) };
+        let le2 = |h: u8, l: u8| {
+            let v = u32::from(u16::from_be_bytes([h, l]));
+            if v == 0 {
+                65536
+            } else {
+                v
             }
         };
-        Ok(Command { header, data, le })
+        let (data, le, extended) = if n == 0 {
+            (Vec::new(), None, false)
+        } else if n == 1 {
+            (Vec::new(), Some(le1(rest[0])), false)
+        } else if rest[0] != 0 {
+            let lc = usize::from(rest[0]);
+            if n == 1 + lc {
+                (rest[1..].to_vec(), None, false)
+            } else if n == 2 + lc {
+                (rest[1..1 + lc].to_vec(), Some(le1(rest[n - 1])), false)
+            } else {
+                return bad;
+            }
+        } else if n == 3 {
+            (Vec::new(), Some(le2(rest[1], rest[2])), true)
+        } else {
+            let lc = usize::from(u16::from_be_bytes([rest[1], rest[2]]));
+            if lc == 0 {
+                return bad;
+            }
+            if n == 3 + lc {
+                (rest[3..].to_vec(), None, true)
+            } else if n == 5 + lc {
+                (
+                    rest[3..3 + lc].to_vec(),
+                    Some(le2(rest[n - 2], rest[n - 1])),
+                    true,
+                )
+            } else {
+                return bad;
+            }
+        };
+        Ok(Command {
+            header,
+            data,
+            le,
+            extended,
+        })
     }
 
     pub fn cla(&self) -> u8 {
@@ -89,8 +115,12 @@ pub struct ApduState {
     pub received: u16,
     /// Outgoing length set by `setOutgoingLength`.
     pub out_len: u16,
-    /// Le as returned by `setOutgoing` (256 for Le = 0 or absent).
+    /// Ne as returned by `setOutgoing`.
     pub le: u16,
+    /// Offset of the command data in the APDU buffer (5, or 7 when extended).
+    pub cdata: u16,
+    /// Longest response the applet may send (256, or 32767 with ExtendedLength).
+    pub max_out: u16,
     /// Response data sent so far.
     pub response: Vec<u8>,
     /// True while an applet's `process` is running for a command.
@@ -103,7 +133,13 @@ impl ApduState {
         self.state = STATE_INITIAL;
         self.received = 0;
         self.out_len = 0;
-        self.le = self.cmd.le.unwrap_or(256);
+        let ne = self
+            .cmd
+            .le
+            .unwrap_or(if self.cmd.extended { 65536 } else { 256 });
+        self.le = ne.min(32767) as u16;
+        self.cdata = if self.cmd.extended { 7 } else { 5 };
+        self.max_out = 256;
         self.response.clear();
         self.active = true;
     }

@@ -422,7 +422,7 @@ impl<N: Nvm> Card<N> {
         if self.apdu.state != STATE_OUTGOING {
             return Err(self.cre(tok::APDU_EXCEPTION, reason::APDU_ILLEGAL_USE));
         }
-        if !(0..=256).contains(&len) {
+        if len < 0 || len as u16 > self.apdu.max_out {
             return Err(self.cre(tok::APDU_EXCEPTION, reason::APDU_BAD_LENGTH));
         }
         self.apdu.out_len = len as u16;
@@ -646,8 +646,33 @@ impl<N: Nvm> Card<N> {
                 self.transient_array(base, K_REF, c)
             }
             MakeGlobalArray => {
-                // (byte type, short length): only byte/boolean/short/int/Object
-                Err(self.cre(tok::SYSTEM_EXCEPTION, reason::SYS_ILLEGAL_VALUE))
+                // (byte type, short length): a CLEAR_ON_RESET global array
+                // owned by the JCRE (a temporary entry point).
+                let (kind, class) = match a0 {
+                    1 => (K_BOOL, NO_CLASS),
+                    2 => (K_BYTE, NO_CLASS),
+                    3 => (K_SHORT, NO_CLASS),
+                    4 => (K_INT, NO_CLASS),
+                    5 => (K_REF, self.api_class(LANG, tok::OBJECT)),
+                    _ => return Err(self.cre(tok::SYSTEM_EXCEPTION, reason::SYS_ILLEGAL_VALUE)),
+                };
+                if a1 < 0 {
+                    return Err(self.vm_exc(tok::NEGATIVE_ARRAY_SIZE));
+                }
+                if self.store.free_ram() < a1 as u32 * elem_size(kind) {
+                    return Err(self.cre(tok::SYSTEM_EXCEPTION, reason::SYS_NO_TRANSIENT_SPACE));
+                }
+                let r = self
+                    .store
+                    .alloc(
+                        kind,
+                        F_CLEAR_ON_RESET | F_GLOBAL | F_TEMPORARY,
+                        0,
+                        class,
+                        a1 as u16,
+                    )
+                    .map_err(Exc::Fault)?;
+                Ok(self.ret1(base, r as i16))
             }
             GetAvailableMemory => {
                 let v = match a0 {
@@ -797,7 +822,7 @@ impl<N: Nvm> Card<N> {
                 if self.apdu.state != STATE_INITIAL {
                     return Err(self.cre(tok::APDU_EXCEPTION, reason::APDU_ILLEGAL_USE));
                 }
-                let n = self.apdu_receive(5)?;
+                let n = self.apdu_receive(usize::from(self.apdu.cdata))?;
                 Ok(self.ret1(base, n as i16))
             }
             ApduReceiveBytes => {
@@ -814,7 +839,7 @@ impl<N: Nvm> Card<N> {
                 Ok(self.ret1(base, n as i16))
             }
             ApduGetIncomingLength => Ok(self.ret1(base, self.apdu.lc() as i16)),
-            ApduGetOffsetCdata => Ok(self.ret1(base, 5)),
+            ApduGetOffsetCdata => Ok(self.ret1(base, self.apdu.cdata as i16)),
             ApduSetOutgoing | ApduSetOutgoingNoChaining => {
                 let le = self.apdu_set_outgoing()?;
                 Ok(self.ret1(base, le as i16))

@@ -5,12 +5,26 @@ use crate::api::Native as N;
 
 pub const LANG_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x00, 0x01];
 pub const FRAMEWORK_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x01, 0x01];
+pub const APDUX_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x09];
 /// Versions implemented: java.lang 1.0, javacard.framework 1.6 (3.0.5).
 pub const LANG_VERSION: (u8, u8) = (1, 0);
 pub const FRAMEWORK_VERSION: (u8, u8) = (1, 6);
 
 pub const LANG: u16 = 0;
 pub const FW: u16 = 1;
+/// javacardx.apdu (ExtendedLength).
+pub const APDUX: u16 = 2;
+
+/// The built-in packages, by package index: AID, version implemented, name.
+/// A CAP may import any minor version of the same major version; what it
+/// uses beyond this table fails at link time, naming the token.
+pub static PACKAGES: &[(&[u8], (u8, u8), &str)] = &[
+    (LANG_AID, LANG_VERSION, "java.lang"),
+    (FRAMEWORK_AID, FRAMEWORK_VERSION, "javacard.framework"),
+    (APDUX_AID, (1, 0), "javacardx.apdu"),
+];
+/// Packages below this index belong to the JCRE context.
+pub const N_BUILTIN: u16 = 3;
 
 pub struct ApiClass {
     pub pkg: u16,
@@ -453,6 +467,7 @@ pub static CLASSES: &[ApiClass] = &[
             (7, N::ArrayFill),
         ],
     ),
+    i(APDUX, 0, "javacardx.apdu.ExtendedLength", &[], 0),
     c(
         FW,
         21,

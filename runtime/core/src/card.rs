@@ -40,7 +40,7 @@ pub struct Package {
 impl Package {
     /// The firewall context of objects created by this package's code.
     pub fn context(index: u16) -> u8 {
-        if index < 2 {
+        if index < crate::api_tables::N_BUILTIN {
             0
         } else {
             index as u8

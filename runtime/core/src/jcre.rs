@@ -295,21 +295,41 @@ impl<N: Nvm> Card<N> {
         let Some(m) = self.virtual_of(e.instance, T_PROCESS) else {
             return Response::sw(SW_UNKNOWN);
         };
-        // The first five bytes in the buffer: CLA INS P1 P2 P3.
-        let p3 = if !cmd.data.is_empty() {
-            cmd.data.len() as u8
-        } else {
-            cmd.le.map_or(0, |l| l as u8)
-        };
-        let mut head = Vec::with_capacity(5);
+        let extended_ok = self.store.obj(e.instance).is_some_and(|o| {
+            self.is_subclass_of(o.class, self.api_class(crate::api_tables::APDUX, 0))
+        });
+        if cmd.extended && !extended_ok {
+            return Response::sw(SW_WRONG_LENGTH);
+        }
+        // The header in the buffer: CLA INS P1 P2 P3 (short), or
+        // CLA INS P1 P2 00 Lc1 Lc2 (extended).
+        let mut head = Vec::with_capacity(7);
         head.extend_from_slice(&cmd.header);
-        head.push(p3);
+        if cmd.extended {
+            let n = if cmd.data.is_empty() {
+                cmd.le.map_or(0, |l| l as u16)
+            } else {
+                cmd.data.len() as u16
+            };
+            head.push(0);
+            head.extend_from_slice(&n.to_be_bytes());
+        } else {
+            let p3 = if !cmd.data.is_empty() {
+                cmd.data.len() as u8
+            } else {
+                cmd.le.map_or(0, |l| l as u8)
+            };
+            head.push(p3);
+        }
         if let Some(o) = self.store.obj(self.jcre.buffer).copied() {
             let zeros = [0u8; crate::link::APDU_BUFFER_SIZE as usize];
             let _ = self.store.write(&o, 0, &zeros, false);
             let _ = self.store.write(&o, 0, &head, false);
         }
         self.apdu.start(cmd);
+        if extended_ok {
+            self.apdu.max_out = 32767;
+        }
         self.active_applet = Some(i);
         self.selecting = selecting;
         let r = self.applet_call(e.pkg, m, &[e.instance as i16, self.jcre.apdu as i16]);

@@ -135,21 +135,7 @@ impl<N: Nvm> Card<N> {
     }
 
     fn link_api(&mut self) {
-        for (pkg, aid, ver, name) in [
-            (
-                LANG,
-                api_tables::LANG_AID,
-                api_tables::LANG_VERSION,
-                "java.lang",
-            ),
-            (
-                FW,
-                api_tables::FRAMEWORK_AID,
-                api_tables::FRAMEWORK_VERSION,
-                "javacard.framework",
-            ),
-        ] {
-            let _ = pkg;
+        for &(aid, ver, name) in api_tables::PACKAGES {
             self.packages.push(Package {
                 aid: aid.to_vec(),
                 major: ver.0,
@@ -269,7 +255,14 @@ impl<N: Nvm> Card<N> {
                 what: "too many packages on the card".into(),
             });
         }
-        let image_bytes = cap
+        // The stored image leaves out the Debug component (and its size in
+        // the Directory, so the image parses again at boot).
+        let mut stripped = cap.clone();
+        stripped.debug = None;
+        if let Some(d) = stripped.directory.component_sizes.get_mut(11) {
+            *d = 0;
+        }
+        let image_bytes = stripped
             .to_load_file(false)
             .map_err(|e| LoadError::Cap(e.to_string()))?;
         // Link first against a scratch static area so a package that cannot
@@ -312,7 +305,7 @@ impl<N: Nvm> Card<N> {
         let pkgs: Vec<PackageRecord> = self
             .packages
             .iter()
-            .skip(2)
+            .skip(usize::from(api_tables::N_BUILTIN))
             .map(|p| PackageRecord {
                 image: p.image.0,
                 image_len: p.image.1,
@@ -336,11 +329,28 @@ impl<N: Nvm> Card<N> {
             package: pname.clone(),
             what,
         };
-        if cap.header.version.minor > 2 {
-            return Err(LoadError::Unsupported {
-                package: pname.clone(),
-                what: format!("CAP format {}", cap.header.version),
-            });
+        // Format 2.3 (compact) adds a public token -> table mapping; the
+        // converter writes it as the identity (255: no method of this
+        // class), which is the 2.2 layout. Anything else is refused.
+        for e in &cap.class.entries {
+            if let ClassEntry::Class(ci) = e {
+                if let Some(m) = &ci.token_mapping {
+                    let identity = m
+                        .public_virtual_method_token_mapping
+                        .iter()
+                        .enumerate()
+                        .all(|(i, &t)| usize::from(t) == i || t == 0xFF);
+                    if !identity {
+                        return Err(LoadError::Unsupported {
+                            package: pname.clone(),
+                            what: format!(
+                                "a non-identity public method token mapping (class at {}, CAP format {})",
+                                ci.offset, cap.header.version
+                            ),
+                        });
+                    }
+                }
+            }
         }
         let pkg_idx = self.packages.len() as u16;
         let ctx = Package::context(pkg_idx);
@@ -355,7 +365,8 @@ impl<N: Nvm> Card<N> {
             match found {
                 Some(i)
                     if self.packages[i].major == imp.major
-                        && self.packages[i].minor >= imp.minor =>
+                        && (self.packages[i].minor >= imp.minor
+                            || i < usize::from(api_tables::N_BUILTIN)) =>
                 {
                     imports.push(i as u16)
                 }
@@ -921,7 +932,7 @@ impl<N: Nvm> Card<N> {
 
     fn ext_class_name(&self, p: Option<u16>, class_token: u8) -> String {
         match p {
-            Some(p) if p < 2 => api_tables::class_name(p, class_token)
+            Some(p) if p < api_tables::N_BUILTIN => api_tables::class_name(p, class_token)
                 .map(ToString::to_string)
                 .unwrap_or_else(|| {
                     format!(

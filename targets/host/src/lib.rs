@@ -7,7 +7,7 @@ pub mod script;
 use std::path::{Path, PathBuf};
 
 use hydra_cap::CapFile;
-use hydra_runtime::{Card, Command, Config, LoadError};
+use hydra_runtime::{Card, Config, LoadError};
 
 pub use nvm::FileNvm;
 use script::Stmt;
@@ -45,6 +45,8 @@ pub struct InstallSpec {
     pub class_aid: Vec<u8>,
     pub instance_aid: Option<Vec<u8>>,
     pub params: Vec<u8>,
+    /// GlobalPlatform privileges (none: the card's default).
+    pub privileges: Vec<u8>,
 }
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
@@ -80,6 +82,7 @@ impl InstallSpec {
             class_aid,
             instance_aid,
             params,
+            privileges: Vec::new(),
         })
     }
 }
@@ -206,6 +209,7 @@ impl Host {
                 class_aid: aid,
                 instance_aid: None,
                 params: Vec::new(),
+                privileges: Vec::new(),
             })?;
         }
         Ok(())
@@ -240,14 +244,7 @@ impl Host {
                             line,
                         });
                     };
-                    let lc = usize::from(bytes[4]);
-                    let le = bytes[5 + lc];
-                    let cmd = Command {
-                        header: [bytes[0], bytes[1], bytes[2], bytes[3]],
-                        data: bytes[5..5 + lc].to_vec(),
-                        le: Some(if le == 0 { 256 } else { u16::from(le) }),
-                    };
-                    let r = card.process_command(cmd);
+                    let r = card.process_command(script::command(&bytes));
                     if output {
                         out.push_str(&script::format_line(&bytes, &r.data, r.sw));
                         out.push('\n');
@@ -350,12 +347,12 @@ fn suite_from_json(v: &serde_json::Value, base: &Path) -> Result<Vec<SuiteEntry>
             } else {
                 let get = |k: &str| i.get(k).and_then(|x| x.as_str()).and_then(unhex);
                 InstallSpec {
-                    class_aid: get("applet")
-                        .or_else(|| get("class"))
-                        .or_else(|| get("aid"))
-                        .ok_or("install entry without an applet AID")?,
-                    instance_aid: get("instance"),
-                    params: get("params").unwrap_or_default(),
+                    class_aid: get("class_aid")
+                        .or_else(|| get("applet"))
+                        .ok_or("install entry without \"class_aid\"")?,
+                    instance_aid: get("instance_aid").filter(|a| !a.is_empty()),
+                    params: get("install_parameters").unwrap_or_default(),
+                    privileges: get("privileges").unwrap_or_default(),
                 }
             };
             installs.push(spec);

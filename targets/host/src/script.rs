@@ -98,6 +98,21 @@ fn stmt(t: &[String], line: usize) -> Result<Stmt, ScriptError> {
             bytes.len()
         )));
     }
+    if is_extended(&bytes) {
+        if bytes.len() < 9 {
+            return Err(err(
+                "an extended APDU needs CLA INS P1 P2 00 Lc1 Lc2 ... Le1 Le2".into(),
+            ));
+        }
+        let lc = usize::from(u16::from_be_bytes([bytes[5], bytes[6]]));
+        if bytes.len() != 9 + lc {
+            return Err(err(format!(
+                "extended Lc is {lc} but {} data bytes follow before Le",
+                bytes.len() - 9
+            )));
+        }
+        return Ok(Stmt::Apdu(bytes));
+    }
     let lc = usize::from(bytes[4]);
     if bytes.len() != 6 + lc {
         return Err(err(format!(
@@ -108,18 +123,60 @@ fn stmt(t: &[String], line: usize) -> Result<Stmt, ScriptError> {
     Ok(Stmt::Apdu(bytes))
 }
 
+/// apdutool's extended form: `CLA INS P1 P2 00 Lc1 Lc2 [data] Le1 Le2`
+/// (a short command is `CLA INS P1 P2 Lc [data] Le`, exactly 6 + Lc bytes).
+pub fn is_extended(b: &[u8]) -> bool {
+    b.len() > 6 && b[4] == 0
+}
+
+/// The command an apdutool statement sends.
+pub fn command(b: &[u8]) -> hydra_runtime::Command {
+    let header = [b[0], b[1], b[2], b[3]];
+    if is_extended(b) {
+        let lc = usize::from(u16::from_be_bytes([b[5], b[6]]));
+        let le = u32::from(u16::from_be_bytes([b[7 + lc], b[8 + lc]]));
+        hydra_runtime::Command {
+            header,
+            data: b[7..7 + lc].to_vec(),
+            le: Some(if le == 0 { 65536 } else { le }),
+            extended: true,
+        }
+    } else {
+        let lc = usize::from(b[4]);
+        let le = b[5 + lc];
+        hydra_runtime::Command {
+            header,
+            data: b[5..5 + lc].to_vec(),
+            le: Some(if le == 0 { 256 } else { u32::from(le) }),
+            extended: false,
+        }
+    }
+}
+
 /// apdutool's line for a command and its response.
 pub fn format_line(cmd: &[u8], data: &[u8], sw: u16) -> String {
     let mut s = String::new();
     let _ = write!(
         s,
-        "CLA: {:02x}, INS: {:02x}, P1: {:02x}, P2: {:02x}, Lc: {:02x}, ",
-        cmd[0], cmd[1], cmd[2], cmd[3], cmd[4]
+        "CLA: {:02x}, INS: {:02x}, P1: {:02x}, P2: {:02x}, ",
+        cmd[0], cmd[1], cmd[2], cmd[3]
     );
-    for b in &cmd[5..cmd.len() - 1] {
+    let ext = is_extended(cmd);
+    let body = if ext {
+        let _ = write!(s, "Lc: {:02x}{:02x}, ", cmd[5], cmd[6]);
+        &cmd[7..cmd.len() - 2]
+    } else {
+        let _ = write!(s, "Lc: {:02x}, ", cmd[4]);
+        &cmd[5..cmd.len() - 1]
+    };
+    for b in body {
         let _ = write!(s, "{b:02x}, ");
     }
-    let _ = write!(s, "Le: {:02x}, ", data.len() as u8);
+    if ext {
+        let _ = write!(s, "Le: {:04x}, ", data.len() as u16);
+    } else {
+        let _ = write!(s, "Le: {:02x}, ", data.len() as u8);
+    }
     for b in data {
         let _ = write!(s, "{b:02x}, ");
     }

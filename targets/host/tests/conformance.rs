@@ -90,6 +90,70 @@ fn setup(host: &mut Host, e: &SuiteEntry) -> Result<(), String> {
     Ok(())
 }
 
+/// Runs one suite entry on a fresh card; `Err` describes the failure.
+fn run_entry(e: &SuiteEntry, host: &mut Host) -> Result<(), String> {
+    let name = e.script.display().to_string();
+    setup(host, e).map_err(|err| format!("{name}: setup: {err}"))?;
+    let text = std::fs::read_to_string(&e.script).expect("script");
+    let expected = std::fs::read_to_string(&e.expected).expect("expected");
+    let out = host
+        .run_script(&name, &text)
+        .map_err(|err| format!("{name}: {err}"))?;
+    match first_difference(&out, &expected) {
+        None => Ok(()),
+        Some((line, want, got)) => Err(format!(
+            "{name}: line {line}\n  expected: {want}\n  actual:   {got}"
+        )),
+    }
+}
+
+/// Every script again with the CAPs of each converter target (3.0.4 to
+/// 3.2.0, with and without -debug) from `variants/`.
+#[test]
+fn conformance_variants_pass_on_the_interpreter() {
+    let dir = applets_dir().join("variants");
+    let Ok(rd) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    let mut variants: Vec<PathBuf> = rd
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    variants.sort();
+    let mut failures = Vec::new();
+    let mut runs = 0;
+    for v in &variants {
+        for e in suite() {
+            let caps: Option<Vec<PathBuf>> = e
+                .caps
+                .iter()
+                .map(|c| {
+                    let f = v.join(c.file_name()?);
+                    f.exists().then_some(f)
+                })
+                .collect();
+            let Some(caps) = caps else { continue };
+            let e = SuiteEntry { caps, ..e };
+            runs += 1;
+            let mut host = Host::in_memory();
+            if let Err(err) = run_entry(&e, &mut host) {
+                failures.push(format!(
+                    "[{}] {err}",
+                    v.file_name().unwrap().to_string_lossy()
+                ));
+            }
+        }
+    }
+    println!("variants: {} of {runs} runs pass", runs - failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} failing:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn conformance_scripts_pass_on_the_interpreter() {
     let mut failures = Vec::new();
