@@ -437,6 +437,11 @@ impl<N: Nvm> Store<N> {
     /// multi-byte `atomic` update goes through a one-record log so power loss
     /// leaves either the old or the new value.
     pub fn write_nvm(&mut self, at: u32, bytes: &[u8], atomic: bool) -> Result<()> {
+        // An update that changes nothing costs no NVM write (and no wear).
+        let a = at as usize;
+        if self.nvm.bytes().get(a..a + bytes.len()) == Some(bytes) {
+            return Ok(());
+        }
         if self.log.in_txn() {
             crate::txn::log_old(self, at, bytes.len() as u32)?;
             self.nvm.write(at, bytes)

@@ -269,6 +269,9 @@ impl<N: Nvm> Card<N> {
             self.deselect_current();
         }
         let e = self.registry.applets[i].clone();
+        if !self.prepare_apdu(e.instance, cmd) {
+            return Response::sw(SW_WRONG_LENGTH);
+        }
         self.active_applet = Some(i);
         self.reselecting = reselect;
         let ok = match self.virtual_of(e.instance, T_SELECT) {
@@ -285,21 +288,19 @@ impl<N: Nvm> Card<N> {
             return Response::sw(SW_APPLET_SELECT_FAILED);
         }
         self.registry.selected = Some(i);
-        let r = self.dispatch(i, cmd, true);
+        let r = self.dispatch(i, Command::default(), true);
         self.reselecting = false;
         r
     }
 
-    fn dispatch(&mut self, i: usize, cmd: Command, selecting: bool) -> Response {
-        let e = self.registry.applets[i].clone();
-        let Some(m) = self.virtual_of(e.instance, T_PROCESS) else {
-            return Response::sw(SW_UNKNOWN);
-        };
-        let extended_ok = self.store.obj(e.instance).is_some_and(|o| {
+    /// Puts a command in the APDU buffer and the APDU state; `false` when
+    /// the applet cannot take it (an extended APDU without ExtendedLength).
+    fn prepare_apdu(&mut self, instance: Ref, cmd: Command) -> bool {
+        let extended_ok = self.store.obj(instance).is_some_and(|o| {
             self.is_subclass_of(o.class, self.api_class(crate::api_tables::APDUX, 0))
         });
         if cmd.extended && !extended_ok {
-            return Response::sw(SW_WRONG_LENGTH);
+            return false;
         }
         // The header in the buffer: CLA INS P1 P2 P3 (short), or
         // CLA INS P1 P2 00 Lc1 Lc2 (extended).
@@ -329,6 +330,17 @@ impl<N: Nvm> Card<N> {
         self.apdu.start(cmd);
         if extended_ok {
             self.apdu.max_out = 32767;
+        }
+        true
+    }
+
+    fn dispatch(&mut self, i: usize, cmd: Command, selecting: bool) -> Response {
+        let e = self.registry.applets[i].clone();
+        let Some(m) = self.virtual_of(e.instance, T_PROCESS) else {
+            return Response::sw(SW_UNKNOWN);
+        };
+        if !selecting && !self.prepare_apdu(e.instance, cmd) {
+            return Response::sw(SW_WRONG_LENGTH);
         }
         self.active_applet = Some(i);
         self.selecting = selecting;
