@@ -95,7 +95,12 @@ pub fn disassemble(code: &[u8], symbols: &Symbols<'_>) -> (Vec<Line>, Option<Dec
             pc: insn.pc,
             opcode: insn.opcode.to_string(),
             operands: operands_text(insn),
-            comment: insn.cp_index().map(|i| symbols.cp_entry(i)),
+            comment: match insn.operands {
+                Operands::Interface { index, token, .. } => {
+                    Some(symbols.interface_method_ref(index, token))
+                }
+                _ => insn.cp_index().map(|i| symbols.cp_entry(i)),
+            },
         })
         .collect();
     (lines, error)

@@ -493,6 +493,42 @@ impl<'a> Symbols<'a> {
         }
     }
 
+    /// `Iface.method(S)V` for an invokeinterface of method `token` on the
+    /// interface at constant-pool `index`.
+    pub fn interface_method_ref(&self, index: u16, token: u8) -> String {
+        let Some(CpEntry::Class(class)) = self.cap.constant_pool.get(index) else {
+            return self.cp_entry(index);
+        };
+        if let ClassRef::External {
+            package_token,
+            class_token,
+        } = *class
+        {
+            if let Some((n, d)) = self.import(package_token).and_then(|p| {
+                self.api
+                    .virtual_method(p.aid.as_bytes(), class_token, token)
+            }) {
+                return format!("{}.{n}{d}", self.class_ref(*class));
+            }
+        }
+        if let ClassRef::Internal(off) = *class {
+            let found = self
+                .cap
+                .descriptor
+                .classes
+                .iter()
+                .find(|c| c.this_class == *class)
+                .and_then(|c| {
+                    let i = c.methods.iter().position(|m| m.token == token)?;
+                    self.interface_method(off, i, c.methods.len())
+                });
+            if let Some((n, d)) = found {
+                return format!("{}.{n}{d}", self.class_ref(*class));
+            }
+        }
+        format!("{}.method#{token}", self.class_ref(*class))
+    }
+
     fn instance_field_type(&self, class_offset: u16, token: u8) -> Option<String> {
         let c = self
             .cap
