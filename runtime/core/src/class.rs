@@ -19,6 +19,8 @@ pub struct Class {
     /// Package index (0: java.lang, 1: javacard.framework, 2..: loaded).
     pub pkg: u16,
     pub name: String,
+    /// Class token (API classes; 0xFF when unknown).
+    pub token: u8,
     pub flags: u8,
     pub super_class: ClassId,
     /// Instance cells of the superclasses (first cell of this class's fields).

@@ -42,6 +42,17 @@ pub enum LoadError {
     },
     #[error("package {package}: uses {what}, which this runtime does not implement")]
     Unsupported { package: String, what: String },
+    /// A built-in API member the package uses is not implemented; named by
+    /// tokens (a board with the API export data can name it; see hydra-host).
+    #[error("package {package}: uses {member} of class token {class_token} in API package {api}, which this runtime does not implement")]
+    UnsupportedApi {
+        package: String,
+        /// Hex AID of the API package.
+        api: String,
+        api_aid: alloc::vec::Vec<u8>,
+        class_token: u8,
+        member: ApiMember,
+    },
     #[error("package {package}: {what}")]
     Invalid { package: String, what: String },
     #[error("package {aid} is already loaded")]
@@ -54,4 +65,26 @@ pub enum LoadError {
     InstallFailed { aid: String, reason: String },
     #[error(transparent)]
     Fault(#[from] Fault),
+}
+
+/// Which member of an API class is missing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiMember {
+    Class,
+    StaticMethod(u8),
+    VirtualMethod(u8),
+    StaticField(u8),
+    InstanceField(u8),
+}
+
+impl core::fmt::Display for ApiMember {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ApiMember::Class => f.write_str("the class"),
+            ApiMember::StaticMethod(t) => write!(f, "static method/constructor token {t}"),
+            ApiMember::VirtualMethod(t) => write!(f, "virtual method token {t}"),
+            ApiMember::StaticField(t) => write!(f, "static field token {t}"),
+            ApiMember::InstanceField(t) => write!(f, "instance field token {t}"),
+        }
+    }
 }

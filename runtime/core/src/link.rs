@@ -17,7 +17,7 @@ use crate::api::Native;
 use crate::api_tables::{self, CLASSES, FW, LANG};
 use crate::card::{Card, Config, Frame, JcreObjects, Package};
 use crate::class::*;
-use crate::error::{Fault, LoadError};
+use crate::error::{ApiMember, Fault, LoadError};
 use crate::heap::{self, Store, F_ENTRY_POINT, F_GLOBAL, F_RAM, F_TEMPORARY, K_BYTE, K_INSTANCE};
 use crate::nvm::Nvm;
 use crate::registry::{self, PackageRecord, Registry};
@@ -161,6 +161,7 @@ impl<N: Nvm> Card<N> {
             let mut class = Class {
                 pkg: ac.pkg,
                 name: ac.name.to_string(),
+                token: ac.token,
                 flags: if ac.interface { C_INTERFACE } else { 0 },
                 super_class,
                 base: 0,
@@ -475,12 +476,18 @@ impl<N: Nvm> Card<N> {
                         .get(usize::from(class_token))
                         .copied()
                         .filter(|&c| c != NO_CLASS)
-                        .ok_or_else(|| LoadError::Unsupported {
-                            package: pname.clone(),
-                            what: format!(
-                                "class token {class_token} of package {}",
-                                this.packages[usize::from(p)].name
-                            ),
+                        .ok_or_else(|| {
+                            if p < api_tables::N_BUILTIN {
+                                this.missing(&pname, p, class_token, ApiMember::Class)
+                            } else {
+                                LoadError::Invalid {
+                                    package: pname.clone(),
+                                    what: format!(
+                                        "package {} exports no class with token {class_token}",
+                                        this.packages[usize::from(p)].name
+                                    ),
+                                }
+                            }
                         })
                 }
             }
@@ -490,6 +497,7 @@ impl<N: Nvm> Card<N> {
             self.classes.push(Class {
                 pkg: pkg_idx,
                 name: format!("{pname}@{}", e.offset()),
+                token: 0xFF,
                 flags: 0,
                 super_class: NO_CLASS,
                 base: 0,
@@ -660,10 +668,12 @@ impl<N: Nvm> Card<N> {
                     let c = resolve_class(self, class)?;
                     let cl = &self.classes[usize::from(c)];
                     if usize::from(c) < CLASSES.len() {
-                        return Err(LoadError::Unsupported {
-                            package: pname.clone(),
-                            what: format!("instance field token {token} of {}", cl.name),
-                        });
+                        return Err(self.missing(
+                            &pname,
+                            cl.pkg,
+                            cl.token,
+                            ApiMember::InstanceField(token),
+                        ));
                     }
                     Cp::Field(cl.base + u16::from(token))
                 }
@@ -715,12 +725,20 @@ impl<N: Nvm> Card<N> {
                     match a {
                         Some(a) => Cp::Static(a),
                         None => {
-                            return Err(LoadError::Unsupported {
-                                package: pname.clone(),
-                                what: format!(
-                                    "static field token {token} of {}",
-                                    self.ext_class_name(p, class_token)
+                            return Err(match p {
+                                Some(p) if p < api_tables::N_BUILTIN => self.missing(
+                                    &pname,
+                                    p,
+                                    class_token,
+                                    ApiMember::StaticField(token),
                                 ),
+                                _ => LoadError::Unsupported {
+                                    package: pname.clone(),
+                                    what: format!(
+                                        "static field token {token} of {}",
+                                        self.ext_class_name(p, class_token)
+                                    ),
+                                },
                             })
                         }
                     }
@@ -745,12 +763,20 @@ impl<N: Nvm> Card<N> {
                     match m {
                         Some(m) => Cp::Direct(m),
                         None => {
-                            return Err(LoadError::Unsupported {
-                                package: pname.clone(),
-                                what: format!(
-                                    "static method or constructor token {token} of {}",
-                                    self.ext_class_name(p, class_token)
+                            return Err(match p {
+                                Some(p) if p < api_tables::N_BUILTIN => self.missing(
+                                    &pname,
+                                    p,
+                                    class_token,
+                                    ApiMember::StaticMethod(token),
                                 ),
+                                _ => LoadError::Unsupported {
+                                    package: pname.clone(),
+                                    what: format!(
+                                        "static method or constructor token {token} of {}",
+                                        self.ext_class_name(p, class_token)
+                                    ),
+                                },
                             })
                         }
                     }
@@ -768,13 +794,13 @@ impl<N: Nvm> Card<N> {
                         .get(usize::from(token))
                         .is_some_and(|&m| m != NO_METHOD);
                     if !ok {
-                        return Err(LoadError::Unsupported {
-                            package: pname.clone(),
-                            what: format!(
-                                "virtual method token {token} of {} (constant pool {k})",
-                                cl.name
-                            ),
-                        });
+                        let _ = k;
+                        return Err(self.missing(
+                            &pname,
+                            cl.pkg,
+                            cl.token,
+                            ApiMember::VirtualMethod(token),
+                        ));
                     }
                 }
             }
@@ -928,6 +954,17 @@ impl<N: Nvm> Card<N> {
             image: existing.map_or((0, 0), |r| (r.image, r.image_len)),
         });
         Ok(pkg_idx)
+    }
+
+    fn missing(&self, package: &str, pkg: u16, class_token: u8, member: ApiMember) -> LoadError {
+        let aid = self.packages[usize::from(pkg)].aid.clone();
+        LoadError::UnsupportedApi {
+            package: package.to_string(),
+            api: hex(&aid),
+            api_aid: aid,
+            class_token,
+            member,
+        }
     }
 
     fn ext_class_name(&self, p: Option<u16>, class_token: u8) -> String {

@@ -1,6 +1,7 @@
 //! The Hydra runtime on the host: a card in a process with file-backed NVM,
 //! driven by apdutool scripts (`hydra run`) and the conformance suite.
 
+pub mod names;
 pub mod nvm;
 pub mod script;
 
@@ -21,6 +22,9 @@ pub enum HostError {
     Cap { path: String, what: String },
     #[error("{0}")]
     Load(#[from] LoadError),
+    /// A load error explained with API names.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -176,7 +180,11 @@ impl Host {
         if card.packages.iter().any(|p| p.aid == aid) {
             return Ok(());
         }
-        card.load_package(cap)?;
+        card.load_package(cap)
+            .map_err(|e| match names::explain(cap, &e) {
+                Some(msg) => HostError::Unsupported(msg),
+                None => HostError::Load(e),
+            })?;
         Ok(())
     }
 
