@@ -92,15 +92,16 @@ pub fn explain(cap: &CapFile, e: &LoadError) -> Option<String> {
         }
         LoadError::MissingPackage {
             package,
-            aid: _,
+            aid,
             major,
             minor,
         } => {
-            let (k, imp) = cap.import.packages.iter().enumerate().find(|(_, i)| {
-                i.major == *major
-                    && i.minor == *minor
-                    && api_package(i.aid.as_bytes(), *major, None).is_some()
-            })?;
+            let (k, imp) = cap
+                .import
+                .packages
+                .iter()
+                .enumerate()
+                .find(|(_, i)| i.aid.to_string() == *aid)?;
             let p = api_package(imp.aid.as_bytes(), *major, Some(*minor))?;
             let first = first_use(cap, p, k as u8)
                 .map(|u| format!(" (first use: {u})"))
