@@ -7,6 +7,7 @@ use hydra::inspect::{self, opcodes::Coverage};
 use hydra_jcapi::{ApiVersion, ExportPath};
 
 mod run;
+mod verify_cmd;
 
 /// Ahead-of-time compiler and tools for Java Card applets.
 #[derive(Parser)]
@@ -23,6 +24,8 @@ enum Command {
     Inspect(InspectArgs),
     /// Run an apdutool script on a card with the given packages and applets.
     Run(run::RunArgs),
+    /// Verify CAP files: structure, and the types of every method's bytecode.
+    Verify(verify_cmd::VerifyArgs),
 }
 
 #[derive(clap::Args)]
@@ -103,6 +106,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect_cmd(args),
         Command::Run(args) => run::run_cmd(args),
+        Command::Verify(args) => verify_cmd::verify_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -145,6 +145,49 @@ impl PackageApi {
     }
 }
 
+impl From<&hydra_jcapi::ApiPackage> for PackageApi {
+    /// The API as the project's built-in tables and `ExportPath` hold it.
+    fn from(p: &hydra_jcapi::ApiPackage) -> PackageApi {
+        PackageApi {
+            name: p.name.to_string(),
+            aid: p.aid.to_vec(),
+            major: p.major,
+            minor: p.minor,
+            classes: p
+                .classes
+                .iter()
+                .map(|c| ClassApi {
+                    token: c.token,
+                    name: c.name.to_string(),
+                    flags: c.flags.0,
+                    supers: c.supers.iter().map(|s| s.to_string()).collect(),
+                    interfaces: c.interfaces.iter().map(|s| s.to_string()).collect(),
+                    fields: c
+                        .fields
+                        .iter()
+                        .map(|f| FieldApi {
+                            token: f.token,
+                            name: f.name.to_string(),
+                            descriptor: f.descriptor.to_string(),
+                            flags: f.flags.0,
+                        })
+                        .collect(),
+                    methods: c
+                        .methods
+                        .iter()
+                        .map(|m| MethodApi {
+                            token: m.token,
+                            name: m.name.to_string(),
+                            descriptor: m.descriptor.to_string(),
+                            flags: m.flags.0,
+                        })
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Where the verifier finds imported packages.
 pub trait Imports {
     /// The package with this AID.
@@ -169,6 +212,16 @@ impl ApiSet {
     pub fn add(&mut self, p: PackageApi) {
         self.packages.retain(|q| q.aid != p.aid);
         self.packages.push(p);
+    }
+
+    /// Every package of an `ExportPath` (built-in API tables plus the
+    /// `--exportpath` folders).
+    pub fn from_export_path(path: &hydra_jcapi::ExportPath) -> ApiSet {
+        let mut set = ApiSet::new();
+        for p in path.packages() {
+            set.add(p.into());
+        }
+        set
     }
 
     /// Adds every `.exp` file under `dir` (recursively). Returns the files

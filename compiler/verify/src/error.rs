@@ -208,6 +208,8 @@ pub enum ErrorKind {
     BadStackOperand { opcode: &'static str, mn: u8 },
     #[error("method is too complex to verify")]
     TooComplex,
+    #[error("uses {what}, which did not resolve (reported above)")]
+    Unresolved { what: String },
 }
 
 impl ErrorKind {
@@ -256,6 +258,7 @@ impl ErrorKind {
             ErrorKind::BadSubroutine { .. } => "BadSubroutine",
             ErrorKind::BadStackOperand { .. } => "BadStackOperand",
             ErrorKind::TooComplex => "TooComplex",
+            ErrorKind::Unresolved { .. } => "Unresolved",
         }
     }
 }

@@ -117,6 +117,11 @@ pub fn analyze(cap: &CapFile, imports: &dyn Imports) -> (Verified, Vec<VerifyErr
             }
         }
     }
+    // A method that only failed on an entry that did not resolve adds
+    // nothing to the error that entry already produced.
+    if errors.iter().any(|e| e.kind.code() != "Unresolved") {
+        errors.retain(|e| e.kind.code() != "Unresolved");
+    }
     let by_offset = methods
         .iter()
         .enumerate()

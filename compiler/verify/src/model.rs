@@ -1045,8 +1045,8 @@ impl<'a> Builder<'a> {
                 });
                 // Abstract methods of classes may have a header (named by
                 // virtual method tables); interface methods have none.
-                if !abstract_ || (!d.is_interface() && m.method_offset != 0) {
-                    if self
+                if (!abstract_ || (!d.is_interface() && m.method_offset != 0))
+                    && self
                         .u
                         .methods_by_offset
                         .insert(m.method_offset, mid)
@@ -1062,7 +1062,6 @@ impl<'a> Builder<'a> {
                             },
                         );
                     }
-                }
                 if !m.is_static() && !m.is_init() && m.access_flags & ACC_PRIVATE == 0 {
                     self.u.virtuals.insert((id, m.token), mid);
                 }

@@ -314,11 +314,15 @@ fn cp_types(cap: &CapFile, u: &Universe, o: &mut Out<'_>) {
             continue;
         };
         let Some(declared) = convert(u, cap, td) else {
-            o.at(
-                ComponentTag::Descriptor,
-                item,
-                ErrorKind::BadTypeDescriptor { offset: t },
-            );
+            // Malformed nibbles, or a class of a package without export
+            // data (reported with the import).
+            if td.types().is_none() {
+                o.at(
+                    ComponentTag::Descriptor,
+                    item,
+                    ErrorKind::BadTypeDescriptor { offset: t },
+                );
+            }
             continue;
         };
         if declared != actual {

@@ -834,10 +834,8 @@ impl State<'_, '_> {
             self.pop()?
         };
         let Some(f) = f else {
-            return Err(ErrorKind::CpKind {
-                index,
-                expected: "resolvable instance fieldref",
-                found: "unresolved entry",
+            return Err(ErrorKind::Unresolved {
+                what: format!("constant-pool entry {index}"),
             });
         };
         let ty = self.field_kind(kind, f)?;
@@ -851,10 +849,8 @@ impl State<'_, '_> {
     fn putfield(&mut self, kind: u8, index: u16, this: bool) -> R<()> {
         let f = self.field(index, false)?;
         let Some(f) = f else {
-            return Err(ErrorKind::CpKind {
-                index,
-                expected: "resolvable instance fieldref",
-                found: "unresolved entry",
+            return Err(ErrorKind::Unresolved {
+                what: format!("constant-pool entry {index}"),
             });
         };
         let ty = self.field_kind(kind, f)?;
@@ -884,10 +880,8 @@ impl State<'_, '_> {
 
     fn getstatic(&mut self, kind: u8, index: u16) -> R<()> {
         let Some(f) = self.field(index, true)? else {
-            return Err(ErrorKind::CpKind {
-                index,
-                expected: "resolvable static fieldref",
-                found: "unresolved entry",
+            return Err(ErrorKind::Unresolved {
+                what: format!("constant-pool entry {index}"),
             });
         };
         let ty = self.field_kind(kind, f)?;
@@ -898,10 +892,8 @@ impl State<'_, '_> {
 
     fn putstatic(&mut self, kind: u8, index: u16) -> R<()> {
         let Some(f) = self.field(index, true)? else {
-            return Err(ErrorKind::CpKind {
-                index,
-                expected: "resolvable static fieldref",
-                found: "unresolved entry",
+            return Err(ErrorKind::Unresolved {
+                what: format!("constant-pool entry {index}"),
             });
         };
         let ty = self.field_kind(kind, f)?;
@@ -952,10 +944,8 @@ impl State<'_, '_> {
             _ => 0,
         };
         let (r, e) = self.cp(index)?;
-        let unresolved = || ErrorKind::CpKind {
-            index,
-            expected: "resolvable method reference",
-            found: "unresolved entry",
+        let unresolved = || ErrorKind::Unresolved {
+            what: format!("constant-pool entry {index}"),
         };
         match insn.opcode {
             Opcode::INVOKEVIRTUAL => {
@@ -997,6 +987,9 @@ impl State<'_, '_> {
                         })
                     }
                 };
+                if u.class(iface).stub {
+                    return Err(unresolved());
+                }
                 if !u.class(iface).is_interface {
                     return Err(ErrorKind::ClassKind {
                         expected: "an interface",
@@ -1561,10 +1554,8 @@ impl State<'_, '_> {
             O::NEW => {
                 let index = cpi(o);
                 let Some(c) = self.cp_class(index)? else {
-                    return Err(ErrorKind::CpKind {
-                        index,
-                        expected: "resolvable classref",
-                        found: "unresolved entry",
+                    return Err(ErrorKind::Unresolved {
+                        what: format!("constant-pool entry {index}"),
                     });
                 };
                 let u = self.ctx.u;

@@ -108,7 +108,7 @@ impl Sig {
             }
             s.push_str(&p.describe(u));
         }
-        s.push_str(")");
+        s.push(')');
         s.push_str(&self.ret.describe(u));
         s
     }

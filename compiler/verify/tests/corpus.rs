@@ -185,7 +185,7 @@ fn truncate(c: &mut CapFile, m: &str) -> Res {
     let last = insns(c, o)
         .into_iter()
         .filter(|i| i.len > 1)
-        .last()
+        .next_back()
         .ok_or("no multi-byte insn")?;
     code(c, o).truncate(usize::from(last.pc) + 1);
     relayout(c);
