@@ -110,6 +110,8 @@ pub struct Host {
     pub stats: bool,
     pub opcode_counts: Box<[u64; 256]>,
     pub bytecodes: u64,
+    /// Time spent processing APDUs (power-up and linking excluded).
+    pub apdu_time: std::time::Duration,
 }
 
 impl Host {
@@ -121,6 +123,7 @@ impl Host {
             stats: false,
             opcode_counts: Box::new([0; 256]),
             bytecodes: 0,
+            apdu_time: std::time::Duration::ZERO,
         }
     }
 
@@ -252,7 +255,10 @@ impl Host {
                             line,
                         });
                     };
-                    let r = card.process_command(script::command(&bytes));
+                    let cmd = script::command(&bytes);
+                    let t = std::time::Instant::now();
+                    let r = card.process_command(cmd);
+                    self.apdu_time += t.elapsed();
                     if output {
                         out.push_str(&script::format_line(&bytes, &r.data, r.sw));
                         out.push('\n');

@@ -25,15 +25,23 @@ fn member_name(p: &ApiPackage, class_token: u8, member: ApiMember) -> String {
     let Some(c) = p.class_by_token(class_token) else {
         return format!("class token {class_token} of {}", p.dotted_name());
     };
+    let class = c.name.replace('/', ".");
     let m = match member {
-        ApiMember::Class => return c.name.replace('/', "."),
-        ApiMember::StaticMethod(t) => c.static_method(t).map(|m| c.method_display(m).to_string()),
-        ApiMember::VirtualMethod(t) => c.virtual_method(t).map(|m| c.method_display(m).to_string()),
-        ApiMember::StaticField(t) => c.static_field(t).map(|f| c.field_display(f).to_string()),
-        ApiMember::InstanceField(t) => c.instance_field(t).map(|f| c.field_display(f).to_string()),
+        ApiMember::Class => return class,
+        ApiMember::StaticMethod(t) => c
+            .static_method(t)
+            .map(|m| format!("{class}.{}{}", m.name, m.descriptor)),
+        ApiMember::VirtualMethod(t) => c
+            .virtual_method(t)
+            .map(|m| format!("{class}.{}{}", m.name, m.descriptor)),
+        ApiMember::StaticField(t) => c
+            .static_field(t)
+            .map(|f| format!("{class}.{}:{}", f.name, f.descriptor)),
+        ApiMember::InstanceField(t) => c
+            .instance_field(t)
+            .map(|f| format!("{class}.{}:{}", f.name, f.descriptor)),
     };
-    m.map(|m| m.replace('/', "."))
-        .unwrap_or_else(|| format!("{member} of {}", c.name.replace('/', ".")))
+    m.unwrap_or_else(|| format!("{member} of {class}"))
 }
 
 /// The first use in `cap` of the imported package with index `k`.
