@@ -1,5 +1,8 @@
 //! What the board's main loop drives: a card that answers APDUs and power
-//! events. The loopback card implements it now; the runtime's card will.
+//! events: the Java Card runtime ([`crate::javacard::RuntimeCard`]) or the
+//! board-test [`crate::loopback::LoopbackCard`].
+
+#![forbid(unsafe_code)]
 
 use alloc::vec::Vec;
 

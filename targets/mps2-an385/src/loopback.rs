@@ -15,10 +15,12 @@
 //! Errors: 6E00 wrong CLA, 6D00 unknown INS, 6700 wrong length, 6B00
 //! offset out of range, 6581 NVM write failed.
 
+#![forbid(unsafe_code)]
+
 use alloc::vec::Vec;
 
 use crate::card::{Card, Power, ATR};
-use crate::nvm::Nvm;
+use hydra_runtime::{Fault, Nvm};
 
 pub const CLA: u8 = 0x80;
 pub const INS_ECHO: u8 = 0x10;
@@ -100,7 +102,7 @@ impl<N: Nvm> LoopbackCard<N> {
             }
             INS_WRITE => match self.nvm.write(c.p1p2 as u32, c.data) {
                 Ok(()) => SW_OK,
-                Err(crate::nvm::NvmError::Range { .. }) => 0x6B00,
+                Err(Fault::NvmRange { .. }) => 0x6B00,
                 Err(_) => 0x6581,
             },
             INS_READ => {
@@ -175,7 +177,7 @@ impl<N: Nvm> Card for LoopbackCard<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::nvm::RamNvm;
+    use hydra_runtime::RamNvm;
 
     fn ask(card: &mut impl Card, apdu: &[u8]) -> Vec<u8> {
         let mut r = Vec::new();
@@ -185,8 +187,7 @@ mod tests {
 
     #[test]
     fn commands() {
-        let mut mem = vec![0u8; 64];
-        let mut card = LoopbackCard::new(RamNvm { data: &mut mem });
+        let mut card = LoopbackCard::new(RamNvm::new(64));
         assert_eq!(
             ask(&mut card, &[0x80, 0x10, 0, 0, 2, 0xCA, 0xFE]),
             [0xCA, 0xFE, 0x90, 0x00]
@@ -239,10 +240,6 @@ mod tests {
     #[test]
     #[should_panic(expected = "panic requested")]
     fn panics_on_request() {
-        let mut mem = vec![0u8; 8];
-        ask(
-            &mut LoopbackCard::new(RamNvm { data: &mut mem }),
-            &[0x80, 0x7F, 0, 0],
-        );
+        ask(&mut LoopbackCard::new(RamNvm::new(8)), &[0x80, 0x7F, 0, 0]);
     }
 }

@@ -7,6 +7,8 @@
 //! frame holding the response APDU. A 0-length frame carries nothing and is
 //! skipped.
 
+#![forbid(unsafe_code)]
+
 use alloc::vec::Vec;
 
 use crate::card::{Card, Power};

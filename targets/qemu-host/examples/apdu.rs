@@ -1,11 +1,11 @@
 //! Sends APDUs (hex arguments) to the firmware in QEMU and prints each
 //! response with its instruction counts:
 //!
-//! `cargo run -p hydra-qemu-host --example apdu -- [--nvm FILE] 80100000021234 80240000`
+//! `cargo run -p hydra-qemu-host --example apdu -- [--nvm FILE] [--cap CAP]... [--install AID]... [--loopback] APDU...`
 
 use std::path::Path;
 
-use hydra_qemu_host::{Artifacts, Config, Session};
+use hydra_qemu_host::{Artifacts, Config, Install, Session};
 
 fn hex(s: &str) -> Result<Vec<u8>, String> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
@@ -20,16 +20,31 @@ fn hex(s: &str) -> Result<Vec<u8>, String> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let mut nvm = None;
-    if args.first().map(String::as_str) == Some("--nvm") && args.len() > 1 {
-        nvm = Some(args[1].clone().into());
-        args.drain(..2);
-    }
     let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let art = Artifacts::build(&ws, &ws.join("target/qemu-host"))?;
     let mut cfg = Config::new(&art.firmware);
     cfg.plugin = Some(art.plugin);
-    cfg.nvm = nvm;
+    while let Some(flag) = args.first().filter(|a| a.starts_with("--")).cloned() {
+        args.remove(0);
+        if flag == "--loopback" {
+            cfg.loopback = true;
+            continue;
+        }
+        if args.is_empty() {
+            return Err(format!("{flag} needs a value").into());
+        }
+        let v = args.remove(0);
+        match flag.as_str() {
+            "--nvm" => cfg.nvm = Some(v.into()),
+            "--cap" => cfg.packages.push(v.into()),
+            "--install" => cfg.installs.push(Install {
+                class_aid: hex(&v)?,
+                instance_aid: None,
+                params: Vec::new(),
+            }),
+            _ => return Err(format!("unknown option {flag}").into()),
+        }
+    }
     let mut s = Session::start(&cfg)?;
     let atr = s.power_on()?;
     println!(

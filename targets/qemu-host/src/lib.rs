@@ -14,9 +14,15 @@
 //! let mut cfg = Config::new(&art.firmware);
 //! cfg.plugin = Some(art.plugin.clone());
 //! cfg.nvm = Some("card-nvm.bin".into());
+//! cfg.packages.push("conformance/applets/arith/cap/arith.cap".into());
+//! cfg.installs.push(hydra_qemu_host::Install {
+//!     class_aid: vec![0xF0, 0x48, 0x59, 0x44, 0x52, 0x41, 0x01, 0x01],
+//!     instance_aid: None,
+//!     params: vec![],
+//! });
 //! let mut card = Session::start(&cfg)?;
 //! let atr = card.power_on()?;
-//! let ex = card.transmit(&[0x80, 0x10, 0x00, 0x00, 0x01, 0x42])?;
+//! let ex = card.transmit(&[0x00, 0xA4, 0x04, 0x00, 0x08, 0xF0, 0x48, 0x59, 0x44, 0x52, 0x41, 0x01, 0x01])?;
 //! println!("{atr:02x?} {:02x?} {:?}", ex.response, ex.counts);
 //! card.stop();
 //! # Ok(()) }
@@ -70,6 +76,53 @@ pub enum Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// An applet instance to create at boot (see [`Config::installs`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Install {
+    pub class_aid: Vec<u8>,
+    /// `None`: the class AID.
+    pub instance_aid: Option<Vec<u8>>,
+    pub params: Vec<u8>,
+}
+
+/// Load order of the components in a component stream (JCVM 6.2); other
+/// components follow in tag order.
+const LOAD_ORDER: [u8; 12] = [1, 2, 4, 3, 6, 7, 8, 10, 5, 9, 11, 12];
+
+/// A CAP file (JAR, component stream or folder) as a component stream.
+pub fn component_stream(cap: &Path) -> Result<Vec<u8>> {
+    let loaded = hydra_cap::container::read_path(cap)
+        .map_err(|e| Error::Config(format!("CAP file {}: {e}", cap.display())))?;
+    let mut comps = loaded.raw_components;
+    comps.sort_by_key(|c| {
+        let t = c.tag.to_u8();
+        LOAD_ORDER
+            .iter()
+            .position(|&x| x == t)
+            .unwrap_or(usize::from(t) + LOAD_ORDER.len())
+    });
+    Ok(comps.into_iter().flat_map(|c| c.bytes).collect())
+}
+
+/// The package image that loads `caps` and creates `installs` at boot
+/// (format: `hydra_mps2_an385::image`).
+pub fn package_image(caps: &[PathBuf], installs: &[Install]) -> Result<Vec<u8>> {
+    use hydra_mps2_an385::image::{build, Entry};
+    let streams = caps
+        .iter()
+        .map(|c| component_stream(c))
+        .collect::<Result<Vec<_>>>()?;
+    let mut entries: Vec<Entry> = streams.iter().map(|s| Entry::Cap(s)).collect();
+    for i in installs {
+        entries.push(Entry::Install {
+            class_aid: &i.class_aid,
+            instance_aid: i.instance_aid.as_deref().unwrap_or(&[]),
+            params: &i.params,
+        });
+    }
+    build(&entries).map_err(|e| Error::Config(format!("package image: {e}")))
+}
+
 /// How to start QEMU.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -83,6 +136,12 @@ pub struct Config {
     pub buckets: Vec<Bucket>,
     /// The NVM file (created if missing); `None`: volatile NVM.
     pub nvm: Option<PathBuf>,
+    /// CAP files loaded at boot (unless already on the card), in order.
+    pub packages: Vec<PathBuf>,
+    /// Applet instances created at boot (unless already registered).
+    pub installs: Vec<Install>,
+    /// Run the board-test loopback card instead of the Java Card runtime.
+    pub loopback: bool,
     /// Files placed in guest memory by QEMU's generic loader, at an address.
     pub images: Vec<(PathBuf, u32)>,
     /// How long to wait for QEMU to come up and for each answer.
@@ -97,6 +156,9 @@ impl Config {
             plugin: None,
             buckets: default_buckets(),
             nvm: None,
+            packages: Vec::new(),
+            installs: Vec::new(),
+            loopback: false,
             images: Vec::new(),
             timeout: Duration::from_secs(60),
         }
@@ -315,6 +377,9 @@ impl Session {
             semihosting.push_str(",arg=nvm=");
             semihosting.push_str(&opt_escape(&nvm));
         }
+        if cfg.loopback {
+            semihosting.push_str(",arg=card=loopback");
+        }
         let mut cmd = Command::new(&qemu);
         cmd.args([
             "-M",
@@ -329,6 +394,15 @@ impl Session {
         .arg(format!("socket,id=uart0,path={}", opt_escape(&sock)))
         .args(["-serial", "chardev:uart0", "-semihosting-config"])
         .arg(semihosting);
+        if !cfg.packages.is_empty() || !cfg.installs.is_empty() {
+            let img = dir.path().join("packages.img");
+            std::fs::write(&img, package_image(&cfg.packages, &cfg.installs)?)
+                .map_err(|e| Error::Io(format!("writing {}", img.display()), e))?;
+            cmd.arg("-device").arg(format!(
+                "loader,file={},addr={PACKAGE_IMAGE_ADDR:#x},force-raw=on",
+                opt_escape(&img)
+            ));
+        }
         for (file, addr) in &cfg.images {
             cmd.arg("-device").arg(format!(
                 "loader,file={},addr={addr:#x},force-raw=on",

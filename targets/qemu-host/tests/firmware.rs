@@ -1,5 +1,6 @@
 //! Boots the real firmware in qemu-system-arm (needs the Debian package
-//! `qemu-system-arm` and the `thumbv7m-none-eabi` Rust target).
+//! `qemu-system-arm` and the `thumbv7m-none-eabi` Rust target), with the
+//! board-test loopback card: transport, NVM, counts, panics.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -12,7 +13,9 @@ fn artifacts() -> &'static Artifacts {
         let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         // A target directory of its own: the outer cargo holds the lock of
         // the usual one while tests run.
-        Artifacts::build(&ws, &ws.join("target/qemu-host")).unwrap_or_else(|e| panic!("{e}"))
+        let dir = std::env::var_os("HYDRA_QEMU_TARGET_DIR")
+            .map_or(ws.join("target/qemu-host"), PathBuf::from);
+        Artifacts::build(&ws, &dir).unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
@@ -21,6 +24,7 @@ fn config(nvm: Option<PathBuf>) -> Config {
     let mut cfg = Config::new(&art.firmware);
     cfg.plugin = Some(art.plugin.clone());
     cfg.nvm = nvm;
+    cfg.loopback = true;
     cfg
 }
 
@@ -63,7 +67,7 @@ fn apdus_nvm_survives_restart_and_power_events() {
     assert_eq!(r.response, [0x6D, 0x00]);
     s.stop();
 
-    assert_eq!(std::fs::metadata(&nvm).unwrap().len(), 512 * 1024);
+    assert_eq!(std::fs::metadata(&nvm).unwrap().len(), 1024 * 1024);
     let mut s = Session::start(&config(Some(nvm))).unwrap();
     s.power_on().unwrap();
     assert_eq!(ok(&mut s, &BUMP), [0, 0, 0, 3]);

@@ -15,9 +15,11 @@ use cortex_m as _;
 use cortex_m_rt::{exception, ExceptionFrame};
 use embedded_alloc::LlffHeap;
 
+use crate::card::Card;
+use crate::javacard::RuntimeCard;
 use crate::loopback::LoopbackCard;
 use crate::vpcd::{self, Marks};
-use crate::HEAP_SIZE;
+use crate::{image, HEAP_SIZE};
 
 #[global_allocator]
 static HEAP: LlffHeap = LlffHeap::empty();
@@ -88,9 +90,40 @@ fn fatal(what: core::fmt::Arguments) -> ! {
     semihosting::exit(false)
 }
 
-/// The firmware: bring up heap, UART0 and NVM, then serve vpcd frames.
-/// Semihosting arguments: `nvm=PATH` (the NVM backing file; without it the
-/// NVM is volatile).
+extern "C" {
+    static __pkgimage_start: u8;
+    static __pkgimage_end: u8;
+}
+
+/// The package image placed in PSRAM by QEMU's loader, if there is one.
+fn package_image() -> Option<&'static [u8]> {
+    let start = &raw const __pkgimage_start;
+    let room = (&raw const __pkgimage_end as usize) - (start as usize);
+    // SAFETY: memory.x reserves [__pkgimage_start, __pkgimage_end) in PSRAM
+    // for the image; the firmware never writes there (QEMU's loader fills it
+    // before reset), so shared reads of any length up to `room` are sound.
+    let header = unsafe { core::slice::from_raw_parts(start, 16) };
+    let len = image::image_len(header)?;
+    if len > room {
+        fatal(format_args!(
+            "package image of {len} bytes overflows its {room}-byte area"
+        ));
+    }
+    // SAFETY: as above; `len <= room`.
+    Some(unsafe { core::slice::from_raw_parts(start, len) })
+}
+
+fn serve(card: &mut impl Card, uart: &mut uart::Uart0) -> ! {
+    let mut response = Vec::new();
+    loop {
+        vpcd::serve_one(uart, card, &mut BoardMarks, &mut response);
+    }
+}
+
+/// The firmware: bring up heap, UART0 and NVM, boot the Java Card runtime,
+/// apply the package image, then serve vpcd frames. Semihosting arguments:
+/// `nvm=PATH`, the NVM backing file (without it the NVM is volatile);
+/// `card=loopback`, the board-test card instead of the runtime.
 pub fn run() -> ! {
     init_heap();
     let mut uart = uart::Uart0::take().unwrap_or_else(|| fatal(format_args!("UART0 taken twice")));
@@ -98,11 +131,16 @@ pub fn run() -> ! {
     let cmdline = semihosting::cmdline(&mut buf);
     let nvm = nvm::SemihostNvm::open(arg(cmdline, b"nvm"))
         .unwrap_or_else(|e| fatal(format_args!("NVM: {e:?}")));
-    let mut card = LoopbackCard::new(nvm);
-    let mut response = Vec::new();
-    loop {
-        vpcd::serve_one(&mut uart, &mut card, &mut BoardMarks, &mut response);
+    if arg(cmdline, b"card") == Some(b"loopback") {
+        serve(&mut LoopbackCard::new(nvm), &mut uart)
     }
+    let mut card = RuntimeCard::boot(nvm, hydra_runtime::Config::default())
+        .unwrap_or_else(|e| fatal(format_args!("{e}")));
+    if let Some(img) = package_image() {
+        card.apply_image(img)
+            .unwrap_or_else(|e| fatal(format_args!("{e}")));
+    }
+    serve(&mut card, &mut uart)
 }
 
 #[panic_handler]

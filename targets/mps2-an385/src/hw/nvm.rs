@@ -5,8 +5,10 @@
 
 use core::sync::atomic::{AtomicBool, Ordering};
 
+use alloc::string::String;
+use hydra_runtime::{Fault, Nvm};
+
 use super::semihosting::{self, File};
-use crate::nvm::{check_range, Nvm, NvmError};
 use crate::NVM_SIZE;
 
 extern "C" {
@@ -91,11 +93,20 @@ impl Nvm for SemihostNvm {
         self.mem
     }
 
-    fn write(&mut self, at: u32, data: &[u8]) -> Result<(), NvmError> {
-        let r = check_range(self.mem.len(), at, data.len())?;
-        self.mem[r].copy_from_slice(data);
+    fn write(&mut self, at: u32, data: &[u8]) -> Result<(), Fault> {
+        let start = at as usize;
+        let end = start
+            .checked_add(data.len())
+            .filter(|&e| e <= self.mem.len())
+            .ok_or(Fault::NvmRange {
+                at,
+                len: data.len() as u32,
+            })?;
+        self.mem[start..end].copy_from_slice(data);
         match self.file {
-            Some(f) if !(f.seek(at as usize) && f.write(data)) => Err(NvmError::Backing),
+            Some(f) if !(f.seek(start) && f.write(data)) => Err(Fault::Io(String::from(
+                "semihosting write to the NVM file failed",
+            ))),
             _ => Ok(()),
         }
     }

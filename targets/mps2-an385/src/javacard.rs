@@ -1,0 +1,136 @@
+//! The Java Card runtime (`hydra-runtime`) as the board's card: power
+//! events boot and shut down the runtime over the board's NVM, APDUs go to
+//! its JCRE, and a package image is applied through the runtime's loader
+//! and registry as on the host.
+
+#![forbid(unsafe_code)]
+
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use hydra_runtime::{Card as Runtime, Config, Nvm};
+
+use crate::card::{Card, Power, ATR};
+use crate::image::{self, Entry};
+
+/// The runtime, powered or not.
+pub struct RuntimeCard<N: Nvm> {
+    card: Option<Runtime<N>>,
+    nvm: Option<N>,
+    pub config: Config,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+impl<N: Nvm> RuntimeCard<N> {
+    /// A card over `nvm`, powered up.
+    pub fn boot(nvm: N, config: Config) -> Result<RuntimeCard<N>, String> {
+        let mut c = RuntimeCard {
+            card: None,
+            nvm: Some(nvm),
+            config,
+        };
+        c.power_up()?;
+        Ok(c)
+    }
+
+    fn power_down(&mut self) {
+        if let Some(card) = self.card.take() {
+            self.nvm = Some(card.power_down());
+        }
+    }
+
+    fn power_up(&mut self) -> Result<&mut Runtime<N>, String> {
+        self.power_down();
+        let nvm = self
+            .nvm
+            .take()
+            .ok_or("NVM lost by an earlier failed boot")?;
+        let card = Runtime::boot(nvm, self.config).map_err(|e| format!("boot: {e}"))?;
+        Ok(self.card.insert(card))
+    }
+
+    fn powered(&mut self) -> &mut Runtime<N> {
+        if self.card.is_none() {
+            if let Err(e) = self.power_up() {
+                panic!("{e}");
+            }
+        }
+        self.card.as_mut().expect("powered")
+    }
+
+    /// The runtime, powered up.
+    pub fn runtime(&mut self) -> &mut Runtime<N> {
+        self.powered()
+    }
+
+    /// Loads the image's packages not on the card yet and installs its
+    /// instances not registered yet; returns (packages loaded, instances
+    /// installed).
+    pub fn apply_image(&mut self, img: &[u8]) -> Result<(usize, usize), String> {
+        let entries =
+            image::parse(img).map_err(|e| format!("package image, byte {}: {}", e.at, e.what))?;
+        let card = self.powered();
+        let (mut loaded, mut installed) = (0, 0);
+        for e in entries {
+            match e {
+                Entry::Cap(stream) => {
+                    let cap = hydra_cap::CapFile::from_component_stream(stream)
+                        .map_err(|e| format!("package image: CAP: {e}"))?;
+                    let aid = cap.header.package.aid.as_bytes();
+                    if card.packages.iter().any(|p| p.aid == aid) {
+                        continue;
+                    }
+                    card.load_package(&cap)
+                        .map_err(|e| format!("loading package {}: {e}", hex(aid)))?;
+                    loaded += 1;
+                }
+                Entry::Install {
+                    class_aid,
+                    instance_aid,
+                    params,
+                } => {
+                    let inst = if instance_aid.is_empty() {
+                        class_aid
+                    } else {
+                        instance_aid
+                    };
+                    if card.registry.find_exact(inst).is_some() {
+                        continue;
+                    }
+                    card.install(class_aid, Some(inst), &[], params)
+                        .map_err(|e| format!("installing {}: {e}", hex(inst)))?;
+                    installed += 1;
+                }
+            }
+        }
+        Ok((loaded, installed))
+    }
+}
+
+impl<N: Nvm> Card for RuntimeCard<N> {
+    fn atr(&self) -> &[u8] {
+        &ATR
+    }
+
+    fn power(&mut self, event: Power) {
+        match event {
+            Power::Off => self.power_down(),
+            Power::On | Power::Reset => {
+                if let Err(e) = self.power_up() {
+                    panic!("{e}");
+                }
+            }
+        }
+    }
+
+    fn process(&mut self, command: &[u8], response: &mut Vec<u8>) {
+        // Clients may start a session without any control frame.
+        let r = self.powered().process(command);
+        response.extend_from_slice(&r.data);
+        response.extend_from_slice(&r.sw.to_be_bytes());
+    }
+}
