@@ -58,7 +58,7 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ':')
         .collect();
-    if s.len() % 2 != 0 {
+    if s.len() & 1 == 1 {
         return None;
     }
     (0..s.len())
@@ -132,8 +132,16 @@ impl Host {
         Host::new(FileNvm::memory(NVM_SIZE))
     }
 
-    /// A card whose state lives in `path` (created when missing).
+    /// A card whose state lives in `path` (created when missing); a
+    /// directory holds it as `card.nvm`.
     pub fn with_state(path: &Path) -> Result<Host, HostError> {
+        let file;
+        let path = if path.is_dir() {
+            file = path.join("card.nvm");
+            &file
+        } else {
+            path
+        };
         let nvm = FileNvm::open(path, NVM_SIZE).map_err(|source| HostError::Io {
             path: path.display().to_string(),
             source,
