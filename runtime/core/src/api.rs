@@ -625,9 +625,8 @@ impl<N: Nvm> Card<N> {
                 };
                 let active = self
                     .registry
-                    .selected
-                    .and_then(|i| self.registry.applets.get(i))
-                    .is_some_and(|a| a.aid == want);
+                    .find_exact(&want)
+                    .is_some_and(|i| self.registry.is_active(i));
                 Ok(self.bool_ret(base, active))
             }
             GetAppletShareableInterfaceObject => self.get_sio(base, a0 as Ref, a1),
@@ -701,7 +700,7 @@ impl<N: Nvm> Card<N> {
             }
             IsObjectDeletionSupported => Ok(self.bool_ret(base, false)),
             RequestObjectDeletion => Err(self.cre(tok::SYSTEM_EXCEPTION, reason::SYS_ILLEGAL_USE)),
-            GetAssignedChannel => Ok(self.ret1(base, 0)),
+            GetAssignedChannel => Ok(self.ret1(base, i16::from(self.channel))),
 
             // ---- OwnerPIN ----
             PinInit => {
@@ -816,7 +815,7 @@ impl<N: Nvm> Card<N> {
             ApduGetInBlockSize | ApduGetOutBlockSize => Ok(self.ret1(base, 254)),
             ApduGetProtocol => Ok(self.ret1(base, 1)), // PROTOCOL_T1
             ApduWaitExtension => Ok(0),
-            ApduGetClaChannel => Ok(self.ret1(base, 0)),
+            ApduGetClaChannel => Ok(self.ret1(base, i16::from(self.channel))),
             ApduGetCurrentState => Ok(self.ret1(base, i16::from(self.apdu.state))),
             ApduSetIncomingAndReceive => {
                 if self.apdu.state != STATE_INITIAL {

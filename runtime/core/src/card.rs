@@ -115,6 +115,8 @@ pub struct Card<N: Nvm> {
     pub selecting: bool,
     /// The applet being selected was already selected (reSelectingApplet()).
     pub reselecting: bool,
+    /// Logical channel of the command being processed.
+    pub channel: u8,
     /// Instance AID and package of the applet being installed.
     pub installing: Option<(Vec<u8>, u16)>,
     /// Statistics: bytecodes executed, per opcode.

@@ -1475,6 +1475,11 @@ impl<N: Nvm> Card<N> {
         }
     }
 
+    /// The method implementing interface method `itok` of `iface` for class `c`.
+    pub fn interface_method(&self, c: ClassId, iface: ClassId, itok: u8) -> Option<MethodId> {
+        self.lookup_interface(c, iface, itok)
+    }
+
     fn lookup_interface(&self, c: ClassId, iface: ClassId, itok: u8) -> Option<MethodId> {
         let mut k = c;
         while let Some(cl) = self.classes.get(usize::from(k)) {

@@ -13,7 +13,7 @@ use crate::error::{Fault, LoadError};
 use crate::heap::*;
 use crate::interp::{Exc, Ret};
 use crate::nvm::Nvm;
-use crate::registry::{AppletEntry, LC_SELECTABLE};
+use crate::registry::{AppletEntry, CHANNELS, LC_SELECTABLE};
 
 pub const SW_OK: u16 = 0x9000;
 pub const SW_UNKNOWN: u16 = 0x6F00;
@@ -21,6 +21,22 @@ pub const SW_WRONG_LENGTH: u16 = 0x6700;
 pub const SW_FILE_NOT_FOUND: u16 = 0x6A82;
 pub const SW_APPLET_SELECT_FAILED: u16 = 0x6999;
 pub const SW_LOGICAL_CHANNEL_NOT_SUPPORTED: u16 = 0x6881;
+pub const SW_CLA_NOT_SUPPORTED: u16 = 0x6E00;
+pub const SW_FUNC_NOT_SUPPORTED: u16 = 0x6A81;
+pub const SW_INCORRECT_P1P2: u16 = 0x6A86;
+pub const SW_CONDITIONS_NOT_SATISFIED: u16 = 0x6985;
+
+/// The logical channel a CLA byte names: ISO 7816-4 first interindustry
+/// encoding (channels 0-3, bits 1-2) when bit 7 is 0, further encoding
+/// (channels 4-19, bits 1-4) when it is 1; proprietary classes use the same
+/// bits.
+pub fn cla_channel(cla: u8) -> u8 {
+    if cla & 0x40 == 0 {
+        cla & 0x03
+    } else {
+        4 + (cla & 0x0F)
+    }
+}
 
 /// Applet virtual method tokens (javacard.framework.Applet).
 const T_DESELECT: usize = 4;
@@ -200,15 +216,66 @@ impl<N: Nvm> Card<N> {
         Ok(())
     }
 
-    fn deselect_current(&mut self) {
-        if let Some(i) = self.registry.selected.take() {
-            let e = self.registry.applets[i].clone();
-            if let Some(m) = self.virtual_of(e.instance, T_DESELECT) {
-                self.active_applet = Some(i);
-                let _ = self.applet_call(e.pkg, m, &[e.instance as i16]);
-                self.active_applet = None;
-            }
-            self.store.clear_on_deselect(Package::context(e.pkg));
+    fn is_multiselectable(&self, instance: Ref) -> bool {
+        let ms = self.api_class(FW, tok::MULTI_SELECTABLE);
+        self.store
+            .obj(instance)
+            .is_some_and(|o| self.is_subclass_of(o.class, ms))
+    }
+
+    /// Calls `MultiSelectable.select(boolean)` / `deselect(boolean)`.
+    fn call_multiselectable(&mut self, i: usize, token: u8, flag: bool) -> Result<Ret, Exc> {
+        let e = self.registry.applets[i].clone();
+        let ms = self.api_class(FW, tok::MULTI_SELECTABLE);
+        let class = self.store.obj(e.instance).map_or(NO_CLASS, |o| o.class);
+        let m = self
+            .interface_method(class, ms, token)
+            .ok_or(Exc::Fault(Fault::Corrupt("MultiSelectable method missing")))?;
+        self.applet_call(e.pkg, m, &[e.instance as i16, i16::from(flag)])
+    }
+
+    /// Is another applet of context `ctx` (or applet `i` itself, when
+    /// `same`) selected on a channel other than `ch`?
+    fn active_elsewhere(&self, i: usize, ch: usize, same: bool) -> bool {
+        let ctx = Package::context(self.registry.applets[i].pkg);
+        self.registry.selected.iter().enumerate().any(|(c, s)| {
+            c != ch
+                && s.is_some_and(|j| {
+                    if same {
+                        j == i
+                    } else {
+                        j != i && Package::context(self.registry.applets[j].pkg) == ctx
+                    }
+                })
+        })
+    }
+
+    /// Deselects the applet on channel `ch`: `deselect()`, or
+    /// `MultiSelectable.deselect(appInstStillActive)` when it or its
+    /// package stays active on another channel; CLEAR_ON_DESELECT data is
+    /// cleared once no applet of the context is active.
+    fn deselect_channel(&mut self, ch: usize) {
+        let Some(i) = self.registry.selected[ch].take() else {
+            return;
+        };
+        let e = self.registry.applets[i].clone();
+        let still_same = self.registry.is_active(i);
+        let ctx = Package::context(e.pkg);
+        let ctx_still = self
+            .registry
+            .selected
+            .iter()
+            .flatten()
+            .any(|&j| Package::context(self.registry.applets[j].pkg) == ctx);
+        self.active_applet = Some(i);
+        if (still_same || ctx_still) && self.is_multiselectable(e.instance) {
+            let _ = self.call_multiselectable(i, 1, still_same);
+        } else if let Some(m) = self.virtual_of(e.instance, T_DESELECT) {
+            let _ = self.applet_call(e.pkg, m, &[e.instance as i16]);
+        }
+        self.active_applet = None;
+        if !ctx_still {
+            self.store.clear_on_deselect(ctx);
         }
     }
 
@@ -234,10 +301,21 @@ impl<N: Nvm> Card<N> {
     }
 
     fn dispatch_command(&mut self, cmd: Command) -> Response {
-        if cmd.cla() & 0x03 != 0 && cmd.cla() & 0x80 == 0 {
+        let cla = cmd.cla();
+        if cla == 0xFF {
+            return Response::sw(SW_CLA_NOT_SUPPORTED);
+        }
+        let ch = cla_channel(cla);
+        if !self.registry.is_open(ch) {
             return Response::sw(SW_LOGICAL_CHANNEL_NOT_SUPPORTED);
         }
-        let is_select = cmd.cla() & 0xFC == 0 && cmd.ins() == 0xA4 && cmd.p1() == 0x04;
+        self.channel = ch;
+        let interindustry = cla & 0x80 == 0;
+        if interindustry && cmd.ins() == 0x70 {
+            return self.manage_channel(ch, &cmd);
+        }
+        let is_select = interindustry && cmd.ins() == 0xA4 && cmd.p1() == 0x04;
+        let ch = usize::from(ch);
         if is_select {
             let target = self
                 .registry
@@ -249,45 +327,124 @@ impl<N: Nvm> Card<N> {
                 })
                 .filter(|&i| self.registry.applets[i].life_cycle == LC_SELECTABLE);
             match target {
-                Some(i) => return self.select(i, cmd),
+                Some(i) => return self.select(ch, i, cmd),
                 None => {
-                    if self.registry.selected.is_none() {
+                    if self.registry.selected[ch].is_none() {
                         return Response::sw(SW_FILE_NOT_FOUND);
                     }
                 }
             }
         }
-        let Some(i) = self.registry.selected else {
+        let Some(i) = self.registry.selected[ch] else {
             return Response::sw(SW_APPLET_SELECT_FAILED);
         };
         self.dispatch(i, cmd, false)
     }
 
-    fn select(&mut self, i: usize, cmd: Command) -> Response {
-        let reselect = self.registry.selected == Some(i);
-        if !reselect {
-            self.deselect_current();
+    /// MANAGE CHANNEL: open (P1 = 00; P2 = 00 lets the card choose) and
+    /// close (P1 = 80; P2 = the channel, or 00 for the one in CLA).
+    fn manage_channel(&mut self, origin: u8, cmd: &Command) -> Response {
+        match cmd.p1() {
+            0x00 => {
+                let n = if cmd.p2() == 0 {
+                    match (1..CHANNELS as u8).find(|&c| !self.registry.is_open(c)) {
+                        Some(c) => c,
+                        None => return Response::sw(SW_FUNC_NOT_SUPPORTED),
+                    }
+                } else {
+                    let c = cmd.p2();
+                    if usize::from(c) >= CHANNELS || self.registry.is_open(c) {
+                        return Response::sw(SW_INCORRECT_P1P2);
+                    }
+                    c
+                };
+                self.registry.open |= 1 << n;
+                // From a further channel, the applet active there is
+                // selected on the new one as well.
+                if origin != 0 {
+                    if let Some(i) = self.registry.selected[usize::from(origin)] {
+                        let aid = self.registry.applets[i].aid.clone();
+                        let r = self.select(
+                            usize::from(n),
+                            i,
+                            Command {
+                                header: [n.min(3), 0xA4, 0x04, 0x00],
+                                data: aid,
+                                le: None,
+                                extended: false,
+                            },
+                        );
+                        if r.sw != SW_OK {
+                            self.registry.open &= !(1 << n);
+                            return Response::sw(r.sw);
+                        }
+                    }
+                }
+                Response {
+                    data: if cmd.p2() == 0 {
+                        alloc::vec![n]
+                    } else {
+                        Vec::new()
+                    },
+                    sw: SW_OK,
+                }
+            }
+            0x80 => {
+                let n = if cmd.p2() == 0 { origin } else { cmd.p2() };
+                if n == 0 || !self.registry.is_open(n) {
+                    return Response::sw(SW_INCORRECT_P1P2);
+                }
+                self.deselect_channel(usize::from(n));
+                self.registry.open &= !(1 << n);
+                Response::sw(SW_OK)
+            }
+            _ => Response::sw(SW_INCORRECT_P1P2),
         }
+    }
+
+    fn select(&mut self, ch: usize, i: usize, cmd: Command) -> Response {
+        let reselect = self.registry.selected[ch] == Some(i);
         let e = self.registry.applets[i].clone();
+        let same_elsewhere = self.active_elsewhere(i, ch, true);
+        let ctx_elsewhere = self.active_elsewhere(i, ch, false);
+        let multi = self.is_multiselectable(e.instance);
+        // Refused before anything changes: the channel keeps its applet.
+        if (same_elsewhere || ctx_elsewhere) && !multi {
+            return Response::sw(SW_CONDITIONS_NOT_SATISFIED);
+        }
+        if !reselect {
+            self.deselect_channel(ch);
+        }
         if !self.prepare_apdu(e.instance, cmd) {
             return Response::sw(SW_WRONG_LENGTH);
         }
         self.active_applet = Some(i);
         self.reselecting = reselect;
-        let ok = match self.virtual_of(e.instance, T_SELECT) {
-            Some(m) => {
-                matches!(self.applet_call(e.pkg, m, &[e.instance as i16]), Ok(r) if r.short() != 0)
+        let r = if (same_elsewhere || ctx_elsewhere) && multi {
+            self.call_multiselectable(i, 0, same_elsewhere)
+        } else {
+            match self.virtual_of(e.instance, T_SELECT) {
+                Some(m) => self.applet_call(e.pkg, m, &[e.instance as i16]),
+                None => Err(Exc::Fault(Fault::Corrupt("applet without select()"))),
             }
-            None => false,
         };
-        if !ok {
-            self.registry.selected = None;
+        if !matches!(r, Ok(r) if r.short() != 0) {
+            self.registry.selected[ch] = None;
             self.active_applet = None;
             self.reselecting = false;
-            self.store.clear_on_deselect(Package::context(e.pkg));
+            let ctx = Package::context(e.pkg);
+            let ctx_active = self
+                .registry
+                .selected
+                .iter()
+                .flatten()
+                .any(|&j| Package::context(self.registry.applets[j].pkg) == ctx);
+            if !ctx_active {
+                self.store.clear_on_deselect(ctx);
+            }
             return Response::sw(SW_APPLET_SELECT_FAILED);
         }
-        self.registry.selected = Some(i);
+        self.registry.selected[ch] = Some(i);
         let r = self.dispatch(i, Command::default(), true);
         self.reselecting = false;
         r

@@ -65,6 +65,7 @@ impl<N: Nvm> Card<N> {
             active_applet: None,
             selecting: false,
             reselecting: false,
+            channel: 0,
             installing: None,
             stats: None,
             executed: 0,

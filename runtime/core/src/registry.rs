@@ -27,14 +27,38 @@ pub struct AppletEntry {
     pub privileges: [u8; 3],
 }
 
-#[derive(Debug, Clone, Default)]
+/// Logical channels: the basic channel 0 and 19 further ones.
+pub const CHANNELS: usize = 20;
+
+#[derive(Debug, Clone)]
 pub struct Registry {
     pub applets: Vec<AppletEntry>,
-    /// Selected applet on the basic logical channel.
-    pub selected: Option<usize>,
+    /// Selected applet per logical channel.
+    pub selected: [Option<usize>; CHANNELS],
+    /// Open logical channels (bit n: channel n); channel 0 is always open.
+    pub open: u32,
+}
+
+impl Default for Registry {
+    fn default() -> Registry {
+        Registry {
+            applets: Vec::new(),
+            selected: [None; CHANNELS],
+            open: 1,
+        }
+    }
 }
 
 impl Registry {
+    pub fn is_open(&self, ch: u8) -> bool {
+        usize::from(ch) < CHANNELS && self.open & (1 << ch) != 0
+    }
+
+    /// Is applet `i` selected on some channel?
+    pub fn is_active(&self, i: usize) -> bool {
+        self.selected.contains(&Some(i))
+    }
+
     pub fn find_exact(&self, aid: &[u8]) -> Option<usize> {
         self.applets.iter().position(|a| a.aid == aid)
     }

@@ -55,7 +55,7 @@ fn main() {
             .enumerate()
             .filter(|c| c.1 > 0)
             .collect();
-        top.sort_by(|a, b| b.1.cmp(&a.1));
+        top.sort_by_key(|b| std::cmp::Reverse(b.1));
         for (op, c) in top.iter().take(15) {
             let name = match *op as u8 {
                 0xC0..=0xC3 => "getfield (quick)".to_string(),

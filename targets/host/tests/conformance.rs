@@ -195,6 +195,15 @@ fn conformance_scripts_pass_on_the_interpreter() {
         .filter(|o| !o.is_reserved() && counts[usize::from(o.0)] > 0)
         .count();
     let quick: u64 = counts[0xC0..=0xD1].iter().sum();
+    let missing: Vec<String> = hydra_cap::bytecode::Opcode::ALL
+        .iter()
+        .filter(|o| !o.is_reserved() && counts[usize::from(o.0)] == 0)
+        .map(|o| o.to_string())
+        .collect();
+    println!(
+        "opcodes never executed in their original form: {}",
+        missing.join(" ")
+    );
     println!(
         "conformance: {passed}/{} scripts pass; {total} bytecodes executed; opcodes covered: {covered}/{standard} (plus {quick} quickened executions)",
         entries.len()
