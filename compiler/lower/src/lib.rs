@@ -1,0 +1,1055 @@
+//! Lowering of verified Java Card bytecode to Cranelift IR (CLIF), one
+//! function per method, and the mid-end that optimises it.
+//!
+//! Every compiled method has the signature of the runtime ABI
+//! (`hydra_native::abi`, prose in `runtime/docs/native-abi.md`):
+//! `fn(vm, pkg, args) -> i32`. The operand stack and the locals become
+//! cranelift-frontend variables of 16-bit words (an `int` is two words, high
+//! first, exactly as in the JCVM), so `dup_x`/`swap_x` stay word moves and
+//! the SSA builder does the rest; the verifier's frames give the stack depth
+//! at every block entry.
+//!
+//! The inline checks are written here once, for every backend:
+//! null (an invalid handle takes the slow path), firewall (owner context
+//! against the current context, global arrays pass), array bounds,
+//! division by zero, and the persistent-store barrier (transient and RAM
+//! data are stored inline; persistent data through `store_nvm`). When a
+//! fast-path check fails the code calls the runtime's full operation, which
+//! re-checks and throws exactly as the interpreter does. Exceptions are a
+//! pending flag in the VM context, tested after each runtime call; a
+//! dispatch block per covering handler list asks the runtime whether the
+//! pending exception is caught.
+
+use std::collections::HashMap;
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{I16, I32, I64, I8};
+use cranelift_codegen::ir::{
+    AbiParam, Block, Function, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData,
+    StackSlotKind, Type, UserFuncName, Value,
+};
+use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
+use hydra_cap::bytecode::{Instruction, Operands};
+use hydra_cap::component::MethodInfo;
+use hydra_cap::CapFile;
+use hydra_native::abi::{self, kind, obj, Entry, Ty, VmLayout};
+use hydra_verify::{Resolved, Verified};
+
+mod midend;
+pub use midend::{flags, optimize, MidEndStats};
+
+/// Why a method could not be lowered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LowerError {
+    /// A construct this compiler does not translate (never silently
+    /// interpreted instead).
+    #[error("method {method} at pc {pc}: {what} is not supported by the compiler")]
+    Unsupported {
+        method: String,
+        pc: u16,
+        what: String,
+    },
+    /// The verifier left no type state where the lowering needs one: a bug
+    /// of the verifier or of the lowering, not of the input.
+    #[error("method {method} at pc {pc}: no verified type state ({what})")]
+    NoTypes {
+        method: String,
+        pc: u16,
+        what: &'static str,
+    },
+    #[error("method {method}: Cranelift rejected the generated code: {what}")]
+    Codegen { method: String, what: String },
+}
+
+/// What the lowering targets.
+#[derive(Debug, Clone, Copy)]
+pub struct Target {
+    /// Pointer type: `I64` on the 64-bit hosts, `I32` on Thumb-2.
+    pub pointer: Type,
+    pub call_conv: CallConv,
+}
+
+impl Target {
+    pub fn layout(&self) -> VmLayout {
+        VmLayout::new(self.pointer.bytes())
+    }
+    pub fn frontend_config(&self) -> TargetFrontendConfig {
+        TargetFrontendConfig {
+            default_call_conv: self.call_conv,
+            pointer_width: if self.pointer == I64 {
+                target_lexicon_width::U64
+            } else {
+                target_lexicon_width::U32
+            },
+            page_size_align_log2: 12,
+        }
+    }
+}
+
+mod target_lexicon_width {
+    pub use target_lexicon::PointerWidth::{U32, U64};
+}
+
+/// One lowered method.
+#[derive(Debug, Clone)]
+pub struct LoweredMethod {
+    /// Offset of the method header in the Method component.
+    pub offset: u16,
+    /// `Class.name(signature)`, for messages and listings.
+    pub label: String,
+    pub func: Function,
+}
+
+/// Lowers every method with code of a verified package.
+pub fn lower_package(
+    cap: &CapFile,
+    verified: &Verified,
+    target: &Target,
+) -> Result<Vec<LoweredMethod>, LowerError> {
+    let mut out = Vec::new();
+    let mut fctx = FunctionBuilderContext::new();
+    for info in &cap.method.methods {
+        if info.header.is_abstract() {
+            continue;
+        }
+        out.push(lower_method_with(cap, verified, info, target, &mut fctx)?);
+    }
+    Ok(out)
+}
+
+/// Lowers the method whose header is at `offset`.
+pub fn lower_method(
+    cap: &CapFile,
+    verified: &Verified,
+    offset: u16,
+    target: &Target,
+) -> Result<LoweredMethod, LowerError> {
+    let info = cap
+        .method
+        .methods
+        .iter()
+        .find(|m| m.offset == offset)
+        .ok_or_else(|| LowerError::NoTypes {
+            method: format!("@{offset:#06x}"),
+            pc: 0,
+            what: "no method at this offset",
+        })?;
+    lower_method_with(
+        cap,
+        verified,
+        info,
+        target,
+        &mut FunctionBuilderContext::new(),
+    )
+}
+
+/// `Class.name(signature)` of the method at `offset`.
+pub fn method_label(verified: &Verified, offset: u16) -> String {
+    match verified.universe.method_at(offset) {
+        Some(m) => verified.universe.method_label(m),
+        None => format!("method@{offset:#06x}"),
+    }
+}
+
+/// The signature of every compiled method.
+pub fn method_signature(target: &Target) -> Signature {
+    let mut s = Signature::new(target.call_conv);
+    for _ in 0..abi::METHOD_PARAMS {
+        s.params.push(AbiParam::new(target.pointer));
+    }
+    s.returns.push(AbiParam::new(I32));
+    s
+}
+
+fn entry_signature(target: &Target, e: Entry) -> Signature {
+    let ty = |t: Ty| match t {
+        Ty::Ptr => target.pointer,
+        Ty::I32 => I32,
+    };
+    let mut s = Signature::new(target.call_conv);
+    s.params.push(AbiParam::new(target.pointer));
+    let (params, ret) = e.signature();
+    for p in params {
+        s.params.push(AbiParam::new(ty(*p)));
+    }
+    if let Some(r) = ret {
+        s.returns.push(AbiParam::new(ty(r)));
+    }
+    s
+}
+
+fn lower_method_with(
+    cap: &CapFile,
+    verified: &Verified,
+    info: &MethodInfo,
+    target: &Target,
+    fctx: &mut FunctionBuilderContext,
+) -> Result<LoweredMethod, LowerError> {
+    let label = method_label(verified, info.offset);
+    let types = verified
+        .method_at(info.offset)
+        .ok_or_else(|| LowerError::NoTypes {
+            method: label.clone(),
+            pc: 0,
+            what: "the method was not verified",
+        })?;
+    let mut func = Function::with_name_signature(
+        UserFuncName::user(0, u32::from(info.offset)),
+        method_signature(target),
+    );
+    {
+        let b = FunctionBuilder::new(&mut func, fctx);
+        let mut l = Lowerer::new(b, cap, verified, info, types, target, label.clone());
+        l.method()?;
+        l.b.seal_all_blocks();
+        l.b.finalize(target.frontend_config());
+    }
+    Ok(LoweredMethod {
+        offset: info.offset,
+        label,
+        func,
+    })
+}
+
+/// A branch condition against zero or between two words.
+#[derive(Clone, Copy)]
+enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Ge,
+    Gt,
+    Le,
+}
+
+impl Cmp {
+    fn from_index(k: u8) -> Cmp {
+        match k {
+            0 => Cmp::Eq,
+            1 => Cmp::Ne,
+            2 => Cmp::Lt,
+            3 => Cmp::Ge,
+            4 => Cmp::Gt,
+            _ => Cmp::Le,
+        }
+    }
+    fn cc(self) -> IntCC {
+        match self {
+            Cmp::Eq => IntCC::Equal,
+            Cmp::Ne => IntCC::NotEqual,
+            Cmp::Lt => IntCC::SignedLessThan,
+            Cmp::Ge => IntCC::SignedGreaterThanOrEqual,
+            Cmp::Gt => IntCC::SignedGreaterThan,
+            Cmp::Le => IntCC::SignedLessThanOrEqual,
+        }
+    }
+}
+
+struct Lowerer<'a, 'f> {
+    b: FunctionBuilder<'f>,
+    cap: &'a CapFile,
+    verified: &'a Verified,
+    info: &'a MethodInfo,
+    types: &'a hydra_verify::MethodTypes,
+    target: &'a Target,
+    lay: VmLayout,
+    label: String,
+    ptr: Type,
+    nloc: usize,
+    vars: Vec<Variable>,
+    sp: usize,
+    pc: u16,
+    next_pc: u16,
+    vm: Value,
+    pkg: Value,
+    blocks: HashMap<u16, Block>,
+    /// Handler-dispatch blocks by covering handler list.
+    dispatch: HashMap<Vec<usize>, Block>,
+    sigs: HashMap<u8, SigRef>,
+    out_args: Option<cranelift_codegen::ir::StackSlot>,
+}
+
+/// Memory flags of loads from the VM context and headers: aligned, never trap.
+fn mf() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// The link table and the entry table never change while code runs.
+fn mf_ro() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly()
+}
+
+/// Object data, statics and argument words: valid, possibly unaligned.
+fn mf_data() -> MemFlagsData {
+    MemFlagsData::new().with_notrap()
+}
+
+impl<'a, 'f> Lowerer<'a, 'f> {
+    fn new(
+        b: FunctionBuilder<'f>,
+        cap: &'a CapFile,
+        verified: &'a Verified,
+        info: &'a MethodInfo,
+        types: &'a hydra_verify::MethodTypes,
+        target: &'a Target,
+        label: String,
+    ) -> Self {
+        let nloc = usize::from(info.header.nargs) + usize::from(info.header.max_locals);
+        Lowerer {
+            b,
+            cap,
+            verified,
+            info,
+            types,
+            target,
+            lay: target.layout(),
+            label,
+            ptr: target.pointer,
+            nloc,
+            vars: Vec::new(),
+            sp: 0,
+            pc: 0,
+            next_pc: 0,
+            vm: Value::from_u32(0),
+            pkg: Value::from_u32(0),
+            blocks: HashMap::new(),
+            dispatch: HashMap::new(),
+            sigs: HashMap::new(),
+            out_args: None,
+        }
+    }
+
+    fn unsupported(&self, what: impl Into<String>) -> LowerError {
+        LowerError::Unsupported {
+            method: self.label.clone(),
+            pc: self.pc,
+            what: what.into(),
+        }
+    }
+
+    fn no_types(&self, what: &'static str) -> LowerError {
+        LowerError::NoTypes {
+            method: self.label.clone(),
+            pc: self.pc,
+            what,
+        }
+    }
+
+    // ---- operand stack and locals -------------------------------------
+
+    fn push(&mut self, v: Value) -> Result<(), LowerError> {
+        let var = *self
+            .vars
+            .get(self.nloc + self.sp)
+            .ok_or_else(|| self.no_types("operand stack deeper than verified"))?;
+        self.b.def_var(var, v);
+        self.sp += 1;
+        Ok(())
+    }
+
+    fn pop(&mut self) -> Result<Value, LowerError> {
+        if self.sp == 0 {
+            return Err(self.no_types("operand stack underflow"));
+        }
+        self.sp -= 1;
+        Ok(self.b.use_var(self.vars[self.nloc + self.sp]))
+    }
+
+    fn peek(&mut self, from_top: usize) -> Result<Value, LowerError> {
+        if from_top >= self.sp {
+            return Err(self.no_types("operand stack underflow"));
+        }
+        Ok(self
+            .b
+            .use_var(self.vars[self.nloc + self.sp - 1 - from_top]))
+    }
+
+    fn local(&mut self, i: usize) -> Result<Value, LowerError> {
+        if i >= self.nloc {
+            return Err(self.no_types("local index out of range"));
+        }
+        Ok(self.b.use_var(self.vars[i]))
+    }
+
+    fn set_local(&mut self, i: usize, v: Value) -> Result<(), LowerError> {
+        if i >= self.nloc {
+            return Err(self.no_types("local index out of range"));
+        }
+        self.b.def_var(self.vars[i], v);
+        Ok(())
+    }
+
+    fn join(&mut self, hi: Value, lo: Value) -> Value {
+        let h = self.b.ins().uextend(I32, hi);
+        let h = self.b.ins().ishl_imm_u(h, 16);
+        let l = self.b.ins().uextend(I32, lo);
+        self.b.ins().bor(h, l)
+    }
+
+    fn push_int(&mut self, v: Value) -> Result<(), LowerError> {
+        let hi = self.b.ins().ushr_imm_u(v, 16);
+        let hi = self.b.ins().ireduce(I16, hi);
+        let lo = self.b.ins().ireduce(I16, v);
+        self.push(hi)?;
+        self.push(lo)
+    }
+
+    fn pop_int(&mut self) -> Result<Value, LowerError> {
+        let lo = self.pop()?;
+        let hi = self.pop()?;
+        Ok(self.join(hi, lo))
+    }
+
+    fn push_i32_as_short(&mut self, v: Value) -> Result<(), LowerError> {
+        let s = self.b.ins().ireduce(I16, v);
+        self.push(s)
+    }
+
+    fn sext(&mut self, v: Value) -> Value {
+        self.b.ins().sextend(I32, v)
+    }
+
+    fn iconst16(&mut self, v: i16) -> Value {
+        self.b.ins().iconst(I16, i64::from(v))
+    }
+
+    fn iconst32(&mut self, v: i32) -> Value {
+        self.b.ins().iconst(I32, i64::from(v))
+    }
+
+    // ---- blocks ---------------------------------------------------------
+
+    fn block_at(&mut self, rel: i32) -> Result<Block, LowerError> {
+        let pc = u16::try_from(rel).map_err(|_| self.no_types("branch target out of range"))?;
+        self.blocks
+            .get(&pc)
+            .copied()
+            .ok_or_else(|| self.no_types("branch target is not a reachable block"))
+    }
+
+    fn vm_load(&mut self, ty: Type, off: u32) -> Value {
+        self.b.ins().load(ty, mf(), self.vm, off as i32)
+    }
+
+    fn entry_sig(&mut self, e: Entry) -> SigRef {
+        if let Some(s) = self.sigs.get(&(e as u8)) {
+            return *s;
+        }
+        let s = self.b.import_signature(entry_signature(self.target, e));
+        self.sigs.insert(e as u8, s);
+        s
+    }
+
+    /// Calls runtime entry point `e` through the table in the VM context.
+    fn call_rt(&mut self, e: Entry, args: &[Value]) -> Option<Value> {
+        let sig = self.entry_sig(e);
+        let table = self.vm_load(self.ptr, self.lay.entry());
+        let f = self.b.ins().load(
+            self.ptr,
+            mf_ro(),
+            table,
+            (e as u32 * self.ptr.bytes()) as i32,
+        );
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(self.vm);
+        all.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, f, &all);
+        self.b.inst_results(call).first().copied()
+    }
+
+    /// The block that handles an exception pending at the current pc.
+    fn exc_block(&mut self) -> Block {
+        let abs = u32::from(self.info.code_offset()) + u32::from(self.pc);
+        let covering: Vec<usize> = self
+            .cap
+            .method
+            .handlers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| abs >= u32::from(h.start_offset) && abs < h.end_offset())
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(b) = self.dispatch.get(&covering) {
+            return *b;
+        }
+        let b = self.b.create_block();
+        self.b.set_cold_block(b);
+        self.dispatch.insert(covering, b);
+        b
+    }
+
+    /// Tests the pending-exception flag after a runtime call.
+    fn check_pending(&mut self) {
+        let p = self.vm_load(I32, self.lay.pending());
+        let exc = self.exc_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(p, exc, &[], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    /// Calls a runtime entry point that may throw, then tests `pending`.
+    fn call_rt_checked(&mut self, e: Entry, args: &[Value]) -> Option<Value> {
+        let r = self.call_rt(e, args);
+        self.check_pending();
+        r
+    }
+
+    /// Throws java.lang exception `token` (cold path) if `cond` holds.
+    fn throw_if(&mut self, cond: Value, token: u8) {
+        let cold = self.b.create_block();
+        self.b.set_cold_block(cold);
+        let cont = self.b.create_block();
+        self.b.ins().brif(cond, cold, &[], cont, &[]);
+        self.b.switch_to_block(cold);
+        let t = self.iconst32(i32::from(token));
+        self.call_rt(Entry::ThrowVm, &[t]);
+        let exc = self.exc_block();
+        self.b.ins().jump(exc, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    fn cp_word(&mut self, index: u16) -> Value {
+        self.b.ins().load(
+            I32,
+            mf_ro(),
+            self.pkg,
+            (abi::pkg::CP + 4 * u32::from(index)) as i32,
+        )
+    }
+
+    // ---- object fast paths --------------------------------------------
+
+    /// Header of handle `r` (16-bit) when it is valid and, with `firewall`,
+    /// accessible from the current context; otherwise jumps to `slow`.
+    /// Returns (header address, flags).
+    fn header(&mut self, r: Value, firewall: bool, slow: Block) -> (Value, Value) {
+        let h = self.b.ins().uextend(I32, r);
+        let is_ram = self.b.ins().icmp_imm_s(
+            IntCC::UnsignedGreaterThanOrEqual,
+            h,
+            i64::from(obj::RAM_HANDLE_BASE),
+        );
+        let objs = self.vm_load(self.ptr, self.lay.objs());
+        let ram_objs = self.vm_load(self.ptr, self.lay.ram_objs());
+        let n = self.vm_load(I32, self.lay.nobjs());
+        let nram = self.vm_load(I32, self.lay.nram_objs());
+        let table = self.b.ins().select(is_ram, ram_objs, objs);
+        let count = self.b.ins().select(is_ram, nram, n);
+        let idx = self.b.ins().band_imm_u(h, 0x7FFF);
+        let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, count);
+        let not_null = self.b.ins().icmp_imm_s(IntCC::NotEqual, h, 0);
+        let ok = self.b.ins().band(in_range, not_null);
+        let next = self.b.create_block();
+        self.b.ins().brif(ok, next, &[], slow, &[]);
+        self.b.switch_to_block(next);
+        let idx = if self.ptr == I32 {
+            idx
+        } else {
+            self.b.ins().uextend(self.ptr, idx)
+        };
+        let off = self.b.ins().imul_imm_u(idx, i64::from(obj::SIZE));
+        let o = self.b.ins().iadd(table, off);
+        let flags = self.b.ins().uload8(I32, mf(), o, obj::FLAGS as i32);
+        if firewall {
+            let owner = self.b.ins().uload8(I32, mf(), o, obj::OWNER as i32);
+            let ctx = self.vm_load(I32, self.lay.ctx());
+            let same = self.b.ins().icmp(IntCC::Equal, owner, ctx);
+            let jcre = self.b.ins().icmp_imm_s(IntCC::Equal, ctx, 0);
+            let global = self.b.ins().band_imm_u(flags, i64::from(obj::F_GLOBAL));
+            let global = self.b.ins().icmp_imm_s(IntCC::NotEqual, global, 0);
+            let a = self.b.ins().bor(same, jcre);
+            let ok = self.b.ins().bor(a, global);
+            let next = self.b.create_block();
+            self.b.ins().brif(ok, next, &[], slow, &[]);
+            self.b.switch_to_block(next);
+        }
+        (o, flags)
+    }
+
+    /// Address of byte `off` (an i32 byte offset) of the object's data.
+    fn data_addr(&mut self, o: Value, flags: Value, off: Value) -> Value {
+        let data = self.b.ins().load(I32, mf(), o, obj::DATA as i32);
+        let in_ram = self.b.ins().band_imm_u(flags, i64::from(obj::F_RAM));
+        let ram = self.vm_load(self.ptr, self.lay.ram());
+        let nvm = self.vm_load(self.ptr, self.lay.nvm());
+        let base = self.b.ins().select(in_ram, ram, nvm);
+        let at = self.b.ins().iadd(data, off);
+        let at = if self.ptr == I32 {
+            at
+        } else {
+            self.b.ins().uextend(self.ptr, at)
+        };
+        self.b.ins().iadd(base, at)
+    }
+
+    /// Loads a big-endian value of kind `k` at `addr`, as the i32 the
+    /// slow-path helpers return (byte: sign-extended).
+    fn load_be(&mut self, k: i32, addr: Value, byte_elem: bool) -> Value {
+        if byte_elem {
+            return self.b.ins().sload8(I32, mf_data(), addr, 0);
+        }
+        if k == kind::INT {
+            let v = self.b.ins().load(I32, mf_data(), addr, 0);
+            return self.b.ins().bswap(v);
+        }
+        let v = self.b.ins().load(I16, mf_data(), addr, 0);
+        let v = self.b.ins().bswap(v);
+        if k == kind::BYTE {
+            // A byte field: a 16-bit cell holding the sign-extended byte.
+            let lo = self.b.ins().ireduce(I8, v);
+            return self.b.ins().sextend(I32, lo);
+        }
+        self.b.ins().sextend(I32, v)
+    }
+
+    fn store_be(&mut self, bytes: u32, addr: Value, v: Value) {
+        match bytes {
+            1 => {
+                self.b.ins().istore8(mf_data(), v, addr, 0);
+            }
+            2 => {
+                let s = self.b.ins().ireduce(I16, v);
+                let s = self.b.ins().bswap(s);
+                self.b.ins().store(mf_data(), s, addr, 0);
+            }
+            _ => {
+                let s = self.b.ins().bswap(v);
+                self.b.ins().store(mf_data(), s, addr, 0);
+            }
+        }
+    }
+
+    fn push_kind(&mut self, k: i32, v: Value) -> Result<(), LowerError> {
+        if k == kind::INT {
+            self.push_int(v)
+        } else {
+            self.push_i32_as_short(v)
+        }
+    }
+
+    fn pop_kind(&mut self, k: i32) -> Result<Value, LowerError> {
+        if k == kind::INT {
+            self.pop_int()
+        } else {
+            let v = self.pop()?;
+            Ok(self.sext(v))
+        }
+    }
+
+    fn getfield(&mut self, k: i32, cp: u16, this: bool) -> Result<(), LowerError> {
+        let r = if this { self.local(0)? } else { self.pop()? };
+        let cell = self.cp_word(cp);
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let done = self.b.create_block();
+        let result = self.b.append_block_param(done, I32);
+        let (o, flags) = self.header(r, !this, slow);
+        let off = self.b.ins().ishl_imm_u(cell, 1);
+        let addr = self.data_addr(o, flags, off);
+        let v = self.load_be(k, addr, false);
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(slow);
+        let r32 = self.b.ins().uextend(I32, r);
+        let kc = self.iconst32(k);
+        let v = self
+            .call_rt_checked(Entry::GetField, &[r32, cell, kc])
+            .expect("getfield returns");
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(done);
+        self.push_kind(k, result)
+    }
+
+    fn putfield(&mut self, k: i32, cp: u16, this: bool) -> Result<(), LowerError> {
+        let v = self.pop_kind(k)?;
+        let r = if this { self.local(0)? } else { self.pop()? };
+        let cell = self.cp_word(cp);
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let done = self.b.create_block();
+        if k != kind::REF {
+            // References need the storable check: always the runtime.
+            let (o, flags) = self.header(r, !this, slow);
+            let off = self.b.ins().ishl_imm_u(cell, 1);
+            let bytes = if k == kind::INT { 4 } else { 2 };
+            let v = if k == kind::BYTE {
+                let b = self.b.ins().ireduce(I8, v);
+                self.b.ins().sextend(I32, b)
+            } else {
+                v
+            };
+            self.store(o, flags, off, bytes, v);
+            self.b.ins().jump(done, &[]);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.b.switch_to_block(slow);
+        let r32 = self.b.ins().uextend(I32, r);
+        let kc = self.iconst32(k);
+        self.call_rt_checked(Entry::PutField, &[r32, cell, kc, v]);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        Ok(())
+    }
+
+    /// Stores `v` at data offset `off` of a checked object: RAM data inline,
+    /// persistent data through the store barrier.
+    fn store(&mut self, o: Value, flags: Value, off: Value, bytes: u32, v: Value) {
+        let in_ram = self.b.ins().band_imm_u(flags, i64::from(obj::F_RAM));
+        let ram_b = self.b.create_block();
+        let nvm_b = self.b.create_block();
+        let done = self.b.create_block();
+        self.b.ins().brif(in_ram, ram_b, &[], nvm_b, &[]);
+        self.b.switch_to_block(ram_b);
+        let addr = self.data_addr(o, flags, off);
+        self.store_be(bytes, addr, v);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(nvm_b);
+        let data = self.b.ins().load(I32, mf(), o, obj::DATA as i32);
+        let at = self.b.ins().iadd(data, off);
+        let n = self.iconst32(bytes as i32);
+        self.call_rt_checked(Entry::StoreNvm, &[at, n, v]);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+    }
+
+    fn array_load(&mut self, k: i32) -> Result<(), LowerError> {
+        let i = self.pop()?;
+        let r = self.pop()?;
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let done = self.b.create_block();
+        let result = self.b.append_block_param(done, I32);
+        let (o, flags) = self.header(r, true, slow);
+        let len = self.b.ins().uload16(I32, mf(), o, obj::LEN as i32);
+        let iu = self.b.ins().uextend(I32, i);
+        let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, len);
+        let fast = self.b.create_block();
+        self.b.ins().brif(inb, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let shift = match k {
+            kind::BYTE => 0,
+            kind::INT => 2,
+            _ => 1,
+        };
+        let off = self.b.ins().ishl_imm_u(iu, shift);
+        let addr = self.data_addr(o, flags, off);
+        let v = self.load_be(k, addr, k == kind::BYTE);
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(slow);
+        let r32 = self.b.ins().uextend(I32, r);
+        let i32v = self.sext(i);
+        let kc = self.iconst32(k);
+        let v = self
+            .call_rt_checked(Entry::ArrayLoad, &[r32, i32v, kc])
+            .expect("array load returns");
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(done);
+        self.push_kind(k, result)
+    }
+
+    fn array_store(&mut self, k: i32) -> Result<(), LowerError> {
+        let v = self.pop_kind(k)?;
+        let i = self.pop()?;
+        let r = self.pop()?;
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let done = self.b.create_block();
+        if k != kind::REF {
+            let (o, flags) = self.header(r, true, slow);
+            let len = self.b.ins().uload16(I32, mf(), o, obj::LEN as i32);
+            let iu = self.b.ins().uextend(I32, i);
+            let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, len);
+            let fast = self.b.create_block();
+            self.b.ins().brif(inb, fast, &[], slow, &[]);
+            self.b.switch_to_block(fast);
+            let (shift, bytes) = match k {
+                kind::BYTE => (0, 1),
+                kind::INT => (2, 4),
+                _ => (1, 2),
+            };
+            let v = if k == kind::BYTE {
+                // boolean[] stores keep the low bit only.
+                let kd = self.b.ins().uload8(I32, mf(), o, obj::KIND as i32);
+                let is_bool = self
+                    .b
+                    .ins()
+                    .icmp_imm_s(IntCC::Equal, kd, i64::from(obj::K_BOOL));
+                let bit = self.b.ins().band_imm_u(v, 1);
+                self.b.ins().select(is_bool, bit, v)
+            } else {
+                v
+            };
+            let off = self.b.ins().ishl_imm_u(iu, shift);
+            self.store(o, flags, off, bytes, v);
+            self.b.ins().jump(done, &[]);
+        } else {
+            self.b.ins().jump(slow, &[]);
+        }
+        self.b.switch_to_block(slow);
+        let r32 = self.b.ins().uextend(I32, r);
+        let i32v = self.sext(i);
+        let kc = self.iconst32(k);
+        self.call_rt_checked(Entry::ArrayStore, &[r32, i32v, kc, v]);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+        Ok(())
+    }
+
+    fn array_length(&mut self) -> Result<(), LowerError> {
+        let r = self.pop()?;
+        let slow = self.b.create_block();
+        self.b.set_cold_block(slow);
+        let done = self.b.create_block();
+        let result = self.b.append_block_param(done, I32);
+        let (o, _) = self.header(r, true, slow);
+        let len = self.b.ins().uload16(I32, mf(), o, obj::LEN as i32);
+        self.b.ins().jump(done, &[len.into()]);
+        self.b.switch_to_block(slow);
+        let r32 = self.b.ins().uextend(I32, r);
+        let v = self
+            .call_rt_checked(Entry::ArrayLength, &[r32])
+            .expect("arraylength returns");
+        self.b.ins().jump(done, &[v.into()]);
+        self.b.switch_to_block(done);
+        self.push_i32_as_short(result)
+    }
+
+    fn getstatic(&mut self, k: i32, cp: u16) -> Result<(), LowerError> {
+        let addr = self.cp_word(cp);
+        let nvm = self.vm_load(self.ptr, self.lay.nvm());
+        let a = if self.ptr == I32 {
+            addr
+        } else {
+            self.b.ins().uextend(self.ptr, addr)
+        };
+        let p = self.b.ins().iadd(nvm, a);
+        let v = self.load_be(k, p, k == kind::BYTE);
+        self.push_kind(k, v)
+    }
+
+    fn putstatic(&mut self, k: i32, cp: u16) -> Result<(), LowerError> {
+        let v = self.pop_kind(k)?;
+        let addr = self.cp_word(cp);
+        if k == kind::REF {
+            let kc = self.iconst32(k);
+            self.call_rt_checked(Entry::PutStatic, &[addr, kc, v]);
+        } else {
+            let bytes = match k {
+                kind::BYTE => 1,
+                kind::INT => 4,
+                _ => 2,
+            };
+            let n = self.iconst32(bytes);
+            self.call_rt_checked(Entry::StoreNvm, &[addr, n, v]);
+        }
+        Ok(())
+    }
+
+    // ---- calls ----------------------------------------------------------
+
+    fn out_args(&mut self) -> Value {
+        let slot = match self.out_args {
+            Some(s) => s,
+            None => {
+                let max = self.max_call_words();
+                let s = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    (2 * max.max(1)) as u32,
+                    1,
+                ));
+                self.out_args = Some(s);
+                s
+            }
+        };
+        self.b.ins().stack_addr(self.ptr, slot, 0)
+    }
+
+    /// Largest number of argument words of a call in this method.
+    fn max_call_words(&self) -> usize {
+        let mut max = 0;
+        for (i, insn) in self.types.insns.iter().enumerate() {
+            if !matches!(insn.opcode.0, 0x8B..=0x8E) {
+                continue;
+            }
+            if let Some(Some(f)) = self.types.frames.get(i) {
+                max = max.max(f.depth());
+            }
+        }
+        max
+    }
+
+    fn return_words(&self, cp: u16) -> Option<usize> {
+        let u = &self.verified.universe;
+        match u.cp.get(usize::from(cp))? {
+            Resolved::StaticMethod(m) | Resolved::VirtualMethod(m) | Resolved::SuperMethod(m) => {
+                Some(u.method(*m).sig.ret.words())
+            }
+            _ => None,
+        }
+    }
+
+    fn invoke(&mut self, insn: &Instruction, next_depth: Option<usize>) -> Result<(), LowerError> {
+        let (op, index, ret_words, nargs) = match insn.operands {
+            Operands::Interface {
+                nargs,
+                index,
+                token,
+            } => {
+                let u = &self.verified.universe;
+                let ret = match u.cp.get(usize::from(index)) {
+                    Some(Resolved::Class(c)) => u
+                        .find_interface_method(*c, token)
+                        .map(|m| u.method(m).sig.ret.words()),
+                    _ => None,
+                }
+                .ok_or_else(|| self.no_types("unresolved interface method"))?;
+                (
+                    abi::invoke::INTERFACE,
+                    i32::from(index) | i32::from(token) << 16,
+                    ret,
+                    usize::from(nargs),
+                )
+            }
+            Operands::Cp(index) => {
+                let ret = self
+                    .return_words(index)
+                    .ok_or_else(|| self.no_types("unresolved method"))?;
+                let next = next_depth.ok_or_else(|| self.no_types("no state after the call"))?;
+                let nargs = (self.sp + ret)
+                    .checked_sub(next)
+                    .ok_or_else(|| self.no_types("call pops more than the stack holds"))?;
+                let op = match insn.opcode.0 {
+                    0x8B => abi::invoke::VIRTUAL,
+                    0x8C => abi::invoke::SPECIAL,
+                    _ => abi::invoke::STATIC,
+                };
+                (op, i32::from(index), ret, nargs)
+            }
+            _ => return Err(self.unsupported("call operands")),
+        };
+        if nargs > self.sp {
+            return Err(self.no_types("call pops more than the stack holds"));
+        }
+        let args = self.out_args();
+        for i in 0..nargs {
+            let w = self.peek(nargs - 1 - i)?;
+            self.b.ins().store(mf_data(), w, args, (2 * i) as i32);
+        }
+        self.sp -= nargs;
+        let opc = self.iconst32(op);
+        let idx = self.iconst32(index);
+        let n = self.iconst32(nargs as i32);
+        let r = self
+            .call_rt_checked(Entry::Invoke, &[self.pkg, opc, idx, args, n])
+            .expect("invoke returns");
+        match ret_words {
+            0 => Ok(()),
+            1 => self.push_i32_as_short(r),
+            _ => self.push_int(r),
+        }
+    }
+
+    // ---- arithmetic -----------------------------------------------------
+
+    fn short_binop(&mut self, op: u8) -> Result<(), LowerError> {
+        let b = self.pop()?;
+        let a = self.pop()?;
+        let r = match op {
+            0x41 => self.b.ins().iadd(a, b),
+            0x43 => self.b.ins().isub(a, b),
+            0x45 => self.b.ins().imul(a, b),
+            0x53 => self.b.ins().band(a, b),
+            0x55 => self.b.ins().bor(a, b),
+            0x57 => self.b.ins().bxor(a, b),
+            0x47 | 0x49 => {
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+                self.throw_if(zero, hydra_runtime::api_tables::tok::ARITHMETIC);
+                // In 32 bits, -32768 / -1 cannot overflow; truncation wraps.
+                let a32 = self.sext(a);
+                let b32 = self.sext(b);
+                let r = if op == 0x47 {
+                    self.b.ins().sdiv(a32, b32)
+                } else {
+                    self.b.ins().srem(a32, b32)
+                };
+                self.b.ins().ireduce(I16, r)
+            }
+            _ => {
+                let a32 = self.sext(a);
+                let b32 = self.sext(b);
+                let s = self.b.ins().band_imm_u(b32, 0x1F);
+                let r = match op {
+                    0x4D => self.b.ins().ishl(a32, s),
+                    0x4F => self.b.ins().sshr(a32, s),
+                    _ => self.b.ins().ushr(a32, s),
+                };
+                self.b.ins().ireduce(I16, r)
+            }
+        };
+        self.push(r)
+    }
+
+    fn int_binop(&mut self, op: u8) -> Result<(), LowerError> {
+        let b = self.pop_int()?;
+        let a = self.pop_int()?;
+        let r = match op {
+            0x42 => self.b.ins().iadd(a, b),
+            0x44 => self.b.ins().isub(a, b),
+            0x46 => self.b.ins().imul(a, b),
+            0x54 => self.b.ins().band(a, b),
+            0x56 => self.b.ins().bor(a, b),
+            0x58 => self.b.ins().bxor(a, b),
+            0x48 | 0x4A => {
+                let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+                self.throw_if(zero, hydra_runtime::api_tables::tok::ARITHMETIC);
+                // MIN / -1 wraps in Java; the machine instruction traps.
+                let m1 = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+                let one = self.iconst32(1);
+                let d = self.b.ins().select(m1, one, b);
+                if op == 0x48 {
+                    let q = self.b.ins().sdiv(a, d);
+                    let neg = self.b.ins().ineg(a);
+                    self.b.ins().select(m1, neg, q)
+                } else {
+                    let r = self.b.ins().srem(a, d);
+                    let zero = self.iconst32(0);
+                    self.b.ins().select(m1, zero, r)
+                }
+            }
+            _ => {
+                let s = self.b.ins().band_imm_u(b, 0x1F);
+                match op {
+                    0x4E => self.b.ins().ishl(a, s),
+                    0x50 => self.b.ins().sshr(a, s),
+                    _ => self.b.ins().ushr(a, s),
+                }
+            }
+        };
+        self.push_int(r)
+    }
+
+    fn branch(&mut self, cond: Value, target: i32) -> Result<(), LowerError> {
+        let t = self.block_at(target)?;
+        let next_pc = self.next_pc;
+        let f = self.block_at(i32::from(next_pc))?;
+        self.b.ins().brif(cond, t, &[], f, &[]);
+        Ok(())
+    }
+
+    fn switch(&mut self, key: Value, cases: &[(i32, i16)], default: i16) -> Result<(), LowerError> {
+        let mut sw = Switch::new();
+        let mut seen = std::collections::HashSet::new();
+        for &(k, off) in cases {
+            if seen.insert(k) {
+                let b = self.block_at(i32::from(self.pc) + i32::from(off))?;
+                sw.set_entry(u128::from(k as u32), b);
+            }
+        }
+        let d = self.block_at(i32::from(self.pc) + i32::from(default))?;
+        sw.emit(&mut self.b, key, d);
+        Ok(())
+    }
+}
+
+mod method;

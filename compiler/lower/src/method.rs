@@ -1,0 +1,538 @@
+//! The per-method translation loop: blocks from the verifier, one case per
+//! bytecode, and the handler-dispatch blocks.
+
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::types::{I16, I32};
+use cranelift_codegen::ir::InstBuilder;
+use hydra_cap::bytecode::Operands;
+use hydra_native::abi::{kind, Entry};
+
+use crate::{Cmp, LowerError, Lowerer};
+
+impl Lowerer<'_, '_> {
+    pub(crate) fn method(&mut self) -> Result<(), LowerError> {
+        let types = self.types;
+        let depth = types.max_depth.max(usize::from(self.info.header.max_stack)) + 4;
+        for _ in 0..self.nloc + depth {
+            let v = self.b.declare_var(I16);
+            self.vars.push(v);
+        }
+        // Entry: arguments from the caller's words, other locals zero.
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let params = self.b.block_params(entry).to_vec();
+        self.vm = params[0];
+        self.pkg = params[1];
+        let args = params[2];
+        let nargs = usize::from(self.info.header.nargs);
+        for i in 0..self.nloc {
+            let v = if i < nargs {
+                self.b
+                    .ins()
+                    .load(I16, crate::mf_data(), args, (2 * i) as i32)
+            } else {
+                self.iconst16(0)
+            };
+            self.b.def_var(self.vars[i], v);
+        }
+        for (pc, frame) in types.blocks() {
+            if frame.is_some() {
+                let b = self.b.create_block();
+                self.blocks.insert(pc, b);
+            }
+        }
+        let first = self.block_at(0)?;
+        self.b.ins().jump(first, &[]);
+
+        let mut open = false;
+        for (i, insn) in types.insns.iter().enumerate() {
+            self.pc = insn.pc;
+            let frame = types.frames.get(i).and_then(|f| f.as_ref());
+            if let Some(&b) = self.blocks.get(&insn.pc) {
+                if open {
+                    self.b.ins().jump(b, &[]);
+                }
+                self.b.switch_to_block(b);
+                open = true;
+                self.sp = frame.map(|f| f.depth()).unwrap_or(0);
+            }
+            if !open || frame.is_none() {
+                open = false;
+                continue;
+            }
+            if frame.map(|f| f.depth()) != Some(self.sp) {
+                return Err(self.no_types("stack depth differs from the verifier's"));
+            }
+            let next_depth = types
+                .frames
+                .get(i + 1)
+                .and_then(|f| f.as_ref())
+                .map(|f| f.depth());
+            self.next_pc = insn.pc + insn.len;
+            open = self.insn(insn, next_depth)?;
+        }
+        if open {
+            return Err(self.no_types("code falls off the end of the method"));
+        }
+        self.fill_dispatch()
+    }
+
+    /// Emits one instruction; false when control does not fall through.
+    #[allow(clippy::too_many_lines)]
+    fn insn(
+        &mut self,
+        insn: &hydra_cap::bytecode::Instruction,
+        next_depth: Option<usize>,
+    ) -> Result<bool, LowerError> {
+        let op = insn.opcode.0;
+        let pc = i32::from(insn.pc);
+        let operand_local = || match insn.operands {
+            Operands::Local(l) => usize::from(l),
+            _ => 0,
+        };
+        let cp = match insn.operands {
+            Operands::Cp(i) => i,
+            _ => 0,
+        };
+        match op {
+            0x00 => {}
+            0x01 => {
+                let z = self.iconst16(0);
+                self.push(z)?;
+            }
+            0x02..=0x08 => {
+                let v = self.iconst16(i16::from(op) - 3);
+                self.push(v)?;
+            }
+            0x09..=0x0F => {
+                let v = self.iconst32(i32::from(op) - 0x0A);
+                self.push_int(v)?;
+            }
+            0x10 | 0x11 => {
+                let v = match insn.operands {
+                    Operands::Byte(b) => i16::from(b),
+                    Operands::Short(s) => s,
+                    _ => return Err(self.unsupported("constant operand")),
+                };
+                let v = self.iconst16(v);
+                self.push(v)?;
+            }
+            0x12..=0x14 => {
+                let v = match insn.operands {
+                    Operands::Byte(b) => i32::from(b),
+                    Operands::Short(s) => i32::from(s),
+                    Operands::Int(i) => i,
+                    _ => return Err(self.unsupported("constant operand")),
+                };
+                let v = self.iconst32(v);
+                self.push_int(v)?;
+            }
+            // loads
+            0x15 | 0x16 => {
+                let v = self.local(operand_local())?;
+                self.push(v)?;
+            }
+            0x17 => {
+                let l = operand_local();
+                let hi = self.local(l)?;
+                let lo = self.local(l + 1)?;
+                self.push(hi)?;
+                self.push(lo)?;
+            }
+            0x18..=0x1B => {
+                let v = self.local(usize::from(op - 0x18))?;
+                self.push(v)?;
+            }
+            0x1C..=0x1F => {
+                let v = self.local(usize::from(op - 0x1C))?;
+                self.push(v)?;
+            }
+            0x20..=0x23 => {
+                let l = usize::from(op - 0x20);
+                let hi = self.local(l)?;
+                let lo = self.local(l + 1)?;
+                self.push(hi)?;
+                self.push(lo)?;
+            }
+            0x24..=0x27 => self.array_load(i32::from(op - 0x24) % 4)?,
+            // stores
+            0x28 | 0x29 => {
+                let v = self.pop()?;
+                self.set_local(operand_local(), v)?;
+            }
+            0x2A => {
+                let l = operand_local();
+                let lo = self.pop()?;
+                let hi = self.pop()?;
+                self.set_local(l, hi)?;
+                self.set_local(l + 1, lo)?;
+            }
+            0x2B..=0x2E => {
+                let v = self.pop()?;
+                self.set_local(usize::from(op - 0x2B), v)?;
+            }
+            0x2F..=0x32 => {
+                let v = self.pop()?;
+                self.set_local(usize::from(op - 0x2F), v)?;
+            }
+            0x33..=0x36 => {
+                let l = usize::from(op - 0x33);
+                let lo = self.pop()?;
+                let hi = self.pop()?;
+                self.set_local(l, hi)?;
+                self.set_local(l + 1, lo)?;
+            }
+            0x37..=0x3A => self.array_store(i32::from(op - 0x37))?,
+            // stack
+            0x3B => {
+                self.pop()?;
+            }
+            0x3C => {
+                self.pop()?;
+                self.pop()?;
+            }
+            0x3D => {
+                let v = self.peek(0)?;
+                self.push(v)?;
+            }
+            0x3E => {
+                let b = self.peek(0)?;
+                let a = self.peek(1)?;
+                self.push(a)?;
+                self.push(b)?;
+            }
+            0x3F => {
+                let mn = match insn.operands {
+                    Operands::Stack(b) => b,
+                    _ => 0,
+                };
+                let m = usize::from(mn >> 4);
+                let n = usize::from(mn & 0xF);
+                if m == 0 || m > 4 || (n != 0 && (n < m || n > m + 4)) || self.sp < n.max(m) {
+                    return Err(self.no_types("invalid dup_x operand"));
+                }
+                let mut top = Vec::new();
+                for k in (0..m).rev() {
+                    top.push(self.peek(k)?);
+                }
+                if n == 0 {
+                    for v in top {
+                        self.push(v)?;
+                    }
+                } else {
+                    // [.. n words ..] -> [m words][.. n words ..]
+                    let mut below = Vec::new();
+                    for k in (0..n).rev() {
+                        below.push(self.peek(k)?);
+                    }
+                    let base = self.sp - n;
+                    self.sp = base;
+                    for v in top {
+                        self.push(v)?;
+                    }
+                    for v in below {
+                        self.push(v)?;
+                    }
+                }
+            }
+            0x40 => {
+                let mn = match insn.operands {
+                    Operands::Stack(b) => b,
+                    _ => 0,
+                };
+                let m = usize::from(mn >> 4);
+                let n = usize::from(mn & 0xF);
+                if m == 0 || m > 2 || n == 0 || n > 2 || self.sp < m + n {
+                    return Err(self.no_types("invalid swap_x operand"));
+                }
+                let mut words = Vec::new();
+                for k in (0..m + n).rev() {
+                    words.push(self.peek(k)?);
+                }
+                self.sp -= m + n;
+                // [n words][m words] -> [m words][n words]
+                for &v in &words[n..] {
+                    self.push(v)?;
+                }
+                for &v in &words[..n] {
+                    self.push(v)?;
+                }
+            }
+            // arithmetic
+            0x41 | 0x43 | 0x45 | 0x47 | 0x49 | 0x4D | 0x4F | 0x51 | 0x53 | 0x55 | 0x57 => {
+                self.short_binop(op)?
+            }
+            0x42 | 0x44 | 0x46 | 0x48 | 0x4A | 0x4E | 0x50 | 0x52 | 0x54 | 0x56 | 0x58 => {
+                self.int_binop(op)?
+            }
+            0x4B => {
+                let a = self.pop()?;
+                let r = self.b.ins().ineg(a);
+                self.push(r)?;
+            }
+            0x4C => {
+                let a = self.pop_int()?;
+                let r = self.b.ins().ineg(a);
+                self.push_int(r)?;
+            }
+            0x59 | 0x96 => {
+                let (l, v) = match insn.operands {
+                    Operands::Inc { local, value } => (usize::from(local), value),
+                    _ => return Err(self.unsupported("sinc operand")),
+                };
+                let x = self.local(l)?;
+                let r = self.b.ins().iadd_imm_s(x, i64::from(v));
+                self.set_local(l, r)?;
+            }
+            0x5A | 0x97 => {
+                let (l, v) = match insn.operands {
+                    Operands::Inc { local, value } => (usize::from(local), value),
+                    _ => return Err(self.unsupported("iinc operand")),
+                };
+                let hi = self.local(l)?;
+                let lo = self.local(l + 1)?;
+                let x = self.join(hi, lo);
+                let r = self.b.ins().iadd_imm_s(x, i64::from(v));
+                let hi = self.b.ins().ushr_imm_u(r, 16);
+                let hi = self.b.ins().ireduce(I16, hi);
+                let lo = self.b.ins().ireduce(I16, r);
+                self.set_local(l, hi)?;
+                self.set_local(l + 1, lo)?;
+            }
+            0x5B => {
+                let a = self.pop()?;
+                let b8 = self.b.ins().ireduce(cranelift_codegen::ir::types::I8, a);
+                let r = self.b.ins().sextend(I16, b8);
+                self.push(r)?;
+            }
+            0x5C => {
+                let a = self.pop()?;
+                let r = self.sext(a);
+                self.push_int(r)?;
+            }
+            0x5D => {
+                let a = self.pop_int()?;
+                let b8 = self.b.ins().ireduce(cranelift_codegen::ir::types::I8, a);
+                let r = self.b.ins().sextend(I16, b8);
+                self.push(r)?;
+            }
+            0x5E => {
+                let a = self.pop_int()?;
+                let r = self.b.ins().ireduce(I16, a);
+                self.push(r)?;
+            }
+            0x5F => {
+                let b = self.pop_int()?;
+                let a = self.pop_int()?;
+                let gt = self.b.ins().icmp(IntCC::SignedGreaterThan, a, b);
+                let lt = self.b.ins().icmp(IntCC::SignedLessThan, a, b);
+                let gt = self.b.ins().uextend(I16, gt);
+                let lt = self.b.ins().uextend(I16, lt);
+                let r = self.b.ins().isub(gt, lt);
+                self.push(r)?;
+            }
+            // branches
+            0x60..=0x65 | 0x98..=0x9D => {
+                let v = self.pop()?;
+                let c = Cmp::from_index((op - 0x60) % 0x38);
+                let cond = self.b.ins().icmp_imm_s(c.cc(), v, 0);
+                self.branch(cond, pc + branch_offset(insn))?;
+                return Ok(false);
+            }
+            0x66 | 0x67 | 0x9E | 0x9F => {
+                let v = self.pop()?;
+                let cc = if op == 0x66 || op == 0x9E {
+                    IntCC::Equal
+                } else {
+                    IntCC::NotEqual
+                };
+                let cond = self.b.ins().icmp_imm_s(cc, v, 0);
+                self.branch(cond, pc + branch_offset(insn))?;
+                return Ok(false);
+            }
+            0x68 | 0x69 | 0xA0 | 0xA1 => {
+                let b = self.pop()?;
+                let a = self.pop()?;
+                let cc = if op == 0x68 || op == 0xA0 {
+                    IntCC::Equal
+                } else {
+                    IntCC::NotEqual
+                };
+                let cond = self.b.ins().icmp(cc, a, b);
+                self.branch(cond, pc + branch_offset(insn))?;
+                return Ok(false);
+            }
+            0x6A..=0x6F | 0xA2..=0xA7 => {
+                let b = self.pop()?;
+                let a = self.pop()?;
+                let k = if op >= 0xA2 { op - 0xA2 } else { op - 0x6A };
+                let cond = self.b.ins().icmp(Cmp::from_index(k).cc(), a, b);
+                self.branch(cond, pc + branch_offset(insn))?;
+                return Ok(false);
+            }
+            0x70 | 0xA8 => {
+                let t = self.block_at(pc + branch_offset(insn))?;
+                self.b.ins().jump(t, &[]);
+                return Ok(false);
+            }
+            0x71 | 0x72 => return Err(self.unsupported("jsr/ret subroutines")),
+            0x73..=0x76 => {
+                let key = if op == 0x73 || op == 0x75 {
+                    let k = self.pop()?;
+                    self.sext(k)
+                } else {
+                    self.pop_int()?
+                };
+                let (default, cases) = match &insn.operands {
+                    Operands::TableSwitch {
+                        default,
+                        low,
+                        offsets,
+                        ..
+                    } => (
+                        *default,
+                        offsets
+                            .iter()
+                            .enumerate()
+                            .map(|(i, o)| (low.wrapping_add(i as i32), *o))
+                            .collect::<Vec<_>>(),
+                    ),
+                    Operands::LookupSwitch { default, pairs } => (*default, pairs.clone()),
+                    _ => return Err(self.unsupported("switch operands")),
+                };
+                self.switch(key, &cases, default)?;
+                return Ok(false);
+            }
+            0x77 | 0x78 => {
+                let v = self.pop()?;
+                let r = self.sext(v);
+                self.b.ins().return_(&[r]);
+                return Ok(false);
+            }
+            0x79 => {
+                let r = self.pop_int()?;
+                self.b.ins().return_(&[r]);
+                return Ok(false);
+            }
+            0x7A => {
+                let z = self.iconst32(0);
+                self.b.ins().return_(&[z]);
+                return Ok(false);
+            }
+            // statics
+            0x7B..=0x7E => self.getstatic(i32::from(op - 0x7B), cp)?,
+            0x7F..=0x82 => self.putstatic(i32::from(op - 0x7F), cp)?,
+            // fields
+            0x83..=0x86 => self.getfield(i32::from(op - 0x83), cp, false)?,
+            0x87..=0x8A => self.putfield(i32::from(op - 0x87), cp, false)?,
+            0xA9..=0xAC => self.getfield(i32::from(op - 0xA9), cp, false)?,
+            0xB1..=0xB4 => self.putfield(i32::from(op - 0xB1), cp, false)?,
+            0xAD..=0xB0 => self.getfield(i32::from(op - 0xAD), cp, true)?,
+            0xB5..=0xB8 => self.putfield(i32::from(op - 0xB5), cp, true)?,
+            // calls
+            0x8B..=0x8E => self.invoke(insn, next_depth)?,
+            // objects
+            0x8F => {
+                let c = self.iconst32(i32::from(cp));
+                let r = self
+                    .call_rt_checked(Entry::New, &[self.pkg, c])
+                    .expect("new returns");
+                self.push_i32_as_short(r)?;
+            }
+            0x90 | 0x91 => {
+                let (atype, index) = match insn.operands {
+                    Operands::NewArray(t) => (i32::from(t), 0),
+                    Operands::Cp(i) => (0, i32::from(i)),
+                    _ => return Err(self.unsupported("newarray operands")),
+                };
+                let n = self.pop()?;
+                let n = self.sext(n);
+                let t = self.iconst32(atype);
+                let c = self.iconst32(index);
+                let r = self
+                    .call_rt_checked(Entry::NewArray, &[self.pkg, t, c, n])
+                    .expect("newarray returns");
+                self.push_i32_as_short(r)?;
+            }
+            0x92 => self.array_length()?,
+            0x93 => {
+                let r = self.pop()?;
+                let r = self.b.ins().uextend(I32, r);
+                self.call_rt(Entry::Throw, &[r]);
+                let exc = self.exc_block();
+                self.b.ins().jump(exc, &[]);
+                return Ok(false);
+            }
+            0x94 | 0x95 => {
+                let (atype, index) = match insn.operands {
+                    Operands::TypeCheck { atype, index } => (i32::from(atype), i32::from(index)),
+                    _ => return Err(self.unsupported("checkcast operands")),
+                };
+                let r = self.pop()?;
+                let r = self.b.ins().uextend(I32, r);
+                let is_instanceof = self.iconst32(i32::from(op == 0x95));
+                let t = self.iconst32(atype);
+                let c = self.iconst32(index);
+                let v = self
+                    .call_rt_checked(Entry::TypeCheck, &[self.pkg, is_instanceof, t, c, r])
+                    .expect("type check returns");
+                self.push_i32_as_short(v)?;
+            }
+            _ => {
+                return Err(self.unsupported(format!(
+                    "opcode {:#04x} ({})",
+                    op,
+                    insn.opcode.mnemonic().unwrap_or("reserved")
+                )))
+            }
+        }
+        let _ = kind::REF;
+        Ok(true)
+    }
+
+    /// Fills each handler-dispatch block: ask the runtime, handler by
+    /// handler (innermost first), whether it catches the pending exception;
+    /// return with it pending when none does.
+    fn fill_dispatch(&mut self) -> Result<(), LowerError> {
+        let mut lists: Vec<(Vec<usize>, cranelift_codegen::ir::Block)> =
+            self.dispatch.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        lists.sort_by_key(|(_, b)| *b);
+        let code_offset = u32::from(self.info.code_offset());
+        for (list, block) in lists {
+            self.b.switch_to_block(block);
+            for h in list {
+                let handler = self.cap.method.handlers[h].clone();
+                let rel = u32::from(handler.handler_offset)
+                    .checked_sub(code_offset)
+                    .ok_or_else(|| self.no_types("handler outside the method"))?;
+                self.pc = rel as u16;
+                let target = self.block_at(rel as i32)?;
+                let c = self.iconst32(i32::from(handler.catch_type_index));
+                let e = self
+                    .call_rt(Entry::Catch, &[self.pkg, c])
+                    .expect("catch returns");
+                let caught = self.b.create_block();
+                let next = self.b.create_block();
+                self.b.set_cold_block(next);
+                self.b.ins().brif(e, caught, &[], next, &[]);
+                self.b.switch_to_block(caught);
+                self.sp = 0;
+                let r = self.b.ins().ireduce(I16, e);
+                self.push(r)?;
+                self.b.ins().jump(target, &[]);
+                self.b.switch_to_block(next);
+            }
+            let z = self.iconst32(0);
+            self.b.ins().return_(&[z]);
+        }
+        Ok(())
+    }
+}
+
+fn branch_offset(insn: &hydra_cap::bytecode::Instruction) -> i32 {
+    match insn.operands {
+        Operands::Branch(o) => i32::from(o),
+        _ => 0,
+    }
+}

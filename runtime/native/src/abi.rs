@@ -1,0 +1,219 @@
+//! The runtime ABI between compiled methods and the runtime, as numbers.
+//! The prose, with the pictures, is `runtime/docs/native-abi.md`; the
+//! lowering (`hydra-lower`) and the engines use only these definitions.
+//!
+//! Everything depends on the pointer size `P` of the target (8 on the
+//! 64-bit hosts, 4 on Thumb-2), never on the host compiling the code.
+
+/// Signature of every compiled method:
+/// `fn(vm: *mut Vm, pkg: *const u32, args: *const i16) -> i32`.
+pub const METHOD_PARAMS: usize = 3;
+
+/// Byte offsets of the fields of the VM context compiled code reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VmLayout {
+    pub ptr: u32,
+}
+
+impl VmLayout {
+    pub const fn new(pointer_bytes: u32) -> VmLayout {
+        VmLayout { ptr: pointer_bytes }
+    }
+    /// `*const [fn; ENTRY_COUNT]`: the entry-point table.
+    pub const fn entry(self) -> u32 {
+        0
+    }
+    /// `*const Obj`: header cache of persistent objects (handle `h` at `12*h`).
+    pub const fn objs(self) -> u32 {
+        self.ptr
+    }
+    /// `*const Obj`: header cache of RAM objects (handle `0x8000+i` at `12*i`).
+    pub const fn ram_objs(self) -> u32 {
+        2 * self.ptr
+    }
+    /// `*const u8`: NVM, memory-mapped; persistent data addresses are offsets.
+    pub const fn nvm(self) -> u32 {
+        3 * self.ptr
+    }
+    /// `*mut u8`: RAM of transient arrays and RAM objects.
+    pub const fn ram(self) -> u32 {
+        4 * self.ptr
+    }
+    /// `u32`: entries in `objs` (valid persistent handles are `1..nobjs`).
+    pub const fn nobjs(self) -> u32 {
+        5 * self.ptr
+    }
+    /// `u32`: entries in `ram_objs`.
+    pub const fn nram_objs(self) -> u32 {
+        5 * self.ptr + 4
+    }
+    /// `u32`: the current firewall context (0: JCRE).
+    pub const fn ctx(self) -> u32 {
+        5 * self.ptr + 8
+    }
+    /// `u32`: non-zero while an exception is pending.
+    pub const fn pending(self) -> u32 {
+        5 * self.ptr + 12
+    }
+    /// Size of the part of the context compiled code may read.
+    pub const fn size(self) -> u32 {
+        5 * self.ptr + 16
+    }
+}
+
+/// The RAM object header (`hydra_runtime::heap::Obj`, `#[repr(C)]`).
+pub mod obj {
+    pub const SIZE: u32 = 12;
+    pub const KIND: u32 = 0;
+    pub const FLAGS: u32 = 1;
+    pub const OWNER: u32 = 2;
+    pub const CLASS: u32 = 4;
+    pub const LEN: u32 = 6;
+    pub const DATA: u32 = 8;
+    pub const K_BOOL: u8 = 1;
+    pub const F_RAM: u8 = 0x04;
+    pub const F_GLOBAL: u8 = 0x08;
+    pub const RAM_HANDLE_BASE: u16 = 0x8000;
+}
+
+/// The package link table `pkg` (u32 words): `[0]` the runtime's package
+/// index, `[1]` the number of constant-pool entries, `[2 + i]` entry `i`
+/// resolved (instance field: absolute cell; static field: NVM address;
+/// anything else: 0, only helpers use it).
+pub mod pkg {
+    pub const INDEX: u32 = 0;
+    pub const CP_COUNT: u32 = 4;
+    pub const CP: u32 = 8;
+}
+
+/// Value kinds of field, array and static helpers (the order of the
+/// bytecodes' `a`, `b`, `s`, `i` forms).
+pub mod kind {
+    pub const REF: i32 = 0;
+    pub const BYTE: i32 = 1;
+    pub const SHORT: i32 = 2;
+    pub const INT: i32 = 3;
+}
+
+/// `op` of [`Entry::Invoke`].
+pub mod invoke {
+    pub const STATIC: i32 = 0;
+    pub const SPECIAL: i32 = 1;
+    pub const VIRTUAL: i32 = 2;
+    /// `index` is `cp | token << 16`.
+    pub const INTERFACE: i32 = 3;
+}
+
+/// A parameter or result type of an entry point.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ty {
+    /// Pointer-sized.
+    Ptr,
+    I32,
+}
+
+/// The entry points, by their index in the table. Every one takes the VM
+/// context first. Each that can throw sets `pending`; compiled code MUST
+/// test `pending` after calling it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Entry {
+    /// `(vm, token)`: throw the JCRE instance of java.lang exception `token`.
+    ThrowVm = 0,
+    /// `(vm, ref)`: `athrow` (NullPointerException for null).
+    Throw,
+    /// `(vm, ref, cell, kind) -> value`: getfield, every check done.
+    GetField,
+    /// `(vm, ref, cell, kind, value)`: putfield, every check done.
+    PutField,
+    /// `(vm, ref, index, kind) -> value`: array load, every check done.
+    ArrayLoad,
+    /// `(vm, ref, index, kind, value)`: array store, every check done.
+    ArrayStore,
+    /// `(vm, ref) -> length`.
+    ArrayLength,
+    /// `(vm, addr, kind, value)`: putstatic.
+    PutStatic,
+    /// `(vm, addr, bytes, value)`: the persistent-store barrier: write
+    /// `bytes` (1, 2, 4) big-endian at NVM `addr` through the undo log.
+    StoreNvm,
+    /// `(vm, pkg, op, index, args, nargs) -> result`: a call.
+    Invoke,
+    /// `(vm, pkg, cp) -> ref`: `new`.
+    New,
+    /// `(vm, pkg, atype, cp, length) -> ref`: `newarray`/`anewarray`.
+    NewArray,
+    /// `(vm, pkg, instanceof, atype, cp, ref) -> ref or 0/1`.
+    TypeCheck,
+    /// `(vm, pkg, cp) -> ref`: takes the pending exception if it is an
+    /// instance of class `cp` (0: any); 0 when it is not.
+    Catch,
+}
+
+pub const ENTRY_COUNT: usize = 14;
+
+impl Entry {
+    pub const ALL: [Entry; ENTRY_COUNT] = [
+        Entry::ThrowVm,
+        Entry::Throw,
+        Entry::GetField,
+        Entry::PutField,
+        Entry::ArrayLoad,
+        Entry::ArrayStore,
+        Entry::ArrayLength,
+        Entry::PutStatic,
+        Entry::StoreNvm,
+        Entry::Invoke,
+        Entry::New,
+        Entry::NewArray,
+        Entry::TypeCheck,
+        Entry::Catch,
+    ];
+
+    /// Parameters after the VM context, and the result.
+    pub fn signature(self) -> (&'static [Ty], Option<Ty>) {
+        use Ty::*;
+        match self {
+            Entry::ThrowVm | Entry::Throw => (&[I32], None),
+            Entry::GetField | Entry::ArrayLoad => (&[I32, I32, I32], Some(I32)),
+            Entry::PutField | Entry::ArrayStore => (&[I32, I32, I32, I32], None),
+            Entry::ArrayLength => (&[I32], Some(I32)),
+            Entry::PutStatic | Entry::StoreNvm => (&[I32, I32, I32], None),
+            Entry::Invoke => (&[Ptr, I32, I32, Ptr, I32], Some(I32)),
+            Entry::New => (&[Ptr, I32], Some(I32)),
+            Entry::NewArray => (&[Ptr, I32, I32, I32], Some(I32)),
+            Entry::TypeCheck => (&[Ptr, I32, I32, I32, I32], Some(I32)),
+            Entry::Catch => (&[Ptr, I32], Some(I32)),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Entry::ThrowVm => "throw_vm",
+            Entry::Throw => "throw",
+            Entry::GetField => "getfield",
+            Entry::PutField => "putfield",
+            Entry::ArrayLoad => "array_load",
+            Entry::ArrayStore => "array_store",
+            Entry::ArrayLength => "array_length",
+            Entry::PutStatic => "putstatic",
+            Entry::StoreNvm => "store_nvm",
+            Entry::Invoke => "invoke",
+            Entry::New => "new",
+            Entry::NewArray => "new_array",
+            Entry::TypeCheck => "type_check",
+            Entry::Catch => "catch",
+        }
+    }
+}
+
+/// Symbol of the compiled method whose header is at `offset` in the
+/// Method component.
+pub fn method_symbol(offset: u16) -> alloc::string::String {
+    alloc::format!("hydra_m{offset:04x}")
+}
+
+/// Parses a [`method_symbol`].
+pub fn parse_method_symbol(name: &str) -> Option<u16> {
+    u16::from_str_radix(name.strip_prefix("hydra_m")?, 16).ok()
+}

@@ -1,0 +1,14 @@
+//! Compiled Java Card code on the card: the runtime ABI ([`abi`]), the
+//! portable linker that binds a native package to a loaded package
+//! ([`link`]), and, with the `host` feature, the host engine that maps the
+//! code executable and runs it against the runtime's heap, firewall and API.
+//!
+//! The ABI is described in `runtime/docs/native-abi.md`.
+
+#![no_std]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
+
+pub mod abi;
