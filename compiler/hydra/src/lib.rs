@@ -2,4 +2,3 @@
 //! apart from argument parsing so tests can call it.
 
 pub mod error;
-pub mod inspect;

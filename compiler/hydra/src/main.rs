@@ -3,7 +3,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use hydra::error::CliError;
-use hydra::inspect::{self, opcodes::Coverage};
+use hydra_inspect::{self as inspect, opcodes::Coverage};
 use hydra_jcapi::{ApiVersion, ExportPath};
 
 mod run;

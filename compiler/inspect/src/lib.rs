@@ -1,4 +1,5 @@
-//! `hydra inspect`: everything in a CAP file, resolved to names.
+//! Everything in a CAP file, resolved to names: what `hydra inspect` shows,
+//! as text or JSON, and the symbolic disassembler other tools reuse.
 
 pub mod api;
 pub mod disasm;

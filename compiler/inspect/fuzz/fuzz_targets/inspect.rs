@@ -1,6 +1,6 @@
 #![no_main]
 
-use hydra::inspect::{report, text, NoApi, Symbols};
+use hydra_inspect::{report, text, NoApi, Symbols};
 use hydra_cap::CapFile;
 use libfuzzer_sys::fuzz_target;
 

@@ -1,11 +1,11 @@
 //! Golden files for `hydra inspect`: the text view of every canonical
 //! conformance CAP, of its `-debug` build from the 3.2 converter target, and the
-//! JSON view of one. `BLESS=1 cargo test -p hydra --test golden` rewrites them
+//! JSON view of one. `BLESS=1 cargo test -p hydra-inspect --test golden` rewrites them
 //! after a reviewed change.
 
 use std::path::{Path, PathBuf};
 
-use hydra::inspect;
+use hydra_inspect as inspect;
 use hydra_jcapi::{ApiVersion, ExportPath};
 
 fn root() -> PathBuf {
