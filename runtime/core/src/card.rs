@@ -124,4 +124,6 @@ pub struct Card<N: Nvm> {
     pub executed: u64,
     /// Top of the used stack while a native runs (natives may call back).
     pub sp_top: usize,
+    /// Runs compiled methods (none: everything is interpreted).
+    pub engine: Option<Rc<dyn crate::engine::Engine<N>>>,
 }

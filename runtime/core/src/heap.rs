@@ -53,8 +53,10 @@ pub const fn elem_size(kind: u8) -> u32 {
 
 pub const HEADER_SIZE: u32 = 8;
 
-/// The RAM copy of an object header.
+/// The RAM copy of an object header. `repr(C)`: compiled code reads it
+/// (layout in `hydra_native::abi::obj`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[repr(C)]
 pub struct Obj {
     pub kind: u8,
     pub flags: u8,

@@ -162,7 +162,7 @@ impl<N: Nvm> Card<N> {
     /// Storing a reference: temporary JCRE entry points and global arrays may
     /// not be stored anywhere (SecurityException).
     #[inline]
-    fn check_storable(&self, v: Ref) -> Result<(), Exc> {
+    pub fn check_storable(&self, v: Ref) -> Result<(), Exc> {
         if v == NULL {
             return Ok(());
         }
@@ -173,7 +173,7 @@ impl<N: Nvm> Card<N> {
     }
 
     /// Is object `r` an instance of the type of a checkcast/instanceof?
-    fn instance_of(&self, r: Ref, atype: u8, class: ClassId) -> bool {
+    pub fn instance_of(&self, r: Ref, atype: u8, class: ClassId) -> bool {
         let Some(o) = self.store.obj(r) else {
             return false;
         };
@@ -224,7 +224,8 @@ impl<N: Nvm> Card<N> {
         r
     }
 
-    fn so(&mut self) -> Exc {
+    /// The exception of a call-stack overflow.
+    pub fn so(&mut self) -> Exc {
         self.cre(tok::SYSTEM_EXCEPTION, 5)
     }
 
@@ -322,6 +323,12 @@ impl<N: Nvm> Card<N> {
         let fp = regs.sp.checked_sub(nargs).ok_or(Exc::Fault(MALFORMED))?;
         match meth.kind {
             MethodKind::Bytecode => {
+                if self.engine.is_some() {
+                    if let Some(done) = self.run_compiled(m, fp, regs, entry)? {
+                        return Ok(done);
+                    }
+                }
+                let meth = &self.methods[usize::from(m)];
                 if self.frames.len() >= self.config.max_frames {
                     return Err(self.so());
                 }
@@ -373,10 +380,37 @@ impl<N: Nvm> Card<N> {
         }
     }
 
+    /// Offers bytecode method `m` to the compiled-code engine; when it ran
+    /// compiled, its result is on the stack as a native's would be and the
+    /// outer `Some` holds what `call` returns.
+    #[inline(never)]
+    fn run_compiled(
+        &mut self,
+        m: MethodId,
+        fp: usize,
+        regs: &mut Regs,
+        entry: bool,
+    ) -> Result<Option<Option<Ret>>, Exc> {
+        let Some(engine) = self.engine.clone() else {
+            return Ok(None);
+        };
+        self.sp_top = regs.sp;
+        let Some(r) = engine.run(self, m, fp) else {
+            return Ok(None);
+        };
+        let r = r?;
+        let words = usize::from(r.words.min(2));
+        for i in 0..words {
+            *self.stack.get_mut(fp + i).ok_or(Exc::Fault(MALFORMED))? = r.w[i];
+        }
+        regs.sp = fp + words;
+        Ok(Some(entry.then_some(r)))
+    }
+
     /// Virtual dispatch: the method for `token` on an object of class `c`,
     /// the reference having been resolved against class `ref_class`.
     #[inline]
-    fn lookup_virtual(&self, c: ClassId, ref_class: ClassId, token: u8) -> Option<MethodId> {
+    pub fn lookup_virtual(&self, c: ClassId, ref_class: ClassId, token: u8) -> Option<MethodId> {
         if token & 0x80 == 0 {
             let m = *self
                 .classes
@@ -403,7 +437,7 @@ impl<N: Nvm> Card<N> {
     /// Firewall check of a virtual/interface call on `o`; returns the
     /// callee's context.
     #[inline]
-    fn invoke_context(&self, o: &Obj, iface: Option<ClassId>) -> Result<u8, Exc> {
+    pub fn invoke_context(&self, o: &Obj, iface: Option<ClassId>) -> Result<u8, Exc> {
         if o.owner == self.ctx {
             return Ok(self.ctx);
         }
@@ -1480,7 +1514,7 @@ impl<N: Nvm> Card<N> {
         self.lookup_interface(c, iface, itok)
     }
 
-    fn lookup_interface(&self, c: ClassId, iface: ClassId, itok: u8) -> Option<MethodId> {
+    pub fn lookup_interface(&self, c: ClassId, iface: ClassId, itok: u8) -> Option<MethodId> {
         let mut k = c;
         while let Some(cl) = self.classes.get(usize::from(k)) {
             for (i, map) in &cl.itable {

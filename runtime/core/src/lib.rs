@@ -22,6 +22,7 @@ pub mod apdu;
 pub mod api;
 pub mod api_tables;
 pub mod card;
+pub mod engine;
 pub mod class;
 pub mod error;
 pub mod heap;

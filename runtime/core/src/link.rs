@@ -70,6 +70,7 @@ impl<N: Nvm> Card<N> {
             stats: None,
             executed: 0,
             sp_top: 0,
+            engine: None,
         };
         card.link_api();
         let (pkgs, applets) = registry::load(&card.store)?;
