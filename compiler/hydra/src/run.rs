@@ -10,7 +10,7 @@ use hydra_host::{first_difference, read_cap, read_suite, Host, HostError, Instal
 #[derive(clap::Args)]
 pub struct RunArgs {
     /// Execution engine.
-    #[arg(long, default_value = "interp", value_parser = ["interp"])]
+    #[arg(long, default_value = "interp", value_parser = ["interp", "native"])]
     engine: String,
     /// CAP file to load (repeatable; in dependency order).
     #[arg(long = "cap", value_name = "CAP")]
@@ -39,6 +39,10 @@ pub struct RunArgs {
     /// to stderr.
     #[arg(long)]
     stats: bool,
+    /// Name on stderr each exception that escapes an applet (with its
+    /// reason) and the status word it became.
+    #[arg(long)]
+    explain: bool,
 }
 
 fn host_err(path: &Path, e: HostError) -> CliError {
@@ -127,6 +131,9 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
         let mut failed = 0;
         for e in &entries {
             let mut host = new_host(None)?;
+            if args.engine == "native" {
+                host.engine = Some(crate::compile::engine_for(&e.caps)?);
+            }
             host.stats = args.stats;
             let r = (|| {
                 setup(&mut host, &e.caps, &e.installs)?;
@@ -170,7 +177,11 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let mut host = new_host(args.state.as_deref())?;
+    if args.engine == "native" {
+        host.engine = Some(crate::compile::engine_for(&args.caps)?);
+    }
     host.stats = args.stats;
+    host.explain = args.explain;
     setup(&mut host, &args.caps, &installs)?;
     let text = std::fs::read_to_string(&script).map_err(|e| CliError::Io {
         path: script.display().to_string(),

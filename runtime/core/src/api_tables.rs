@@ -365,6 +365,44 @@ pub static CLASSES: &[ApiClass] = &[
         imaps: &[((FW, 1), &[1, 2, 4, 5])],
         interface_methods: 0,
     },
+    // The JCRE's implementations behind OwnerPINBuilder.buildOwnerPIN
+    // (tokens 0xF0 and above are internal and not exported).
+    ApiClass {
+        pkg: FW,
+        token: 0xF0,
+        name: "javacard.framework.OwnerPINx (card implementation)",
+        super_class: Some((FW, 9)),
+        interface: false,
+        interfaces: &[(FW, 19), (FW, 1)],
+        cells: 0,
+        virtuals: &[
+            (9, N::PinGetTryLimit),
+            (10, N::PinSetTryLimit),
+            (11, N::PinSetTriesRemaining),
+        ],
+        statics: &[],
+        imaps: &[((FW, 19), &[1, 2, 4, 5, 8, 9, 10, 11])],
+        interface_methods: 0,
+    },
+    ApiClass {
+        pkg: FW,
+        token: 0xF1,
+        name: "javacard.framework.OwnerPINxWithPredecrement (card implementation)",
+        super_class: Some((FW, 0xF0)),
+        interface: false,
+        interfaces: &[(FW, 20), (FW, 19), (FW, 1)],
+        cells: 0,
+        virtuals: &[
+            (1, N::PinCheckPredecremented),
+            (12, N::PinDecrementTriesRemaining),
+        ],
+        statics: &[],
+        imaps: &[
+            ((FW, 20), &[1, 2, 4, 5, 8, 9, 10, 11, 12]),
+            ((FW, 19), &[1, 2, 4, 5, 8, 9, 10, 11]),
+        ],
+        interface_methods: 0,
+    },
     c(
         FW,
         10,

@@ -115,6 +115,8 @@ pub struct Card<N: Nvm> {
     pub selecting: bool,
     /// The applet being selected was already selected (reSelectingApplet()).
     pub reselecting: bool,
+    /// The last exception that escaped an applet's `process` (for tools).
+    pub last_uncaught: Option<alloc::string::String>,
     /// Logical channel of the command being processed.
     pub channel: u8,
     /// Instance AID and package of the applet being installed.

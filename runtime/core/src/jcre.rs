@@ -512,6 +512,7 @@ impl<N: Nvm> Card<N> {
             },
             Err(e) => {
                 let sw = self.sw_of(&e);
+                self.last_uncaught = Some(self.describe(&e));
                 Response::sw(sw)
             }
         }

@@ -66,6 +66,7 @@ impl<N: Nvm> Card<N> {
             selecting: false,
             reselecting: false,
             channel: 0,
+            last_uncaught: None,
             installing: None,
             stats: None,
             executed: 0,
@@ -201,6 +202,8 @@ impl<N: Nvm> Card<N> {
                 class.itable.push((self.api_class(p, t), map.to_vec()));
             }
             let pkg = &mut self.packages[usize::from(ac.pkg)];
+            // Internal classes (tokens 0xF0..) are linked by token here too
+            // and withdrawn from the export table after linking the API.
             set_class_slot(&mut pkg.export_classes, ac.token, id);
             let mut statics = Vec::new();
             for &(tok, n) in ac.statics {
@@ -213,6 +216,9 @@ impl<N: Nvm> Card<N> {
             }
             pkg.export_methods[usize::from(ac.token)] = statics;
             self.classes.push(class);
+        }
+        for p in &mut self.packages {
+            p.export_classes.truncate(0xF0);
         }
         // Interfaces of API classes may be declared after the classes
         // implementing them; resolve the interface maps' shareable flags now.

@@ -11,6 +11,11 @@ use hydra_cap::CapFile;
 use hydra_runtime::{Card, Config, LoadError};
 
 pub use nvm::FileNvm;
+
+/// Makes the engine for compiled code of each card booted (see
+/// `hydra_runtime::engine`).
+pub type EngineFactory =
+    std::rc::Rc<dyn Fn() -> std::rc::Rc<dyn hydra_runtime::engine::Engine<FileNvm>>>;
 use script::Stmt;
 
 /// Default NVM size of a host card.
@@ -110,6 +115,11 @@ pub struct Host {
     pub stats: bool,
     pub opcode_counts: Box<[u64; 256]>,
     pub bytecodes: u64,
+    /// Engine for compiled code given to every card booted from now on
+    /// (`hydra run --engine native`); none: interpreter only.
+    pub engine: Option<EngineFactory>,
+    /// Report exceptions that escape applets on stderr.
+    pub explain: bool,
     /// Time spent processing APDUs (power-up and linking excluded).
     pub apdu_time: std::time::Duration,
 }
@@ -123,7 +133,9 @@ impl Host {
             stats: false,
             opcode_counts: Box::new([0; 256]),
             bytecodes: 0,
+            engine: None,
             apdu_time: std::time::Duration::ZERO,
+            explain: false,
         }
     }
 
@@ -154,6 +166,7 @@ impl Host {
         self.power_down();
         let nvm = self.nvm.take().expect("NVM is present while powered down");
         let mut card = Card::boot(nvm, self.config)?;
+        card.engine = self.engine.as_ref().map(|f| f());
         if self.stats {
             card.stats = Some(Box::new([0; 256]));
         }
@@ -265,8 +278,14 @@ impl Host {
                     };
                     let cmd = script::command(&bytes);
                     let t = std::time::Instant::now();
+                    card.last_uncaught = None;
                     let r = card.process_command(cmd);
                     self.apdu_time += t.elapsed();
+                    if self.explain {
+                        if let Some(e) = card.last_uncaught.take() {
+                            eprintln!("{path}:{line}: uncaught {e} -> SW {:04X}", r.sw);
+                        }
+                    }
                     if output {
                         out.push_str(&script::format_line(&bytes, &r.data, r.sw));
                         out.push('\n');

@@ -91,6 +91,11 @@ fn bad_commands_get_the_right_status_words() {
     assert_eq!(sw(card, &[0x80, 0x13, 0, 0, 0]).1, 0x6F00);
     // Extended APDU to an applet without ExtendedLength.
     assert_eq!(sw(card, &[0x80, 0x10, 0, 0, 0, 0, 1, 0xAA]).1, 0x6700);
+    // OwnerPINBuilder: check() before decrementTriesRemaining() throws
+    // PINException ILLEGAL_STATE (2); decrement gives 2; the right PIN then
+    // validates and restores the tries to the limit 3.
+    let (data, s) = sw(card, &[0x80, 0x14, 0, 0, 4, 1, 2, 3, 4]);
+    assert_eq!((data, s), (vec![2, 2, 1, 3, 3, 1], 0x9000));
     // Still usable.
     let (data, s) = sw(card, &[0x80, 0x10, 0, 0, 0]);
     assert_eq!((data, s), (vec![0, 1, 0, 1], 0x9000));
