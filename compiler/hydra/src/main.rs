@@ -6,6 +6,7 @@ use hydra::error::CliError;
 use hydra_inspect::{self as inspect, opcodes::Coverage};
 use hydra_jcapi::{ApiVersion, ExportPath};
 
+mod compile;
 mod run;
 mod verify_cmd;
 
@@ -24,6 +25,8 @@ enum Command {
     Inspect(InspectArgs),
     /// Run an apdutool script on a card with the given packages and applets.
     Run(run::RunArgs),
+    /// Compile a verified CAP file to native code (or show its CLIF / assembly).
+    Compile(compile::CompileArgs),
     /// Verify CAP files: structure, and the types of every method's bytecode.
     Verify(verify_cmd::VerifyArgs),
 }
@@ -106,6 +109,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Inspect(args) => inspect_cmd(args),
         Command::Run(args) => run::run_cmd(args),
+        Command::Compile(args) => compile::compile_cmd(args),
         Command::Verify(args) => verify_cmd::verify_cmd(args),
     };
     match result {

@@ -33,7 +33,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variab
 use hydra_cap::bytecode::{Instruction, Operands};
 use hydra_cap::component::MethodInfo;
 use hydra_cap::CapFile;
-use hydra_native::abi::{self, kind, obj, Entry, Ty, VmLayout};
+use hydra_native::abi::{self, kind, obj, Entry, Ty, VmLayout, THIS_FORM};
 use hydra_verify::{Resolved, Verified};
 
 mod midend;
@@ -651,7 +651,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.ins().jump(done, &[v.into()]);
         self.b.switch_to_block(slow);
         let r32 = self.b.ins().uextend(I32, r);
-        let kc = self.iconst32(k);
+        let kc = self.iconst32(k | if this { THIS_FORM } else { 0 });
         let v = self
             .call_rt_checked(Entry::GetField, &[r32, cell, kc])
             .expect("getfield returns");
@@ -685,7 +685,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         }
         self.b.switch_to_block(slow);
         let r32 = self.b.ins().uextend(I32, r);
-        let kc = self.iconst32(k);
+        let kc = self.iconst32(k | if this { THIS_FORM } else { 0 });
         self.call_rt_checked(Entry::PutField, &[r32, cell, kc, v]);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);

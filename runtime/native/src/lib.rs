@@ -12,3 +12,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod abi;
+pub mod ops;
+
+#[cfg(feature = "host")]
+pub mod host;

@@ -1,0 +1,170 @@
+//! `hydra compile FILE.cap --target TRIPLE -o OUT [--emit clif|obj|asm]`:
+//! verifies the CAP file (refusing it with the verifier's errors), lowers
+//! every method to CLIF with the inline checks, runs the mid-end and the
+//! host backend, and writes the native package as an ELF object — or the
+//! optimised CLIF or the machine code listing.
+//!
+//! Also builds the engine `hydra run --engine native` gives the card.
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use hydra::error::CliError;
+use hydra_backend_host::CompiledPackage;
+use hydra_jcapi::{ApiVersion, ExportPath};
+use hydra_native::host::{NativeCode, NativeImage};
+use hydra_verify::ApiSet;
+
+#[derive(clap::Args)]
+pub struct CompileArgs {
+    /// CAP file (JAR archive, component stream, or folder of component files).
+    file: PathBuf,
+    /// Target triple: x86_64-unknown-linux-gnu or aarch64-unknown-linux-gnu.
+    #[arg(long, default_value = HOST_TRIPLE)]
+    target: String,
+    /// Output file (default: standard output for clif/asm, FILE.o for obj).
+    #[arg(short = 'o', long = "output", value_name = "OUT")]
+    output: Option<PathBuf>,
+    /// What to write.
+    #[arg(long, default_value = "obj", value_parser = ["obj", "clif", "asm"])]
+    emit: String,
+    /// Only the methods whose label contains this text (clif/asm).
+    #[arg(long, value_name = "TEXT")]
+    method: Option<String>,
+    /// Folder of export files of imported packages (repeatable).
+    #[arg(long = "exportpath", value_name = "DIR")]
+    export_path: Vec<PathBuf>,
+    /// Java Card API release of the built-in export data.
+    #[arg(long, default_value = "3.2.0", value_parser = ["3.0.4", "3.0.5", "3.1.0", "3.2.0"])]
+    api: String,
+    /// Print code size and compile time to stderr.
+    #[arg(long)]
+    stats: bool,
+}
+
+/// The triple of the machine running `hydra`.
+pub const HOST_TRIPLE: &str = if cfg!(target_arch = "aarch64") {
+    "aarch64-unknown-linux-gnu"
+} else {
+    "x86_64-unknown-linux-gnu"
+};
+
+fn api_set(api: &str, dirs: &[PathBuf]) -> Result<ApiSet, CliError> {
+    let version = ApiVersion::from_name(api)
+        .ok_or_else(|| CliError::Usage(format!("unknown API version {api}")))?;
+    let mut path = ExportPath::new(version);
+    for d in dirs {
+        path.add_dir(d)?;
+    }
+    Ok(ApiSet::from_export_path(&path))
+}
+
+/// Verifies and compiles one CAP file.
+pub fn compile_file(
+    file: &Path,
+    api: &ApiSet,
+    triple: &str,
+    keep_text: bool,
+) -> Result<CompiledPackage, CliError> {
+    let name = file.display().to_string();
+    let loaded = hydra_cap::container::read_path(file)?;
+    let verified = hydra_verify::verify(&loaded.cap, api).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("{name}: {e}")).collect();
+        CliError::Usage(format!(
+            "{}\n{name}: refused: {} verification error(s)",
+            lines.join("\n"),
+            errors.len()
+        ))
+    })?;
+    hydra_backend_host::compile_package(&loaded.cap, &verified, triple, keep_text).map_err(|e| {
+        CliError::Io {
+            path: name,
+            message: e.to_string(),
+        }
+    })
+}
+
+pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
+    let mut dirs = args.export_path.clone();
+    if let Some(d) = args.file.parent() {
+        dirs.push(d.to_path_buf());
+    }
+    let api = api_set(&args.api, &args.export_path)?;
+    let keep = args.emit != "obj";
+    let p = compile_file(&args.file, &api, &args.target, keep)?;
+    if args.stats {
+        eprintln!(
+            "{}: {} methods, {} bytes of {} code in {:.1} ms",
+            args.file.display(),
+            p.methods.len(),
+            p.code_size(),
+            p.triple,
+            p.compile_time.as_secs_f64() * 1e3
+        );
+    }
+    let bytes = match args.emit.as_str() {
+        "obj" => hydra_backend_host::emit_object(&p).map_err(|e| CliError::Io {
+            path: args.file.display().to_string(),
+            message: e.to_string(),
+        })?,
+        kind => {
+            let mut out = String::new();
+            for m in &p.methods {
+                if args
+                    .method
+                    .as_ref()
+                    .is_some_and(|f| !m.label.contains(f.as_str()))
+                {
+                    continue;
+                }
+                out.push_str(&format!("; {} @{:#06x}\n", m.label, m.offset));
+                let text = if kind == "clif" { &m.clif } else { &m.asm };
+                out.push_str(text.as_deref().unwrap_or(""));
+                out.push('\n');
+            }
+            out.into_bytes()
+        }
+    };
+    let output = match (&args.output, args.emit.as_str()) {
+        (Some(o), _) => Some(o.clone()),
+        (None, "obj") => Some(args.file.with_extension("o")),
+        (None, _) => None,
+    };
+    match output {
+        Some(o) => std::fs::write(&o, bytes).map_err(|e| CliError::Io {
+            path: o.display().to_string(),
+            message: e.to_string(),
+        }),
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&bytes)
+                .map_err(|e| CliError::Usage(e.to_string()))
+        }
+    }
+}
+
+/// Compiles `caps` for this host and returns the factory of their engine
+/// (`hydra run --engine native`). Each CAP's folder is on the export path
+/// of those after it, so a client package finds its server's export file.
+pub fn engine_for(caps: &[PathBuf]) -> Result<hydra_host::EngineFactory, CliError> {
+    let mut code = NativeCode::new();
+    let mut dirs = Vec::new();
+    for c in caps {
+        if let Some(d) = c.parent() {
+            dirs.push(d.to_path_buf());
+        }
+        let api = api_set("3.2.0", &dirs)?;
+        let p = compile_file(c, &api, HOST_TRIPLE, false)?;
+        let obj = hydra_backend_host::emit_object(&p).map_err(|e| CliError::Io {
+            path: c.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let image = NativeImage::load(&obj).map_err(|e| CliError::Io {
+            path: c.display().to_string(),
+            message: e.to_string(),
+        })?;
+        code.add(image);
+    }
+    Ok(Rc::new(move || code.engine()))
+}

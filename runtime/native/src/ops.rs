@@ -1,0 +1,413 @@
+//! What the entry points of the runtime ABI do, on the card, without any
+//! `unsafe`: each is the interpreter's operation with every check, so a
+//! compiled method whose inline fast path gives up gets exactly the
+//! interpreter's result or exception. Portable: the host engine and the
+//! Thumb-2 engine wrap the same functions.
+
+use hydra_runtime::api_tables::{tok, LANG};
+use hydra_runtime::card::Card;
+use hydra_runtime::class::{ClassId, Cp, MethodKind, NO_CLASS};
+use hydra_runtime::error::Fault;
+use hydra_runtime::heap::*;
+use hydra_runtime::interp::{Exc, Ret};
+use hydra_runtime::nvm::Nvm;
+
+use crate::abi::{invoke, kind};
+
+const MALFORMED: Fault = Fault::Corrupt("malformed bytecode");
+
+use crate::abi::THIS_FORM;
+
+fn malformed() -> Exc {
+    Exc::Fault(MALFORMED)
+}
+
+fn join(hi: i16, lo: i16) -> i32 {
+    ((hi as u16 as u32) << 16 | lo as u16 as u32) as i32
+}
+
+/// The resolved constant-pool entry `i` of package `pkg`.
+pub fn cp<N: Nvm>(card: &Card<N>, pkg: u16, i: u16) -> Result<Cp, Exc> {
+    card.packages
+        .get(usize::from(pkg))
+        .and_then(|p| p.cp.get(usize::from(i)).copied())
+        .ok_or_else(malformed)
+}
+
+fn field_obj<N: Nvm>(card: &Card<N>, r: Ref, k: i32) -> Result<Obj, Exc> {
+    if k & THIS_FORM != 0 {
+        card.store.obj(r).copied().ok_or_else(|| card.npe())
+    } else {
+        card.access(r)
+    }
+}
+
+pub fn getfield<N: Nvm>(card: &mut Card<N>, r: Ref, cell: u32, k: i32) -> Result<i32, Exc> {
+    let o = field_obj(card, r, k)?;
+    let k = k & 0xFF;
+    let need = if k == kind::INT { cell + 2 } else { cell + 1 };
+    if o.is_array() || need > u32::from(o.len) {
+        return Err(malformed());
+    }
+    let v = card.store.read_u16(&o, 2 * cell) as i16;
+    Ok(match k {
+        kind::BYTE => i32::from(v as i8),
+        kind::INT => join(v, card.store.read_u16(&o, 2 * cell + 2) as i16),
+        _ => i32::from(v),
+    })
+}
+
+pub fn putfield<N: Nvm>(card: &mut Card<N>, r: Ref, cell: u32, k: i32, v: i32) -> Result<(), Exc> {
+    let o = field_obj(card, r, k)?;
+    let k = k & 0xFF;
+    let need = if k == kind::INT { cell + 2 } else { cell + 1 };
+    if o.is_array() || need > u32::from(o.len) {
+        return Err(malformed());
+    }
+    if k == kind::REF {
+        card.check_storable(v as u16)?;
+    }
+    match k {
+        kind::INT => card.store.write(&o, 2 * cell, &v.to_be_bytes(), true)?,
+        kind::BYTE => card
+            .store
+            .write(&o, 2 * cell, &i16::from(v as i8).to_be_bytes(), true)?,
+        _ => card
+            .store
+            .write(&o, 2 * cell, &(v as i16).to_be_bytes(), true)?,
+    }
+    Ok(())
+}
+
+fn array_kind(k: i32) -> u8 {
+    match k {
+        kind::REF => K_REF,
+        kind::BYTE => K_BYTE,
+        kind::SHORT => K_SHORT,
+        _ => K_INT,
+    }
+}
+
+fn array<N: Nvm>(card: &Card<N>, r: Ref, k: i32) -> Result<Obj, Exc> {
+    let o = card.access(r)?;
+    let kind = array_kind(k);
+    if o.kind == kind || (kind == K_BYTE && o.kind == K_BOOL) {
+        Ok(o)
+    } else {
+        Err(Exc::Fault(Fault::Corrupt("array of the wrong type")))
+    }
+}
+
+fn index<N: Nvm>(card: &Card<N>, o: &Obj, i: i32) -> Result<u32, Exc> {
+    let i = i as i16;
+    if i < 0 || i as u16 >= o.len {
+        Err(card.vm_exc(tok::ARRAY_INDEX_OOB))
+    } else {
+        Ok(i as u32)
+    }
+}
+
+pub fn array_load<N: Nvm>(card: &mut Card<N>, r: Ref, i: i32, k: i32) -> Result<i32, Exc> {
+    let o = array(card, r, k)?;
+    let i = index(card, &o, i)?;
+    Ok(match k {
+        kind::BYTE => i32::from(card.store.read_u8(&o, i) as i8),
+        kind::INT => join(
+            card.store.read_u16(&o, 4 * i) as i16,
+            card.store.read_u16(&o, 4 * i + 2) as i16,
+        ),
+        _ => i32::from(card.store.read_u16(&o, 2 * i) as i16),
+    })
+}
+
+pub fn array_store<N: Nvm>(card: &mut Card<N>, r: Ref, i: i32, k: i32, v: i32) -> Result<(), Exc> {
+    let o = array(card, r, k)?;
+    let i = index(card, &o, i)?;
+    match k {
+        kind::BYTE => {
+            let b = if o.kind == K_BOOL {
+                (v & 1) as u8
+            } else {
+                v as u8
+            };
+            card.store.write(&o, i, &[b], true)?;
+        }
+        kind::INT => card.store.write(&o, 4 * i, &v.to_be_bytes(), true)?,
+        kind::REF => {
+            let vr = v as u16;
+            card.check_storable(vr)?;
+            if vr != NULL && o.class != NO_CLASS {
+                let object = card.api_class(LANG, tok::OBJECT);
+                let (ok, exists) = match card.store.obj(vr) {
+                    Some(vo) => (
+                        !vo.is_array() && card.is_subclass_of(vo.class, o.class)
+                            || o.class == object,
+                        true,
+                    ),
+                    None => (false, false),
+                };
+                if !exists {
+                    return Err(malformed());
+                }
+                if !ok {
+                    return Err(card.vm_exc(tok::ARRAY_STORE));
+                }
+            }
+            card.store
+                .write(&o, 2 * i, &(v as i16).to_be_bytes(), true)?;
+        }
+        _ => card
+            .store
+            .write(&o, 2 * i, &(v as i16).to_be_bytes(), true)?,
+    }
+    Ok(())
+}
+
+pub fn array_length<N: Nvm>(card: &mut Card<N>, r: Ref) -> Result<i32, Exc> {
+    let o = card.access(r)?;
+    if !o.is_array() {
+        return Err(malformed());
+    }
+    Ok(i32::from(o.len as i16))
+}
+
+pub fn putstatic<N: Nvm>(card: &mut Card<N>, addr: u32, k: i32, v: i32) -> Result<(), Exc> {
+    match k {
+        kind::BYTE => card.store.write_nvm(addr, &[v as u8], true)?,
+        kind::INT => card.store.write_nvm(addr, &v.to_be_bytes(), true)?,
+        _ => {
+            if k == kind::REF {
+                card.check_storable(v as u16)?;
+            }
+            card.store
+                .write_nvm(addr, &(v as i16).to_be_bytes(), true)?
+        }
+    }
+    Ok(())
+}
+
+/// The persistent-store barrier: `bytes` big-endian bytes of `v` at NVM
+/// `addr`, through the undo log inside a transaction, atomically outside.
+pub fn store_nvm<N: Nvm>(card: &mut Card<N>, addr: u32, bytes: i32, v: i32) -> Result<(), Exc> {
+    let b = v.to_be_bytes();
+    let s = match bytes {
+        1 => &b[3..],
+        2 => &b[2..],
+        4 => &b[..],
+        _ => return Err(malformed()),
+    };
+    card.store.write_nvm(addr, s, true)?;
+    Ok(())
+}
+
+fn ret_value(r: Ret) -> i32 {
+    match r.words {
+        0 => 0,
+        1 => i32::from(r.short()),
+        _ => r.int(),
+    }
+}
+
+/// A call from compiled code: dispatch, firewall and context as the
+/// interpreter's `invoke*`; the callee runs interpreted, compiled or native
+/// through [`Card::invoke`].
+pub fn invoke<N: Nvm>(
+    card: &mut Card<N>,
+    pkg: u16,
+    op: i32,
+    index: i32,
+    args: &[i16],
+) -> Result<i32, Exc> {
+    let (m, new_ctx) = match op {
+        invoke::STATIC | invoke::SPECIAL => {
+            let m = match cp(card, pkg, index as u16)? {
+                Cp::Direct(m) => m,
+                _ => return Err(malformed()),
+            };
+            if op == invoke::SPECIAL && args.first().copied().unwrap_or(0) == 0 {
+                return Err(card.npe());
+            }
+            (m, card.ctx)
+        }
+        invoke::VIRTUAL => {
+            let (class, token) = match cp(card, pkg, index as u16)? {
+                Cp::Virtual { class, token } => (class, token),
+                _ => return Err(malformed()),
+            };
+            let r = args.first().copied().unwrap_or(0) as Ref;
+            let o = match card.store.obj(r) {
+                Some(o) => *o,
+                None => return Err(card.npe()),
+            };
+            let new_ctx = card.invoke_context(&o, None)?;
+            let target = if o.is_array() {
+                card.api_class(LANG, tok::OBJECT)
+            } else {
+                o.class
+            };
+            let m = card
+                .lookup_virtual(target, class, token)
+                .ok_or_else(malformed)?;
+            (m, new_ctx)
+        }
+        invoke::INTERFACE => {
+            let iface = match cp(card, pkg, (index & 0xFFFF) as u16)? {
+                Cp::Class(c) => c,
+                _ => return Err(malformed()),
+            };
+            let itok = (index >> 16) as u8;
+            let r = args.first().copied().unwrap_or(0) as Ref;
+            let o = match card.store.obj(r) {
+                Some(o) => *o,
+                None => return Err(card.npe()),
+            };
+            let new_ctx = card.invoke_context(&o, Some(iface))?;
+            let m = card
+                .lookup_interface(o.class, iface, itok)
+                .ok_or(Exc::Fault(Fault::Corrupt(
+                    "interface method not implemented",
+                )))?;
+            if card
+                .methods
+                .get(usize::from(m))
+                .is_none_or(|mm| usize::from(mm.nargs) != args.len())
+            {
+                return Err(malformed());
+            }
+            (m, new_ctx)
+        }
+        _ => return Err(malformed()),
+    };
+    let native = matches!(
+        card.methods.get(usize::from(m)).map(|x| x.kind),
+        Some(MethodKind::Native(_))
+    );
+    let saved = card.ctx;
+    if op == invoke::VIRTUAL || op == invoke::INTERFACE {
+        if new_ctx != card.ctx {
+            card.prev_ctx = card.ctx;
+        }
+        // Natives run in the caller's context; bytecode in the callee's.
+        if !native {
+            card.ctx = new_ctx;
+        }
+    }
+    let r = card.invoke(m, args);
+    card.ctx = saved;
+    r.map(ret_value)
+}
+
+pub fn new_object<N: Nvm>(card: &mut Card<N>, pkg: u16, index: u16) -> Result<i32, Exc> {
+    let c = match cp(card, pkg, index)? {
+        Cp::Class(c) => c,
+        _ => return Err(malformed()),
+    };
+    let cells = match card.classes.get(usize::from(c)) {
+        Some(cl) if !cl.is_interface() => cl.cells,
+        _ => return Err(malformed()),
+    };
+    card.new_object(c, cells).map(i32::from)
+}
+
+pub fn new_array<N: Nvm>(
+    card: &mut Card<N>,
+    pkg: u16,
+    atype: i32,
+    index: u16,
+    n: i32,
+) -> Result<i32, Exc> {
+    let n = n as i16;
+    if atype == 0 {
+        let c = match cp(card, pkg, index)? {
+            Cp::Class(c) => c,
+            _ => return Err(malformed()),
+        };
+        if n < 0 {
+            return Err(card.vm_exc(tok::NEGATIVE_ARRAY_SIZE));
+        }
+        return card.new_array(K_REF, c, n as u16, 0).map(i32::from);
+    }
+    if n < 0 {
+        return Err(card.vm_exc(tok::NEGATIVE_ARRAY_SIZE));
+    }
+    let kind = match atype {
+        10 => K_BOOL,
+        11 => K_BYTE,
+        12 => K_SHORT,
+        13 => K_INT,
+        _ => return Err(malformed()),
+    };
+    card.new_array(kind, NO_CLASS, n as u16, 0).map(i32::from)
+}
+
+pub fn type_check<N: Nvm>(
+    card: &mut Card<N>,
+    pkg: u16,
+    instanceof: bool,
+    atype: i32,
+    index: u16,
+    r: Ref,
+) -> Result<i32, Exc> {
+    let atype = atype as u8;
+    let class: ClassId = if atype == 0 || atype == 14 {
+        match cp(card, pkg, index)? {
+            Cp::Class(c) => c,
+            _ => return Err(malformed()),
+        }
+    } else {
+        NO_CLASS
+    };
+    if instanceof {
+        Ok(i32::from(r != NULL && card.instance_of(r, atype, class)))
+    } else if r != NULL && !card.instance_of(r, atype, class) {
+        Err(card.vm_exc(tok::CLASS_CAST))
+    } else {
+        Ok(i32::from(r))
+    }
+}
+
+pub fn throw<N: Nvm>(card: &mut Card<N>, r: Ref) -> Exc {
+    if card.store.obj(r).is_none() {
+        card.vm_exc(tok::NULL_POINTER)
+    } else {
+        Exc::Throw(r)
+    }
+}
+
+/// Whether handler class `index` (0: any) of package `pkg` catches `exc`;
+/// the exception object when it does.
+pub fn catches<N: Nvm>(card: &Card<N>, pkg: u16, index: u16, exc: &Exc) -> Option<Ref> {
+    let Exc::Throw(r) = *exc else {
+        return None;
+    };
+    if index == 0 {
+        return Some(r);
+    }
+    let class = card.store.obj(r)?.class;
+    match cp(card, pkg, index).ok()? {
+        Cp::Class(c) if card.is_subclass_of(class, c) => Some(r),
+        _ => None,
+    }
+}
+
+/// The link table of package `pkg` (layout in [`crate::abi::pkg`]):
+/// instance fields resolve to their cell, static fields to their NVM
+/// address; other entries are left to the entry points.
+pub fn link_table<N: Nvm>(card: &Card<N>, pkg: u16) -> alloc::vec::Vec<u32> {
+    let cp = card
+        .packages
+        .get(usize::from(pkg))
+        .map(|p| p.cp.clone())
+        .unwrap_or_else(|| alloc::rc::Rc::from(alloc::vec::Vec::new()));
+    let mut t = alloc::vec::Vec::with_capacity(cp.len() + 2);
+    t.push(u32::from(pkg));
+    t.push(cp.len() as u32);
+    for e in cp.iter() {
+        t.push(match *e {
+            Cp::Field(c) => u32::from(c),
+            Cp::Static(a) => a,
+            _ => 0,
+        });
+    }
+    t
+}
