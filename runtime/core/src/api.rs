@@ -608,10 +608,11 @@ impl<N: Nvm> Card<N> {
                 Ok(self.ret1(base, r as i16))
             }
             GetPreviousContextAid => {
-                let r = if self.prev_ctx == 0 {
+                let prev = self.previous_context();
+                let r = if prev == 0 {
                     NULL
                 } else {
-                    self.aid_of_context(self.prev_ctx)
+                    self.aid_of_context(prev)
                 };
                 Ok(self.ret1(base, r as i16))
             }
@@ -1058,6 +1059,21 @@ impl<N: Nvm> Card<N> {
                 Err(self.cre(tok::SYSTEM_EXCEPTION, reason::SYS_ILLEGAL_USE))
             }
         }
+    }
+
+    /// The context that was active before the current one was entered:
+    /// the caller context recorded by the innermost frame that switched
+    /// context (the JCRE, or the context a native call-back came from,
+    /// when none did).
+    pub fn previous_context(&self) -> u8 {
+        let mut cur = self.ctx;
+        for f in self.frames.iter().rev() {
+            if f.ctx != cur {
+                return f.ctx;
+            }
+            cur = f.ctx;
+        }
+        self.prev_ctx
     }
 
     fn pin_validated(&self, this: Ref) -> bool {
