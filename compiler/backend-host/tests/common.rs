@@ -1,0 +1,80 @@
+//! Shared by the tests: compiling CAP files for this host and running
+//! conformance scripts on either engine.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use hydra_host::{read_suite, EngineFactory, Host, SuiteEntry};
+use hydra_jcapi::{ApiVersion, ExportPath};
+use hydra_native::host::{NativeCode, NativeImage};
+use hydra_verify::ApiSet;
+
+pub const HOST: &str = if cfg!(target_arch = "aarch64") {
+    "aarch64-unknown-linux-gnu"
+} else {
+    "x86_64-unknown-linux-gnu"
+};
+
+pub fn applets() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/applets")
+}
+
+pub fn suite() -> Vec<SuiteEntry> {
+    read_suite(&applets().join("suite.json")).unwrap()
+}
+
+/// Export data of the API plus the folders of `caps`.
+pub fn api(caps: &[PathBuf]) -> ApiSet {
+    let mut path = ExportPath::new(ApiVersion::from_name("3.2.0").unwrap());
+    for c in caps {
+        path.add_dir(c.parent().unwrap()).unwrap();
+    }
+    ApiSet::from_export_path(&path)
+}
+
+pub fn compile(cap: &Path, api: &ApiSet, triple: &str) -> hydra_backend_host::CompiledPackage {
+    let loaded = hydra_cap::container::read_path(cap).unwrap();
+    let v = hydra_verify::verify(&loaded.cap, api).unwrap();
+    hydra_backend_host::compile_package(&loaded.cap, &v, triple, false)
+        .unwrap_or_else(|e| panic!("{}: {e}", cap.display()))
+}
+
+pub fn native_code(caps: &[PathBuf]) -> NativeCode {
+    let api = api(caps);
+    let mut code = NativeCode::new();
+    for c in caps {
+        let p = compile(c, &api, HOST);
+        let obj = hydra_backend_host::emit_object(&p).unwrap();
+        code.add(NativeImage::load(&obj).unwrap());
+    }
+    code
+}
+
+pub fn factory(code: NativeCode) -> EngineFactory {
+    Rc::new(move || code.engine())
+}
+
+/// Runs a suite entry; returns the output and the APDU time.
+pub fn run(e: &SuiteEntry, engine: Option<EngineFactory>) -> (String, std::time::Duration) {
+    let mut host = Host::in_memory();
+    host.engine = engine;
+    for c in &e.caps {
+        let cap = hydra_host::read_cap(c).unwrap();
+        host.load(&cap).unwrap();
+    }
+    if e.installs.is_empty() {
+        host.install_all().unwrap();
+    } else {
+        for i in &e.installs {
+            host.install(i).unwrap();
+        }
+    }
+    host.power_down();
+    let text = std::fs::read_to_string(&e.script).unwrap();
+    let out = host
+        .run_script(&e.script.display().to_string(), &text)
+        .unwrap();
+    (out, host.apdu_time)
+}

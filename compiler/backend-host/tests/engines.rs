@@ -1,0 +1,46 @@
+//! Every conformance script gives the same output on the interpreter and on
+//! compiled code, and that output is the expected one.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn conformance_scripts_agree_on_both_engines() {
+    let mut failures = Vec::new();
+    for e in suite() {
+        let (interp, _) = run(&e, None);
+        let (native, _) = run(&e, Some(factory(native_code(&e.caps))));
+        let expected = std::fs::read_to_string(&e.expected).unwrap();
+        if let Some((line, want, got)) = hydra_host::first_difference(&native, &interp) {
+            failures.push(format!(
+                "{}: native differs from interp at response {line}\n  interp: {want}\n  native: {got}",
+                e.script.display()
+            ));
+        }
+        if let Some((line, want, got)) = hydra_host::first_difference(&native, &expected) {
+            failures.push(format!(
+                "{}: native differs from the expected output at response {line}\n  expected: {want}\n  native:   {got}",
+                e.script.display()
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn conformance_packages_build_for_aarch64() {
+    for e in suite() {
+        let api = api(&e.caps);
+        for c in &e.caps {
+            let p = compile(c, &api, "aarch64-unknown-linux-gnu");
+            assert!(p.code_size() > 0);
+            let obj = hydra_backend_host::emit_object(&p).unwrap();
+            // Not loadable here (another architecture), but well-formed.
+            let err = hydra_native::host::NativeImage::load(&obj);
+            if cfg!(target_arch = "x86_64") {
+                assert!(err.is_err());
+            }
+        }
+    }
+}
