@@ -12,4 +12,6 @@ pub enum CliError {
     Io { path: String, message: String },
     #[error("{0}")]
     Usage(String),
+    #[error(transparent)]
+    Qemu(#[from] hydra_qemu_host::Error),
 }

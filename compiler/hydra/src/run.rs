@@ -7,11 +7,23 @@ use std::time::Instant;
 use hydra::error::CliError;
 use hydra_host::{first_difference, read_cap, read_suite, Host, HostError, InstallSpec};
 
+/// Where `hydra run` executes the applets.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// The interpreter in this process.
+    Interp,
+    /// Compiled to native code for this host.
+    Native,
+    /// The interpreter in the meter firmware on an emulated Cortex-M3
+    /// (qemu-system-arm -M mps2-an385).
+    ThumbInterp,
+}
+
 #[derive(clap::Args)]
 pub struct RunArgs {
     /// Execution engine.
-    #[arg(long, default_value = "interp", value_parser = ["interp", "native"])]
-    engine: String,
+    #[arg(long, value_enum, default_value_t = Engine::Interp)]
+    engine: Engine,
     /// CAP file to load (repeatable; in dependency order).
     #[arg(long = "cap", value_name = "CAP")]
     caps: Vec<PathBuf>,
@@ -37,8 +49,15 @@ pub struct RunArgs {
     state: Option<PathBuf>,
     /// Print bytecodes executed, bytecodes per second and the busiest opcodes
     /// to stderr.
+    /// With thumb-interp: bytecodes and instructions per bytecode by
+    /// opcode group instead.
     #[arg(long)]
     stats: bool,
+    /// Print the executed instructions of every APDU, split into
+    /// interpreter, runtime/API, applet, board and library code
+    /// (thumb-interp).
+    #[arg(long)]
+    count: bool,
     /// Name on stderr each exception that escapes an applet (with its
     /// reason) and the status word it became.
     #[arg(long)]
@@ -106,7 +125,7 @@ fn print_stats(host: &Host, elapsed: f64) {
         .enumerate()
         .filter(|c| c.1 > 0)
         .collect();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|c| std::cmp::Reverse(c.1));
     for (op, c) in top.iter().take(10) {
         let name = match *op as u8 {
             0xC0..=0xC3 => "getfield (quick)",
@@ -125,13 +144,21 @@ fn print_stats(host: &Host, elapsed: f64) {
 }
 
 pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
-    let _ = &args.engine;
+    if args.count && args.engine != Engine::ThumbInterp {
+        return Err(CliError::Usage(
+            "--count counts instructions on the meter's MCU: use it with --engine thumb-interp"
+                .into(),
+        ));
+    }
+    if args.engine == Engine::ThumbInterp {
+        return run_thumb(args);
+    }
     if let Some(suite) = &args.suite {
         let entries = read_suite(suite).map_err(|e| host_err(suite, e))?;
         let mut failed = 0;
         for e in &entries {
             let mut host = new_host(None)?;
-            if args.engine == "native" {
+            if args.engine == Engine::Native {
                 host.engine = Some(crate::compile::engine_for(&e.caps)?);
             }
             host.stats = args.stats;
@@ -177,7 +204,7 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let mut host = new_host(args.state.as_deref())?;
-    if args.engine == "native" {
+    if args.engine == Engine::Native {
         host.engine = Some(crate::compile::engine_for(&args.caps)?);
     }
     host.stats = args.stats;
@@ -201,4 +228,40 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
         check(&script, &out, exp)?;
     }
     Ok(())
+}
+
+fn run_thumb(args: RunArgs) -> Result<(), CliError> {
+    let mut opts = crate::thumb::Options {
+        caps: args.caps,
+        installs: Vec::new(),
+        state: args.state,
+        count: args.count,
+        stats: args.stats,
+    };
+    if let Some(suite) = &args.suite {
+        let entries = read_suite(suite).map_err(|e| host_err(suite, e))?;
+        let failed = crate::thumb::run_suite(&opts, &entries)?;
+        println!(
+            "{} of {} scripts pass",
+            entries.len() - failed,
+            entries.len()
+        );
+        if failed > 0 {
+            return Err(CliError::Usage(format!(
+                "{failed} conformance script(s) failed"
+            )));
+        }
+        return Ok(());
+    }
+    let script = args
+        .script
+        .or(args.script_opt)
+        .ok_or_else(|| CliError::Usage("hydra run needs a SCRIPT (or --suite)".into()))?;
+    opts.installs = args
+        .installs
+        .iter()
+        .map(|s| InstallSpec::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    crate::thumb::run_script_cmd(&opts, &script, args.check.as_deref())
 }

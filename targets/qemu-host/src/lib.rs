@@ -28,6 +28,8 @@
 //! # Ok(()) }
 //! ```
 
+pub mod profile;
+pub mod script;
 mod symbols;
 
 use std::fs::File;
@@ -37,6 +39,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use profile::{Dispatch, GroupCount};
 pub use symbols::{default_buckets, Bucket, FirmwareSymbols, BEGIN_MARKER, END_MARKER};
 
 /// The Debian package that provides `qemu-system-arm`.
@@ -72,6 +75,12 @@ pub enum Error {
     Counts(String),
     #[error("building {what} failed:\n{output}")]
     Build { what: String, output: String },
+    #[error("{path}:{line}: {what}")]
+    Script {
+        path: String,
+        line: usize,
+        what: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -146,6 +155,9 @@ pub struct Config {
     pub images: Vec<(PathBuf, u32)>,
     /// How long to wait for QEMU to come up and for each answer.
     pub timeout: Duration,
+    /// With `plugin`: also count executed bytecodes and their instructions
+    /// by opcode group ([`Counts::bytecodes`]; slower).
+    pub profile: bool,
 }
 
 impl Config {
@@ -161,6 +173,7 @@ impl Config {
             loopback: false,
             images: Vec::new(),
             timeout: Duration::from_secs(60),
+            profile: false,
         }
     }
 }
@@ -171,6 +184,9 @@ impl Config {
 pub struct Counts {
     pub total: u64,
     pub buckets: Vec<(String, u64)>,
+    /// When profiling: bytecodes executed and the instructions from each
+    /// dispatch to the next, per opcode group (see [`profile::GROUPS`]).
+    pub bytecodes: Vec<GroupCount>,
 }
 
 impl Counts {
@@ -272,6 +288,7 @@ struct CountsFile {
     file: Option<File>,
     text: String,
     names: Vec<String>,
+    dispatch: Option<Dispatch>,
 }
 
 impl CountsFile {
@@ -298,11 +315,24 @@ impl CountsFile {
     /// The counts of the next APDU window.
     fn next_apdu(&mut self) -> Result<Counts> {
         let mut found = None;
+        let mut arms = Vec::new();
         for line in self.new_lines()? {
             let mut words = line.split_whitespace();
             match words.next() {
                 Some("buckets") => self.names = words.map(str::to_string).collect(),
                 Some("apdu") => found = Some(line.clone()),
+                Some("arm") => {
+                    let nums: Option<Vec<u64>> = words
+                        .map(|w| match w.strip_prefix("0x") {
+                            Some(h) => u64::from_str_radix(h, 16).ok(),
+                            None => w.parse().ok(),
+                        })
+                        .collect();
+                    match nums.as_deref() {
+                        Some(&[arm, n, insns]) => arms.push((arm, n, insns)),
+                        _ => return Err(Error::Counts(format!("bad line `{line}`"))),
+                    }
+                }
                 _ => {}
             }
         }
@@ -330,6 +360,10 @@ impl CountsFile {
                 .cloned()
                 .zip(nums[1..].iter().copied())
                 .collect(),
+            bytecodes: self
+                .dispatch
+                .as_ref()
+                .map_or_else(Vec::new, |d| d.groups(&arms)),
         })
     }
 }
@@ -416,17 +450,29 @@ impl Session {
             std::fs::write(&map, syms.count_map(&cfg.buckets))
                 .map_err(|e| Error::Io(format!("writing {}", map.display()), e))?;
             let out = dir.path().join("counts.txt");
-            cmd.arg("-plugin").arg(format!(
+            let mut plugin_arg = format!(
                 "{},map={},out={}",
                 opt_escape(plugin),
                 opt_escape(&map),
                 opt_escape(&out)
-            ));
+            );
+            let dispatch = if cfg.profile {
+                let d = Dispatch::read(&cfg.firmware)?;
+                plugin_arg.push_str(&format!(",dispatch={:#x}", d.addr));
+                for (lo, hi) in &d.stop {
+                    plugin_arg.push_str(&format!(",stop={lo:#x}-{hi:#x}"));
+                }
+                Some(d)
+            } else {
+                None
+            };
+            cmd.arg("-plugin").arg(plugin_arg);
             counts = Some(CountsFile {
                 path: out,
                 file: None,
                 text: String::new(),
                 names: Vec::new(),
+                dispatch,
             });
         }
         let log_file =

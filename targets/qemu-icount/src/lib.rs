@@ -23,12 +23,20 @@
 //! - `range=NAME:START-END`: one more range (repeatable).
 //! - `begin=ADDR`, `end=ADDR`: the marker addresses (override the map's).
 //! - `out=PATH`: where to write the counts (default: standard error).
+//! - `dispatch=ADDR`: profile the interpreter's bytecodes: ADDR is the
+//!   dispatch instruction of its loop (the `tbh` of the opcode `match`);
+//!   every instruction from one dispatch to the next is charged to the arm
+//!   the dispatch jumped to, counted per executed translation block.
+//! - `stop=START-END`: with `dispatch=`, code that ends the charging of the
+//!   current arm (the interpreter's entry, which runs again when a method
+//!   returns to its native caller or an exception unwinds); repeatable.
 //!
 //! # Output
 //!
 //! ```text
 //! # hydra-icount 1
 //! buckets interp runtime other
+//! arm 0xe4b4 12 300           # with dispatch=: arm, dispatches, instructions
 //! apdu 0 1234 1000 200 34     # index, total, then one count per bucket
 //! exit 99999 ...              # whole run, when QEMU exits
 //! ```

@@ -1,6 +1,7 @@
 //! The QEMU side: argument parsing, translation-time instrumentation and the
 //! marker callbacks.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,55 @@ struct State {
     /// One counter per bucket; QEMU's inline ops add to them directly.
     counters: Box<[AtomicU64]>,
     window: Mutex<Window>,
+    /// Bytecode profile, when `dispatch=` is given.
+    profile: Option<Profile>,
+}
+
+/// Instructions per interpreted bytecode: every instruction executed from
+/// one dispatch of the interpreter loop up to the next is charged to the
+/// arm the first dispatch jumped to (the first block executed after the
+/// block that holds the dispatch instruction). Blocks starting in a `stop`
+/// range (the interpreter's entry, entered again when a method returns to
+/// its native caller) charge nothing until the next dispatch. Counted per
+/// translation block, with a callback per executed block.
+struct Profile {
+    dispatch: u64,
+    stop: Vec<(u64, u64)>,
+    state: Mutex<ProfileState>,
+}
+
+#[derive(Default)]
+struct ProfileState {
+    /// The last block executed ended with the dispatch.
+    pending: bool,
+    /// The arm being charged.
+    current: Option<u64>,
+    /// Arm address -> (dispatches, instructions) in the open window.
+    arms: BTreeMap<u64, (u64, u64)>,
+}
+
+impl Profile {
+    fn block(&self, start: u64, insns: u64, dispatches: bool, stops: bool) {
+        let mut p = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if p.pending {
+            p.pending = false;
+            p.current = Some(start);
+            p.arms.entry(start).or_default().0 += 1;
+        } else if stops {
+            p.current = None;
+        }
+        if let Some(arm) = p.current {
+            p.arms.entry(arm).or_default().1 += insns;
+        }
+        p.pending = dispatches;
+    }
+
+    fn reset(&self) -> BTreeMap<u64, (u64, u64)> {
+        let mut p = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        p.pending = false;
+        p.current = None;
+        std::mem::take(&mut p.arms)
+    }
 }
 
 struct Window {
@@ -43,6 +93,9 @@ impl State {
     }
 
     fn begin(&self) {
+        if let Some(p) = &self.profile {
+            p.reset();
+        }
         let now = self.snapshot();
         let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
         w.open = Some(now);
@@ -55,6 +108,11 @@ impl State {
         let delta: Vec<u64> = now.iter().zip(&start).map(|(n, s)| n - s).collect();
         let index = w.next_index;
         w.next_index += 1;
+        if let Some(p) = &self.profile {
+            for (arm, (n, insns)) in p.reset() {
+                let _ = writeln!(w.out, "arm {arm:#x} {n} {insns}");
+            }
+        }
         let line = record("apdu", Some(index), &delta);
         let _ = writeln!(w.out, "{line}");
         let _ = w.out.flush();
@@ -85,6 +143,7 @@ fn parse_addr(key: &str, v: &str) -> u64 {
 fn configure(args: &Args) -> State {
     let mut map = CountMap::default();
     let mut out: Box<dyn Write + Send> = Box::new(std::io::stderr());
+    let (mut dispatch, mut stop) = (None, Vec::new());
     // First the map file, then the arguments that add to or override it.
     for raw in &args.raw {
         if let Some(path) = raw.strip_prefix("map=") {
@@ -100,13 +159,20 @@ fn configure(args: &Args) -> State {
             "range" => map.add_range_arg(value).unwrap_or_else(|e| fail(&e)),
             "begin" => map.begin = Some(parse_addr(key, value)),
             "end" => map.end = Some(parse_addr(key, value)),
+            "dispatch" => dispatch = Some(parse_addr(key, value)),
+            "stop" => {
+                let (lo, hi) = value
+                    .split_once('-')
+                    .unwrap_or_else(|| fail(&format!("bad `{raw}` (want stop=START-END)")));
+                stop.push((parse_addr(key, lo), parse_addr(key, hi)));
+            }
             "out" => {
                 let f = File::create(value)
                     .unwrap_or_else(|e| fail(&format!("cannot create {value}: {e}")));
                 out = Box::new(BufWriter::new(f));
             }
             _ => fail(&format!(
-                "unknown argument `{raw}` (want map=, range=, begin=, end=, out=)"
+                "unknown argument `{raw}` (want map=, range=, begin=, end=, out=, dispatch=, stop=)"
             )),
         }
     }
@@ -125,6 +191,11 @@ fn configure(args: &Args) -> State {
             out,
             open: None,
             next_index: 0,
+        }),
+        profile: dispatch.map(|dispatch| Profile {
+            dispatch,
+            stop,
+            state: Mutex::new(ProfileState::default()),
         }),
     }
 }
@@ -153,6 +224,17 @@ impl HasCallbacks for Icount {
         let Some(state) = STATE.get() else {
             return Ok(());
         };
+        if let Some(p) = &state.profile {
+            let start = tb.vaddr();
+            let insns = tb.size() as u64;
+            let dispatches = tb.instructions().any(|i| i.vaddr() == p.dispatch);
+            let stops = p.stop.iter().any(|&(lo, hi)| (lo..hi).contains(&start));
+            tb.register_execute_callback(move |_| {
+                if let Some(p) = STATE.get().and_then(|s| s.profile.as_ref()) {
+                    p.block(start, insns, dispatches, stops);
+                }
+            });
+        }
         for insn in tb.instructions() {
             let addr = insn.vaddr();
             if state.map.begin == Some(addr) {

@@ -1,0 +1,247 @@
+//! `hydra run --engine thumb-interp`: the runtime and its interpreter as
+//! meter firmware on an emulated Cortex-M3 (`qemu-system-arm -M
+//! mps2-an385`, through `hydra-qemu-host`), with exact instruction counts.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use hydra::error::CliError;
+use hydra_host::{first_difference, InstallSpec, SuiteEntry};
+use hydra_qemu_host::script::{all_applets, run_script, ScriptRun};
+use hydra_qemu_host::{find_qemu, profile, Artifacts, Config, Counts, Install, Session};
+
+/// What `hydra run` asks of the firmware.
+pub struct Options {
+    pub caps: Vec<PathBuf>,
+    pub installs: Vec<InstallSpec>,
+    /// NVM file (a directory holds it as `card.nvm`); none: volatile.
+    pub state: Option<PathBuf>,
+    /// Per-APDU instruction counts.
+    pub count: bool,
+    /// Bytecodes and instructions per bytecode by opcode group.
+    pub stats: bool,
+}
+
+/// Where the firmware and the plugin are built and cached.
+fn target_dir(workspace: &Path) -> PathBuf {
+    std::env::var_os("HYDRA_QEMU_TARGET_DIR")
+        .map_or(workspace.join("target/qemu-host"), PathBuf::from)
+}
+
+/// The firmware and the counting plugin: built by cargo in the workspace
+/// this `hydra` was built from (a no-op when up to date), or the cached
+/// build when there is no workspace.
+fn artifacts() -> Result<Artifacts, CliError> {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = target_dir(&workspace);
+    let cached = Artifacts {
+        firmware: dir.join("thumbv7m-none-eabi/release/hydra-mps2-an385"),
+        plugin: dir.join("release/libhydra_qemu_icount.so"),
+    };
+    if !workspace.join("targets/mps2-an385/Cargo.toml").is_file() {
+        if cached.firmware.is_file() && cached.plugin.is_file() {
+            return Ok(cached);
+        }
+        return Err(CliError::Usage(format!(
+            "no firmware in {} and no Hydra workspace to build it in",
+            dir.display()
+        )));
+    }
+    if !cached.firmware.is_file() {
+        eprintln!(
+            "building the mps2-an385 firmware and the counting plugin into {} ...",
+            dir.display()
+        );
+    }
+    Ok(Artifacts::build(&workspace, &dir)?)
+}
+
+fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
+    let mut cfg = Config::new(&art.firmware);
+    if opts.count || opts.stats {
+        cfg.plugin = Some(art.plugin.clone());
+    }
+    cfg.profile = opts.stats;
+    cfg.nvm = opts.state.as_ref().map(|p| {
+        if p.is_dir() {
+            p.join("card.nvm")
+        } else {
+            p.clone()
+        }
+    });
+    cfg.packages = opts.caps.clone();
+    cfg.installs = if opts.installs.is_empty() {
+        all_applets(&opts.caps)?
+    } else {
+        opts.installs.iter().map(Install::from).collect()
+    };
+    Ok(cfg)
+}
+
+/// Runs one script on a fresh QEMU; stops QEMU on every path.
+fn run_one(art: &Artifacts, opts: &Options, script: &Path) -> Result<ScriptRun, CliError> {
+    let text = std::fs::read_to_string(script).map_err(|e| CliError::Io {
+        path: script.display().to_string(),
+        message: e.to_string(),
+    })?;
+    let mut session = Session::start(&config(art, opts)?)?;
+    let run = run_script(&mut session, &script.display().to_string(), &text);
+    session.stop();
+    Ok(run?)
+}
+
+fn check(script: &Path, out: &str, expected: &Path) -> Result<(), CliError> {
+    let want = std::fs::read_to_string(expected).map_err(|e| CliError::Io {
+        path: expected.display().to_string(),
+        message: e.to_string(),
+    })?;
+    match first_difference(out, &want) {
+        None => Ok(()),
+        Some((line, e, a)) => Err(CliError::Io {
+            path: script.display().to_string(),
+            message: format!(
+                "response {line} differs from {}\n  expected: {e}\n  actual:   {a}",
+                expected.display()
+            ),
+        }),
+    }
+}
+
+/// The per-APDU count table: script line, CLA INS, total, then each bucket.
+pub fn count_table(run: &ScriptRun) -> String {
+    let mut s = String::new();
+    let Some(first) = run.apdus.iter().find_map(|a| a.counts.as_ref()) else {
+        return s;
+    };
+    let _ = write!(s, "{:>5}  {:<5}  {:>10}", "line", "apdu", "total");
+    for (name, _) in &first.buckets {
+        let _ = write!(s, " {name:>10}");
+    }
+    s.push('\n');
+    let mut sum = vec![0u64; first.buckets.len() + 1];
+    for a in &run.apdus {
+        let Some(c) = &a.counts else { continue };
+        let _ = write!(
+            s,
+            "{:>5}  {:02X} {:02X}  {:>10}",
+            a.line, a.command[0], a.command[1], c.total
+        );
+        sum[0] += c.total;
+        for (i, (_, v)) in c.buckets.iter().enumerate() {
+            let _ = write!(s, " {v:>10}");
+            if let Some(t) = sum.get_mut(i + 1) {
+                *t += v;
+            }
+        }
+        s.push('\n');
+    }
+    let _ = write!(s, "{:>5}  {:<5}", "", "total");
+    for v in sum {
+        let _ = write!(s, " {v:>10}");
+    }
+    s.push('\n');
+    s
+}
+
+/// Bytecodes and instructions per bytecode by opcode group, over a run.
+pub fn bytecode_table(counts: &[&Counts]) -> String {
+    let mut groups: Vec<(&str, u64, u64)> = profile::GROUPS.iter().map(|&g| (g, 0, 0)).collect();
+    let mut total = 0;
+    for c in counts {
+        total += c.total;
+        for g in &c.bytecodes {
+            if let Some(e) = groups.iter_mut().find(|e| e.0 == g.group) {
+                e.1 += g.bytecodes;
+                e.2 += g.instructions;
+            }
+        }
+    }
+    let (n, insns) = groups.iter().fold((0, 0), |(n, i), g| (n + g.1, i + g.2));
+    let mut s = format!(
+        "{n} bytecodes, {insns} of {total} instructions in bytecodes: {:.1} instructions per bytecode\n",
+        insns as f64 / n.max(1) as f64
+    );
+    let _ = writeln!(
+        s,
+        "  {:<12} {:>10} {:>12} {:>8}",
+        "group", "bytecodes", "instructions", "per op"
+    );
+    for (g, n, i) in groups.iter().filter(|g| g.1 > 0) {
+        let _ = writeln!(
+            s,
+            "  {g:<12} {n:>10} {i:>12} {:>8.1}",
+            *i as f64 / *n as f64
+        );
+    }
+    s
+}
+
+fn counts_of(run: &ScriptRun) -> Vec<&Counts> {
+    run.apdus.iter().filter_map(|a| a.counts.as_ref()).collect()
+}
+
+/// `hydra run --engine thumb-interp SCRIPT`.
+pub fn run_script_cmd(
+    opts: &Options,
+    script: &Path,
+    expected: Option<&Path>,
+) -> Result<(), CliError> {
+    find_qemu(Path::new("qemu-system-arm"))?;
+    let art = artifacts()?;
+    let run = run_one(&art, opts, script)?;
+    print!("{}", run.output);
+    if opts.count {
+        print!("{}", count_table(&run));
+    }
+    if opts.stats {
+        eprint!("{}", bytecode_table(&counts_of(&run)));
+    }
+    if let Some(exp) = expected {
+        check(script, &run.output, exp)?;
+    }
+    Ok(())
+}
+
+/// `hydra run --engine thumb-interp --suite SUITE`: every script on a
+/// fresh card; returns the number that failed.
+pub fn run_suite(opts: &Options, entries: &[SuiteEntry]) -> Result<usize, CliError> {
+    find_qemu(Path::new("qemu-system-arm"))?;
+    let art = artifacts()?;
+    let mut failed = 0;
+    let mut runs = Vec::new();
+    for e in entries {
+        let o = Options {
+            caps: e.caps.clone(),
+            installs: e.installs.clone(),
+            state: None,
+            count: opts.count,
+            stats: opts.stats,
+        };
+        let r = run_one(&art, &o, &e.script).and_then(|run| {
+            check(&e.script, &run.output, &e.expected)?;
+            Ok(run)
+        });
+        match r {
+            Ok(run) => {
+                match counts_of(&run).iter().map(|c| c.total).reduce(|a, b| a + b) {
+                    Some(total) if opts.count => println!(
+                        "pass {} ({} APDUs, {total} instructions)",
+                        e.script.display(),
+                        run.apdus.len()
+                    ),
+                    _ => println!("pass {}", e.script.display()),
+                }
+                runs.push(run);
+            }
+            Err(err) => {
+                failed += 1;
+                println!("FAIL {err}");
+            }
+        }
+    }
+    if opts.stats {
+        let all: Vec<&Counts> = runs.iter().flat_map(counts_of).collect();
+        eprint!("{}", bytecode_table(&all));
+    }
+    Ok(failed)
+}

@@ -1,0 +1,101 @@
+//! `hydra run --engine thumb-interp`: the conformance applets on the meter
+//! firmware in qemu-system-arm (Debian package `qemu-system-arm`), with
+//! exact per-APDU instruction counts.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn conformance(p: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../conformance/applets")
+        .join(p)
+}
+
+fn hydra_run(extra: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hydra"))
+        .args(["run", "--engine", "thumb-interp", "--cap"])
+        .arg(conformance("arith/cap/arith.cap"))
+        .arg(conformance("arith/arith.scr"))
+        .arg("--check")
+        .arg(conformance("arith/arith.scr.expected"))
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn counts_per_apdu_are_identical_across_runs() {
+    let a = hydra_run(&["--count"]);
+    let stderr = String::from_utf8_lossy(&a.stderr);
+    assert!(a.status.success(), "{stderr}");
+    let out = String::from_utf8_lossy(&a.stdout).into_owned();
+    let header = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("line"))
+        .unwrap_or_else(|| panic!("no count table in:\n{out}"));
+    for col in [
+        "total", "interp", "runtime", "applet", "board", "lib", "other",
+    ] {
+        assert!(header.contains(col), "{header}");
+    }
+    let expected = std::fs::read_to_string(conformance("arith/arith.scr.expected")).unwrap();
+    let apdus = expected.lines().filter(|l| l.starts_with("CLA:")).count();
+    let rows = out.lines().skip_while(|l| !l.contains("total")).count();
+    assert_eq!(
+        rows,
+        apdus + 2,
+        "one row per APDU, header and total:\n{out}"
+    );
+    let b = hydra_run(&["--count"]);
+    assert!(b.status.success());
+    assert_eq!(
+        out,
+        String::from_utf8_lossy(&b.stdout),
+        "counts differ between runs"
+    );
+}
+
+#[test]
+fn stats_give_instructions_per_bytecode() {
+    let r = hydra_run(&["--stats"]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{stderr}");
+    assert!(stderr.contains("instructions per bytecode"), "{stderr}");
+    assert!(stderr.contains("arith"), "{stderr}");
+}
+
+#[test]
+fn missing_qemu_is_one_line_naming_the_package() {
+    let empty = tempfile_dir();
+    let r = Command::new(env!("CARGO_BIN_EXE_hydra"))
+        .args(["run", "--engine", "thumb-interp", "--cap"])
+        .arg(conformance("arith/cap/arith.cap"))
+        .arg(conformance("arith/arith.scr"))
+        .env("PATH", &empty)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(!r.status.success());
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("apt-get install qemu-system-arm"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn count_needs_the_thumb_engine() {
+    let r = Command::new(env!("CARGO_BIN_EXE_hydra"))
+        .args(["run", "--count"])
+        .arg(conformance("arith/arith.scr"))
+        .output()
+        .unwrap();
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("--engine thumb-interp"));
+}
+
+fn tempfile_dir() -> PathBuf {
+    let d = std::env::temp_dir().join(format!("hydra-no-qemu-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
