@@ -1,0 +1,3 @@
+//! Instruction set backends (Cranelift's layout: `isa/<arch>/...`).
+
+pub mod thumb2;

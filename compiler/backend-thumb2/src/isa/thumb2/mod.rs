@@ -1,0 +1,3 @@
+//! The Thumb-2 (ARMv7-M) backend.
+
+pub mod inst;
