@@ -740,17 +740,20 @@ impl<N: Nvm> Card<N> {
             if let Some(s) = self.stats.as_mut() {
                 s[usize::from(op)] += 1;
             }
+            // Single opcodes, never ranges: rustc lowers a range pattern to
+            // compare-and-branch tests ahead of the jump table, which put
+            // every opcode of a range arm behind a chain of tests.
             match op {
                 0x00 => pc += 1,
                 0x01 => {
                     push!(0);
                     pc += 1;
                 }
-                0x02..=0x08 => {
+                0x02 | 0x03 | 0x04 | 0x05 | 0x06 | 0x07 | 0x08 => {
                     push!(i16::from(op) - 3);
                     pc += 1;
                 }
-                0x09..=0x0F => {
+                0x09 | 0x0A | 0x0B | 0x0C | 0x0D | 0x0E | 0x0F => {
                     push_i!(i32::from(op) - 0x0A);
                     pc += 1;
                 }
@@ -784,22 +787,22 @@ impl<N: Nvm> Card<N> {
                     push!(local!(usize::from(i) + 1));
                     pc += 2;
                 }
-                0x18..=0x1B => {
+                0x18 | 0x19 | 0x1A | 0x1B => {
                     push!(local!(op - 0x18));
                     pc += 1;
                 }
-                0x1C..=0x1F => {
+                0x1C | 0x1D | 0x1E | 0x1F => {
                     push!(local!(op - 0x1C));
                     pc += 1;
                 }
-                0x20..=0x23 => {
+                0x20 | 0x21 | 0x22 | 0x23 => {
                     let i = op - 0x20;
                     push!(local!(i));
                     push!(local!(i + 1));
                     pc += 1;
                 }
                 // array loads
-                0x24..=0x27 => {
+                0x24 | 0x25 | 0x26 | 0x27 => {
                     let i = pop!();
                     let r = pop!() as Ref;
                     let kind = match op {
@@ -833,17 +836,17 @@ impl<N: Nvm> Card<N> {
                     set_local!(usize::from(i) + 1, lo);
                     pc += 2;
                 }
-                0x2B..=0x2E => {
+                0x2B | 0x2C | 0x2D | 0x2E => {
                     let v = pop!();
                     set_local!(op - 0x2B, v);
                     pc += 1;
                 }
-                0x2F..=0x32 => {
+                0x2F | 0x30 | 0x31 | 0x32 => {
                     let v = pop!();
                     set_local!(op - 0x2F, v);
                     pc += 1;
                 }
-                0x33..=0x36 => {
+                0x33 | 0x34 | 0x35 | 0x36 => {
                     let lo = pop!();
                     let hi = pop!();
                     let i = op - 0x33;
@@ -852,7 +855,7 @@ impl<N: Nvm> Card<N> {
                     pc += 1;
                 }
                 // array stores
-                0x37..=0x3A => {
+                0x37 | 0x38 | 0x39 | 0x3A => {
                     let (hi, lo) = if op == 0x3A {
                         let lo = pop!();
                         (pop!(), lo)
@@ -1099,7 +1102,8 @@ impl<N: Nvm> Card<N> {
                     pc += 1;
                 }
                 // branches
-                0x60..=0x65 | 0x98..=0x9D => {
+                0x60 | 0x61 | 0x62 | 0x63 | 0x64 | 0x65 | 0x98 | 0x99 | 0x9A | 0x9B | 0x9C
+                | 0x9D => {
                     let v = pop!();
                     let c = match (op - 0x60) % 0x38 {
                         0 => v == 0,
@@ -1130,7 +1134,8 @@ impl<N: Nvm> Card<N> {
                     };
                     branch!(c, op >= 0x98);
                 }
-                0x6A..=0x6F | 0xA2..=0xA7 => {
+                0x6A | 0x6B | 0x6C | 0x6D | 0x6E | 0x6F | 0xA2 | 0xA3 | 0xA4 | 0xA5 | 0xA6
+                | 0xA7 => {
                     let b = pop!();
                     let a = pop!();
                     let k = if op >= 0xA2 { op - 0xA2 } else { op - 0x6A };
@@ -1211,7 +1216,7 @@ impl<N: Nvm> Card<N> {
                 0x79 => do_ret!(2),
                 0x7A => do_ret!(0),
                 // statics
-                0x7B..=0x7E => {
+                0x7B | 0x7C | 0x7D | 0x7E => {
                     let a = static_addr!(s2(&code, pc + 1) as u16);
                     match op {
                         0x7C => {
@@ -1231,7 +1236,7 @@ impl<N: Nvm> Card<N> {
                     }
                     pc += 3;
                 }
-                0x7F..=0x82 => {
+                0x7F | 0x80 | 0x81 | 0x82 => {
                     let a = static_addr!(s2(&code, pc + 1) as u16);
                     match op {
                         0x80 => {
@@ -1253,53 +1258,53 @@ impl<N: Nvm> Card<N> {
                     pc += 3;
                 }
                 // instance fields (unquickened forms: cells >= 256)
-                0x83..=0x86 => {
+                0x83 | 0x84 | 0x85 | 0x86 => {
                     let c = field_cell!(b1(&code, pc + 1));
                     let r = pop!();
                     getfield!(r, c, op - 0x83, true);
                     pc += 2;
                 }
-                0x87..=0x8A => {
+                0x87 | 0x88 | 0x89 | 0x8A => {
                     let c = field_cell!(b1(&code, pc + 1));
                     putfield!(c, op - 0x87, false);
                     pc += 2;
                 }
-                0xA9..=0xAC => {
+                0xA9 | 0xAA | 0xAB | 0xAC => {
                     let c = field_cell!(s2(&code, pc + 1) as u16);
                     let r = pop!();
                     getfield!(r, c, op - 0xA9, true);
                     pc += 3;
                 }
-                0xB1..=0xB4 => {
+                0xB1 | 0xB2 | 0xB3 | 0xB4 => {
                     let c = field_cell!(s2(&code, pc + 1) as u16);
                     putfield!(c, op - 0xB1, false);
                     pc += 3;
                 }
-                0xAD..=0xB0 => {
+                0xAD | 0xAE | 0xAF | 0xB0 => {
                     let c = field_cell!(b1(&code, pc + 1));
                     getfield!(local!(0u8), c, op - 0xAD, false);
                     pc += 2;
                 }
-                0xB5..=0xB8 => {
+                0xB5 | 0xB6 | 0xB7 | 0xB8 => {
                     let c = field_cell!(b1(&code, pc + 1));
                     putfield!(c, op - 0xB5, true);
                     pc += 2;
                 }
                 // quickened fields
-                0xC0..=0xC3 => {
+                0xC0 | 0xC1 | 0xC2 | 0xC3 => {
                     let r = pop!();
                     getfield!(r, u32::from(b1(&code, pc + 1)), op - 0xC0, true);
                     pc += 2;
                 }
-                0xC4..=0xC7 => {
+                0xC4 | 0xC5 | 0xC6 | 0xC7 => {
                     putfield!(u32::from(b1(&code, pc + 1)), op - 0xC4, false);
                     pc += 2;
                 }
-                0xC8..=0xCB => {
+                0xC8 | 0xC9 | 0xCA | 0xCB => {
                     getfield!(local!(0u8), u32::from(b1(&code, pc + 1)), op - 0xC8, false);
                     pc += 2;
                 }
-                0xCC..=0xCF => {
+                0xCC | 0xCD | 0xCE | 0xCF => {
                     putfield!(u32::from(b1(&code, pc + 1)), op - 0xCC, true);
                     pc += 2;
                 }
