@@ -505,7 +505,12 @@ impl<N: Nvm> Card<N> {
             .unwrap_or(&[0, 0, 0, 0][..len.min(4)])
     }
 
-    #[allow(clippy::too_many_lines, clippy::cognitive_complexity)]
+    // Single opcodes in the match arms on purpose (see the comment there).
+    #[allow(
+        clippy::too_many_lines,
+        clippy::cognitive_complexity,
+        clippy::manual_range_patterns
+    )]
     fn exec(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Ret, Exc> {
         let mut pc = regs.pc;
         let mut sp = regs.sp;
