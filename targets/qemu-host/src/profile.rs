@@ -23,8 +23,10 @@ pub struct Dispatch {
     pub stop: Vec<(u64, u64)>,
 }
 
-/// The opcode groups, in report order.
-pub const GROUPS: [&str; 11] = [
+/// The opcode groups, in report order. `mixed`: an arm that serves opcodes
+/// of several groups (say, a chain of range tests behind one table entry),
+/// so its instructions cannot be split between them.
+pub const GROUPS: [&str; 12] = [
     "const/local",
     "stack",
     "arith",
@@ -36,6 +38,7 @@ pub const GROUPS: [&str; 11] = [
     "return",
     "object",
     "other",
+    "mixed",
 ];
 
 /// The group of a Java Card opcode (including the interpreter's quick
@@ -122,11 +125,17 @@ impl Dispatch {
             })
             .collect();
         for &(arm, n, insns) in arms {
-            let group = self
-                .arms
-                .get(&arm)
-                .and_then(|ops| ops.first())
-                .map_or("other", |&op| opcode_group(op));
+            let group = match self.arms.get(&arm).map(Vec::as_slice) {
+                Some([first, rest @ ..]) => {
+                    let g = opcode_group(*first);
+                    if rest.iter().all(|&op| opcode_group(op) == g) {
+                        g
+                    } else {
+                        "mixed"
+                    }
+                }
+                _ => "other",
+            };
             if let Some(g) = out.iter_mut().find(|g| g.group == group) {
                 g.bytecodes += n;
                 g.instructions += insns;

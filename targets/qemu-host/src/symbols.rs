@@ -65,6 +65,7 @@ pub fn default_buckets() -> Vec<Bucket> {
                 "compiler_builtins",
                 "embedded_alloc",
                 "linked_list_allocator",
+                "rlsf",
                 "cortex_m",
                 "cortex_m_rt",
                 "critical_section",

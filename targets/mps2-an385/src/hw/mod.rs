@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 // Linked for its single-core critical-section implementation (the heap).
 use cortex_m as _;
 use cortex_m_rt::{exception, ExceptionFrame};
-use embedded_alloc::LlffHeap;
+use embedded_alloc::TlsfHeap;
 
 use crate::card::Card;
 use crate::javacard::RuntimeCard;
@@ -22,7 +22,7 @@ use crate::vpcd::{self, Marks};
 use crate::{image, HEAP_SIZE};
 
 #[global_allocator]
-static HEAP: LlffHeap = LlffHeap::empty();
+static HEAP: TlsfHeap = TlsfHeap::empty();
 
 fn init_heap() {
     // In .uninit: not zeroed at boot (the allocator does not need it).
