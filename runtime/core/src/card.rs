@@ -57,6 +57,9 @@ pub struct Config {
     pub max_frames: usize,
     /// RAM for transient arrays and RAM objects, in bytes.
     pub ram_bytes: u32,
+    /// Bytecodes one applet entry (install, select, process...) may execute
+    /// before the runtime stops it with `6F00` (a watchdog; `u64::MAX`: none).
+    pub budget: u64,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             stack_words: 4096,
             max_frames: 128,
             ram_bytes: 32 * 1024,
+            budget: 50_000_000,
         }
     }
 }
@@ -124,6 +128,8 @@ pub struct Card<N: Nvm> {
     /// Statistics: bytecodes executed, per opcode.
     pub stats: Option<alloc::boxed::Box<[u64; 256]>>,
     pub executed: u64,
+    /// `executed` value at which the running entry exceeds its budget.
+    pub budget_end: u64,
     /// Top of the used stack while a native runs (natives may call back).
     pub sp_top: usize,
     /// Runs compiled methods (none: everything is interpreted).

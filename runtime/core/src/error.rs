@@ -22,6 +22,8 @@ pub enum Fault {
     OutOfHandles,
     #[error("transaction log full")]
     LogFull,
+    #[error("the command exceeded its execution budget")]
+    Budget,
     #[error("host I/O error: {0}")]
     Io(String),
 }

@@ -249,6 +249,10 @@ impl<N: Nvm> Card<N> {
             match self.exec(&mut regs, base_depth) {
                 Ok(ret) => return Ok(ret),
                 Err(Exc::Throw(ex)) => {
+                    // A handler that throws again loops without a branch.
+                    if self.executed >= self.budget_end {
+                        return Err(Exc::Fault(Fault::Budget));
+                    }
                     // Unwind to a handler.
                     let Some(class) = self.store.obj(ex).map(|o| o.class) else {
                         return Err(Exc::Fault(Fault::Corrupt("thrown a dangling reference")));
@@ -596,6 +600,9 @@ impl<N: Nvm> Card<N> {
                     } else {
                         b1(&code, pc + 1) as i8 as isize
                     };
+                    if off <= 0 && self.executed >= self.budget_end {
+                        fail!(Exc::Fault(Fault::Budget));
+                    }
                     pc = (pc as isize + off) as usize;
                 } else {
                     pc += if $wide { 3 } else { 2 };
@@ -1162,6 +1169,9 @@ impl<N: Nvm> Card<N> {
                     branch!(true, true);
                 }
                 0x72 => {
+                    if self.executed >= self.budget_end {
+                        fail!(Exc::Fault(Fault::Budget));
+                    }
                     let a = local!(b1(&code, pc + 1)) as u16;
                     pc = regs.mstart + usize::from(a);
                 }
@@ -1175,6 +1185,9 @@ impl<N: Nvm> Card<N> {
                     } else {
                         s2(&code, pc + 7 + 2 * (idx as i32 - low as i32) as usize)
                     };
+                    if off <= 0 && self.executed >= self.budget_end {
+                        fail!(Exc::Fault(Fault::Budget));
+                    }
                     pc = (pc as isize + off as isize) as usize;
                 }
                 0x74 => {
@@ -1187,6 +1200,9 @@ impl<N: Nvm> Card<N> {
                     } else {
                         s2(&code, pc + 11 + 2 * (idx as i64 - low as i64) as usize)
                     };
+                    if off <= 0 && self.executed >= self.budget_end {
+                        fail!(Exc::Fault(Fault::Budget));
+                    }
                     pc = (pc as isize + off as isize) as usize;
                 }
                 0x75 => {
@@ -1201,6 +1217,9 @@ impl<N: Nvm> Card<N> {
                             break;
                         }
                     }
+                    if off <= 0 && self.executed >= self.budget_end {
+                        fail!(Exc::Fault(Fault::Budget));
+                    }
                     pc = (pc as isize + off as isize) as usize;
                 }
                 0x76 => {
@@ -1214,6 +1233,9 @@ impl<N: Nvm> Card<N> {
                             off = s2(&code, at + 4);
                             break;
                         }
+                    }
+                    if off <= 0 && self.executed >= self.budget_end {
+                        fail!(Exc::Fault(Fault::Budget));
                     }
                     pc = (pc as isize + off as isize) as usize;
                 }

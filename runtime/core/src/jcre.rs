@@ -55,6 +55,7 @@ impl<N: Nvm> Card<N> {
         self.prev_ctx = 0;
         self.sp_top = 0;
         self.reset_frames();
+        self.budget_end = self.executed.saturating_add(self.config.budget);
         let r = self.invoke(m, args);
         self.ctx = 0;
         if self.store.log.in_txn() {

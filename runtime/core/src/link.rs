@@ -71,6 +71,7 @@ impl<N: Nvm> Card<N> {
             stats: None,
             executed: 0,
             sp_top: 0,
+            budget_end: u64::MAX,
             engine: None,
         };
         card.link_api();
