@@ -325,6 +325,10 @@ impl<N: Nvm> Card<N> {
         };
         let nargs = usize::from(meth.nargs);
         let fp = regs.sp.checked_sub(nargs).ok_or(Exc::Fault(MALFORMED))?;
+        // Arguments come from the caller's own operand stack.
+        if !entry && fp < regs.fp {
+            return Err(Exc::Fault(MALFORMED));
+        }
         match meth.kind {
             MethodKind::Bytecode => {
                 if self.engine.is_some() {
@@ -552,9 +556,14 @@ impl<N: Nvm> Card<N> {
                 sp += 1;
             }};
         }
+        // A pop never reaches below the frame: the caller's words (perhaps
+        // of another context) stay out of reach even of unverified code.
         macro_rules! pop {
             () => {{
-                sp = sp.wrapping_sub(1);
+                if sp <= fp {
+                    fail!(Exc::Fault(MALFORMED));
+                }
+                sp -= 1;
                 match self.stack.get(sp) {
                     Some(&v) => v,
                     None => fail!(Exc::Fault(MALFORMED)),
@@ -924,11 +933,12 @@ impl<N: Nvm> Card<N> {
                     pc += 1;
                 }
                 0x3B => {
-                    sp = sp.wrapping_sub(1);
+                    let _ = pop!();
                     pc += 1;
                 }
                 0x3C => {
-                    sp = sp.wrapping_sub(2);
+                    let _ = pop!();
+                    let _ = pop!();
                     pc += 1;
                 }
                 0x3D => {
@@ -954,7 +964,7 @@ impl<N: Nvm> Card<N> {
                     if m == 0
                         || m > 4
                         || (n != 0 && (n < m || n > m + 4))
-                        || sp < n.max(m)
+                        || sp < fp + n.max(m)
                         || sp + m > self.stack.len()
                     {
                         fail!(Exc::Fault(MALFORMED));
@@ -975,7 +985,7 @@ impl<N: Nvm> Card<N> {
                     let mn = b1(&code, pc + 1);
                     let m = usize::from(mn >> 4);
                     let n = usize::from(mn & 0xF);
-                    if m == 0 || m > 2 || n == 0 || n > 2 || sp < m + n {
+                    if m == 0 || m > 2 || n == 0 || n > 2 || sp < fp + m + n {
                         fail!(Exc::Fault(MALFORMED));
                     }
                     let mut tmp = [0i16; 4];

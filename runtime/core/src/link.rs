@@ -833,6 +833,29 @@ impl<N: Nvm> Card<N> {
                 let at = m.code as usize + usize::from(pc);
                 let cpe = |i: u16| cp.get(usize::from(i)).copied().unwrap_or(Cp::Invalid);
                 let op = ins.opcode;
+                // Every local an instruction names is inside the frame.
+                let frame_words = usize::from(m.nargs) + usize::from(m.max_locals);
+                let wide = matches!(op.0, 0x17 | 0x2A | 0x5A | 0x97 | 0x20..=0x23 | 0x33..=0x36);
+                let local = match (op.0, &ins.operands) {
+                    (_, Operands::Local(i)) => Some(usize::from(*i)),
+                    (_, Operands::Inc { local, .. }) => Some(usize::from(*local)),
+                    (0x18..=0x1B, _) => Some(usize::from(op.0 - 0x18)),
+                    (0x1C..=0x1F, _) => Some(usize::from(op.0 - 0x1C)),
+                    (0x20..=0x23, _) => Some(usize::from(op.0 - 0x20)),
+                    (0x2B..=0x2E, _) => Some(usize::from(op.0 - 0x2B)),
+                    (0x2F..=0x32, _) => Some(usize::from(op.0 - 0x2F)),
+                    (0x33..=0x36, _) => Some(usize::from(op.0 - 0x33)),
+                    (0xAD..=0xB0 | 0xB5..=0xB8, _) => Some(0),
+                    _ => None,
+                };
+                if let Some(l) = local {
+                    if l + usize::from(wide) >= frame_words {
+                        return Err(invalid(format!(
+                            "method at {}: pc {pc}: {op} uses local {l} of a frame of {frame_words} words",
+                            m.code
+                        )));
+                    }
+                }
                 let kind_ok = match (&ins.operands, op) {
                     (Operands::Cp(i), _) => {
                         let e = cpe(*i);
