@@ -385,7 +385,7 @@ impl Inst {
             } => load_store_reg(false, size, rt, rn, rm, shift),
             Inst::AddSp { rd, imm } => {
                 if rd.is_low() && imm % 4 == 0 && imm < 1024 {
-                    h(0xA800 | rd.num() << 8 | imm / 4)
+                    h(0xA800 | rd.num() << 8 | (imm / 4))
                 } else {
                     let (hi, lo) = split12(imm);
                     w(0xF20D | hi, lo | rd.num() << 8)
@@ -393,7 +393,7 @@ impl Inst {
             }
             Inst::SpAdjust { sub, imm } => {
                 if imm % 4 == 0 && imm < 512 {
-                    h(if sub { 0xB080 } else { 0xB000 } | imm / 4)
+                    h(if sub { 0xB080 } else { 0xB000 } | (imm / 4))
                 } else {
                     let (hi, lo) = split12(imm);
                     w(if sub { 0xF2AD } else { 0xF20D } | hi, lo | 13 << 8)
