@@ -1051,17 +1051,17 @@ impl<'a> Builder<'a> {
                         .methods_by_offset
                         .insert(m.method_offset, mid)
                         .is_some()
-                    {
-                        self.err(
-                            ComponentTag::Descriptor,
-                            Some(format!("class descriptor {ci}, method {mi}")),
-                            ErrorKind::Inconsistent {
-                                what: "method offset",
-                                expected: "one method per offset".into(),
-                                found: format!("two methods at {:#06x}", m.method_offset),
-                            },
-                        );
-                    }
+                {
+                    self.err(
+                        ComponentTag::Descriptor,
+                        Some(format!("class descriptor {ci}, method {mi}")),
+                        ErrorKind::Inconsistent {
+                            what: "method offset",
+                            expected: "one method per offset".into(),
+                            found: format!("two methods at {:#06x}", m.method_offset),
+                        },
+                    );
+                }
                 if !m.is_static() && !m.is_init() && m.access_flags & ACC_PRIVATE == 0 {
                     self.u.virtuals.insert((id, m.token), mid);
                 }
