@@ -184,8 +184,7 @@ fn truncate(c: &mut CapFile, m: &str) -> Res {
     let o = common::mutate::method(c, m)?;
     let last = insns(c, o)
         .into_iter()
-        .filter(|i| i.len > 1)
-        .next_back()
+        .rfind(|i| i.len > 1)
         .ok_or("no multi-byte insn")?;
     code(c, o).truncate(usize::from(last.pc) + 1);
     relayout(c);
