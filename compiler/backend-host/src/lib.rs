@@ -21,6 +21,9 @@ use hydra_verify::Verified;
 use object::write::{Object, StandardSection, Symbol, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
 
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
+
 /// Section of the object that names the package: `AID length, AID`.
 pub const PACKAGE_SECTION: &str = ".hydra";
 
