@@ -14,6 +14,8 @@
 //!         kind 1: a CAP file as a component stream (.ijc)
 //!         kind 2: install: class AID, instance AID (empty: the class AID)
 //!                 and install parameters, each as a length byte + bytes
+//!         kind 3: a native package, linked for its place in the image
+//!                 (`crate::native::Blob`)
 //! ```
 
 #![forbid(unsafe_code)]
@@ -23,6 +25,7 @@ use alloc::vec::Vec;
 pub const MAGIC: &[u8; 8] = b"HYDRAPK1";
 pub const KIND_CAP: u32 = 1;
 pub const KIND_INSTALL: u32 = 2;
+pub const KIND_NATIVE: u32 = 3;
 const HEADER: usize = 16;
 
 /// One entry of an image.
@@ -35,6 +38,8 @@ pub enum Entry<'a> {
         instance_aid: &'a [u8],
         params: &'a [u8],
     },
+    /// A native package blob (`crate::native::Blob`).
+    Native(&'a [u8]),
 }
 
 /// Why an image was refused; `at` is the byte offset of the problem.
@@ -74,6 +79,7 @@ pub fn parse(image: &[u8]) -> Result<Vec<Entry<'_>>, ImageError> {
             .ok_or(err(at, "entry runs past the image"))?;
         out.push(match kind {
             KIND_CAP => Entry::Cap(body),
+            KIND_NATIVE => Entry::Native(body),
             KIND_INSTALL => {
                 let mut parts = [&body[..0]; 3];
                 let mut p = 0;
@@ -111,6 +117,7 @@ pub fn build(entries: &[Entry]) -> Result<Vec<u8>, &'static str> {
     for e in entries {
         let (kind, body) = match e {
             Entry::Cap(b) => (KIND_CAP, b.to_vec()),
+            Entry::Native(b) => (KIND_NATIVE, b.to_vec()),
             Entry::Install {
                 class_aid,
                 instance_aid,

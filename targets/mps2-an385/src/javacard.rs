@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 use alloc::format;
+use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -13,25 +14,29 @@ use hydra_runtime::{Card as Runtime, Config, Nvm};
 
 use crate::card::{Card, Power, ATR};
 use crate::image::{self, Entry};
+use crate::native::{self, NativeImage};
 
 /// The runtime, powered or not.
 pub struct RuntimeCard<N: Nvm> {
     card: Option<Runtime<N>>,
     nvm: Option<N>,
     pub config: Config,
+    /// Native packages from the image, run by the native engine.
+    natives: Vec<Rc<NativeImage>>,
 }
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
-impl<N: Nvm> RuntimeCard<N> {
+impl<N: Nvm + 'static> RuntimeCard<N> {
     /// A card over `nvm`, powered up.
     pub fn boot(nvm: N, config: Config) -> Result<RuntimeCard<N>, String> {
         let mut c = RuntimeCard {
             card: None,
             nvm: Some(nvm),
             config,
+            natives: Vec::new(),
         };
         c.power_up()?;
         Ok(c)
@@ -49,7 +54,10 @@ impl<N: Nvm> RuntimeCard<N> {
             .nvm
             .take()
             .ok_or("NVM lost by an earlier failed boot")?;
-        let card = Runtime::boot(nvm, self.config).map_err(|e| format!("boot: {e}"))?;
+        let mut card = Runtime::boot(nvm, self.config).map_err(|e| format!("boot: {e}"))?;
+        if !self.natives.is_empty() {
+            card.engine = Some(native::engine::<N>(&self.natives));
+        }
         Ok(self.card.insert(card))
     }
 
@@ -73,10 +81,22 @@ impl<N: Nvm> RuntimeCard<N> {
     pub fn apply_image(&mut self, img: &[u8]) -> Result<(usize, usize), String> {
         let entries =
             image::parse(img).map_err(|e| format!("package image, byte {}: {}", e.at, e.what))?;
+        for e in &entries {
+            if let Entry::Native(blob) = e {
+                let img = NativeImage::load(blob).map_err(|e| format!("native package: {e}"))?;
+                self.natives.retain(|i| i.aid != img.aid);
+                self.natives.push(Rc::new(img));
+            }
+        }
+        let natives = self.natives.clone();
         let card = self.powered();
+        if !natives.is_empty() {
+            card.engine = Some(native::engine::<N>(&natives));
+        }
         let (mut loaded, mut installed) = (0, 0);
         for e in entries {
             match e {
+                Entry::Native(_) => {}
                 Entry::Cap(stream) => {
                     let cap = hydra_cap::CapFile::from_component_stream(stream)
                         .map_err(|e| format!("package image: CAP: {e}"))?;
@@ -111,7 +131,7 @@ impl<N: Nvm> RuntimeCard<N> {
     }
 }
 
-impl<N: Nvm> Card for RuntimeCard<N> {
+impl<N: Nvm + 'static> Card for RuntimeCard<N> {
     fn atr(&self) -> &[u8] {
         &ATR
     }

@@ -20,6 +20,7 @@ pub mod card;
 pub mod image;
 pub mod javacard;
 pub mod loopback;
+pub mod native;
 pub mod vpcd;
 
 #[cfg(all(target_arch = "arm", target_os = "none"))]

@@ -1,0 +1,543 @@
+//! The firmware's native engine: compiled packages (Thumb-2 code from
+//! `hydra-backend-thumb2`) run against the same heap, firewall and API as
+//! the interpreter, through the runtime's engine hook
+//! (`hydra_runtime::engine::Engine`) and the runtime ABI's entry points
+//! (`hydra_native::abi`), whose bodies are `hydra_native::ops`, shared with
+//! the host engine. Compiled and interpreted methods call each other
+//! through `Card::invoke` in both directions.
+//!
+//! Native code executes in place from the package image (PSRAM), where the
+//! host linked it: the image entry ([`Blob`]) carries the code already
+//! relocated for its address, which the loader checks, plus the method
+//! table. Compiled code reaches the runtime only through the VM context
+//! and its entry-point table, so nothing is patched on the card.
+//!
+//! Blob layout (little-endian):
+//!
+//! ```text
+//! 0   4  magic "HNT1"
+//! 4   4  absolute address of the code (as linked)
+//! 8   4  code length
+//! 12  2  method count
+//! 14  1  AID length n (5..=16)
+//! 15  n  package AID
+//! ..     methods, 8 bytes each: code offset of the method's first bytecode
+//!        u16, result words u8, 0, entry address u32 (Thumb bit set)
+//! ..     zero padding to 4, then the code
+//! ```
+//!
+//! Trust: like the interpreter's packages, native code is accepted from the
+//! image the board was given; on a deployed meter a native package is
+//! accepted only with a valid DAP signature over it (the card manager's
+//! job), since the card cannot check machine code the way the verifier
+//! checks bytecode.
+
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::rc::Rc;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use hydra_native::abi::{self, Entry, VmLayout, ENTRY_COUNT};
+use hydra_native::ops;
+use hydra_runtime::card::{Card, Frame};
+use hydra_runtime::class::{MethodId, MethodKind};
+use hydra_runtime::engine::Engine;
+use hydra_runtime::heap::Obj;
+use hydra_runtime::interp::{Exc, Ret};
+use hydra_runtime::nvm::Nvm;
+
+pub const MAGIC: &[u8; 4] = b"HNT1";
+
+/// A parsed native package entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Blob<'a> {
+    pub aid: &'a [u8],
+    pub code_addr: u32,
+    /// (code offset, result words, entry address).
+    pub methods: Vec<(u16, u8, u32)>,
+    /// Offset of the code in the blob.
+    pub code_at: usize,
+    pub code: &'a [u8],
+}
+
+fn u32_at(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+impl<'a> Blob<'a> {
+    /// Parses a blob; every read is bounds-checked and every entry address
+    /// must lie inside the code.
+    pub fn parse(b: &'a [u8]) -> Result<Blob<'a>, &'static str> {
+        if b.get(..4) != Some(&MAGIC[..]) {
+            return Err("bad magic");
+        }
+        let code_addr = u32_at(b, 4).ok_or("truncated header")?;
+        let code_len = u32_at(b, 8).ok_or("truncated header")? as usize;
+        let count = u16::from_le_bytes([
+            *b.get(12).ok_or("truncated")?,
+            *b.get(13).ok_or("truncated")?,
+        ]);
+        let n = usize::from(*b.get(14).ok_or("truncated")?);
+        if !(5..=16).contains(&n) {
+            return Err("bad AID length");
+        }
+        let aid = b.get(15..15 + n).ok_or("truncated AID")?;
+        let mut at = 15 + n;
+        let mut methods = Vec::new();
+        for _ in 0..count {
+            let m = b.get(at..at + 8).ok_or("truncated method table")?;
+            let entry = u32::from_le_bytes([m[4], m[5], m[6], m[7]]);
+            let off = entry.wrapping_sub(code_addr) & !1;
+            if entry & 1 != 1 || off as usize >= code_len {
+                return Err("method entry outside the code");
+            }
+            methods.push((u16::from_le_bytes([m[0], m[1]]), m[2], entry));
+            at += 8;
+        }
+        let code_at = at.next_multiple_of(4);
+        let code = b.get(code_at..code_at + code_len).ok_or("truncated code")?;
+        if code_at + code_len != b.len() {
+            return Err("bytes after the code");
+        }
+        Ok(Blob {
+            aid,
+            code_addr,
+            methods,
+            code_at,
+            code,
+        })
+    }
+
+    /// Writes a blob whose code will sit at `code_addr` (host side).
+    pub fn build(aid: &[u8], code_addr: u32, methods: &[(u16, u8, u32)], code: &[u8]) -> Vec<u8> {
+        let mut b = Vec::from(&MAGIC[..]);
+        b.extend_from_slice(&code_addr.to_le_bytes());
+        b.extend_from_slice(&(code.len() as u32).to_le_bytes());
+        b.extend_from_slice(&(methods.len() as u16).to_le_bytes());
+        b.push(aid.len() as u8);
+        b.extend_from_slice(aid);
+        for (off, ret, entry) in methods {
+            b.extend_from_slice(&off.to_le_bytes());
+            b.push(*ret);
+            b.push(0);
+            b.extend_from_slice(&entry.to_le_bytes());
+        }
+        b.resize(b.len().next_multiple_of(4), 0);
+        b.extend_from_slice(code);
+        b
+    }
+
+    /// Offset of the code from the start of a blob for `aid` and `methods`.
+    pub fn code_offset(aid_len: usize, methods: usize) -> usize {
+        (15 + aid_len + 8 * methods).next_multiple_of(4)
+    }
+}
+
+/// A loaded native package: its code in place, its methods by code offset.
+#[derive(Debug, Clone)]
+pub struct NativeImage {
+    pub aid: Vec<u8>,
+    pub code: (u32, u32),
+    methods: BTreeMap<u16, (u32, u8)>,
+}
+
+impl NativeImage {
+    /// Accepts a blob whose code lies, in memory, exactly where it was
+    /// linked (`blob` is the image entry's payload, in place).
+    pub fn load(blob: &[u8]) -> Result<NativeImage, &'static str> {
+        let b = Blob::parse(blob)?;
+        let at = blob.as_ptr() as usize + b.code_at;
+        if at != b.code_addr as usize {
+            return Err("code is not at the address it was linked for");
+        }
+        Ok(NativeImage {
+            aid: b.aid.to_vec(),
+            code: (b.code_addr, b.code.len() as u32),
+            methods: b.methods.iter().map(|&(o, r, e)| (o, (e, r))).collect(),
+        })
+    }
+
+    pub fn methods(&self) -> usize {
+        self.methods.len()
+    }
+}
+
+type MethodFn = unsafe extern "C" fn(*mut Vm, *const u32, *const i16) -> i32;
+
+/// The VM context of one compiled activation: the ABI's fields
+/// (`abi::VmLayout`), then the engine's.
+#[repr(C)]
+pub struct Vm {
+    entry: *const [usize; ENTRY_COUNT],
+    objs: *const Obj,
+    ram_objs: *const Obj,
+    nvm: *const u8,
+    ram: *mut u8,
+    nobjs: u32,
+    nram_objs: u32,
+    ctx: u32,
+    pending: u32,
+    card: *mut (),
+    exc: Option<Exc>,
+}
+
+const _: () = {
+    let l = VmLayout::new(core::mem::size_of::<usize>() as u32);
+    assert!(core::mem::offset_of!(Vm, entry) == l.entry() as usize);
+    assert!(core::mem::offset_of!(Vm, objs) == l.objs() as usize);
+    assert!(core::mem::offset_of!(Vm, ram_objs) == l.ram_objs() as usize);
+    assert!(core::mem::offset_of!(Vm, nvm) == l.nvm() as usize);
+    assert!(core::mem::offset_of!(Vm, ram) == l.ram() as usize);
+    assert!(core::mem::offset_of!(Vm, nobjs) == l.nobjs() as usize);
+    assert!(core::mem::offset_of!(Vm, nram_objs) == l.nram_objs() as usize);
+    assert!(core::mem::offset_of!(Vm, ctx) == l.ctx() as usize);
+    assert!(core::mem::offset_of!(Vm, pending) == l.pending() as usize);
+    assert!(core::mem::size_of::<Obj>() == abi::obj::SIZE as usize);
+    assert!(core::mem::offset_of!(Obj, flags) == abi::obj::FLAGS as usize);
+    assert!(core::mem::offset_of!(Obj, owner) == abi::obj::OWNER as usize);
+    assert!(core::mem::offset_of!(Obj, len) == abi::obj::LEN as usize);
+    assert!(core::mem::offset_of!(Obj, data) == abi::obj::DATA as usize);
+};
+
+impl Vm {
+    fn refresh<N: Nvm>(&mut self, card: &mut Card<N>) {
+        self.objs = card.store.objs.as_ptr();
+        self.nobjs = card.store.objs.len() as u32;
+        self.ram_objs = card.store.ram_objs.as_ptr();
+        self.nram_objs = card.store.ram_objs.len() as u32;
+        self.nvm = card.store.nvm.bytes().as_ptr();
+        self.ram = card.store.ram.as_mut_ptr();
+        self.ctx = u32::from(card.ctx);
+    }
+
+    fn set<N: Nvm, T: Default>(&mut self, card: &mut Card<N>, r: Result<T, Exc>) -> T {
+        self.refresh(card);
+        match r {
+            Ok(v) => v,
+            Err(e) => {
+                self.exc = Some(e);
+                self.pending = 1;
+                T::default()
+            }
+        }
+    }
+}
+
+/// Runs an entry point body with the card behind `vm`.
+///
+/// # Safety
+/// `vm` MUST be the context [`ThumbEngine::run`] passed to compiled code for
+/// a `Card<N>`, still live (compiled code calls entry points only while
+/// that call is in progress).
+unsafe fn with<N: Nvm, T: Default>(
+    vm: *mut Vm,
+    f: impl FnOnce(&mut Card<N>) -> Result<T, Exc>,
+) -> T {
+    // SAFETY: per the contract above, `vm` is live and exclusively ours.
+    let vm = unsafe { &mut *vm };
+    // SAFETY: `card` is the `&mut Card<N>` that `run` gave up for the
+    // duration of the call; nothing else uses it meanwhile.
+    let card = unsafe { &mut *vm.card.cast::<Card<N>>() };
+    let r = f(card);
+    vm.set(card, r)
+}
+
+fn pkg_index(pkg: *const u32) -> u16 {
+    // SAFETY: `pkg` is the link table the engine passed to the compiled
+    // method, alive while it runs; word 0 is the package index.
+    unsafe { *pkg as u16 }
+}
+
+unsafe extern "C" fn e_throw_vm<N: Nvm>(vm: *mut Vm, token: i32) {
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, ()>(vm, |c| Err(c.vm_exc(token as u8))) }
+}
+unsafe extern "C" fn e_throw<N: Nvm>(vm: *mut Vm, r: i32) {
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, ()>(vm, |c| Err(ops::throw(c, r as u16))) }
+}
+unsafe extern "C" fn e_getfield<N: Nvm>(vm: *mut Vm, r: i32, cell: i32, k: i32) -> i32 {
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, _>(vm, |c| ops::getfield(c, r as u16, cell as u32, k)) }
+}
+unsafe extern "C" fn e_putfield<N: Nvm>(vm: *mut Vm, r: i32, cell: i32, k: i32, v: i32) {
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, _>(vm, |c| ops::putfield(c, r as u16, cell as u32, k, v)) }
+}
+unsafe extern "C" fn e_array_load<N: Nvm>(vm: *mut Vm, r: i32, i: i32, k: i32) -> i32 {
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, _>(vm, |c| ops::array_load(c, r as u16, i, k)) }
+}
+unsafe extern "C" fn e_array_store<N: Nvm>(vm: *mut Vm, r: i32, i: i32, k: i32, v: i32) {
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, _>(vm, |c| ops::array_store(c, r as u16, i, k, v)) }
+}
+unsafe extern "C" fn e_array_length<N: Nvm>(vm: *mut Vm, r: i32) -> i32 {
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, _>(vm, |c| ops::array_length(c, r as u16)) }
+}
+unsafe extern "C" fn e_putstatic<N: Nvm>(vm: *mut Vm, addr: i32, k: i32, v: i32) {
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, _>(vm, |c| ops::putstatic(c, addr as u32, k, v)) }
+}
+unsafe extern "C" fn e_store_nvm<N: Nvm>(vm: *mut Vm, addr: i32, n: i32, v: i32) {
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, _>(vm, |c| ops::store_nvm(c, addr as u32, n, v)) }
+}
+unsafe extern "C" fn e_invoke<N: Nvm>(
+    vm: *mut Vm,
+    pkg: *const u32,
+    op: i32,
+    index: i32,
+    args: *const i16,
+    nargs: i32,
+) -> i32 {
+    let p = pkg_index(pkg);
+    // SAFETY: compiled code passes its outgoing-argument slot holding
+    // `nargs` words.
+    let a = unsafe { core::slice::from_raw_parts(args, nargs as usize) };
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, _>(vm, |c| ops::invoke(c, p, op, index, a)) }
+}
+unsafe extern "C" fn e_new<N: Nvm>(vm: *mut Vm, pkg: *const u32, index: i32) -> i32 {
+    let p = pkg_index(pkg);
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, _>(vm, |c| ops::new_object(c, p, index as u16)) }
+}
+unsafe extern "C" fn e_new_array<N: Nvm>(
+    vm: *mut Vm,
+    pkg: *const u32,
+    atype: i32,
+    index: i32,
+    n: i32,
+) -> i32 {
+    let p = pkg_index(pkg);
+    // SAFETY: called by compiled code with its context.
+    unsafe { with::<N, _>(vm, |c| ops::new_array(c, p, atype, index as u16, n)) }
+}
+unsafe extern "C" fn e_type_check<N: Nvm>(
+    vm: *mut Vm,
+    pkg: *const u32,
+    instanceof: i32,
+    atype: i32,
+    index: i32,
+    r: i32,
+) -> i32 {
+    let p = pkg_index(pkg);
+    // SAFETY: called by compiled code with its context.
+    unsafe {
+        with::<N, _>(vm, |c| {
+            ops::type_check(c, p, instanceof != 0, atype, index as u16, r as u16)
+        })
+    }
+}
+unsafe extern "C" fn e_catch<N: Nvm>(vm: *mut Vm, pkg: *const u32, index: i32) -> i32 {
+    let p = pkg_index(pkg);
+    // SAFETY: called by compiled code with its context, which is live.
+    let v = unsafe { &mut *vm };
+    // SAFETY: as in `with`.
+    let card = unsafe { &mut *v.card.cast::<Card<N>>() };
+    let Some(exc) = v.exc.as_ref() else { return 0 };
+    match ops::catches(card, p, index as u16, exc) {
+        Some(r) => {
+            v.exc = None;
+            v.pending = 0;
+            i32::from(r)
+        }
+        None => 0,
+    }
+}
+
+fn entry_table<N: Nvm>() -> [usize; ENTRY_COUNT] {
+    let t: [usize; ENTRY_COUNT] = [
+        e_throw_vm::<N> as *const () as usize,
+        e_throw::<N> as *const () as usize,
+        e_getfield::<N> as *const () as usize,
+        e_putfield::<N> as *const () as usize,
+        e_array_load::<N> as *const () as usize,
+        e_array_store::<N> as *const () as usize,
+        e_array_length::<N> as *const () as usize,
+        e_putstatic::<N> as *const () as usize,
+        e_store_nvm::<N> as *const () as usize,
+        e_invoke::<N> as *const () as usize,
+        e_new::<N> as *const () as usize,
+        e_new_array::<N> as *const () as usize,
+        e_type_check::<N> as *const () as usize,
+        e_catch::<N> as *const () as usize,
+    ];
+    debug_assert_eq!(Entry::ALL.len(), t.len());
+    t
+}
+
+#[derive(Clone)]
+enum Binding {
+    Interpreted,
+    Compiled {
+        entry: u32,
+        table: Rc<[u32]>,
+        ret: u8,
+    },
+}
+
+/// The [`Engine`] of one card over the loaded native images.
+pub struct ThumbEngine<N: Nvm> {
+    images: Vec<Rc<NativeImage>>,
+    entry: Box<[usize; ENTRY_COUNT]>,
+    bindings: RefCell<Vec<Option<Binding>>>,
+    tables: RefCell<BTreeMap<u16, Rc<[u32]>>>,
+    _n: core::marker::PhantomData<fn(N)>,
+}
+
+/// An engine for a card, over `images`.
+pub fn engine<N: Nvm + 'static>(images: &[Rc<NativeImage>]) -> Rc<dyn Engine<N>> {
+    Rc::new(ThumbEngine::<N> {
+        images: images.to_vec(),
+        entry: Box::new(entry_table::<N>()),
+        bindings: RefCell::new(Vec::new()),
+        tables: RefCell::new(BTreeMap::new()),
+        _n: core::marker::PhantomData,
+    })
+}
+
+impl<N: Nvm> ThumbEngine<N> {
+    fn bind(&self, card: &Card<N>, m: MethodId) -> Binding {
+        let Some(meth) = card.methods.get(usize::from(m)) else {
+            return Binding::Interpreted;
+        };
+        if meth.kind != MethodKind::Bytecode {
+            return Binding::Interpreted;
+        }
+        let Some(pkg) = card.packages.get(usize::from(meth.pkg)) else {
+            return Binding::Interpreted;
+        };
+        let Some(image) = self.images.iter().find(|i| i.aid == pkg.aid) else {
+            return Binding::Interpreted;
+        };
+        let Ok(off) = u16::try_from(meth.code) else {
+            return Binding::Interpreted;
+        };
+        let Some(&(entry, ret)) = image.methods.get(&off) else {
+            return Binding::Interpreted;
+        };
+        let table = self
+            .tables
+            .borrow_mut()
+            .entry(meth.pkg)
+            .or_insert_with(|| Rc::from(ops::link_table(card, meth.pkg)))
+            .clone();
+        Binding::Compiled { entry, table, ret }
+    }
+}
+
+impl<N: Nvm> Engine<N> for ThumbEngine<N> {
+    fn run(&self, card: &mut Card<N>, m: MethodId, fp: usize) -> Option<Result<Ret, Exc>> {
+        let binding = {
+            let mut b = self.bindings.borrow_mut();
+            let i = usize::from(m);
+            if b.len() <= i {
+                b.resize(i + 1, None);
+            }
+            match &b[i] {
+                Some(x) => x.clone(),
+                None => {
+                    let x = self.bind(card, m);
+                    b[i] = Some(x.clone());
+                    x
+                }
+            }
+        };
+        let Binding::Compiled { entry, table, ret } = binding else {
+            return None;
+        };
+        if !cfg!(all(target_arch = "arm", target_os = "none")) {
+            // Thumb-2 code runs only on the board.
+            return None;
+        }
+        let meth = &card.methods[usize::from(m)];
+        let nargs = usize::from(meth.nargs);
+        let sb = fp + nargs + usize::from(meth.max_locals);
+        let top = sb + usize::from(meth.max_stack);
+        // The interpreter's limits, so both engines overflow alike.
+        if card.frames.len() >= card.config.max_frames || top > card.stack.len() {
+            return Some(Err(card.so()));
+        }
+        card.frames.push(Frame {
+            method: m,
+            pc: 0,
+            fp: fp as u32,
+            sb: sb as u32,
+            ctx: card.ctx,
+        });
+        let saved_ctx = card.ctx;
+        let saved_top = card.sp_top;
+        card.sp_top = top;
+        let args = card.stack[fp..fp + nargs].as_ptr();
+        let mut vm = Vm {
+            entry: &*self.entry,
+            objs: core::ptr::null(),
+            ram_objs: core::ptr::null(),
+            nvm: core::ptr::null(),
+            ram: core::ptr::null_mut(),
+            nobjs: 0,
+            nram_objs: 0,
+            ctx: 0,
+            pending: 0,
+            card: (card as *mut Card<N>).cast(),
+            exc: None,
+        };
+        vm.refresh(card);
+        // SAFETY: `entry` is the Thumb entry address (bit 0 set) of a method
+        // compiled with the ABI's signature, inside code the loader checked
+        // sits where it was linked; the image area is never written. `vm`
+        // and `table` outlive the call; `args` points at `nargs` words of the
+        // card's stack, which compiled code reads before calling anything.
+        // While it runs, the card is reached only through `vm.card`.
+        let r = unsafe {
+            let f = core::mem::transmute::<usize, MethodFn>(entry as usize);
+            f(&mut vm, table.as_ptr(), args)
+        };
+        let exc = vm.exc.take();
+        card.frames.pop();
+        card.ctx = saved_ctx;
+        card.sp_top = saved_top;
+        if let Some(e) = exc {
+            return Some(Err(e));
+        }
+        let mut out = Ret {
+            words: ret,
+            w: [0; 2],
+        };
+        match ret {
+            1 => out.w[0] = r as i16,
+            2 => {
+                out.w[0] = (r >> 16) as i16;
+                out.w[1] = r as i16;
+            }
+            _ => {}
+        }
+        Some(Ok(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blob_round_trip_and_checks() {
+        let aid = [0xF0, 0x48, 0x59, 0x44, 0x52];
+        let code = [0x70, 0x47, 0x00, 0xBF];
+        let at = 0x2180_0100;
+        let b = Blob::build(&aid, at, &[(0x12, 1, at | 1)], &code);
+        assert_eq!(Blob::code_offset(aid.len(), 1), b.len() - code.len());
+        let p = Blob::parse(&b).unwrap();
+        assert_eq!(p.aid, aid);
+        assert_eq!(p.methods, [(0x12, 1, at | 1)]);
+        assert_eq!(p.code, code);
+        let bad = Blob::build(&aid, at, &[(0x12, 1, (at + 4) | 1)], &code);
+        assert!(Blob::parse(&bad).is_err());
+        // Not where it was linked: refused.
+        assert!(NativeImage::load(&b).is_err());
+    }
+}
