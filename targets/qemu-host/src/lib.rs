@@ -28,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod native;
 pub mod profile;
 pub mod script;
 mod symbols;
@@ -116,12 +117,42 @@ pub fn component_stream(cap: &Path) -> Result<Vec<u8>> {
 /// The package image that loads `caps` and creates `installs` at boot
 /// (format: `hydra_mps2_an385::image`).
 pub fn package_image(caps: &[PathBuf], installs: &[Install]) -> Result<Vec<u8>> {
+    Ok(package_image_with(caps, installs, &[])?.0)
+}
+
+/// Start and end address of native code in guest memory.
+pub type CodeRange = (u64, u64);
+
+/// [`package_image`] with native packages (ARM objects of
+/// `hydra-backend-thumb2`), placed first and linked for their address at
+/// [`PACKAGE_IMAGE_ADDR`]; also returns the address range of each one's code.
+pub fn package_image_with(
+    caps: &[PathBuf],
+    installs: &[Install],
+    natives: &[PathBuf],
+) -> Result<(Vec<u8>, Vec<CodeRange>)> {
     use hydra_mps2_an385::image::{build, Entry};
+    let mut blobs = Vec::new();
+    let mut ranges = Vec::new();
+    // Header (16 bytes), then per entry kind + length (8) and the payload.
+    let mut at = 16usize;
+    for n in natives {
+        let bytes =
+            std::fs::read(n).map_err(|e| Error::Io(format!("reading {}", n.display()), e))?;
+        let obj = native::NativeObject::parse(&bytes)
+            .map_err(|e| Error::Config(format!("{}: {e}", n.display())))?;
+        let code = PACKAGE_IMAGE_ADDR as usize + at + 8 + obj.code_offset();
+        let blob = obj.link(code as u32)?;
+        ranges.push((code as u64, (code + obj.code_len()) as u64));
+        at += 8 + blob.len().next_multiple_of(4);
+        blobs.push(blob);
+    }
     let streams = caps
         .iter()
         .map(|c| component_stream(c))
         .collect::<Result<Vec<_>>>()?;
-    let mut entries: Vec<Entry> = streams.iter().map(|s| Entry::Cap(s)).collect();
+    let mut entries: Vec<Entry> = blobs.iter().map(|b| Entry::Native(b)).collect();
+    entries.extend(streams.iter().map(|s| Entry::Cap(s)));
     for i in installs {
         entries.push(Entry::Install {
             class_aid: &i.class_aid,
@@ -129,7 +160,8 @@ pub fn package_image(caps: &[PathBuf], installs: &[Install]) -> Result<Vec<u8>> 
             params: &i.params,
         });
     }
-    build(&entries).map_err(|e| Error::Config(format!("package image: {e}")))
+    let img = build(&entries).map_err(|e| Error::Config(format!("package image: {e}")))?;
+    Ok((img, ranges))
 }
 
 /// How to start QEMU.
@@ -153,6 +185,9 @@ pub struct Config {
     pub loopback: bool,
     /// Files placed in guest memory by QEMU's generic loader, at an address.
     pub images: Vec<(PathBuf, u32)>,
+    /// Native packages (ARM objects of `hydra-backend-thumb2`) in the
+    /// image; their code counts in the `applet` bucket.
+    pub natives: Vec<PathBuf>,
     /// How long to wait for QEMU to come up and for each answer.
     pub timeout: Duration,
     /// With `plugin`: also count executed bytecodes and their instructions
@@ -172,6 +207,7 @@ impl Config {
             installs: Vec::new(),
             loopback: false,
             images: Vec::new(),
+            natives: Vec::new(),
             timeout: Duration::from_secs(60),
             profile: false,
         }
@@ -428,9 +464,12 @@ impl Session {
         .arg(format!("socket,id=uart0,path={}", opt_escape(&sock)))
         .args(["-serial", "chardev:uart0", "-semihosting-config"])
         .arg(semihosting);
-        if !cfg.packages.is_empty() || !cfg.installs.is_empty() {
+        let mut applet_ranges = Vec::new();
+        if !cfg.packages.is_empty() || !cfg.installs.is_empty() || !cfg.natives.is_empty() {
             let img = dir.path().join("packages.img");
-            std::fs::write(&img, package_image(&cfg.packages, &cfg.installs)?)
+            let (bytes, ranges) = package_image_with(&cfg.packages, &cfg.installs, &cfg.natives)?;
+            applet_ranges = ranges;
+            std::fs::write(&img, bytes)
                 .map_err(|e| Error::Io(format!("writing {}", img.display()), e))?;
             cmd.arg("-device").arg(format!(
                 "loader,file={},addr={PACKAGE_IMAGE_ADDR:#x},force-raw=on",
@@ -447,7 +486,11 @@ impl Session {
         if let Some(plugin) = &cfg.plugin {
             let syms = FirmwareSymbols::read(&cfg.firmware)?;
             let map = dir.path().join("count.map");
-            std::fs::write(&map, syms.count_map(&cfg.buckets))
+            let mut buckets = cfg.buckets.clone();
+            if let Some(b) = buckets.iter_mut().find(|b| b.name == "applet") {
+                b.ranges.extend(applet_ranges.iter().copied());
+            }
+            std::fs::write(&map, syms.count_map(&buckets))
                 .map_err(|e| Error::Io(format!("writing {}", map.display()), e))?;
             let out = dir.path().join("counts.txt");
             let mut plugin_arg = format!(
