@@ -23,6 +23,13 @@
 //! - `range=NAME:START-END`: one more range (repeatable).
 //! - `begin=ADDR`, `end=ADDR`: the marker addresses (override the map's).
 //! - `out=PATH`: where to write the counts (default: standard error).
+//! - `mix=on`: also count the instruction mix of each window (see [`mix`]):
+//!   single loads and stores, multiple loads and stores and the registers
+//!   they move, multiplies by kind, divides, instructions that can write
+//!   the PC, and branches taken. Taken branches need a callback at the
+//!   start of every translation block (the next block's address tells
+//!   whether the previous block's closing branch was taken), which makes
+//!   the run slower; the counts without `mix` are unchanged.
 //! - `dispatch=ADDR`: profile the interpreter's bytecodes: ADDR is the
 //!   dispatch instruction of its loop (the `tbh` of the opcode `match`);
 //!   every instruction from one dispatch to the next is charged to the arm
@@ -41,10 +48,15 @@
 //! exit 99999 ...              # whole run, when QEMU exits
 //! ```
 //!
+//! With `mix=on` the header has one more line, `classes loads stores ...`
+//! (the names of [`mix::CLASSES`]), and each `apdu` line follows a line
+//! `mix INDEX COUNT...` with one count per class for the same window.
+//!
 //! Each `apdu` line is written and flushed before the firmware can send the
 //! response, so a host that has read the response can read the line.
 
 pub mod map;
+pub mod mix;
 
 #[cfg(not(test))]
 mod plugin;

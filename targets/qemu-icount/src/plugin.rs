@@ -15,6 +15,7 @@ use qemu_plugin::{
 };
 
 use crate::map::CountMap;
+use crate::mix::{classify, idx, CLASSES};
 use crate::record;
 
 struct State {
@@ -24,6 +25,11 @@ struct State {
     window: Mutex<Window>,
     /// Bytecode profile, when `dispatch=` is given.
     profile: Option<Profile>,
+    /// With `mix=on`: one counter per instruction class (`mix::CLASSES`).
+    mix: Option<Box<[AtomicU64]>>,
+    /// With `mix=on`: the fall-through address of the branch that ends the
+    /// translation block running now (0: it does not end with a branch).
+    pending: AtomicU64,
 }
 
 /// Instructions per interpreted bytecode: every instruction executed from
@@ -75,7 +81,8 @@ impl Profile {
 
 struct Window {
     out: Box<dyn Write + Send>,
-    /// Counters at the last `begin`, while a window is open.
+    /// Counters (buckets, then mix classes) at the last `begin`, while a
+    /// window is open.
     open: Option<Vec<u64>>,
     next_index: u64,
 }
@@ -88,6 +95,7 @@ impl State {
         // thread running the marker callbacks; at exit it has stopped.
         self.counters
             .iter()
+            .chain(self.mix.iter().flat_map(|m| m.iter()))
             .map(|c| c.load(Ordering::Relaxed))
             .collect()
     }
@@ -113,7 +121,17 @@ impl State {
                 let _ = writeln!(w.out, "arm {arm:#x} {n} {insns}");
             }
         }
-        let line = record("apdu", Some(index), &delta);
+        let (buckets, mix) = delta.split_at(self.counters.len());
+        if self.mix.is_some() {
+            // Before the `apdu` line: a reader that has the `apdu` line
+            // has the window's `mix` line too.
+            let mut line = format!("mix {index}");
+            for c in mix {
+                line.push_str(&format!(" {c}"));
+            }
+            let _ = writeln!(w.out, "{line}");
+        }
+        let line = record("apdu", Some(index), buckets);
         let _ = writeln!(w.out, "{line}");
         let _ = w.out.flush();
     }
@@ -121,7 +139,7 @@ impl State {
     fn exit(&self) {
         let now = self.snapshot();
         let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
-        let line = record("exit", None, &now);
+        let line = record("exit", None, &now[..self.counters.len()]);
         let _ = writeln!(w.out, "{line}");
         let _ = w.out.flush();
     }
@@ -143,6 +161,7 @@ fn parse_addr(key: &str, v: &str) -> u64 {
 fn configure(args: &Args) -> State {
     let mut map = CountMap::default();
     let mut out: Box<dyn Write + Send> = Box::new(std::io::stderr());
+    let mut mix = false;
     let (mut dispatch, mut stop) = (None, Vec::new());
     // First the map file, then the arguments that add to or override it.
     for raw in &args.raw {
@@ -159,6 +178,13 @@ fn configure(args: &Args) -> State {
             "range" => map.add_range_arg(value).unwrap_or_else(|e| fail(&e)),
             "begin" => map.begin = Some(parse_addr(key, value)),
             "end" => map.end = Some(parse_addr(key, value)),
+            "mix" => {
+                mix = match value {
+                    "on" => true,
+                    "off" => false,
+                    _ => fail(&format!("bad value in `{raw}` (want mix=on or mix=off)")),
+                }
+            }
             "dispatch" => dispatch = Some(parse_addr(key, value)),
             "stop" => {
                 let (lo, hi) = value
@@ -172,7 +198,7 @@ fn configure(args: &Args) -> State {
                 out = Box::new(BufWriter::new(f));
             }
             _ => fail(&format!(
-                "unknown argument `{raw}` (want map=, range=, begin=, end=, out=, dispatch=, stop=)"
+                "unknown argument `{raw}` (want map=, range=, begin=, end=, out=, dispatch=, stop=, mix=)"
             )),
         }
     }
@@ -182,11 +208,20 @@ fn configure(args: &Args) -> State {
         header.push(' ');
         header.push_str(n);
     }
+    if mix {
+        header.push_str("\nclasses");
+        for c in CLASSES {
+            header.push(' ');
+            header.push_str(c);
+        }
+    }
     let _ = writeln!(out, "{header}");
     let _ = out.flush();
     State {
         map,
         counters,
+        mix: mix.then(|| CLASSES.iter().map(|_| AtomicU64::new(0)).collect()),
+        pending: AtomicU64::new(0),
         window: Mutex::new(Window {
             out,
             open: None,
@@ -235,8 +270,26 @@ impl HasCallbacks for Icount {
                 }
             });
         }
+        let mut fallthrough = 0u64;
         for insn in tb.instructions() {
             let addr = insn.vaddr();
+            if let Some(mix) = &state.mix {
+                let kind = classify(&insn.data());
+                for &(c, n) in kind.adds() {
+                    qemu_plugin_register_vcpu_insn_exec_inline(
+                        insn.clone(),
+                        qemu_plugin_op::QEMU_PLUGIN_INLINE_ADD_U64,
+                        mix[c].as_ptr().cast(),
+                        n,
+                    );
+                }
+                // QEMU ends a block at any instruction that writes the PC.
+                fallthrough = if kind.branch {
+                    addr + insn.size() as u64
+                } else {
+                    0
+                };
+            }
             if state.map.begin == Some(addr) {
                 insn.register_execute_callback(|_| {
                     if let Some(s) = STATE.get() {
@@ -258,6 +311,21 @@ impl HasCallbacks for Icount {
                 counter.as_ptr().cast(),
                 1,
             );
+        }
+        if state.mix.is_some() {
+            // A branch was taken when the next block does not start at its
+            // fall-through address.
+            let start = tb.vaddr();
+            tb.register_execute_callback(move |_| {
+                if let Some(s) = STATE.get() {
+                    let prev = s.pending.swap(fallthrough, Ordering::Relaxed);
+                    if prev != 0 && prev != start {
+                        if let Some(mix) = &s.mix {
+                            mix[idx::TAKEN].fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
         }
         Ok(())
     }
