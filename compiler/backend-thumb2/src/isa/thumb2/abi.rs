@@ -34,14 +34,15 @@ pub fn caller_saved() -> PRegSet {
     s
 }
 
-/// The allocatable registers: low registers first (16-bit encodings).
+/// The allocatable registers: the argument registers first (no save),
+/// then the other low registers (16-bit encodings), then the rest.
 pub fn machine_env() -> MachineEnv {
     let mut preferred = PRegSet::empty();
-    for r in [R0, R1, R2, R3, R4, R5, R6, R7] {
+    for r in [R0, R1, R2, R3] {
         preferred.add(r.preg());
     }
     let mut other = PRegSet::empty();
-    for r in [R8, R9, R10, R11, R12, LR] {
+    for r in [R4, R5, R6, R7, R12, R8, R9, R10, R11, LR] {
         other.add(r.preg());
     }
     MachineEnv {
