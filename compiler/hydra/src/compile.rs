@@ -19,7 +19,8 @@ use hydra_verify::ApiSet;
 pub struct CompileArgs {
     /// CAP file (JAR archive, component stream, or folder of component files).
     file: PathBuf,
-    /// Target triple: x86_64-unknown-linux-gnu or aarch64-unknown-linux-gnu.
+    /// Target triple: x86_64-unknown-linux-gnu, aarch64-unknown-linux-gnu,
+    /// thumbv7m-none-eabi (the meter's Cortex-M3) or thumbv7em-none-eabi.
     #[arg(long, default_value = HOST_TRIPLE)]
     target: String,
     /// Output file (default: standard output for clif/asm, FILE.o for obj).
@@ -90,6 +91,17 @@ pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
         dirs.push(d.to_path_buf());
     }
     let api = api_set(&args.api, &args.export_path)?;
+    if crate::thumb2::is_thumb(&args.target) {
+        let r = crate::thumb2::Request {
+            file: &args.file,
+            triple: &args.target,
+            emit: &args.emit,
+            method: args.method.as_deref(),
+            output: args.output.as_deref(),
+            stats: args.stats,
+        };
+        return crate::thumb2::compile_cmd(&r, &api);
+    }
     let keep = args.emit != "obj";
     let p = compile_file(&args.file, &api, &args.target, keep)?;
     if args.stats {

@@ -9,6 +9,7 @@ use hydra_jcapi::{ApiVersion, ExportPath};
 mod compile;
 mod run;
 mod thumb;
+mod thumb2;
 mod verify_cmd;
 
 /// Ahead-of-time compiler and tools for Java Card applets.

@@ -17,6 +17,9 @@ pub enum Engine {
     /// The interpreter in the meter firmware on an emulated Cortex-M3
     /// (qemu-system-arm -M mps2-an385).
     ThumbInterp,
+    /// Compiled to Thumb-2 and run by the meter firmware's native engine
+    /// on the emulated Cortex-M3.
+    Thumb,
 }
 
 #[derive(clap::Args)]
@@ -144,13 +147,13 @@ fn print_stats(host: &Host, elapsed: f64) {
 }
 
 pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
-    if args.count && args.engine != Engine::ThumbInterp {
+    if args.count && !matches!(args.engine, Engine::ThumbInterp | Engine::Thumb) {
         return Err(CliError::Usage(
-            "--count counts instructions on the meter's MCU: use it with --engine thumb-interp"
+            "--count counts instructions on the meter's MCU: use it with --engine thumb-interp or thumb"
                 .into(),
         ));
     }
-    if args.engine == Engine::ThumbInterp {
+    if matches!(args.engine, Engine::ThumbInterp | Engine::Thumb) {
         return run_thumb(args);
     }
     if let Some(suite) = &args.suite {
@@ -237,6 +240,7 @@ fn run_thumb(args: RunArgs) -> Result<(), CliError> {
         state: args.state,
         count: args.count,
         stats: args.stats,
+        native: args.engine == Engine::Thumb,
     };
     if let Some(suite) = &args.suite {
         let entries = read_suite(suite).map_err(|e| host_err(suite, e))?;

@@ -20,6 +20,9 @@ pub struct Options {
     pub count: bool,
     /// Bytecodes and instructions per bytecode by opcode group.
     pub stats: bool,
+    /// Compile the packages to Thumb-2 for the firmware's native engine
+    /// (`--engine thumb`).
+    pub native: bool,
 }
 
 /// Where the firmware and the plugin are built and cached.
@@ -70,6 +73,11 @@ fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
         }
     });
     cfg.packages = opts.caps.clone();
+    if opts.native {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let dir = target_dir(&workspace).join(format!("natives-{}", std::process::id()));
+        cfg.natives = crate::thumb2::objects(&opts.caps, &dir)?;
+    }
     cfg.installs = if opts.installs.is_empty() {
         all_applets(&opts.caps)?
     } else {
@@ -216,6 +224,7 @@ pub fn run_suite(opts: &Options, entries: &[SuiteEntry]) -> Result<usize, CliErr
             state: None,
             count: opts.count,
             stats: opts.stats,
+            native: opts.native,
         };
         let r = run_one(&art, &o, &e.script).and_then(|run| {
             check(&e.script, &run.output, &e.expected)?;

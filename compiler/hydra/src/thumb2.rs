@@ -1,0 +1,132 @@
+//! The Thumb-2 target of `hydra compile` (`--target thumbv7m-none-eabi`,
+//! `hydra-backend-thumb2`) and the native packages `hydra run --engine
+//! thumb` gives the firmware.
+
+use std::path::{Path, PathBuf};
+
+use hydra::error::CliError;
+use hydra_backend_thumb2::CompiledPackage;
+use hydra_verify::ApiSet;
+
+/// Whether `triple` is a Thumb-2 target.
+pub fn is_thumb(triple: &str) -> bool {
+    hydra_backend_thumb2::Flags::for_triple(triple).is_some()
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> CliError {
+    CliError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// Verifies and compiles one CAP file to Thumb-2.
+pub fn compile_file(
+    file: &Path,
+    api: &ApiSet,
+    triple: &str,
+    keep_text: bool,
+) -> Result<CompiledPackage, CliError> {
+    let name = file.display().to_string();
+    let loaded = hydra_cap::container::read_path(file)?;
+    let verified = hydra_verify::verify(&loaded.cap, api).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(|e| format!("{name}: {e}")).collect();
+        CliError::Usage(format!(
+            "{}\n{name}: refused: {} verification error(s)",
+            lines.join("\n"),
+            errors.len()
+        ))
+    })?;
+    hydra_backend_thumb2::compile_package(&loaded.cap, &verified, triple, keep_text)
+        .map_err(|e| io(file, e))
+}
+
+/// What `hydra compile --target thumbv7m-none-eabi` writes.
+pub struct Request<'a> {
+    pub file: &'a Path,
+    pub triple: &'a str,
+    pub emit: &'a str,
+    pub method: Option<&'a str>,
+    pub output: Option<&'a Path>,
+    pub stats: bool,
+}
+
+pub fn compile_cmd(r: &Request, api: &ApiSet) -> Result<(), CliError> {
+    let p = compile_file(r.file, api, r.triple, r.emit != "obj")?;
+    if r.stats {
+        eprintln!(
+            "{}: {} methods, {} bytes of {} code for {} bytes of bytecode in {:.1} ms",
+            r.file.display(),
+            p.methods.len(),
+            p.code_size(),
+            p.triple,
+            p.bytecode_size,
+            p.compile_time.as_secs_f64() * 1e3
+        );
+    }
+    let bytes = match r.emit {
+        "obj" => hydra_backend_thumb2::emit_object(&p).map_err(|e| io(r.file, e))?,
+        kind => {
+            let mut out = String::new();
+            for m in &p.methods {
+                if r.method.is_some_and(|f| !m.label.contains(f)) {
+                    continue;
+                }
+                out.push_str(&format!(
+                    "; {} @{:#06x} ({} bytes)\n{}:\n",
+                    m.label,
+                    m.offset,
+                    m.code.len(),
+                    hydra_native::abi::method_symbol(m.code_offset)
+                ));
+                let text = if kind == "clif" { &m.clif } else { &m.asm };
+                out.push_str(text.as_deref().unwrap_or(""));
+                out.push('\n');
+            }
+            out.into_bytes()
+        }
+    };
+    let output = match (r.output, r.emit) {
+        (Some(o), _) => Some(o.to_path_buf()),
+        (None, "obj") => Some(r.file.with_extension("o")),
+        (None, _) => None,
+    };
+    match output {
+        Some(o) => std::fs::write(&o, bytes).map_err(|e| io(&o, e)),
+        None => {
+            use std::io::Write;
+            std::io::stdout()
+                .write_all(&bytes)
+                .map_err(|e| CliError::Usage(e.to_string()))
+        }
+    }
+}
+
+/// Compiles `caps` to Thumb-2 objects in `dir` (each CAP's folder is on
+/// the export path of those after it); returns the object paths.
+pub fn objects(caps: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let mut dirs = Vec::new();
+    let mut out = Vec::new();
+    for (i, c) in caps.iter().enumerate() {
+        if let Some(d) = c.parent() {
+            dirs.push(d.to_path_buf());
+        }
+        let mut path = hydra_jcapi::ExportPath::new(
+            hydra_jcapi::ApiVersion::from_name("3.2.0").expect("known version"),
+        );
+        for d in &dirs {
+            path.add_dir(d)?;
+        }
+        let api = ApiSet::from_export_path(&path);
+        let p = compile_file(c, &api, "thumbv7m-none-eabi", false)?;
+        let obj = hydra_backend_thumb2::emit_object(&p).map_err(|e| io(c, e))?;
+        let stem = c
+            .file_stem()
+            .map_or("package".into(), |s| s.to_string_lossy());
+        let o = dir.join(format!("{i}-{stem}.o"));
+        std::fs::write(&o, obj).map_err(|e| io(&o, e))?;
+        out.push(o);
+    }
+    Ok(out)
+}
