@@ -193,6 +193,9 @@ pub struct Config {
     /// With `plugin`: also count executed bytecodes and their instructions
     /// by opcode group ([`Counts::bytecodes`]; slower).
     pub profile: bool,
+    /// With `plugin`: also count the instruction mix ([`Counts::mix`]:
+    /// loads, stores, multiplies, divides, branches taken...; slower).
+    pub mix: bool,
 }
 
 impl Config {
@@ -210,6 +213,7 @@ impl Config {
             natives: Vec::new(),
             timeout: Duration::from_secs(60),
             profile: false,
+            mix: false,
         }
     }
 }
@@ -223,6 +227,9 @@ pub struct Counts {
     /// When profiling: bytecodes executed and the instructions from each
     /// dispatch to the next, per opcode group (see [`profile::GROUPS`]).
     pub bytecodes: Vec<GroupCount>,
+    /// With [`Config::mix`]: executed instructions per class of the
+    /// plugin's mix (`hydra_qemu_icount::mix::CLASSES`), by name.
+    pub mix: Vec<(String, u64)>,
 }
 
 impl Counts {
@@ -324,6 +331,8 @@ struct CountsFile {
     file: Option<File>,
     text: String,
     names: Vec<String>,
+    /// Mix class names (the `classes` header line), with `mix=on`.
+    classes: Vec<String>,
     dispatch: Option<Dispatch>,
 }
 
@@ -352,10 +361,21 @@ impl CountsFile {
     fn next_apdu(&mut self) -> Result<Counts> {
         let mut found = None;
         let mut arms = Vec::new();
+        let mut mix = Vec::new();
         for line in self.new_lines()? {
             let mut words = line.split_whitespace();
             match words.next() {
                 Some("buckets") => self.names = words.map(str::to_string).collect(),
+                Some("classes") => self.classes = words.map(str::to_string).collect(),
+                Some("mix") => {
+                    let nums: Option<Vec<u64>> = words.skip(1).map(|w| w.parse().ok()).collect();
+                    match nums {
+                        Some(n) if n.len() == self.classes.len() => {
+                            mix = self.classes.iter().cloned().zip(n).collect();
+                        }
+                        _ => return Err(Error::Counts(format!("bad line `{line}`"))),
+                    }
+                }
                 Some("apdu") => found = Some(line.clone()),
                 Some("arm") => {
                     let nums: Option<Vec<u64>> = words
@@ -400,6 +420,7 @@ impl CountsFile {
                 .dispatch
                 .as_ref()
                 .map_or_else(Vec::new, |d| d.groups(&arms)),
+            mix,
         })
     }
 }
@@ -509,12 +530,16 @@ impl Session {
             } else {
                 None
             };
+            if cfg.mix {
+                plugin_arg.push_str(",mix=on");
+            }
             cmd.arg("-plugin").arg(plugin_arg);
             counts = Some(CountsFile {
                 path: out,
                 file: None,
                 text: String::new(),
                 names: Vec::new(),
+                classes: Vec::new(),
                 dispatch,
             });
         }
