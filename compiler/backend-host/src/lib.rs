@@ -116,11 +116,35 @@ pub fn compile_package(
     triple: &str,
     keep_text: bool,
 ) -> Result<CompiledPackage, BackendError> {
+    compile_with(cap, verified, triple, keep_text, true)
+}
+
+/// Compiles without the inline null, firewall and bounds checks, to measure
+/// their share of the code. Such code MUST NOT run.
+pub fn compile_package_without_checks(
+    cap: &CapFile,
+    verified: &Verified,
+    triple: &str,
+) -> Result<CompiledPackage, BackendError> {
+    compile_with(cap, verified, triple, false, false)
+}
+
+fn compile_with(
+    cap: &CapFile,
+    verified: &Verified,
+    triple: &str,
+    keep_text: bool,
+    checks: bool,
+) -> Result<CompiledPackage, BackendError> {
     let t0 = Instant::now();
     let isa = isa_for(triple)?;
     let target = target_of(&*isa);
     let flags = hydra_lower::flags();
-    let lowered = hydra_lower::lower_package(cap, verified, &target)?;
+    let lowered = if checks {
+        hydra_lower::lower_package(cap, verified, &target)?
+    } else {
+        hydra_lower::lower_package_without_checks(cap, verified, &target)?
+    };
     let mut methods = Vec::new();
     for m in lowered {
         let (func, stats) =

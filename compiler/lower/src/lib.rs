@@ -107,13 +107,35 @@ pub fn lower_package(
     verified: &Verified,
     target: &Target,
 ) -> Result<Vec<LoweredMethod>, LowerError> {
+    lower_package_with(cap, verified, target, true)
+}
+
+/// Like [`lower_package`], but with the inline null, firewall and bounds
+/// checks left out — for measuring what the checks cost only: such code
+/// MUST NOT run.
+pub fn lower_package_without_checks(
+    cap: &CapFile,
+    verified: &Verified,
+    target: &Target,
+) -> Result<Vec<LoweredMethod>, LowerError> {
+    lower_package_with(cap, verified, target, false)
+}
+
+fn lower_package_with(
+    cap: &CapFile,
+    verified: &Verified,
+    target: &Target,
+    checks: bool,
+) -> Result<Vec<LoweredMethod>, LowerError> {
     let mut out = Vec::new();
     let mut fctx = FunctionBuilderContext::new();
     for info in &cap.method.methods {
         if info.header.is_abstract() {
             continue;
         }
-        out.push(lower_method_with(cap, verified, info, target, &mut fctx)?);
+        out.push(lower_method_with(
+            cap, verified, info, target, &mut fctx, checks,
+        )?);
     }
     Ok(out)
 }
@@ -141,6 +163,7 @@ pub fn lower_method(
         info,
         target,
         &mut FunctionBuilderContext::new(),
+        true,
     )
 }
 
@@ -185,6 +208,7 @@ fn lower_method_with(
     info: &MethodInfo,
     target: &Target,
     fctx: &mut FunctionBuilderContext,
+    checks: bool,
 ) -> Result<LoweredMethod, LowerError> {
     let label = method_label(verified, info.offset);
     let types = verified
@@ -201,6 +225,7 @@ fn lower_method_with(
     {
         let b = FunctionBuilder::new(&mut func, fctx);
         let mut l = Lowerer::new(b, cap, verified, info, types, target, label.clone());
+        l.checks = checks;
         l.method()?;
         l.b.seal_all_blocks();
         l.b.finalize(target.frontend_config());
@@ -268,6 +293,8 @@ struct Lowerer<'a, 'f> {
     dispatch: HashMap<Vec<usize>, Block>,
     sigs: HashMap<u8, SigRef>,
     out_args: Option<cranelift_codegen::ir::StackSlot>,
+    /// Emit the inline null/firewall/bounds checks (off only to measure them).
+    checks: bool,
 }
 
 /// Memory flags of loads from the VM context and headers: aligned, never trap.
@@ -317,6 +344,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             dispatch: HashMap::new(),
             sigs: HashMap::new(),
             out_args: None,
+            checks: true,
         }
     }
 
@@ -520,6 +548,15 @@ impl<'a, 'f> Lowerer<'a, 'f> {
 
     // ---- object fast paths --------------------------------------------
 
+    /// An inline check: continue at `ok` when `cond` holds, else `slow`.
+    fn check(&mut self, cond: Value, ok: Block, slow: Block) {
+        if self.checks {
+            self.b.ins().brif(cond, ok, &[], slow, &[]);
+        } else {
+            self.b.ins().jump(ok, &[]);
+        }
+    }
+
     /// Header of handle `r` (16-bit) when it is valid and, with `firewall`,
     /// accessible from the current context; otherwise jumps to `slow`.
     /// Returns (header address, flags).
@@ -541,7 +578,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let not_null = self.b.ins().icmp_imm_s(IntCC::NotEqual, h, 0);
         let ok = self.b.ins().band(in_range, not_null);
         let next = self.b.create_block();
-        self.b.ins().brif(ok, next, &[], slow, &[]);
+        self.check(ok, next, slow);
         self.b.switch_to_block(next);
         let idx = if self.ptr == I32 {
             idx
@@ -561,7 +598,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             let a = self.b.ins().bor(same, jcre);
             let ok = self.b.ins().bor(a, global);
             let next = self.b.create_block();
-            self.b.ins().brif(ok, next, &[], slow, &[]);
+            self.check(ok, next, slow);
             self.b.switch_to_block(next);
         }
         (o, flags)
@@ -725,7 +762,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let iu = self.b.ins().uextend(I32, i);
         let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, len);
         let fast = self.b.create_block();
-        self.b.ins().brif(inb, fast, &[], slow, &[]);
+        self.check(inb, fast, slow);
         self.b.switch_to_block(fast);
         let shift = match k {
             kind::BYTE => 0,
@@ -761,7 +798,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             let iu = self.b.ins().uextend(I32, i);
             let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, len);
             let fast = self.b.create_block();
-            self.b.ins().brif(inb, fast, &[], slow, &[]);
+            self.check(inb, fast, slow);
             self.b.switch_to_block(fast);
             let (shift, bytes) = match k {
                 kind::BYTE => (0, 1),

@@ -292,9 +292,25 @@ pub fn invoke<N: Nvm>(
             card.ctx = new_ctx;
         }
     }
-    let r = card.invoke(m, args);
+    let r = call(card, m, args);
     card.ctx = saved;
     r.map(ret_value)
+}
+
+/// Runs `m` with `args` in the current context: straight into the engine
+/// when it is compiled (no interpreter entry), else through `Card::invoke`.
+fn call<N: Nvm>(card: &mut Card<N>, m: u16, args: &[i16]) -> Result<Ret, Exc> {
+    if let Some(engine) = card.engine.clone() {
+        let fp = card.sp_top;
+        if fp + args.len() > card.stack.len() {
+            return Err(card.so());
+        }
+        card.stack[fp..fp + args.len()].copy_from_slice(args);
+        if let Some(r) = engine.run(card, m, fp) {
+            return r;
+        }
+    }
+    card.invoke(m, args)
 }
 
 pub fn new_object<N: Nvm>(card: &mut Card<N>, pkg: u16, index: u16) -> Result<i32, Exc> {
