@@ -5,7 +5,8 @@
 //! when `qemu-system-arm` is not installed.
 //!
 //! `HYDRA_THUMB2_COUNTS=PLUGIN` (the `hydra-qemu-icount` plugin) also
-//! prints the instructions per APDU, split into buckets.
+//! prints, per script, the instructions on the same firmware with the
+//! packages interpreted and compiled, split into buckets.
 
 mod common;
 
@@ -94,12 +95,28 @@ fn conformance_suite_compiled_to_thumb2_on_the_firmware() {
         let mut cfg = Config::new(&fw);
         cfg.plugin = plugin.clone();
         cfg.packages = entry.caps.clone();
-        cfg.natives = objects(&entry.caps, &dir);
         cfg.installs = if entry.installs.is_empty() {
             all_applets(&entry.caps).unwrap()
         } else {
             entry.installs.iter().map(Install::from).collect()
         };
+        if plugin.is_some() {
+            let mut s = Session::start(&cfg).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let text = std::fs::read_to_string(&entry.script).unwrap();
+            let run = run_script(&mut s, &entry.script.display().to_string(), &text).unwrap();
+            s.stop();
+            let total: u64 = run
+                .apdus
+                .iter()
+                .filter_map(|a| a.counts.as_ref())
+                .map(|c| c.total)
+                .sum();
+            println!(
+                "{name}: interpreted: {} APDUs, {total} instructions",
+                run.apdus.len()
+            );
+        }
+        cfg.natives = objects(&entry.caps, &dir);
         let mut s = Session::start(&cfg).unwrap_or_else(|e| panic!("{name}: {e}"));
         let text = std::fs::read_to_string(&entry.script).unwrap();
         let run = run_script(&mut s, &entry.script.display().to_string(), &text);
@@ -124,7 +141,7 @@ fn conformance_suite_compiled_to_thumb2_on_the_firmware() {
                 }
             }
             println!(
-                "{name}: {} APDUs, {total} instructions {sums:?}",
+                "{name}: compiled: {} APDUs, {total} instructions {sums:?}",
                 run.apdus.len()
             );
         }
