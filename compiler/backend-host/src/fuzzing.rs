@@ -29,14 +29,14 @@ impl Rng {
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         Rng((z ^ (z >> 31)) | 1)
     }
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
     }
     pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
+        (self.next_u64() % n.max(1) as u64) as usize
     }
     fn pick<T: Copy>(&mut self, xs: &[T]) -> T {
         xs[self.below(xs.len())]
@@ -45,7 +45,7 @@ impl Rng {
         match self.below(4) {
             0 => self.pick(&[0, 1, -1, 2, 0x7F, -0x80, 0xFF, 0x7FFF, -0x8000]),
             1 => self.below(16) as i16 - 8,
-            _ => self.next() as i16,
+            _ => self.next_u64() as i16,
         }
     }
 }

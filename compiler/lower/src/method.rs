@@ -502,7 +502,7 @@ impl Lowerer<'_, '_> {
         for (list, block) in lists {
             self.b.switch_to_block(block);
             for h in list {
-                let handler = self.cap.method.handlers[h].clone();
+                let handler = self.cap.method.handlers[h];
                 let rel = u32::from(handler.handler_offset)
                     .checked_sub(code_offset)
                     .ok_or_else(|| self.no_types("handler outside the method"))?;
