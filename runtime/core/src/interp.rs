@@ -231,12 +231,21 @@ impl<N: Nvm> Card<N> {
 
     #[allow(clippy::too_many_lines)]
     fn run(&mut self, entry: MethodId, sp: usize, base_depth: usize) -> Result<Ret, Exc> {
+        // The entry method's package fills the registers until `call` sets
+        // them (no placeholder allocations).
+        let Some(p) = self
+            .methods
+            .get(usize::from(entry))
+            .and_then(|m| self.packages.get(usize::from(m.pkg)))
+        else {
+            return Err(Exc::Fault(MALFORMED));
+        };
         let mut regs = Regs {
             pc: 0,
             sp,
             fp: 0,
-            code: Rc::from(alloc::vec::Vec::new()),
-            cp: Rc::from(alloc::vec::Vec::new()),
+            code: p.code.clone(),
+            cp: p.cp.clone(),
             mstart: 0,
         };
         // Enter the first method.
@@ -245,8 +254,14 @@ impl<N: Nvm> Card<N> {
             Ok(None) => {}
             Err(e) => return Err(e),
         }
+        let stats = self.stats.is_some();
         loop {
-            match self.exec(&mut regs, base_depth) {
+            let r = if stats {
+                self.exec_stats(&mut regs, base_depth)
+            } else {
+                self.exec(&mut regs, base_depth)
+            };
+            match r {
                 Ok(ret) => return Ok(ret),
                 Err(Exc::Throw(ex)) => {
                     // A handler that throws again loops without a branch.
@@ -513,13 +528,36 @@ impl<N: Nvm> Card<N> {
             .unwrap_or(&[0, 0, 0, 0][..len.min(4)])
     }
 
+    /// The dispatch loop (the firmware's; `hydra-qemu-host` finds its
+    /// opcode dispatch by this function's name).
+    #[inline(never)]
+    fn exec(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Ret, Exc> {
+        self.exec_loop::<false>(regs, base_depth)
+    }
+
+    /// The dispatch loop that also counts every opcode in `stats`.
+    #[inline(never)]
+    fn exec_stats(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Ret, Exc> {
+        self.exec_loop::<true>(regs, base_depth)
+    }
+
     // Single opcodes in the match arms on purpose (see the comment there).
     #[allow(
         clippy::too_many_lines,
         clippy::cognitive_complexity,
         clippy::manual_range_patterns
     )]
-    fn exec(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Ret, Exc> {
+    #[inline(always)]
+    fn exec_loop<const STATS: bool>(
+        &mut self,
+        regs: &mut Regs,
+        base_depth: usize,
+    ) -> Result<Ret, Exc> {
+        // Bytecodes executed since `self.executed` was last brought up to
+        // date (a local, so the loop head does not touch `self`); folded in
+        // before anything that can read `executed` (calls, returns, leaving
+        // the loop) and at every budget check.
+        let mut n: u32 = 0;
         let mut pc = regs.pc;
         let mut sp = regs.sp;
         let mut fp = regs.fp;
@@ -530,11 +568,26 @@ impl<N: Nvm> Card<N> {
             () => {
                 regs.pc = pc;
                 regs.sp = sp;
+                self.executed += u64::from(n);
+                n = 0;
             };
+        }
+        // The execution budget, checked where execution can go back
+        // (backward branches, switches, `ret`): it counts bytecodes.
+        macro_rules! budget {
+            () => {{
+                self.executed += u64::from(n);
+                n = 0;
+                if self.executed >= self.budget_end {
+                    fail!(Exc::Fault(Fault::Budget));
+                }
+            }};
         }
         macro_rules! fail {
             ($e:expr) => {{
-                sync!();
+                regs.pc = pc;
+                regs.sp = sp;
+                self.executed += u64::from(n);
                 return Err($e);
             }};
         }
@@ -609,8 +662,8 @@ impl<N: Nvm> Card<N> {
                     } else {
                         b1(&code, pc + 1) as i8 as isize
                     };
-                    if off <= 0 && self.executed >= self.budget_end {
-                        fail!(Exc::Fault(Fault::Budget));
+                    if off <= 0 {
+                        budget!();
                     }
                     pc = (pc as isize + off) as usize;
                 } else {
@@ -757,9 +810,11 @@ impl<N: Nvm> Card<N> {
                 Some(&op) => op,
                 None => fail!(Exc::Fault(MALFORMED)),
             };
-            self.executed += 1;
-            if let Some(s) = self.stats.as_mut() {
-                s[usize::from(op)] += 1;
+            n = n.wrapping_add(1);
+            if STATS {
+                if let Some(s) = self.stats.as_mut() {
+                    s[usize::from(op)] += 1;
+                }
             }
             // Single opcodes, never ranges: rustc lowers a range pattern to
             // compare-and-branch tests ahead of the jump table, which put
@@ -1179,9 +1234,7 @@ impl<N: Nvm> Card<N> {
                     branch!(true, true);
                 }
                 0x72 => {
-                    if self.executed >= self.budget_end {
-                        fail!(Exc::Fault(Fault::Budget));
-                    }
+                    budget!();
                     let a = local!(b1(&code, pc + 1)) as u16;
                     pc = regs.mstart + usize::from(a);
                 }
@@ -1195,8 +1248,8 @@ impl<N: Nvm> Card<N> {
                     } else {
                         s2(&code, pc + 7 + 2 * (idx as i32 - low as i32) as usize)
                     };
-                    if off <= 0 && self.executed >= self.budget_end {
-                        fail!(Exc::Fault(Fault::Budget));
+                    if off <= 0 {
+                        budget!();
                     }
                     pc = (pc as isize + off as isize) as usize;
                 }
@@ -1210,8 +1263,8 @@ impl<N: Nvm> Card<N> {
                     } else {
                         s2(&code, pc + 11 + 2 * (idx as i64 - low as i64) as usize)
                     };
-                    if off <= 0 && self.executed >= self.budget_end {
-                        fail!(Exc::Fault(Fault::Budget));
+                    if off <= 0 {
+                        budget!();
                     }
                     pc = (pc as isize + off as isize) as usize;
                 }
@@ -1227,8 +1280,8 @@ impl<N: Nvm> Card<N> {
                             break;
                         }
                     }
-                    if off <= 0 && self.executed >= self.budget_end {
-                        fail!(Exc::Fault(Fault::Budget));
+                    if off <= 0 {
+                        budget!();
                     }
                     pc = (pc as isize + off as isize) as usize;
                 }
@@ -1244,8 +1297,8 @@ impl<N: Nvm> Card<N> {
                             break;
                         }
                     }
-                    if off <= 0 && self.executed >= self.budget_end {
-                        fail!(Exc::Fault(Fault::Budget));
+                    if off <= 0 {
+                        budget!();
                     }
                     pc = (pc as isize + off as isize) as usize;
                 }
