@@ -6,6 +6,7 @@ use hydra::error::CliError;
 use hydra_inspect::{self as inspect, opcodes::Coverage};
 use hydra_jcapi::{ApiVersion, ExportPath};
 
+mod bench;
 mod compile;
 mod run;
 mod thumb;
@@ -31,6 +32,8 @@ enum Command {
     Compile(compile::CompileArgs),
     /// Verify CAP files: structure, and the types of every method's bytecode.
     Verify(verify_cmd::VerifyArgs),
+    /// Benchmarks on the emulated Cortex-M3: interpreter, AOT and C, counted exactly.
+    Bench(bench::BenchArgs),
 }
 
 #[derive(clap::Args)]
@@ -113,6 +116,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run_cmd(args),
         Command::Compile(args) => compile::compile_cmd(args),
         Command::Verify(args) => verify_cmd::verify_cmd(args),
+        Command::Bench(args) => bench::bench_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,857 @@
+//! `hydra bench`: the benchmark applets of `benches/applets` on the
+//! emulated meter (`qemu-system-arm -M mps2-an385`), counted exactly by the
+//! `hydra-qemu-icount` plugin, on three engines:
+//!
+//! - `thumb-interp`: the firmware's bytecode interpreter;
+//! - `thumb`: the same packages compiled ahead of time to Thumb-2 and run
+//!   by the firmware's native engine;
+//! - `c`: the same algorithms in C (`benches/c`), `arm-none-eabi-gcc -O2
+//!   -mcpu=cortex-m3 -mthumb`, bare metal on the same board.
+//!
+//! Every response is checked against the script's expected output (the
+//! Python oracle's answers). A benchmark's count is the sum over its work
+//! commands (CLA 80, INS other than 02); INS 02, which does nothing, gives
+//! the cost of one APDU on each engine (for C, of one call of the kernel).
+//! The cycle estimate applies the Cortex-M3 timings (see [`COSTS`]) to the
+//! instruction mix the plugin counts.
+//!
+//! Output: a table on standard output, `bench.json` and `bench.svg` in the
+//! output folder.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use hydra::error::CliError;
+use hydra_host::script::{self as host_script, Stmt};
+use hydra_host::{first_difference, read_suite, SuiteEntry};
+use hydra_qemu_host::script::run_script;
+use hydra_qemu_host::{find_qemu, Artifacts, Config, Counts, FirmwareSymbols, Install, Session};
+use indicatif::{ProgressBar, ProgressStyle};
+use object::{Object, ObjectSection};
+use serde::Serialize;
+
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// One small input per benchmark (`suite-quick.json`), for CI.
+    #[arg(long)]
+    quick: bool,
+    /// Only these benchmarks (repeatable).
+    #[arg(long = "only", value_name = "NAME")]
+    only: Vec<String>,
+    /// Where bench.json and bench.svg go.
+    #[arg(long, value_name = "DIR", default_value = "target/bench")]
+    out: PathBuf,
+}
+
+/// Extra cycles per counted event on a Cortex-M3 with zero-wait-state
+/// memory, on top of one cycle per instruction. Source: Arm Cortex-M3
+/// Technical Reference Manual (DDI 0337E), 18.2 "Processor instruction
+/// timings", Table 18-1, and the instruction set summary of the Cortex-M3
+/// Devices Generic User Guide (DUI 0552A, Table 3-1): LDR/STR 2 cycles;
+/// LDM/STM/PUSH/POP 1+N (N registers); MUL 1, MLA/MLS 2; UMULL/SMULL 3-5,
+/// UMLAL/SMLAL 4-7 and SDIV/UDIV 2-12 (taken at the middle of the range);
+/// a taken branch 1+P with P, the pipeline refill, 1-3 (taken as 2, "two
+/// cycles are added" in Table 18-1); a branch not taken 1. Not modelled:
+/// the pipelining of neighbouring loads and stores (which saves cycles),
+/// the stall of an address computed by the instruction before (which costs
+/// them), wait states.
+pub const COSTS: [(&str, u64, &str); 8] = [
+    (
+        "loads",
+        1,
+        "LDR/LDRB/LDRH/LDRSB/LDRSH/LDREX/TBB/TBH: 2 cycles",
+    ),
+    ("stores", 1, "STR/STRB/STRH/STREX: 2 cycles"),
+    ("multi_regs", 1, "LDM/STM/PUSH/POP/LDRD/STRD: 1+N cycles"),
+    ("mla", 1, "MLA/MLS: 2 cycles"),
+    ("mull", 3, "UMULL/SMULL: 3-5 cycles, taken as 4"),
+    ("mlal", 5, "UMLAL/SMLAL: 4-7 cycles, taken as 6"),
+    ("div", 6, "SDIV/UDIV: 2-12 cycles, taken as 7"),
+    ("taken", 2, "branch taken: 1+P cycles, P taken as 2"),
+];
+
+/// The cycle estimate for `insns` instructions with mix `mix`.
+pub fn cycles(insns: u64, mix: &[(String, u64)]) -> u64 {
+    let get = |n: &str| mix.iter().find(|(m, _)| m == n).map_or(0, |m| m.1);
+    insns + COSTS.iter().map(|(n, c, _)| c * get(n)).sum::<u64>()
+}
+
+const ENGINES: [&str; 3] = ["thumb-interp", "thumb", "c"];
+
+/// One benchmark on one engine.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct EngineResult {
+    /// Executed instructions of the work commands.
+    pub instructions: Option<u64>,
+    /// Cortex-M3 cycle estimate of the work commands.
+    pub cycles: Option<u64>,
+    /// Instructions of one INS 02 command (APDU overhead).
+    pub apdu_overhead: Option<u64>,
+    /// The instruction mix of the work commands.
+    pub mix: Vec<(String, u64)>,
+    /// Instructions by bucket (firmware engines).
+    pub buckets: Vec<(String, u64)>,
+    /// Why there is no figure.
+    pub unavailable: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct BenchResult {
+    pub name: String,
+    pub script: String,
+    pub work_commands: usize,
+    pub interp: EngineResult,
+    pub thumb: EngineResult,
+    pub c: EngineResult,
+    /// Bytes of bytecode of the package's methods.
+    pub bytecode_bytes: Option<usize>,
+    /// Bytes of Thumb-2 code compiled from them.
+    pub native_bytes: Option<usize>,
+    /// Bytes of C code (.text of the benchmark's object file).
+    pub c_bytes: Option<usize>,
+    /// Bytes of the package's CAP components (what the card stores).
+    pub package_bytes: usize,
+    pub interp_per_aot: Option<f64>,
+    pub aot_per_c: Option<f64>,
+    pub interp_per_c: Option<f64>,
+    pub native_per_bytecode: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Footprint {
+    /// Bytes in flash: code, read-only data, initial values of data.
+    pub flash: u64,
+    /// Bytes of RAM taken by data, bss and the heap area (the stack
+    /// comes on top).
+    pub ram: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Report {
+    pub quick: bool,
+    pub benchmarks: Vec<BenchResult>,
+    pub geomean_interp_per_aot: Option<f64>,
+    pub geomean_aot_per_c: Option<f64>,
+    pub geomean_interp_per_c: Option<f64>,
+    pub geomean_native_per_bytecode: Option<f64>,
+    pub firmware: Footprint,
+    pub c_image: Footprint,
+    pub cost_table: Vec<(String, u64, String)>,
+    pub seconds: f64,
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> CliError {
+    CliError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn target_dir(ws: &Path) -> PathBuf {
+    std::env::var_os("HYDRA_QEMU_TARGET_DIR").map_or(ws.join("target/qemu-host"), PathBuf::from)
+}
+
+/// The work commands of a script: (index among its APDUs, bytes) of every
+/// CLA 80 command, and whether it is the INS 02 no-op.
+fn commands(script: &Path) -> Result<Vec<(usize, Vec<u8>)>, CliError> {
+    let text = std::fs::read_to_string(script).map_err(|e| io(script, e))?;
+    let stmts = host_script::parse(&text).map_err(|e| io(script, e))?;
+    Ok(stmts
+        .into_iter()
+        .filter_map(|(_, s)| match s {
+            Stmt::Apdu(b) => Some(b),
+            _ => None,
+        })
+        .enumerate()
+        .filter(|(_, b)| b.first() == Some(&0x80))
+        .collect())
+}
+
+fn is_noop(cmd: &[u8]) -> bool {
+    cmd.get(1) == Some(&0x02)
+}
+
+fn add_mix(total: &mut Vec<(String, u64)>, mix: &[(String, u64)]) {
+    for (n, v) in mix {
+        match total.iter_mut().find(|(m, _)| m == n) {
+            Some(t) => t.1 += v,
+            None => total.push((n.clone(), *v)),
+        }
+    }
+}
+
+/// Sums the counts of the work commands of a firmware run.
+fn firmware_result(counts: &[(Vec<u8>, Counts)]) -> EngineResult {
+    let mut r = EngineResult::default();
+    let (mut insns, mut mix, mut buckets) = (0, Vec::new(), Vec::new());
+    for (cmd, c) in counts {
+        if is_noop(cmd) {
+            r.apdu_overhead = Some(c.total);
+            continue;
+        }
+        insns += c.total;
+        add_mix(&mut mix, &c.mix);
+        add_mix(&mut buckets, &c.buckets);
+    }
+    r.instructions = Some(insns);
+    r.cycles = Some(cycles(insns, &mix));
+    r.mix = mix;
+    r.buckets = buckets;
+    r
+}
+
+/// Runs a suite entry on the firmware (interpreted, or with `natives`).
+fn run_firmware(
+    art: &Artifacts,
+    entry: &SuiteEntry,
+    natives: Vec<PathBuf>,
+) -> Result<EngineResult, CliError> {
+    let mut cfg = Config::new(&art.firmware);
+    cfg.plugin = Some(art.plugin.clone());
+    cfg.mix = true;
+    cfg.packages = entry.caps.clone();
+    cfg.natives = natives;
+    cfg.installs = entry.installs.iter().map(Install::from).collect();
+    let text = std::fs::read_to_string(&entry.script).map_err(|e| io(&entry.script, e))?;
+    let mut session = Session::start(&cfg)?;
+    let run = run_script(&mut session, &entry.script.display().to_string(), &text);
+    session.stop();
+    let run = run?;
+    let want = std::fs::read_to_string(&entry.expected).map_err(|e| io(&entry.expected, e))?;
+    if let Some((line, e, a)) = first_difference(&run.output, &want) {
+        return Err(io(
+            &entry.script,
+            format!("response {line} differs from the oracle\n  expected: {e}\n  actual:   {a}"),
+        ));
+    }
+    let counts: Vec<(Vec<u8>, Counts)> = run
+        .apdus
+        .into_iter()
+        .filter(|a| a.command.first() == Some(&0x80))
+        .filter_map(|a| Some((a.command, a.counts?)))
+        .collect();
+    Ok(firmware_result(&counts))
+}
+
+/// The C image and each benchmark's object file.
+struct CBuild {
+    elf: PathBuf,
+    objects: Vec<(String, PathBuf)>,
+}
+
+const CFLAGS: [&str; 6] = [
+    "-O2",
+    "-mcpu=cortex-m3",
+    "-mthumb",
+    "-ffreestanding",
+    "-ffunction-sections",
+    "-Wall",
+];
+
+fn build_c(ws: &Path, out: &Path) -> Result<CBuild, CliError> {
+    let src = ws.join("benches/c");
+    let dir = out.join("c");
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let gcc = "arm-none-eabi-gcc";
+    let run = |args: &mut Command, what: &str| -> Result<(), CliError> {
+        let o = args.output().map_err(|e| {
+            CliError::Usage(format!(
+                "{gcc}: {e} (install it with `apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi`)"
+            ))
+        })?;
+        if o.status.success() {
+            Ok(())
+        } else {
+            Err(CliError::Usage(format!(
+                "{what} failed:\n{}",
+                String::from_utf8_lossy(&o.stderr)
+            )))
+        }
+    };
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&src)
+        .map_err(|e| io(&src, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    sources.sort();
+    let mut objects = Vec::new();
+    for s in &sources {
+        let stem = s
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let o = dir.join(format!("{stem}.o"));
+        run(
+            Command::new(gcc)
+                .args(CFLAGS)
+                .arg("-c")
+                .arg(s)
+                .arg("-o")
+                .arg(&o),
+            &format!("compiling {}", s.display()),
+        )?;
+        objects.push((stem, o));
+    }
+    let elf = dir.join("hydra-bench-c.elf");
+    let mut link = Command::new(gcc);
+    link.args(CFLAGS)
+        .args(["-nostartfiles", "-Wl,--gc-sections", "-T"])
+        .arg(src.join("link.ld"))
+        .args(objects.iter().map(|o| &o.1))
+        .arg("-o")
+        .arg(&elf)
+        .arg("-lc");
+    run(&mut link, "linking the C benchmarks")?;
+    Ok(CBuild { elf, objects })
+}
+
+/// Bytes of code in an object file (its .text sections).
+fn text_bytes(obj: &Path) -> Result<usize, CliError> {
+    let bytes = std::fs::read(obj).map_err(|e| io(obj, e))?;
+    let file = object::File::parse(&*bytes).map_err(|e| io(obj, e))?;
+    Ok(file
+        .sections()
+        .filter(|s| s.name().is_ok_and(|n| n.starts_with(".text")))
+        .map(|s| s.size() as usize)
+        .sum())
+}
+
+/// Flash and RAM of an image linked for the AN385 (flash below
+/// 0x2000_0000, RAM from there on).
+fn footprint(elf: &Path) -> Result<Footprint, CliError> {
+    let bytes = std::fs::read(elf).map_err(|e| io(elf, e))?;
+    let file = object::File::parse(&*bytes).map_err(|e| io(elf, e))?;
+    let mut f = Footprint::default();
+    for s in file.sections() {
+        let name = s.name().unwrap_or("");
+        if s.address() == 0 && !name.starts_with(".vector") || s.size() == 0 {
+            continue;
+        }
+        let in_file = s.file_range().is_some();
+        if s.address() < 0x2000_0000 {
+            f.flash += s.size();
+        } else {
+            f.ram += s.size();
+            if in_file && s.kind() == object::SectionKind::Data {
+                f.flash += s.size();
+            }
+        }
+    }
+    Ok(f)
+}
+
+/// Runs the C version of a benchmark on its work commands; checks every
+/// response against the expected output.
+fn run_c(
+    qemu: &Path,
+    art: &Artifacts,
+    c: &CBuild,
+    name: &str,
+    entry: &SuiteEntry,
+    dir: &Path,
+) -> Result<EngineResult, CliError> {
+    let cmds = commands(&entry.script)?;
+    let want = std::fs::read_to_string(&entry.expected).map_err(|e| io(&entry.expected, e))?;
+    let want: Vec<&str> = want.lines().collect();
+    let mut img = b"HYDRACB1".to_vec();
+    let mut n = [0u8; 16];
+    n[..name.len().min(16)].copy_from_slice(&name.as_bytes()[..name.len().min(16)]);
+    img.extend_from_slice(&n);
+    img.extend_from_slice(&(cmds.len() as u32).to_le_bytes());
+    for (_, b) in &cmds {
+        let c = host_script::command(b);
+        img.extend_from_slice(&c.header[1..4]);
+        img.extend_from_slice(&(c.data.len() as u16).to_le_bytes());
+        img.extend_from_slice(&c.data);
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let input = dir.join(format!("{name}.img"));
+    std::fs::write(&input, &img).map_err(|e| io(&input, e))?;
+    let syms = FirmwareSymbols::read(&c.elf)?;
+    let map = dir.join(format!("{name}.map"));
+    std::fs::write(&map, syms.count_map(&[])).map_err(|e| io(&map, e))?;
+    let counts = dir.join(format!("{name}.counts"));
+    let out = Command::new(qemu)
+        .args([
+            "-M",
+            "mps2-an385",
+            "-nographic",
+            "-monitor",
+            "none",
+            "-serial",
+            "none",
+        ])
+        .arg("-kernel")
+        .arg(&c.elf)
+        .args(["-semihosting-config", "enable=on,target=native"])
+        .arg("-device")
+        .arg(format!(
+            "loader,file={},addr=0x21800000,force-raw=on",
+            input.display()
+        ))
+        .arg("-plugin")
+        .arg(format!(
+            "{},map={},out={},mix=on",
+            art.plugin.display(),
+            map.display(),
+            counts.display()
+        ))
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| io(qemu, e))?;
+    // QEMU writes the semihosting console to its standard error.
+    let stdout = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if !out.status.success() {
+        return Err(io(
+            &c.elf,
+            format!("{name}: the C benchmark failed ({}): {stdout}", out.status),
+        ));
+    }
+    let responses: Vec<&str> = stdout.lines().filter(|l| l.starts_with('R')).collect();
+    if responses.len() != cmds.len() {
+        return Err(io(
+            &c.elf,
+            format!(
+                "{name}: {} responses for {} commands: {stdout}",
+                responses.len(),
+                cmds.len()
+            ),
+        ));
+    }
+    for ((idx, cmd), resp) in cmds.iter().zip(&responses) {
+        let mut words: Vec<&str> = resp.split_whitespace().skip(1).collect();
+        let sw = words
+            .pop()
+            .and_then(|w| u16::from_str_radix(w, 16).ok())
+            .unwrap_or(0);
+        let data: Vec<u8> = words
+            .iter()
+            .filter_map(|w| u8::from_str_radix(w, 16).ok())
+            .collect();
+        let got = host_script::format_line(cmd, &data, sw);
+        let expected = want.get(*idx).copied().unwrap_or("");
+        if got != expected {
+            return Err(io(
+                &entry.script,
+                format!("{name}: C response differs from the oracle\n  expected: {expected}\n  actual:   {got}"),
+            ));
+        }
+    }
+    let text = std::fs::read_to_string(&counts).map_err(|e| io(&counts, e))?;
+    let mut classes: Vec<String> = Vec::new();
+    let mut mix_lines = Vec::new();
+    let mut totals = Vec::new();
+    for line in text.lines() {
+        let mut w = line.split_whitespace();
+        match w.next() {
+            Some("classes") => classes = w.map(str::to_string).collect(),
+            Some("mix") => mix_lines.push(
+                w.skip(1)
+                    .filter_map(|x| x.parse().ok())
+                    .collect::<Vec<u64>>(),
+            ),
+            Some("apdu") => totals.push(w.nth(1).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0)),
+            _ => {}
+        }
+    }
+    if totals.len() != cmds.len() || mix_lines.len() != cmds.len() {
+        return Err(io(
+            &counts,
+            format!(
+                "{name}: {} counts for {} commands",
+                totals.len(),
+                cmds.len()
+            ),
+        ));
+    }
+    let per: Vec<(Vec<u8>, Counts)> = cmds
+        .iter()
+        .zip(totals.iter().zip(&mix_lines))
+        .map(|((_, cmd), (&total, mix))| {
+            (
+                cmd.clone(),
+                Counts {
+                    total,
+                    buckets: Vec::new(),
+                    bytecodes: Vec::new(),
+                    mix: classes.iter().cloned().zip(mix.iter().copied()).collect(),
+                },
+            )
+        })
+        .collect();
+    let mut r = firmware_result(&per);
+    r.buckets.clear();
+    Ok(r)
+}
+
+fn ratio(a: Option<u64>, b: Option<u64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
+        _ => None,
+    }
+}
+
+fn geomean(v: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let v: Vec<f64> = v.collect::<Option<Vec<_>>>()?;
+    if v.is_empty() {
+        return None;
+    }
+    Some((v.iter().map(|x| x.ln()).sum::<f64>() / v.len() as f64).exp())
+}
+
+fn unavailable(why: String) -> EngineResult {
+    EngineResult {
+        unavailable: Some(why),
+        ..EngineResult::default()
+    }
+}
+
+/// The Thumb-2 objects of a benchmark, with the code and bytecode sizes.
+fn compile_thumb(entry: &SuiteEntry, dir: &Path) -> Result<(Vec<PathBuf>, usize, usize), CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let mut path = hydra_jcapi::ExportPath::new(
+        hydra_jcapi::ApiVersion::from_name("3.2.0").expect("known version"),
+    );
+    let mut objs = Vec::new();
+    let (mut code, mut bytecode) = (0, 0);
+    for cap in &entry.caps {
+        if let Some(d) = cap.parent() {
+            path.add_dir(d)?;
+        }
+        let api = hydra_verify::ApiSet::from_export_path(&path);
+        let p = crate::thumb2::compile_file(cap, &api, "thumbv7m-none-eabi", false)?;
+        code += p.code_size();
+        bytecode += p.bytecode_size;
+        let obj = hydra_backend_thumb2::emit_object(&p).map_err(|e| io(cap, e))?;
+        let o = dir.join(format!(
+            "{}.o",
+            cap.file_stem().unwrap_or_default().to_string_lossy()
+        ));
+        std::fs::write(&o, obj).map_err(|e| io(&o, e))?;
+        objs.push(o);
+    }
+    Ok((objs, code, bytecode))
+}
+
+fn fmt_count(v: Option<u64>) -> String {
+    v.map_or_else(|| "n/a".into(), |v| v.to_string())
+}
+
+fn fmt_ratio(v: Option<f64>) -> String {
+    v.map_or_else(|| "n/a".into(), |v| format!("{v:.2}"))
+}
+
+/// The table `hydra bench` prints.
+pub fn render(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "{:<11} {:>12} {:>11} {:>10} {:>8} {:>7} {:>8} {:>13} {:>12} {:>11} {:>9} {:>7} {:>6} {:>6}",
+        "benchmark", "interp insn", "thumb insn", "C insn", "int/AOT", "AOT/C", "int/C",
+        "interp cycles", "thumb cycles", "C cycles", "bytecode", "native", "C code", "nat/bc"
+    );
+    for b in &r.benchmarks {
+        let _ = writeln!(
+            s,
+            "{:<11} {:>12} {:>11} {:>10} {:>8} {:>7} {:>8} {:>13} {:>12} {:>11} {:>9} {:>7} {:>6} {:>6}",
+            b.name,
+            fmt_count(b.interp.instructions),
+            fmt_count(b.thumb.instructions),
+            fmt_count(b.c.instructions),
+            fmt_ratio(b.interp_per_aot),
+            fmt_ratio(b.aot_per_c),
+            fmt_ratio(b.interp_per_c),
+            fmt_count(b.interp.cycles),
+            fmt_count(b.thumb.cycles),
+            fmt_count(b.c.cycles),
+            b.bytecode_bytes.map_or("n/a".into(), |v| v.to_string()),
+            b.native_bytes.map_or("n/a".into(), |v| v.to_string()),
+            b.c_bytes.map_or("n/a".into(), |v| v.to_string()),
+            fmt_ratio(b.native_per_bytecode),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "{:<11} {:>12} {:>11} {:>10} {:>8} {:>7} {:>8} {:>13} {:>12} {:>11} {:>9} {:>7} {:>6} {:>6}",
+        "geomean", "", "", "",
+        fmt_ratio(r.geomean_interp_per_aot),
+        fmt_ratio(r.geomean_aot_per_c),
+        fmt_ratio(r.geomean_interp_per_c),
+        "", "", "", "", "", "",
+        fmt_ratio(r.geomean_native_per_bytecode),
+    );
+    let _ = writeln!(
+        s,
+        "\nInstructions of one APDU that does nothing (INS 02): {}",
+        r.benchmarks
+            .iter()
+            .map(|b| format!(
+                "{} {}/{}/{}",
+                b.name,
+                fmt_count(b.interp.apdu_overhead),
+                fmt_count(b.thumb.apdu_overhead),
+                fmt_count(b.c.apdu_overhead)
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for b in &r.benchmarks {
+        for (e, res) in [
+            ("thumb-interp", &b.interp),
+            ("thumb", &b.thumb),
+            ("c", &b.c),
+        ] {
+            if let Some(why) = &res.unavailable {
+                let _ = writeln!(s, "{}: {e} not available: {why}", b.name);
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "Targets: AOT <= 1.5x C (geomean {}), interpreter <= 30x C (geomean {}), native code <= 4x bytecode (geomean {}).",
+        fmt_ratio(r.geomean_aot_per_c),
+        fmt_ratio(r.geomean_interp_per_c),
+        fmt_ratio(r.geomean_native_per_bytecode)
+    );
+    let _ = writeln!(
+        s,
+        "Footprint: firmware flash {} B, RAM {} B (data+bss+heap, stack on top); C image flash {} B, RAM {} B.",
+        r.firmware.flash, r.firmware.ram, r.c_image.flash, r.c_image.ram
+    );
+    let _ = writeln!(
+        s,
+        "Cycles: Cortex-M3 estimate from the instruction mix (Cortex-M3 TRM, DDI 0337E, Table 18-1); see bench.json cost_table."
+    );
+    s
+}
+
+/// A grouped bar chart (log scale) of the instruction counts per engine.
+pub fn svg(r: &Report) -> String {
+    let colours = ["#d95f02", "#1b9e77", "#7570b3"];
+    let (w, h, left, bottom, top) = (900.0f64, 420.0f64, 70.0f64, 90.0f64, 40.0f64);
+    let plot_h = h - bottom - top;
+    let values: Vec<[Option<u64>; 3]> = r
+        .benchmarks
+        .iter()
+        .map(|b| {
+            [
+                b.interp.instructions,
+                b.thumb.instructions,
+                b.c.instructions,
+            ]
+        })
+        .collect();
+    let max = values
+        .iter()
+        .flatten()
+        .flatten()
+        .copied()
+        .max()
+        .unwrap_or(10)
+        .max(10) as f64;
+    let decades = max.log10().ceil().max(1.0);
+    let y = |v: f64| top + plot_h - plot_h * (v.max(1.0).log10() / decades);
+    let mut s = String::new();
+    let _ = writeln!(s, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" font-family=\"sans-serif\" font-size=\"11\">");
+    let _ = writeln!(s, "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>");
+    let _ = writeln!(s, "<text x=\"{}\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">Executed instructions per benchmark on the emulated Cortex-M3 (log scale){}</text>", w / 2.0, if r.quick { ", quick inputs" } else { "" });
+    for d in 0..=decades as u32 {
+        let yy = y(10f64.powi(d as i32));
+        let _ = writeln!(s, "<line x1=\"{left}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#ddd\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">1e{d}</text>", w - 10.0, left - 5.0, yy + 4.0);
+    }
+    let n = values.len().max(1) as f64;
+    let group = (w - left - 10.0) / n;
+    let bar = group / 4.0;
+    for (i, (b, v)) in r.benchmarks.iter().zip(&values).enumerate() {
+        let x0 = left + group * i as f64 + bar / 2.0;
+        for (k, val) in v.iter().enumerate() {
+            let x = x0 + bar * k as f64;
+            match val {
+                Some(val) => {
+                    let yy = y(*val as f64);
+                    let _ = writeln!(s, "<rect x=\"{x:.1}\" y=\"{yy:.1}\" width=\"{:.1}\" height=\"{:.1}\" fill=\"{}\"><title>{} {}: {val}</title></rect>", bar - 1.0, top + plot_h - yy, colours[k], b.name, ENGINES[k]);
+                }
+                None => {
+                    let _ = writeln!(s, "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"9\">n/a</text>", x + bar / 2.0, top + plot_h - 4.0);
+                }
+            }
+        }
+        let _ = writeln!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+            x0 + bar * 1.5,
+            top + plot_h + 16.0,
+            b.name
+        );
+    }
+    for (k, e) in ["thumb-interp (interpreter)", "thumb (AOT)", "C (gcc -O2)"]
+        .iter()
+        .enumerate()
+    {
+        let x = left + 200.0 * k as f64;
+        let _ = writeln!(s, "<rect x=\"{x}\" y=\"{}\" width=\"12\" height=\"12\" fill=\"{}\"/><text x=\"{}\" y=\"{}\">{e}</text>", h - 40.0, colours[k], x + 16.0, h - 30.0);
+    }
+    let _ = writeln!(s, "</svg>");
+    s
+}
+
+pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
+    let t0 = Instant::now();
+    let ws = workspace();
+    let suite_path = ws.join(if args.quick {
+        "benches/applets/suite-quick.json"
+    } else {
+        "benches/applets/suite.json"
+    });
+    let mut entries = read_suite(&suite_path).map_err(|e| io(&suite_path, e))?;
+    let name_of = |e: &SuiteEntry| {
+        e.caps
+            .first()
+            .and_then(|c| c.file_stem())
+            .map_or(String::new(), |s| s.to_string_lossy().into_owned())
+    };
+    if !args.only.is_empty() {
+        entries.retain(|e| args.only.contains(&name_of(e)));
+        if entries.is_empty() {
+            return Err(CliError::Usage(format!(
+                "no benchmark called {:?}",
+                args.only
+            )));
+        }
+    }
+    let qemu = find_qemu(Path::new("qemu-system-arm"))?;
+    std::fs::create_dir_all(&args.out).map_err(|e| io(&args.out, e))?;
+    let bar = ProgressBar::new((entries.len() * ENGINES.len() + 2) as u64);
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {pos}/{len} {msg}")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message("building the firmware and the counting plugin");
+    let art = Artifacts::build(&ws, &target_dir(&ws))?;
+    bar.inc(1);
+    bar.set_message("building the C benchmarks");
+    let c = build_c(&ws, &args.out)?;
+    bar.inc(1);
+    let mut report = Report {
+        quick: args.quick,
+        firmware: footprint(&art.firmware)?,
+        c_image: footprint(&c.elf)?,
+        cost_table: COSTS
+            .iter()
+            .map(|(n, c, d)| (n.to_string(), *c, d.to_string()))
+            .collect(),
+        ..Report::default()
+    };
+    for entry in &entries {
+        let name = name_of(entry);
+        let mut b = BenchResult {
+            name: name.clone(),
+            script: entry
+                .script
+                .strip_prefix(&ws)
+                .unwrap_or(&entry.script)
+                .display()
+                .to_string(),
+            work_commands: commands(&entry.script)?
+                .iter()
+                .filter(|c| !is_noop(&c.1))
+                .count(),
+            ..BenchResult::default()
+        };
+        b.package_bytes = entry
+            .caps
+            .iter()
+            .map(|c| hydra_qemu_host::component_stream(c).map(|s| s.len()))
+            .sum::<Result<usize, _>>()?;
+        bar.set_message(format!("{name}: thumb-interp"));
+        b.interp = run_firmware(&art, entry, Vec::new())?;
+        bar.inc(1);
+        bar.set_message(format!("{name}: thumb"));
+        b.thumb = match compile_thumb(entry, &args.out.join("thumb").join(&name)) {
+            Ok((objs, code, bytecode)) => {
+                b.native_bytes = Some(code);
+                b.bytecode_bytes = Some(bytecode);
+                match run_firmware(&art, entry, objs) {
+                    Ok(r) => r,
+                    Err(e) => unavailable(e.to_string()),
+                }
+            }
+            Err(e) => unavailable(format!("compiling to Thumb-2: {e}")),
+        };
+        bar.inc(1);
+        bar.set_message(format!("{name}: C"));
+        b.c = run_c(&qemu, &art, &c, &name, entry, &args.out.join("c"))?;
+        b.c_bytes = c
+            .objects
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, o)| text_bytes(o))
+            .transpose()?;
+        bar.inc(1);
+        b.interp_per_aot = ratio(b.interp.instructions, b.thumb.instructions);
+        b.aot_per_c = ratio(b.thumb.instructions, b.c.instructions);
+        b.interp_per_c = ratio(b.interp.instructions, b.c.instructions);
+        b.native_per_bytecode = match (b.native_bytes, b.bytecode_bytes) {
+            (Some(n), Some(bc)) if bc > 0 => Some(n as f64 / bc as f64),
+            _ => None,
+        };
+        report.benchmarks.push(b);
+    }
+    bar.finish_and_clear();
+    let bs = &report.benchmarks;
+    report.geomean_interp_per_aot = geomean(bs.iter().map(|b| b.interp_per_aot));
+    report.geomean_aot_per_c = geomean(bs.iter().map(|b| b.aot_per_c));
+    report.geomean_interp_per_c = geomean(bs.iter().map(|b| b.interp_per_c));
+    report.geomean_native_per_bytecode = geomean(bs.iter().map(|b| b.native_per_bytecode));
+    report.seconds = t0.elapsed().as_secs_f64();
+    print!("{}", render(&report));
+    let json = args.out.join("bench.json");
+    std::fs::write(
+        &json,
+        serde_json::to_string_pretty(&report).expect("serialisable"),
+    )
+    .map_err(|e| io(&json, e))?;
+    let chart = args.out.join("bench.svg");
+    std::fs::write(&chart, svg(&report)).map_err(|e| io(&chart, e))?;
+    println!(
+        "Wrote {} and {} in {:.1} s.",
+        json.display(),
+        chart.display(),
+        report.seconds
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cycle_estimate_adds_the_table() {
+        let mix = vec![
+            ("loads".to_string(), 10),
+            ("taken".to_string(), 3),
+            ("div".to_string(), 1),
+            ("branches".to_string(), 5),
+        ];
+        assert_eq!(cycles(100, &mix), 100 + 10 + 6 + 6);
+    }
+
+    #[test]
+    fn geomean_needs_every_value() {
+        assert_eq!(geomean([Some(2.0), Some(8.0)].into_iter()), Some(4.0));
+        assert_eq!(geomean([Some(2.0), None].into_iter()), None);
+    }
+}
