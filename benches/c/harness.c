@@ -111,6 +111,10 @@ int main(void)
     }
     uint32_t count = in[24] | in[25] << 8 | in[26] << 16 | (uint32_t)in[27] << 24;
     in += 28;
+    /* One call outside the windows, the counterpart of the applet's
+     * install: objects.c builds its objects on the first call. */
+    uint16_t unused;
+    run(0x00, 0, 0, data, 0, out, &unused);
     for (uint32_t c = 0; c < count; c++) {
         uint8_t ins = in[0], p1 = in[1], p2 = in[2];
         uint16_t len = in[3] | in[4] << 8;
