@@ -1,0 +1,57 @@
+//! `hydra bench --quick`: every benchmark runs on the firmware's
+//! interpreter and in C under QEMU, its answers match the oracle's, and
+//! the table, bench.json and bench.svg come out. Skipped (with a line
+//! saying so) without qemu-system-arm or arm-none-eabi-gcc.
+
+use std::process::Command;
+
+fn have(tool: &str) -> bool {
+    Command::new(tool)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn quick_benchmarks_run_and_report() {
+    if !have("qemu-system-arm") || !have("arm-none-eabi-gcc") {
+        eprintln!("skipped: needs qemu-system-arm and arm-none-eabi-gcc");
+        return;
+    }
+    let out = tempfile_dir();
+    let run = Command::new(env!("CARGO_BIN_EXE_hydra"))
+        .args(["bench", "--quick", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(stdout.contains("geomean"), "{stdout}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bench.json")).unwrap()).unwrap();
+    let benches = json["benchmarks"].as_array().unwrap();
+    assert_eq!(benches.len(), 9);
+    for b in benches {
+        assert!(b["interp"]["instructions"].as_u64().unwrap() > 0, "{b}");
+        assert!(b["c"]["instructions"].as_u64().unwrap() > 0, "{b}");
+        assert!(b["c"]["cycles"].as_u64().unwrap() >= b["c"]["instructions"].as_u64().unwrap());
+        // thumb: a figure, or the reason there is none
+        assert!(
+            b["thumb"]["instructions"].is_u64() || b["thumb"]["unavailable"].is_string(),
+            "{b}"
+        );
+    }
+    let svg = std::fs::read_to_string(out.join("bench.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("sha256"));
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("hydra-bench-test-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
