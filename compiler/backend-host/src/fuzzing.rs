@@ -172,7 +172,8 @@ pub fn suite() -> Vec<SuiteEntry> {
     read_suite(&dir).unwrap_or_default()
 }
 
-fn api_for(caps: &[PathBuf]) -> ApiSet {
+/// The API plus the export files beside the suite entry's CAPs.
+pub fn api_for(caps: &[PathBuf]) -> ApiSet {
     let mut path = ExportPath::new(ApiVersion::from_name("3.2.0").expect("known API"));
     for c in caps {
         if let Some(d) = c.parent() {
@@ -194,7 +195,9 @@ pub enum Outcome {
     Differ(String),
 }
 
-fn run_on(
+/// Runs a suite entry's script on the interpreter (`engine` None) or with
+/// compiled code, on a fresh in-memory card with `caps` loaded.
+pub fn run_on(
     e: &SuiteEntry,
     caps: &[CapFile],
     engine: Option<EngineFactory>,

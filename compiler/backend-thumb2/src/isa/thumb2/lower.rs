@@ -1278,6 +1278,28 @@ impl<'f> Lower<'f> {
                     rb,
                 );
             }
+            // Division by a constant becomes a multiply by its inverse;
+            // the high word of the 64-bit product is the result.
+            Opcode::Smulhi | Opcode::Umulhi if self.f.dfg.value_type(a[0]) == I32 => {
+                let rd = rd.expect("result");
+                let (ra, rb) = (self.put(a[0]), self.put(a[1]));
+                let low = self.new_vreg();
+                self.op(
+                    Inst::MulLong {
+                        signed: op == Opcode::Smulhi,
+                        rdlo: s(1),
+                        rdhi: s(0),
+                        rn: s(2),
+                        rm: s(3),
+                    },
+                    vec![
+                        Operand::reg_def(rd),
+                        Operand::reg_def(low),
+                        Operand::reg_use(ra),
+                        Operand::reg_use(rb),
+                    ],
+                );
+            }
             Opcode::Sdiv | Opcode::Udiv | Opcode::Srem | Opcode::Urem => {
                 // Division by zero is tested in the CLIF; MIN / -1 gives MIN
                 // on Thumb-2 (no trap), Java's result.

@@ -216,6 +216,14 @@ pub fn map_regs(inst: &Inst, f: &dyn Fn(Reg) -> Reg) -> Inst {
             *rn = g(*rn);
             *rm = g(*rm);
         }
+        Inst::MulLong {
+            rdlo, rdhi, rn, rm, ..
+        } => {
+            *rdlo = g(*rdlo);
+            *rdhi = g(*rdhi);
+            *rn = g(*rn);
+            *rm = g(*rm);
+        }
         Inst::Mla { rd, rn, rm, ra } | Inst::Mls { rd, rn, rm, ra } => {
             *rd = g(*rd);
             *rn = g(*rn);

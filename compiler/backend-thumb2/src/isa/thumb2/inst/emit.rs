@@ -309,6 +309,16 @@ impl Inst {
             Inst::Mla { rd, rn, rm, ra } => {
                 w(0xFB00 | rn.num(), ra.num() << 12 | rd.num() << 8 | rm.num())
             }
+            Inst::MulLong {
+                signed,
+                rdlo,
+                rdhi,
+                rn,
+                rm,
+            } => w(
+                if signed { 0xFB80 } else { 0xFBA0 } | rn.num(),
+                rdlo.num() << 12 | rdhi.num() << 8 | rm.num(),
+            ),
             Inst::Mls { rd, rn, rm, ra } => w(
                 0xFB00 | rn.num(),
                 ra.num() << 12 | rd.num() << 8 | 0x10 | rm.num(),
@@ -601,6 +611,16 @@ impl Inst {
                 }
             }
             Inst::Mla { rd, rn, rm, ra } => format!("mla {rd}, {rn}, {rm}, {ra}"),
+            Inst::MulLong {
+                signed,
+                rdlo,
+                rdhi,
+                rn,
+                rm,
+            } => format!(
+                "{} {rdlo}, {rdhi}, {rn}, {rm}",
+                if signed { "smull" } else { "umull" }
+            ),
             Inst::Mls { rd, rn, rm, ra } => format!("mls {rd}, {rn}, {rm}, {ra}"),
             Inst::Div { signed, rd, rn, rm } => {
                 format!("{} {rd}, {rn}, {rm}", if signed { "sdiv" } else { "udiv" })

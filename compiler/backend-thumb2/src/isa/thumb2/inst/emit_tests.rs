@@ -446,6 +446,30 @@ fn table() -> Vec<(Inst, u32, &'static str, &'static str)> {
             "mul.w r0, r1, r2",
         ),
         (
+            Inst::MulLong {
+                signed: true,
+                rdlo: R0,
+                rdhi: R1,
+                rn: R2,
+                rm: R3,
+            },
+            0,
+            "82fb0301",
+            "smull r0, r1, r2, r3",
+        ),
+        (
+            Inst::MulLong {
+                signed: false,
+                rdlo: R4,
+                rdhi: R8,
+                rn: R9,
+                rm: R12,
+            },
+            0,
+            "a9fb0c48",
+            "umull r4, r8, r9, r12",
+        ),
+        (
             Inst::Mla {
                 rd: R0,
                 rn: R1,

@@ -85,6 +85,15 @@ pub enum Inst {
         rn: Reg,
         rm: Reg,
     },
+    /// `smull`/`umull rdlo, rdhi, rn, rm`: the 64-bit product of two words.
+    /// `rdlo` and `rdhi` MUST differ.
+    MulLong {
+        signed: bool,
+        rdlo: Reg,
+        rdhi: Reg,
+        rn: Reg,
+        rm: Reg,
+    },
     /// `mla rd, rn, rm, ra`: `rd = ra + rn * rm`.
     Mla {
         rd: Reg,

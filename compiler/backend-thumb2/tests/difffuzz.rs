@@ -1,0 +1,149 @@
+//! Differential testing against Thumb-2 code on the emulated meter: valid
+//! mutations of the conformance applets (the generator of the host engine's
+//! differential fuzzer), compiled to Thumb-2 and run by the firmware's native
+//! engine in QEMU, must answer every APDU exactly as the interpreter does.
+//!
+//! Each case boots QEMU, so this runs few cases: `HYDRA_THUMB_DIFF_CASES`
+//! (default 4) from seed `HYDRA_THUMB_DIFF_SEED` (default 1). Longer runs are
+//! done by hand with a larger count. Skipped with a note without
+//! `qemu-system-arm`.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use hydra_backend_host::fuzzing::{api_for, mutate, run_on, suite, Rng};
+use hydra_qemu_host::script::{all_applets, run_script};
+use hydra_qemu_host::{find_qemu, Config, Install, Session};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn firmware() -> PathBuf {
+    let ws = workspace();
+    let dir = ws.join("target/qemu-thumb2");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .current_dir(&ws)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "hydra-mps2-an385",
+            "--target",
+            "thumbv7m-none-eabi",
+            "--target-dir",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join("thumbv7m-none-eabi/release/hydra-mps2-an385")
+}
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn mutated_applets_answer_alike_on_interpreter_and_thumb2() {
+    if find_qemu(Path::new("qemu-system-arm")).is_err() {
+        eprintln!("note: qemu-system-arm not found; the Thumb-2 differential run is skipped");
+        return;
+    }
+    let cases = env_u64("HYDRA_THUMB_DIFF_CASES", 4);
+    let first = env_u64("HYDRA_THUMB_DIFF_SEED", 1);
+    let fw = firmware();
+    let suite = suite();
+    assert!(!suite.is_empty(), "no conformance suite");
+    let tmp = std::env::temp_dir().join(format!("hydra-thumb2-diff-{}", std::process::id()));
+    let (mut compared, mut observable) = (0, 0);
+    let mut failures = Vec::new();
+    for seed in first..first + cases {
+        let mut rng = Rng::new(seed);
+        let entry = &suite[rng.below(suite.len())];
+        let mut caps: Vec<hydra_cap::CapFile> = entry
+            .caps
+            .iter()
+            .map(|c| hydra_host::read_cap(c).unwrap())
+            .collect();
+        let which = rng.below(caps.len());
+        let n = 1 + rng.below(8);
+        let (mutated, muts) = mutate(&caps[which], &mut rng, n);
+        caps[which] = mutated;
+        let api = api_for(&entry.caps);
+        if caps.iter().any(|c| hydra_verify::verify(c, &api).is_err()) {
+            continue; // the mutation made the package invalid: nothing to compare
+        }
+        let dir = tmp.join(seed.to_string());
+        std::fs::create_dir_all(&dir).unwrap();
+        // The mutated packages as load files, and their Thumb-2 objects.
+        let mut streams = Vec::new();
+        let mut objects = Vec::new();
+        for (i, cap) in caps.iter().enumerate() {
+            let s = dir.join(format!("{i}.ijc"));
+            std::fs::write(&s, cap.to_load_file(false).unwrap()).unwrap();
+            streams.push(s);
+            let v = hydra_verify::verify(cap, &api).unwrap();
+            let p = hydra_backend_thumb2::compile_package(cap, &v, "thumbv7m-none-eabi", false)
+                .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+            let o = dir.join(format!("{i}.o"));
+            std::fs::write(&o, hydra_backend_thumb2::emit_object(&p).unwrap()).unwrap();
+            objects.push(o);
+        }
+        let interp = run_on(entry, &caps, None);
+        let mut cfg = Config::new(&fw);
+        cfg.packages = streams.clone();
+        cfg.installs = if entry.installs.is_empty() {
+            all_applets(&streams).unwrap()
+        } else {
+            entry.installs.iter().map(Install::from).collect()
+        };
+        cfg.natives = objects;
+        let mut session = Session::start(&cfg).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let text = std::fs::read_to_string(&entry.script).unwrap();
+        let thumb = run_script(&mut session, &entry.script.display().to_string(), &text);
+        let log = session.stop();
+        let label = format!(
+            "seed {seed} ({}; {})",
+            entry.script.display(),
+            muts.iter()
+                .map(|m| m.to_string())
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        match (interp, thumb) {
+            (Ok(a), Ok(b)) => {
+                compared += 1;
+                if let Some((line, want, got)) = hydra_host::first_difference(&b.output, &a) {
+                    failures.push(format!(
+                        "{label}: response {line}\n  interp: {want}\n  thumb:  {got}\n{log}"
+                    ));
+                } else {
+                    let expected = std::fs::read_to_string(&entry.expected).unwrap_or_default();
+                    if hydra_host::first_difference(&a, &expected).is_some() {
+                        observable += 1;
+                    }
+                }
+            }
+            // Both refused (an install that throws, say): the messages come
+            // from different hosts, the refusal is what must agree.
+            (Err(_), Err(_)) => compared += 1,
+            (a, b) => failures.push(format!(
+                "{label}: interp {a:?}\n  thumb {:?}\n{log}",
+                b.map(|r| r.output)
+            )),
+        }
+    }
+    std::fs::remove_dir_all(&tmp).ok();
+    eprintln!("{compared} mutated cases compared ({observable} with observable mutations)");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
