@@ -25,8 +25,8 @@ use std::collections::HashMap;
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I16, I32, I64, I8};
 use cranelift_codegen::ir::{
-    AbiParam, Block, Function, InstBuilder, MemFlagsData, SigRef, Signature, StackSlotData,
-    StackSlotKind, Type, UserFuncName, Value,
+    AbiParam, AliasRegion, AliasRegionData, Block, Function, InstBuilder, MemFlagsData, SigRef,
+    Signature, StackSlotData, StackSlotKind, Type, UserFuncName, Value,
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
@@ -295,11 +295,10 @@ struct Lowerer<'a, 'f> {
     out_args: Option<cranelift_codegen::ir::StackSlot>,
     /// Emit the inline null/firewall/bounds checks (off only to measure them).
     checks: bool,
-}
-
-/// Memory flags of loads from the VM context and headers: aligned, never trap.
-fn mf() -> MemFlagsData {
-    MemFlagsData::trusted()
+    /// Alias regions of the VM context and of the object headers: only the
+    /// runtime writes them (during calls), so the mid-end may reuse their
+    /// loads across the method's own stores.
+    regions: Option<(AliasRegion, AliasRegion)>,
 }
 
 /// The link table and the entry table never change while code runs.
@@ -345,7 +344,37 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             sigs: HashMap::new(),
             out_args: None,
             checks: true,
+            regions: None,
         }
+    }
+
+    fn regions(&mut self) -> (AliasRegion, AliasRegion) {
+        if let Some(r) = self.regions {
+            return r;
+        }
+        let rs = &mut self.b.func.dfg.alias_regions;
+        let vm = rs.insert(AliasRegionData {
+            user_id: 1,
+            description: "vm context".into(),
+        });
+        let hdr = rs.insert(AliasRegionData {
+            user_id: 2,
+            description: "object headers".into(),
+        });
+        self.regions = Some((vm, hdr));
+        (vm, hdr)
+    }
+
+    /// Loads from the VM context: aligned, never trap, own region.
+    fn mf_vm(&mut self) -> MemFlagsData {
+        let r = self.regions().0;
+        MemFlagsData::trusted().with_alias_region(Some(r))
+    }
+
+    /// Loads from the object header cache: aligned, never trap, own region.
+    fn mf_hdr(&mut self) -> MemFlagsData {
+        let r = self.regions().1;
+        MemFlagsData::trusted().with_alias_region(Some(r))
     }
 
     fn unsupported(&self, what: impl Into<String>) -> LowerError {
@@ -457,7 +486,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     }
 
     fn vm_load(&mut self, ty: Type, off: u32) -> Value {
-        self.b.ins().load(ty, mf(), self.vm, off as i32)
+        let f = self.mf_vm();
+        self.b.ins().load(ty, f, self.vm, off as i32)
     }
 
     fn entry_sig(&mut self, e: Entry) -> SigRef {
@@ -521,6 +551,25 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let r = self.call_rt(e, args);
         self.check_pending();
         r
+    }
+
+    /// The slow path of an inline check: the runtime's full operation. It
+    /// throws whenever the fast path gave up (the runtime tests the same
+    /// predicates), so control never rejoins the fast path, which then
+    /// dominates what follows and its loads and tests are reused. Should it
+    /// return normally, the invariant is broken: a card fault, never a
+    /// wrong value.
+    fn call_rt_throwing(&mut self, e: Entry, args: &[Value]) {
+        self.call_rt(e, args);
+        let p = self.vm_load(I32, self.lay.pending());
+        let exc = self.exc_block();
+        let broken = self.b.create_block();
+        self.b.set_cold_block(broken);
+        self.b.ins().brif(p, exc, &[], broken, &[]);
+        self.b.switch_to_block(broken);
+        let t = self.iconst32(i32::from(abi::BROKEN_INVARIANT));
+        self.call_rt(Entry::ThrowVm, &[t]);
+        self.b.ins().jump(exc, &[]);
     }
 
     /// Throws java.lang exception `token` (cold path) if `cond` holds.
@@ -587,9 +636,11 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         };
         let off = self.b.ins().imul_imm_u(idx, i64::from(obj::SIZE));
         let o = self.b.ins().iadd(table, off);
-        let flags = self.b.ins().uload8(I32, mf(), o, obj::FLAGS as i32);
+        let hdr = self.mf_hdr();
+        let flags = self.b.ins().uload8(I32, hdr, o, obj::FLAGS as i32);
         if firewall {
-            let owner = self.b.ins().uload8(I32, mf(), o, obj::OWNER as i32);
+            let hdr = self.mf_hdr();
+            let owner = self.b.ins().uload8(I32, hdr, o, obj::OWNER as i32);
             let ctx = self.vm_load(I32, self.lay.ctx());
             let same = self.b.ins().icmp(IntCC::Equal, owner, ctx);
             let jcre = self.b.ins().icmp_imm_s(IntCC::Equal, ctx, 0);
@@ -606,7 +657,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
 
     /// Address of byte `off` (an i32 byte offset) of the object's data.
     fn data_addr(&mut self, o: Value, flags: Value, off: Value) -> Value {
-        let data = self.b.ins().load(I32, mf(), o, obj::DATA as i32);
+        let hdr = self.mf_hdr();
+        let data = self.b.ins().load(I32, hdr, o, obj::DATA as i32);
         let in_ram = self.b.ins().band_imm_u(flags, i64::from(obj::F_RAM));
         let ram = self.vm_load(self.ptr, self.lay.ram());
         let nvm = self.vm_load(self.ptr, self.lay.nvm());
@@ -689,10 +741,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.switch_to_block(slow);
         let r32 = self.b.ins().uextend(I32, r);
         let kc = self.iconst32(k | if this { THIS_FORM } else { 0 });
-        let v = self
-            .call_rt_checked(Entry::GetField, &[r32, cell, kc])
-            .expect("getfield returns");
-        self.b.ins().jump(done, &[v.into()]);
+        self.call_rt_throwing(Entry::GetField, &[r32, cell, kc]);
         self.b.switch_to_block(done);
         self.push_kind(k, result)
     }
@@ -723,8 +772,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.switch_to_block(slow);
         let r32 = self.b.ins().uextend(I32, r);
         let kc = self.iconst32(k | if this { THIS_FORM } else { 0 });
-        self.call_rt_checked(Entry::PutField, &[r32, cell, kc, v]);
-        self.b.ins().jump(done, &[]);
+        if k == kind::REF {
+            self.call_rt_checked(Entry::PutField, &[r32, cell, kc, v]);
+            self.b.ins().jump(done, &[]);
+        } else {
+            self.call_rt_throwing(Entry::PutField, &[r32, cell, kc, v]);
+        }
         self.b.switch_to_block(done);
         Ok(())
     }
@@ -742,7 +795,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.store_be(bytes, addr, v);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(nvm_b);
-        let data = self.b.ins().load(I32, mf(), o, obj::DATA as i32);
+        let hdr = self.mf_hdr();
+        let data = self.b.ins().load(I32, hdr, o, obj::DATA as i32);
         let at = self.b.ins().iadd(data, off);
         let n = self.iconst32(bytes as i32);
         self.call_rt_checked(Entry::StoreNvm, &[at, n, v]);
@@ -758,7 +812,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let done = self.b.create_block();
         let result = self.b.append_block_param(done, I32);
         let (o, flags) = self.header(r, true, slow);
-        let len = self.b.ins().uload16(I32, mf(), o, obj::LEN as i32);
+        let hdr = self.mf_hdr();
+        let len = self.b.ins().uload16(I32, hdr, o, obj::LEN as i32);
         let iu = self.b.ins().uextend(I32, i);
         let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, len);
         let fast = self.b.create_block();
@@ -777,10 +832,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let r32 = self.b.ins().uextend(I32, r);
         let i32v = self.sext(i);
         let kc = self.iconst32(k);
-        let v = self
-            .call_rt_checked(Entry::ArrayLoad, &[r32, i32v, kc])
-            .expect("array load returns");
-        self.b.ins().jump(done, &[v.into()]);
+        self.call_rt_throwing(Entry::ArrayLoad, &[r32, i32v, kc]);
         self.b.switch_to_block(done);
         self.push_kind(k, result)
     }
@@ -794,7 +846,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let done = self.b.create_block();
         if k != kind::REF {
             let (o, flags) = self.header(r, true, slow);
-            let len = self.b.ins().uload16(I32, mf(), o, obj::LEN as i32);
+            let hdr = self.mf_hdr();
+            let len = self.b.ins().uload16(I32, hdr, o, obj::LEN as i32);
             let iu = self.b.ins().uextend(I32, i);
             let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, len);
             let fast = self.b.create_block();
@@ -807,7 +860,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             };
             let v = if k == kind::BYTE {
                 // boolean[] stores keep the low bit only.
-                let kd = self.b.ins().uload8(I32, mf(), o, obj::KIND as i32);
+                let hdr = self.mf_hdr();
+                let kd = self.b.ins().uload8(I32, hdr, o, obj::KIND as i32);
                 let is_bool = self
                     .b
                     .ins()
@@ -827,8 +881,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let r32 = self.b.ins().uextend(I32, r);
         let i32v = self.sext(i);
         let kc = self.iconst32(k);
-        self.call_rt_checked(Entry::ArrayStore, &[r32, i32v, kc, v]);
-        self.b.ins().jump(done, &[]);
+        if k == kind::REF {
+            self.call_rt_checked(Entry::ArrayStore, &[r32, i32v, kc, v]);
+            self.b.ins().jump(done, &[]);
+        } else {
+            self.call_rt_throwing(Entry::ArrayStore, &[r32, i32v, kc, v]);
+        }
         self.b.switch_to_block(done);
         Ok(())
     }
@@ -840,14 +898,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let done = self.b.create_block();
         let result = self.b.append_block_param(done, I32);
         let (o, _) = self.header(r, true, slow);
-        let len = self.b.ins().uload16(I32, mf(), o, obj::LEN as i32);
+        let hdr = self.mf_hdr();
+        let len = self.b.ins().uload16(I32, hdr, o, obj::LEN as i32);
         self.b.ins().jump(done, &[len.into()]);
         self.b.switch_to_block(slow);
         let r32 = self.b.ins().uextend(I32, r);
-        let v = self
-            .call_rt_checked(Entry::ArrayLength, &[r32])
-            .expect("arraylength returns");
-        self.b.ins().jump(done, &[v.into()]);
+        self.call_rt_throwing(Entry::ArrayLength, &[r32]);
         self.b.switch_to_block(done);
         self.push_i32_as_short(result)
     }
@@ -926,6 +982,111 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         }
     }
 
+    /// The operand-stack words (`nargs + max_locals + max_stack`) of the
+    /// callee of static method reference `cp`, when it is a method of this
+    /// package with code: a candidate for a direct call.
+    fn direct_words(&self, cp: u16) -> Option<u32> {
+        let u = &self.verified.universe;
+        let off = match u.cp.get(usize::from(cp))? {
+            Resolved::StaticMethod(m) => u.method(*m).offset?,
+            _ => return None,
+        };
+        let h = &self
+            .cap
+            .method
+            .methods
+            .iter()
+            .find(|i| i.offset == off)?
+            .header;
+        if h.is_abstract() {
+            return None;
+        }
+        Some(u32::from(h.nargs) + u32::from(h.max_locals) + u32::from(h.max_stack))
+    }
+
+    /// `invokestatic`/`invokespecial` of a method of this package. The
+    /// engine MAY have put the callee's code address in the link table
+    /// (same package, so same context: no firewall, no context switch);
+    /// then the call goes straight to it, with the engine's limits tested
+    /// inline on the context's `frames_left`/`words_left`. Otherwise (no
+    /// address, null `this`, a limit reached) the generic `invoke`, which
+    /// does the full operation and throws what the interpreter throws.
+    fn invoke_direct(
+        &mut self,
+        cp: u16,
+        need: u32,
+        special: bool,
+        op: i32,
+        nargs: usize,
+        args: Value,
+    ) -> Value {
+        let generic = self.b.create_block();
+        self.b.set_cold_block(generic);
+        let join = self.b.create_block();
+        let r = self.b.append_block_param(join, I32);
+        let f = self.cp_word(cp);
+        let tests = self.b.create_block();
+        self.b.ins().brif(f, tests, &[], generic, &[]);
+        self.b.switch_to_block(tests);
+        if special {
+            let this = self.b.ins().load(I16, mf_data(), args, 0);
+            let t2 = self.b.create_block();
+            self.b.ins().brif(this, t2, &[], generic, &[]);
+            self.b.switch_to_block(t2);
+        }
+        let (fl_off, wl_off) = (self.lay.frames_left(), self.lay.words_left());
+        let fl = self
+            .b
+            .ins()
+            .load(I32, MemFlagsData::trusted(), self.vm, fl_off as i32);
+        let wl = self
+            .b
+            .ins()
+            .load(I32, MemFlagsData::trusted(), self.vm, wl_off as i32);
+        let short = self
+            .b
+            .ins()
+            .icmp_imm_u(IntCC::UnsignedLessThan, wl, i64::from(need));
+        let none = self.b.ins().icmp_imm_s(IntCC::Equal, fl, 0);
+        let no = self.b.ins().bor(short, none);
+        let call = self.b.create_block();
+        self.b.ins().brif(no, generic, &[], call, &[]);
+        self.b.switch_to_block(call);
+        let fl1 = self.b.ins().iadd_imm_s(fl, -1);
+        let wl1 = self.b.ins().iadd_imm_s(wl, -i64::from(need));
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), fl1, self.vm, fl_off as i32);
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), wl1, self.vm, wl_off as i32);
+        let sig = method_signature(self.target);
+        let sig = self.b.import_signature(sig);
+        let call_inst = self
+            .b
+            .ins()
+            .call_indirect(sig, f, &[self.vm, self.pkg, args]);
+        let rv = self.b.inst_results(call_inst)[0];
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), fl, self.vm, fl_off as i32);
+        self.b
+            .ins()
+            .store(MemFlagsData::trusted(), wl, self.vm, wl_off as i32);
+        self.b.ins().jump(join, &[rv.into()]);
+        self.b.switch_to_block(generic);
+        let opc = self.iconst32(op);
+        let idx = self.iconst32(i32::from(cp));
+        let n = self.iconst32(nargs as i32);
+        let rg = self
+            .call_rt(Entry::Invoke, &[self.pkg, opc, idx, args, n])
+            .expect("invoke returns");
+        self.b.ins().jump(join, &[rg.into()]);
+        self.b.switch_to_block(join);
+        self.check_pending();
+        r
+    }
+
     fn invoke(&mut self, insn: &Instruction, next_depth: Option<usize>) -> Result<(), LowerError> {
         let (op, index, ret_words, nargs) = match insn.operands {
             Operands::Interface {
@@ -974,12 +1135,22 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             self.b.ins().store(mf_data(), w, args, (2 * i) as i32);
         }
         self.sp -= nargs;
-        let opc = self.iconst32(op);
-        let idx = self.iconst32(index);
-        let n = self.iconst32(nargs as i32);
-        let r = self
-            .call_rt_checked(Entry::Invoke, &[self.pkg, opc, idx, args, n])
-            .expect("invoke returns");
+        let direct = match insn.operands {
+            Operands::Cp(cp) if matches!(insn.opcode.0, 0x8C | 0x8D) => self
+                .direct_words(cp)
+                .map(|need| (cp, need, insn.opcode.0 == 0x8C)),
+            _ => None,
+        };
+        let r = match direct {
+            Some((cp, need, special)) => self.invoke_direct(cp, need, special, op, nargs, args),
+            None => {
+                let opc = self.iconst32(op);
+                let idx = self.iconst32(index);
+                let n = self.iconst32(nargs as i32);
+                self.call_rt_checked(Entry::Invoke, &[self.pkg, opc, idx, args, n])
+                    .expect("invoke returns")
+            }
+        };
         match ret_words {
             0 => Ok(()),
             1 => self.push_i32_as_short(r),

@@ -55,9 +55,21 @@ impl VmLayout {
     pub const fn pending(self) -> u32 {
         5 * self.ptr + 12
     }
+    /// `u32`: frames left to direct calls (engines with direct calls only):
+    /// the interpreter's `max_frames` less the frames in use, the direct
+    /// calls in progress counted. A direct call needs it non-zero, takes one
+    /// and gives it back.
+    pub const fn frames_left(self) -> u32 {
+        5 * self.ptr + 16
+    }
+    /// `u32`: operand-stack words left to direct calls, the same way; a
+    /// direct call takes its callee's `nargs + max_locals + max_stack`.
+    pub const fn words_left(self) -> u32 {
+        5 * self.ptr + 20
+    }
     /// Size of the part of the context compiled code may read.
     pub const fn size(self) -> u32 {
-        5 * self.ptr + 16
+        5 * self.ptr + 24
     }
 }
 
@@ -94,6 +106,11 @@ pub mod kind {
     pub const SHORT: i32 = 2;
     pub const INT: i32 = 3;
 }
+
+/// Token compiled code passes to [`Entry::ThrowVm`] when a slow path that
+/// must throw returned normally: not a java.lang class, so the runtime
+/// answers with a card fault.
+pub const BROKEN_INVARIANT: u8 = 0xFF;
 
 /// Added to the kind of `getfield`/`putfield` for the `_this` forms, which
 /// skip the firewall check (as the interpreter does).

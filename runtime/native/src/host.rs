@@ -257,7 +257,7 @@ fn pkg_index(pkg: *const u32) -> u16 {
 
 unsafe extern "C" fn e_throw_vm<N: Nvm>(vm: *mut Vm, token: i32) {
     // SAFETY: called by compiled code with its context.
-    unsafe { with::<N, ()>(vm, |c| Err(c.vm_exc(token as u8))) }
+    unsafe { with::<N, ()>(vm, |c| Err(ops::throw_vm(c, token as u8))) }
 }
 unsafe extern "C" fn e_throw<N: Nvm>(vm: *mut Vm, r: i32) {
     // SAFETY: called by compiled code with its context.

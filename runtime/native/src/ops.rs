@@ -382,6 +382,17 @@ pub fn type_check<N: Nvm>(
     }
 }
 
+/// `throw_vm`: the JCRE instance of java.lang exception `token`, or a card
+/// fault for [`crate::abi::BROKEN_INVARIANT`].
+pub fn throw_vm<N: Nvm>(card: &mut Card<N>, token: u8) -> Exc {
+    if token == crate::abi::BROKEN_INVARIANT {
+        return Exc::Fault(Fault::Corrupt(
+            "compiled code: a slow path that must throw returned",
+        ));
+    }
+    card.vm_exc(token)
+}
+
 pub fn throw<N: Nvm>(card: &mut Card<N>, r: Ref) -> Exc {
     if card.store.obj(r).is_none() {
         card.vm_exc(tok::NULL_POINTER)
