@@ -78,3 +78,13 @@ pub fn run(e: &SuiteEntry, engine: Option<EngineFactory>) -> (String, std::time:
         .unwrap();
     (out, host.apdu_time)
 }
+
+/// Native code for `only` among `caps` (the others stay interpreted).
+pub fn native_code_only(caps: &[PathBuf], only: &Path) -> NativeCode {
+    let api = api(caps);
+    let mut code = NativeCode::new();
+    let p = compile(only, &api, HOST);
+    let obj = hydra_backend_host::emit_object(&p).unwrap();
+    code.add(NativeImage::load(&obj).unwrap());
+    code
+}

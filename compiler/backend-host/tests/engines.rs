@@ -44,3 +44,25 @@ fn conformance_packages_build_for_aarch64() {
         }
     }
 }
+
+/// Packages compiled and interpreted on one card call each other (a
+/// Shareable interface across the firewall, both ways): same answers.
+#[test]
+fn mixed_interpreted_and_compiled_packages_agree() {
+    for e in suite() {
+        if e.caps.len() < 2 {
+            continue;
+        }
+        let (interp, _) = run(&e, None);
+        for only in &e.caps {
+            let (mixed, _) = run(&e, Some(factory(native_code_only(&e.caps, only))));
+            if let Some((line, want, got)) = hydra_host::first_difference(&mixed, &interp) {
+                panic!(
+                    "{} with only {} compiled: response {line}\n  interp: {want}\n  mixed:  {got}",
+                    e.script.display(),
+                    only.display()
+                );
+            }
+        }
+    }
+}

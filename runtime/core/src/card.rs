@@ -134,4 +134,7 @@ pub struct Card<N: Nvm> {
     pub sp_top: usize,
     /// Runs compiled methods (none: everything is interpreted).
     pub engine: Option<Rc<dyn crate::engine::Engine<N>>>,
+    /// Context a compiled callee of the interpreter's `invokevirtual` /
+    /// `invokeinterface` runs in (set only around that call).
+    pub call_ctx: Option<u8>,
 }

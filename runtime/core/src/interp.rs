@@ -418,7 +418,14 @@ impl<N: Nvm> Card<N> {
             return Ok(None);
         };
         self.sp_top = regs.sp;
-        let Some(r) = engine.run(self, m, fp) else {
+        // A virtual or interface call: the callee runs in the object's context.
+        let saved = self.ctx;
+        if let Some(c) = self.call_ctx.take() {
+            self.ctx = c;
+        }
+        let r = engine.run(self, m, fp);
+        self.ctx = saved;
+        let Some(r) = r else {
             return Ok(None);
         };
         let r = r?;
@@ -1434,7 +1441,12 @@ impl<N: Nvm> Card<N> {
                     }
                     sync!();
                     let depth = self.frames.len();
-                    match self.call(m, regs, base_depth, false) {
+                    if matches!(self.methods[usize::from(m)].kind, MethodKind::Bytecode) {
+                        self.call_ctx = Some(new_ctx);
+                    }
+                    let r = self.call(m, regs, base_depth, false);
+                    self.call_ctx = None;
+                    match r {
                         Ok(_) => {}
                         Err(e) => return Err(e),
                     }
@@ -1476,7 +1488,12 @@ impl<N: Nvm> Card<N> {
                     }
                     sync!();
                     let depth = self.frames.len();
-                    match self.call(m, regs, base_depth, false) {
+                    if matches!(self.methods[usize::from(m)].kind, MethodKind::Bytecode) {
+                        self.call_ctx = Some(new_ctx);
+                    }
+                    let r = self.call(m, regs, base_depth, false);
+                    self.call_ctx = None;
+                    match r {
                         Ok(_) => {}
                         Err(e) => return Err(e),
                     }

@@ -73,6 +73,7 @@ impl<N: Nvm> Card<N> {
             sp_top: 0,
             budget_end: u64::MAX,
             engine: None,
+            call_ctx: None,
         };
         card.link_api();
         let (pkgs, applets) = registry::load(&card.store)?;
