@@ -90,7 +90,7 @@ pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
     if let Some(d) = args.file.parent() {
         dirs.push(d.to_path_buf());
     }
-    let api = api_set(&args.api, &args.export_path)?;
+    let api = api_set(&args.api, &dirs)?;
     if crate::thumb2::is_thumb(&args.target) {
         let r = crate::thumb2::Request {
             file: &args.file,
