@@ -644,6 +644,59 @@ impl<N: Nvm> Card<N> {
                 join(hi, lo)
             }};
         }
+        // The `N` words on top of the frame's operand stack, read with one
+        // bounds check (never below the frame, like `pop!`).
+        macro_rules! top {
+            ($n:expr) => {{
+                if sp < fp + $n {
+                    fail!(Exc::Fault(MALFORMED));
+                }
+                match self.stack.get(sp - $n..sp) {
+                    Some(s) => {
+                        let mut w = [0i16; $n];
+                        w.copy_from_slice(s);
+                        w
+                    }
+                    None => fail!(Exc::Fault(MALFORMED)),
+                }
+            }};
+        }
+        // Short binary operation: pops b, a; pushes the result.
+        macro_rules! sbin {
+            (|$a:ident, $b:ident| $e:expr) => {{
+                let [$a, $b] = top!(2);
+                let r: i16 = $e;
+                sp -= 2;
+                push!(r);
+                pc += 1;
+            }};
+        }
+        // Int binary operation: pops b, a (two words each); pushes the result.
+        macro_rules! ibin {
+            (|$a:ident, $b:ident| $e:expr) => {{
+                let [ah, al, bh, bl] = top!(4);
+                let ($a, $b) = (join(ah, al), join(bh, bl));
+                let r: i32 = $e;
+                sp -= 4;
+                push_i!(r);
+                pc += 1;
+            }};
+        }
+        // Conditional branches on one short / two shorts.
+        macro_rules! if1 {
+            (|$v:ident| $c:expr, $wide:expr) => {{
+                let [$v] = top!(1);
+                sp -= 1;
+                branch!($c, $wide);
+            }};
+        }
+        macro_rules! if2 {
+            (|$a:ident, $b:ident| $c:expr, $wide:expr) => {{
+                let [$a, $b] = top!(2);
+                sp -= 2;
+                branch!($c, $wide);
+            }};
+        }
         macro_rules! local {
             ($i:expr) => {
                 match self.stack.get(fp + usize::from($i)) {
@@ -870,12 +923,20 @@ impl<N: Nvm> Card<N> {
                     push!(local!(usize::from(i) + 1));
                     pc += 2;
                 }
-                0x18 | 0x19 | 0x1A | 0x1B => {
-                    push!(local!(op - 0x18));
+                0x18 | 0x1C => {
+                    push!(local!(0u8));
                     pc += 1;
                 }
-                0x1C | 0x1D | 0x1E | 0x1F => {
-                    push!(local!(op - 0x1C));
+                0x19 | 0x1D => {
+                    push!(local!(1u8));
+                    pc += 1;
+                }
+                0x1A | 0x1E => {
+                    push!(local!(2u8));
+                    pc += 1;
+                }
+                0x1B | 0x1F => {
+                    push!(local!(3u8));
                     pc += 1;
                 }
                 0x20 | 0x21 | 0x22 | 0x23 => {
@@ -919,14 +980,24 @@ impl<N: Nvm> Card<N> {
                     set_local!(usize::from(i) + 1, lo);
                     pc += 2;
                 }
-                0x2B | 0x2C | 0x2D | 0x2E => {
+                0x2B | 0x2F => {
                     let v = pop!();
-                    set_local!(op - 0x2B, v);
+                    set_local!(0u8, v);
                     pc += 1;
                 }
-                0x2F | 0x30 | 0x31 | 0x32 => {
+                0x2C | 0x30 => {
                     let v = pop!();
-                    set_local!(op - 0x2F, v);
+                    set_local!(1u8, v);
+                    pc += 1;
+                }
+                0x2D | 0x31 => {
+                    let v = pop!();
+                    set_local!(2u8, v);
+                    pc += 1;
+                }
+                0x2E | 0x32 => {
+                    let v = pop!();
+                    set_local!(3u8, v);
                     pc += 1;
                 }
                 0x33 | 0x34 | 0x35 | 0x36 => {
@@ -1058,65 +1129,49 @@ impl<N: Nvm> Card<N> {
                     pc += 2;
                 }
                 // short arithmetic
-                0x41 | 0x43 | 0x45 | 0x47 | 0x49 | 0x4D | 0x4F | 0x51 | 0x53 | 0x55 | 0x57 => {
-                    let b = pop!();
-                    let a = pop!();
-                    let r = match op {
-                        0x41 => a.wrapping_add(b),
-                        0x43 => a.wrapping_sub(b),
-                        0x45 => a.wrapping_mul(b),
-                        0x47 => {
-                            if b == 0 {
-                                throw_vm!(tok::ARITHMETIC);
-                            }
-                            a.wrapping_div(b)
-                        }
-                        0x49 => {
-                            if b == 0 {
-                                throw_vm!(tok::ARITHMETIC);
-                            }
-                            a.wrapping_rem(b)
-                        }
-                        0x4D => (i32::from(a) << (b & 0x1F)) as i16,
-                        0x4F => (i32::from(a) >> (b & 0x1F)) as i16,
-                        0x51 => ((i32::from(a) as u32) >> (b & 0x1F)) as i16,
-                        0x53 => a & b,
-                        0x55 => a | b,
-                        _ => a ^ b,
-                    };
-                    push!(r);
-                    pc += 1;
-                }
+                0x41 => sbin!(|a, b| a.wrapping_add(b)),
+                0x43 => sbin!(|a, b| a.wrapping_sub(b)),
+                0x45 => sbin!(|a, b| a.wrapping_mul(b)),
+                0x47 => sbin!(|a, b| {
+                    if b == 0 {
+                        throw_vm!(tok::ARITHMETIC);
+                    }
+                    a.wrapping_div(b)
+                }),
+                0x49 => sbin!(|a, b| {
+                    if b == 0 {
+                        throw_vm!(tok::ARITHMETIC);
+                    }
+                    a.wrapping_rem(b)
+                }),
+                0x4D => sbin!(|a, b| (i32::from(a) << (b & 0x1F)) as i16),
+                0x4F => sbin!(|a, b| (i32::from(a) >> (b & 0x1F)) as i16),
+                0x51 => sbin!(|a, b| ((i32::from(a) as u32) >> (b & 0x1F)) as i16),
+                0x53 => sbin!(|a, b| a & b),
+                0x55 => sbin!(|a, b| a | b),
+                0x57 => sbin!(|a, b| a ^ b),
                 // int arithmetic
-                0x42 | 0x44 | 0x46 | 0x48 | 0x4A | 0x4E | 0x50 | 0x52 | 0x54 | 0x56 | 0x58 => {
-                    let b = pop_i!();
-                    let a = pop_i!();
-                    let r = match op {
-                        0x42 => a.wrapping_add(b),
-                        0x44 => a.wrapping_sub(b),
-                        0x46 => a.wrapping_mul(b),
-                        0x48 => {
-                            if b == 0 {
-                                throw_vm!(tok::ARITHMETIC);
-                            }
-                            a.wrapping_div(b)
-                        }
-                        0x4A => {
-                            if b == 0 {
-                                throw_vm!(tok::ARITHMETIC);
-                            }
-                            a.wrapping_rem(b)
-                        }
-                        0x4E => a.wrapping_shl(b as u32 & 0x1F),
-                        0x50 => a >> (b & 0x1F),
-                        0x52 => ((a as u32) >> (b & 0x1F)) as i32,
-                        0x54 => a & b,
-                        0x56 => a | b,
-                        _ => a ^ b,
-                    };
-                    push_i!(r);
-                    pc += 1;
-                }
+                0x42 => ibin!(|a, b| a.wrapping_add(b)),
+                0x44 => ibin!(|a, b| a.wrapping_sub(b)),
+                0x46 => ibin!(|a, b| a.wrapping_mul(b)),
+                0x48 => ibin!(|a, b| {
+                    if b == 0 {
+                        throw_vm!(tok::ARITHMETIC);
+                    }
+                    a.wrapping_div(b)
+                }),
+                0x4A => ibin!(|a, b| {
+                    if b == 0 {
+                        throw_vm!(tok::ARITHMETIC);
+                    }
+                    a.wrapping_rem(b)
+                }),
+                0x4E => ibin!(|a, b| a.wrapping_shl(b as u32 & 0x1F)),
+                0x50 => ibin!(|a, b| a >> (b & 0x1F)),
+                0x52 => ibin!(|a, b| ((a as u32) >> (b & 0x1F)) as i32),
+                0x54 => ibin!(|a, b| a & b),
+                0x56 => ibin!(|a, b| a | b),
+                0x58 => ibin!(|a, b| a ^ b),
                 0x4B => {
                     let a = pop!();
                     push!(a.wrapping_neg());
@@ -1186,53 +1241,38 @@ impl<N: Nvm> Card<N> {
                     pc += 1;
                 }
                 // branches
-                0x60 | 0x61 | 0x62 | 0x63 | 0x64 | 0x65 | 0x98 | 0x99 | 0x9A | 0x9B | 0x9C
-                | 0x9D => {
-                    let v = pop!();
-                    let c = match (op - 0x60) % 0x38 {
-                        0 => v == 0,
-                        1 => v != 0,
-                        2 => v < 0,
-                        3 => v >= 0,
-                        4 => v > 0,
-                        _ => v <= 0,
-                    };
-                    branch!(c, op >= 0x98);
-                }
-                0x66 | 0x67 | 0x9E | 0x9F => {
-                    let v = pop!();
-                    let c = if op == 0x66 || op == 0x9E {
-                        v == 0
-                    } else {
-                        v != 0
-                    };
-                    branch!(c, op >= 0x98);
-                }
-                0x68 | 0x69 | 0xA0 | 0xA1 => {
-                    let b = pop!();
-                    let a = pop!();
-                    let c = if op == 0x68 || op == 0xA0 {
-                        a == b
-                    } else {
-                        a != b
-                    };
-                    branch!(c, op >= 0x98);
-                }
-                0x6A | 0x6B | 0x6C | 0x6D | 0x6E | 0x6F | 0xA2 | 0xA3 | 0xA4 | 0xA5 | 0xA6
-                | 0xA7 => {
-                    let b = pop!();
-                    let a = pop!();
-                    let k = if op >= 0xA2 { op - 0xA2 } else { op - 0x6A };
-                    let c = match k {
-                        0 => a == b,
-                        1 => a != b,
-                        2 => a < b,
-                        3 => a >= b,
-                        4 => a > b,
-                        _ => a <= b,
-                    };
-                    branch!(c, op >= 0x98);
-                }
+                0x60 => if1!(|v| v == 0, false),
+                0x98 => if1!(|v| v == 0, true),
+                0x61 => if1!(|v| v != 0, false),
+                0x99 => if1!(|v| v != 0, true),
+                0x62 => if1!(|v| v < 0, false),
+                0x9A => if1!(|v| v < 0, true),
+                0x63 => if1!(|v| v >= 0, false),
+                0x9B => if1!(|v| v >= 0, true),
+                0x64 => if1!(|v| v > 0, false),
+                0x9C => if1!(|v| v > 0, true),
+                0x65 => if1!(|v| v <= 0, false),
+                0x9D => if1!(|v| v <= 0, true),
+                0x66 => if1!(|v| v == 0, false),
+                0x9E => if1!(|v| v == 0, true),
+                0x67 => if1!(|v| v != 0, false),
+                0x9F => if1!(|v| v != 0, true),
+                0x68 => if2!(|a, b| a == b, false),
+                0xA0 => if2!(|a, b| a == b, true),
+                0x69 => if2!(|a, b| a != b, false),
+                0xA1 => if2!(|a, b| a != b, true),
+                0x6A => if2!(|a, b| a == b, false),
+                0xA2 => if2!(|a, b| a == b, true),
+                0x6B => if2!(|a, b| a != b, false),
+                0xA3 => if2!(|a, b| a != b, true),
+                0x6C => if2!(|a, b| a < b, false),
+                0xA4 => if2!(|a, b| a < b, true),
+                0x6D => if2!(|a, b| a >= b, false),
+                0xA5 => if2!(|a, b| a >= b, true),
+                0x6E => if2!(|a, b| a > b, false),
+                0xA6 => if2!(|a, b| a > b, true),
+                0x6F => if2!(|a, b| a <= b, false),
+                0xA7 => if2!(|a, b| a <= b, true),
                 0x70 => branch!(true, false),
                 0xA8 => branch!(true, true),
                 0x71 => {
