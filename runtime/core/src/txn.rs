@@ -94,6 +94,9 @@ fn close_log<N: Nvm>(s: &mut Store<N>) -> Result<()> {
     s.nvm.write(start, &[ST_IDLE])
 }
 
+/// Records up to this size (header, data, next marker) need no allocation.
+const SMALL_RECORD: usize = 40;
+
 /// Appends a record with the current content of `len` bytes at `at`.
 pub fn log_old<N: Nvm>(s: &mut Store<N>, at: u32, len: u32) -> Result<()> {
     let rec_len = REC_HEADER + len;
@@ -105,14 +108,21 @@ pub fn log_old<N: Nvm>(s: &mut Store<N>, at: u32, len: u32) -> Result<()> {
         .bytes()
         .get(at as usize..(at + len) as usize)
         .ok_or(Fault::NvmRange { at, len })?;
-    let mut rec = Vec::with_capacity(rec_len as usize + 1);
-    rec.push(0);
-    rec.extend_from_slice(&at.to_be_bytes());
-    rec.extend_from_slice(&(len as u16).to_be_bytes());
-    rec.extend_from_slice(old);
-    rec.push(0);
+    // Fields, statics and array elements are a few bytes: their record is
+    // built on the stack (no allocation per logged update).
+    let mut small = [0u8; SMALL_RECORD];
+    let mut large = Vec::new();
+    let rec: &mut [u8] = if (rec_len as usize) < SMALL_RECORD {
+        &mut small[..rec_len as usize + 1]
+    } else {
+        large.resize(rec_len as usize + 1, 0);
+        &mut large
+    };
+    rec[1..5].copy_from_slice(&at.to_be_bytes());
+    rec[5..7].copy_from_slice(&(len as u16).to_be_bytes());
+    rec[7..7 + old.len()].copy_from_slice(old);
     let pos = s.log.used;
-    s.nvm.write(pos, &rec)?;
+    s.nvm.write(pos, rec)?;
     s.nvm.write(pos, &[s.log.epoch])?;
     s.log.used = pos + rec_len;
     s.log.logged += len;
