@@ -178,8 +178,13 @@ pub struct Vm {
     nram_objs: u32,
     ctx: u32,
     pending: u32,
+    frames_left: u32,
+    words_left: u32,
     card: *mut (),
     exc: Option<Exc>,
+    /// `frames_left`/`words_left` when `run` called the method: the
+    /// difference is what the direct calls in progress hold.
+    base: (u32, u32),
 }
 
 const _: () = {
@@ -193,6 +198,8 @@ const _: () = {
     assert!(core::mem::offset_of!(Vm, nram_objs) == l.nram_objs() as usize);
     assert!(core::mem::offset_of!(Vm, ctx) == l.ctx() as usize);
     assert!(core::mem::offset_of!(Vm, pending) == l.pending() as usize);
+    assert!(core::mem::offset_of!(Vm, frames_left) == l.frames_left() as usize);
+    assert!(core::mem::offset_of!(Vm, words_left) == l.words_left() as usize);
     assert!(core::mem::size_of::<Obj>() == abi::obj::SIZE as usize);
     assert!(core::mem::offset_of!(Obj, flags) == abi::obj::FLAGS as usize);
     assert!(core::mem::offset_of!(Obj, owner) == abi::obj::OWNER as usize);
@@ -297,8 +304,33 @@ unsafe extern "C" fn e_invoke<N: Nvm>(
     // SAFETY: compiled code passes its outgoing-argument slot holding
     // `nargs` words.
     let a = unsafe { core::slice::from_raw_parts(args, nargs as usize) };
+    // SAFETY: called by compiled code with its context, which is live.
+    let (held_frames, held_words) = unsafe {
+        let v = &*vm;
+        (v.base.0 - v.frames_left, v.base.1 - v.words_left)
+    };
     // SAFETY: called by compiled code with its context.
-    unsafe { with::<N, _>(vm, |c| ops::invoke(c, p, op, index, a)) }
+    unsafe {
+        with::<N, _>(vm, |c| {
+            if held_frames == 0 && held_words == 0 {
+                return ops::invoke(c, p, op, index, a);
+            }
+            // Direct calls in progress hold frames and stack words the card
+            // does not see: make it see them, so limits and nested calls
+            // are the interpreter's. Same package, so the same context.
+            let (depth, top) = (c.frames.len(), c.sp_top);
+            if let Some(&f) = c.frames.last() {
+                for _ in 0..held_frames {
+                    c.frames.push(f);
+                }
+            }
+            c.sp_top += held_words as usize;
+            let r = ops::invoke(c, p, op, index, a);
+            c.frames.truncate(depth);
+            c.sp_top = top;
+            r
+        })
+    }
 }
 unsafe extern "C" fn e_new<N: Nvm>(vm: *mut Vm, pkg: *const u32, index: i32) -> i32 {
     let p = pkg_index(pkg);
@@ -424,10 +456,37 @@ impl<N: Nvm> ThumbEngine<N> {
             .tables
             .borrow_mut()
             .entry(meth.pkg)
-            .or_insert_with(|| Rc::from(ops::link_table(card, meth.pkg)))
+            .or_insert_with(|| Rc::from(direct_table(card, meth.pkg, image)))
             .clone();
         Binding::Compiled { entry, table, ret }
     }
+}
+
+/// The package's link table, with the code address of every method of the
+/// same package that a static method reference names (direct calls).
+fn direct_table<N: Nvm>(card: &Card<N>, pkg: u16, image: &NativeImage) -> Vec<u32> {
+    let mut t = ops::link_table(card, pkg);
+    let Some(p) = card.packages.get(usize::from(pkg)) else {
+        return t;
+    };
+    for (i, e) in p.cp.iter().enumerate() {
+        let hydra_runtime::class::Cp::Direct(m) = *e else {
+            continue;
+        };
+        let Some(mm) = card.methods.get(usize::from(m)) else {
+            continue;
+        };
+        if mm.pkg != pkg || mm.kind != MethodKind::Bytecode {
+            continue;
+        }
+        let entry = u16::try_from(mm.code)
+            .ok()
+            .and_then(|off| image.methods.get(&off));
+        if let (Some(&(entry, _)), Some(w)) = (entry, t.get_mut(2 + i)) {
+            *w = entry;
+        }
+    }
+    t
 }
 
 impl<N: Nvm> Engine<N> for ThumbEngine<N> {
@@ -483,10 +542,16 @@ impl<N: Nvm> Engine<N> for ThumbEngine<N> {
             nram_objs: 0,
             ctx: 0,
             pending: 0,
+            frames_left: 0,
+            words_left: 0,
             card: (card as *mut Card<N>).cast(),
             exc: None,
+            base: (0, 0),
         };
         vm.refresh(card);
+        vm.frames_left = card.config.max_frames.saturating_sub(card.frames.len()) as u32;
+        vm.words_left = (card.stack.len() - top) as u32;
+        vm.base = (vm.frames_left, vm.words_left);
         // SAFETY: `entry` is the Thumb entry address (bit 0 set) of a method
         // compiled with the ABI's signature, inside code the loader checked
         // sits where it was linked; the image area is never written. `vm`
