@@ -84,6 +84,16 @@ fn join(hi: i16, lo: i16) -> i32 {
     ((hi as u16 as u32) << 16 | lo as u16 as u32) as i32
 }
 
+/// The code and constant pool of package `p` into `regs`; a call or return
+/// within one package (the common case) leaves the reference counts alone.
+#[inline(always)]
+fn set_code(regs: &mut Regs, p: &crate::card::Package) {
+    if !Rc::ptr_eq(&regs.code, &p.code) || !Rc::ptr_eq(&regs.cp, &p.cp) {
+        regs.code = p.code.clone();
+        regs.cp = p.cp.clone();
+    }
+}
+
 const MALFORMED: Fault = Fault::Corrupt("malformed bytecode");
 
 impl<N: Nvm> Card<N> {
@@ -318,8 +328,7 @@ impl<N: Nvm> Card<N> {
     fn load_regs(&self, f: &Frame, regs: &mut Regs) {
         let m = &self.methods[usize::from(f.method)];
         let p = &self.packages[usize::from(m.pkg)];
-        regs.code = p.code.clone();
-        regs.cp = p.cp.clone();
+        set_code(regs, p);
         regs.fp = f.fp as usize;
         regs.mstart = m.code as usize;
     }
@@ -374,8 +383,7 @@ impl<N: Nvm> Card<N> {
                     ctx: self.ctx,
                 });
                 let p = &self.packages[usize::from(meth.pkg)];
-                regs.code = p.code.clone();
-                regs.cp = p.cp.clone();
+                set_code(regs, p);
                 regs.fp = fp;
                 regs.sp = sb;
                 regs.pc = code_start;
@@ -741,8 +749,10 @@ impl<N: Nvm> Card<N> {
                 pc = regs.pc;
                 sp = regs.sp;
                 fp = regs.fp;
-                code = regs.code.clone();
-                cp = regs.cp.clone();
+                if !Rc::ptr_eq(&code, &regs.code) || !Rc::ptr_eq(&cp, &regs.cp) {
+                    code = regs.code.clone();
+                    cp = regs.cp.clone();
+                }
             }};
         }
         macro_rules! do_call {
