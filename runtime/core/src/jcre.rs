@@ -43,6 +43,13 @@ const T_DESELECT: usize = 4;
 const T_SELECT: usize = 6;
 const T_PROCESS: usize = 7;
 
+/// An applet's package and instance.
+#[derive(Clone, Copy)]
+struct Entry {
+    pkg: u16,
+    instance: Ref,
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
@@ -62,6 +69,16 @@ impl<N: Nvm> Card<N> {
             crate::txn::abort(&mut self.store).map_err(Exc::Fault)?;
         }
         r
+    }
+
+    /// What a call into applet `i` needs of its registry entry (without
+    /// copying its AID).
+    fn entry(&self, i: usize) -> Entry {
+        let e = &self.registry.applets[i];
+        Entry {
+            pkg: e.pkg,
+            instance: e.instance,
+        }
     }
 
     fn virtual_of(&self, instance: Ref, token: usize) -> Option<u16> {
@@ -226,7 +243,7 @@ impl<N: Nvm> Card<N> {
 
     /// Calls `MultiSelectable.select(boolean)` / `deselect(boolean)`.
     fn call_multiselectable(&mut self, i: usize, token: u8, flag: bool) -> Result<Ret, Exc> {
-        let e = self.registry.applets[i].clone();
+        let e = self.entry(i);
         let ms = self.api_class(FW, tok::MULTI_SELECTABLE);
         let class = self.store.obj(e.instance).map_or(NO_CLASS, |o| o.class);
         let m = self
@@ -259,7 +276,7 @@ impl<N: Nvm> Card<N> {
         let Some(i) = self.registry.selected[ch].take() else {
             return;
         };
-        let e = self.registry.applets[i].clone();
+        let e = self.entry(i);
         let still_same = self.registry.is_active(i);
         let ctx = Package::context(e.pkg);
         let ctx_still = self
@@ -405,7 +422,7 @@ impl<N: Nvm> Card<N> {
 
     fn select(&mut self, ch: usize, i: usize, cmd: Command) -> Response {
         let reselect = self.registry.selected[ch] == Some(i);
-        let e = self.registry.applets[i].clone();
+        let e = self.entry(i);
         let same_elsewhere = self.active_elsewhere(i, ch, true);
         let ctx_elsewhere = self.active_elsewhere(i, ch, false);
         let multi = self.is_multiselectable(e.instance);
@@ -462,28 +479,29 @@ impl<N: Nvm> Card<N> {
         }
         // The header in the buffer: CLA INS P1 P2 P3 (short), or
         // CLA INS P1 P2 00 Lc1 Lc2 (extended).
-        let mut head = Vec::with_capacity(7);
-        head.extend_from_slice(&cmd.header);
-        if cmd.extended {
+        let mut buf = [0u8; 7];
+        buf[..4].copy_from_slice(&cmd.header);
+        let head = if cmd.extended {
             let n = if cmd.data.is_empty() {
                 cmd.le.map_or(0, |l| l as u16)
             } else {
                 cmd.data.len() as u16
             };
-            head.push(0);
-            head.extend_from_slice(&n.to_be_bytes());
+            buf[5..7].copy_from_slice(&n.to_be_bytes());
+            &buf[..7]
         } else {
             let p3 = if !cmd.data.is_empty() {
                 cmd.data.len() as u8
             } else {
                 cmd.le.map_or(0, |l| l as u8)
             };
-            head.push(p3);
-        }
+            buf[4] = p3;
+            &buf[..5]
+        };
         if let Some(o) = self.store.obj(self.jcre.buffer).copied() {
             let zeros = [0u8; crate::link::APDU_BUFFER_SIZE as usize];
             let _ = self.store.write(&o, 0, &zeros, false);
-            let _ = self.store.write(&o, 0, &head, false);
+            let _ = self.store.write(&o, 0, head, false);
         }
         self.apdu.start(cmd);
         if extended_ok {
@@ -493,7 +511,7 @@ impl<N: Nvm> Card<N> {
     }
 
     fn dispatch(&mut self, i: usize, cmd: Command, selecting: bool) -> Response {
-        let e = self.registry.applets[i].clone();
+        let e = self.entry(i);
         let Some(m) = self.virtual_of(e.instance, T_PROCESS) else {
             return Response::sw(SW_UNKNOWN);
         };
