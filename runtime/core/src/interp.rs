@@ -368,7 +368,16 @@ impl<N: Nvm> Card<N> {
                 if sb + usize::from(meth.max_stack) > self.stack.len() {
                     return Err(self.so());
                 }
-                self.stack[fp + nargs..sb].fill(0);
+                // Locals start at zero (never a previous frame's words);
+                // the usual few without a call of memset.
+                match &mut self.stack[fp + nargs..sb] {
+                    [] => {}
+                    [a] => *a = 0,
+                    [a, b] => (*a, *b) = (0, 0),
+                    [a, b, c] => (*a, *b, *c) = (0, 0, 0),
+                    [a, b, c, d] => (*a, *b, *c, *d) = (0, 0, 0, 0),
+                    l => l.fill(0),
+                }
                 if !entry {
                     if let Some(f) = self.frames.last_mut() {
                         f.pc = regs.pc as u32;

@@ -499,8 +499,16 @@ impl<N: Nvm> Card<N> {
             &buf[..5]
         };
         if let Some(o) = self.store.obj(self.jcre.buffer).copied() {
-            let zeros = [0u8; crate::link::APDU_BUFFER_SIZE as usize];
-            let _ = self.store.write(&o, 0, &zeros, false);
+            let n = usize::from(crate::link::APDU_BUFFER_SIZE);
+            let a = o.data as usize;
+            match self.store.ram.get_mut(a..a + n) {
+                // The buffer is a RAM object: cleared in place.
+                Some(d) if o.in_ram() => d.fill(0),
+                _ => {
+                    let zeros = [0u8; crate::link::APDU_BUFFER_SIZE as usize];
+                    let _ = self.store.write(&o, 0, &zeros, false);
+                }
+            }
             let _ = self.store.write(&o, 0, head, false);
         }
         self.apdu.start(cmd);
