@@ -124,10 +124,14 @@ impl<N: Nvm> Card<N> {
         e
     }
 
+    #[cold]
+    #[inline(never)]
     pub fn npe(&self) -> Exc {
         self.vm_exc(tok::NULL_POINTER)
     }
 
+    #[cold]
+    #[inline(never)]
     pub fn security(&self) -> Exc {
         self.vm_exc(tok::SECURITY)
     }
@@ -136,7 +140,7 @@ impl<N: Nvm> Card<N> {
 
     /// The header of `r` for a field or array access from the current
     /// context: NullPointerException, or SecurityException across contexts.
-    #[inline]
+    #[inline(always)]
     pub fn access(&self, r: Ref) -> Result<Obj, Exc> {
         match self.store.obj(r) {
             Some(o) => {
@@ -325,6 +329,7 @@ impl<N: Nvm> Card<N> {
         }
     }
 
+    #[inline(always)]
     fn load_regs(&self, f: &Frame, regs: &mut Regs) {
         let m = &self.methods[usize::from(f.method)];
         let p = &self.packages[usize::from(m.pkg)];
