@@ -3,8 +3,13 @@
 //! the share of it spent on inline checks, CLIF size and compile time.
 //!
 //! ```text
-//! cargo run --release -p hydra-backend-host --features fuzzing --example enginebench -- [RUNS] [SUITE.json]
+//! cargo run --release -p hydra-backend-host --features fuzzing --example enginebench -- [RUNS] [SUITE.json] [--unchecked]
 //! ```
+//!
+//! `--unchecked` also times code compiled without the inline null,
+//! firewall and bounds checks, giving the share of the native time they
+//! take. Such code is unsafe: use it only with scripts in which no check
+//! fails (the benchmark suite), never with the conformance suite.
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -41,12 +46,13 @@ fn main() {
         .nth(1)
         .and_then(|s| s.parse().ok())
         .unwrap_or(20);
-    let entries = match std::env::args().nth(2) {
+    let unchecked_timing = std::env::args().any(|a| a == "--unchecked");
+    let entries = match std::env::args().nth(2).filter(|a| !a.starts_with("--")) {
         Some(p) => hydra_host::read_suite(std::path::Path::new(&p)).unwrap(),
         None => suite(),
     };
     println!(
-        "{:<14} {:>10} {:>10} {:>8} {:>8} {:>9} {:>7} {:>11} {:>9}",
+        "{:<16} {:>10} {:>10} {:>8} {:>8} {:>9} {:>7} {:>8} {:>11} {:>9}",
         "script",
         "interp us",
         "native us",
@@ -54,6 +60,7 @@ fn main() {
         "methods",
         "code B",
         "checks",
+        "chk time",
         "CLIF in/out",
         "compile"
     );
@@ -64,6 +71,7 @@ fn main() {
         }
         let api = ApiSet::from_export_path(&path);
         let mut code = NativeCode::new();
+        let mut bare = NativeCode::new();
         let (mut methods, mut size, mut unchecked, mut cin, mut cout) = (0, 0, 0, 0, 0);
         let mut compile = Duration::ZERO;
         for c in &e.caps {
@@ -80,12 +88,19 @@ fn main() {
             compile += p.compile_time;
             let obj = hydra_backend_host::emit_object(&p).unwrap();
             code.add(NativeImage::load(&obj).unwrap());
+            let obj = hydra_backend_host::emit_object(&q).unwrap();
+            bare.add(NativeImage::load(&obj).unwrap());
         }
         let code = Rc::new(code);
-        let mut best = [Duration::MAX; 2];
-        let mut outs = [String::new(), String::new()];
+        let bare = Rc::new(bare);
+        let mut best = [Duration::MAX; 3];
+        let mut outs = [String::new(), String::new(), String::new()];
+        let mut engines = vec![None, Some(code.clone())];
+        if unchecked_timing {
+            engines.push(Some(bare.clone()));
+        }
         for _ in 0..runs {
-            for (k, engine) in [None, Some(code.clone())].into_iter().enumerate() {
+            for (k, engine) in engines.iter().cloned().enumerate() {
                 let f: Option<EngineFactory> =
                     engine.map(|c| Rc::new(move || c.engine()) as EngineFactory);
                 let (out, t) = run(&e, f);
@@ -94,13 +109,21 @@ fn main() {
             }
         }
         assert_eq!(outs[0], outs[1], "{}: engines differ", e.script.display());
+        let check_time = if unchecked_timing && outs[2] == outs[1] {
+            format!(
+                "{:.1}%",
+                100.0 * (1.0 - best[2].as_secs_f64() / best[1].as_secs_f64().max(1e-9))
+            )
+        } else {
+            "-".to_string()
+        };
         let name = e
             .script
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
         println!(
-            "{:<14} {:>10.0} {:>10.0} {:>7.2}x {:>8} {:>9} {:>6.1}% {:>5}/{:<5} {:>7.1}ms",
+            "{:<16} {:>10.0} {:>10.0} {:>7.2}x {:>8} {:>9} {:>6.1}% {:>8} {:>5}/{:<5} {:>7.1}ms",
             name,
             best[0].as_secs_f64() * 1e6,
             best[1].as_secs_f64() * 1e6,
@@ -108,6 +131,7 @@ fn main() {
             methods,
             size,
             100.0 * (size as f64 - unchecked as f64) / size.max(1) as f64,
+            check_time,
             cin,
             cout,
             compile.as_secs_f64() * 1e3
