@@ -275,3 +275,47 @@ impl Manifest {
         (at == b.len()).then_some(Manifest { aid, returns })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_round_trips_and_rejects_truncation() {
+        let m = Manifest {
+            aid: alloc::vec![0xF0, 0x48, 0x59],
+            returns: alloc::vec![(0x0013, 1), (0x0200, 2), (0x0300, 0)],
+        };
+        let b = m.to_bytes();
+        assert_eq!(Manifest::parse(&b), Some(m));
+        for n in 0..b.len() {
+            assert_eq!(Manifest::parse(&b[..n]), None, "{n} bytes");
+        }
+    }
+
+    #[test]
+    fn method_symbols_round_trip() {
+        for off in [0u16, 0x13, 0xFFFF] {
+            assert_eq!(parse_method_symbol(&method_symbol(off)), Some(off));
+        }
+        assert_eq!(parse_method_symbol("main"), None);
+    }
+
+    #[test]
+    fn vm_layout_of_both_pointer_sizes() {
+        let host = VmLayout::new(8);
+        assert_eq!(
+            (host.objs(), host.ctx(), host.pending(), host.size()),
+            (8, 48, 52, 64)
+        );
+        let thumb = VmLayout::new(4);
+        assert_eq!(
+            (thumb.objs(), thumb.ctx(), thumb.pending(), thumb.size()),
+            (4, 28, 32, 44)
+        );
+        assert_eq!(Entry::ALL.len(), ENTRY_COUNT);
+        for (i, e) in Entry::ALL.iter().enumerate() {
+            assert_eq!(*e as usize, i, "{}", e.name());
+        }
+    }
+}

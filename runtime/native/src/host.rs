@@ -179,6 +179,11 @@ pub struct Vm {
     nram_objs: u32,
     ctx: u32,
     pending: u32,
+    /// Budget of direct compiled-to-compiled calls: 0, the host engine
+    /// leaves every call to the `invoke` entry point (its link tables hold
+    /// no code addresses).
+    frames_left: u32,
+    words_left: u32,
     // ---- engine-only ----
     card: *mut (),
     exc: Option<Exc>,
@@ -195,6 +200,8 @@ const _: () = {
     assert!(core::mem::offset_of!(Vm, nram_objs) == l.nram_objs() as usize);
     assert!(core::mem::offset_of!(Vm, ctx) == l.ctx() as usize);
     assert!(core::mem::offset_of!(Vm, pending) == l.pending() as usize);
+    assert!(core::mem::offset_of!(Vm, frames_left) == l.frames_left() as usize);
+    assert!(core::mem::offset_of!(Vm, words_left) == l.words_left() as usize);
     assert!(core::mem::size_of::<Obj>() == abi::obj::SIZE as usize);
     assert!(core::mem::offset_of!(Obj, kind) == abi::obj::KIND as usize);
     assert!(core::mem::offset_of!(Obj, flags) == abi::obj::FLAGS as usize);
@@ -508,6 +515,8 @@ impl<N: Nvm> Engine<N> for HostEngine<N> {
             nram_objs: 0,
             ctx: 0,
             pending: 0,
+            frames_left: 0,
+            words_left: 0,
             card: (card as *mut Card<N>).cast(),
             exc: None,
         };
