@@ -239,6 +239,9 @@ impl<'f> Lower<'f> {
                 Some(Kind::Jump { target }) => vec![*target],
                 Some(Kind::CondBr {
                     taken, not_taken, ..
+                })
+                | Some(Kind::CondBrMulti {
+                    taken, not_taken, ..
                 }) => vec![*taken, *not_taken],
                 Some(Kind::BrTable {
                     targets, default, ..
@@ -578,6 +581,12 @@ impl<'f> Lower<'f> {
         };
         let cond = Cond::from_intcc(cc);
         let slot = ops.len() as u8;
+        // A masked value against zero: `tst`.
+        if matches!(cc, IntCC::Equal | IntCC::NotEqual) && self.const_of(b) == Some(0) {
+            if let Some(t) = self.tst_of(a, cond, ops) {
+                return t;
+            }
+        }
         // Narrow equality with zero: test the low bits.
         if ty != I32
             && matches!(cc, IntCC::Equal | IntCC::NotEqual)
@@ -656,9 +665,10 @@ impl<'f> Lower<'f> {
             self.fuse(c);
             return self.compare(cc, a, b, ops);
         }
+        if let Some(t) = self.tst_of(c, Cond::Ne, ops) {
+            return t;
+        }
         let ty = self.ty(c);
-        let zero = self.f.dfg.value_type(c);
-        let _ = zero;
         let slot = ops.len() as u8;
         if ty != I32 && !self.is_zext(c, 0) {
             let r = self.put(c);
@@ -681,6 +691,82 @@ impl<'f> Lower<'f> {
             a: slot,
             b: CmpB::Zero,
         }
+    }
+
+    /// `v cond 0` as `tst x, #k` when `v` is `band x, k` used only here,
+    /// `k` a modified immediate (zero-extended from the type, so the test
+    /// sees only the bits of the type), `cond` `eq` or `ne`.
+    fn tst_of(&mut self, v: Value, cond: Cond, ops: &mut Vec<Operand>) -> Option<Cmp> {
+        let d = self.data(v)?;
+        if d.opcode() != Opcode::Band || self.uses.get(&v) != Some(&1) {
+            return None;
+        }
+        let args = self.args(self.def_of(v)?);
+        let (x, k) = match (self.const_of(args[0]), self.const_of(args[1])) {
+            (_, Some(k)) => (args[0], k),
+            (Some(k), None) => (args[1], k),
+            _ => return None,
+        };
+        let m = ModImm::maybe_from_u32(k)?;
+        self.fuse(v);
+        let slot = ops.len() as u8;
+        let r = self.put(x);
+        ops.push(Operand::reg_use(r));
+        Some(Cmp {
+            cond,
+            a: slot,
+            b: CmpB::Tst(m),
+        })
+    }
+
+    /// When branch condition `c` is a `bor` (or `band`) tree of at most
+    /// [`MAX_LEAVES`] conditions used only by the branch: whether it is
+    /// `band`, and its leaves in order. The tree's operations are absorbed
+    /// (their results are no longer formed), the leaves' use counts pass
+    /// to the branch unchanged.
+    fn logic_tree(&mut self, c: Value) -> Option<(bool, Vec<Value>)> {
+        const MAX_LEAVES: usize = 6;
+        let op = self.data(c)?.opcode();
+        if !matches!(op, Opcode::Bor | Opcode::Band) || self.uses.get(&c) != Some(&1) {
+            return None;
+        }
+        // Nodes of the tree (same opcode, single use), then leaves.
+        let mut nodes = Vec::new();
+        let mut leaves = Vec::new();
+        let mut stack = vec![c];
+        while let Some(v) = stack.pop() {
+            let node = v == c
+                || (self.data(v).map(|d| d.opcode()) == Some(op)
+                    && self.uses.get(&v) == Some(&1)
+                    && self.const_of(v).is_none());
+            if node {
+                nodes.push(v);
+                let i = self.def_of(v).expect("node");
+                let args = self.args(i);
+                // Left operand first: pushed last.
+                stack.push(args[1]);
+                stack.push(args[0]);
+            } else {
+                leaves.push(v);
+            }
+            if leaves.len() + stack.len() > MAX_LEAVES {
+                return None;
+            }
+        }
+        // Every leaf must be a condition (zero or non-zero as a whole):
+        // a comparison, so that `bor`/`band` of the bits is the logical
+        // operation.
+        let is_cond =
+            |s: &Self, v: Value| matches!(s.data(v), Some(InstructionData::IntCompare { .. }));
+        if !leaves.iter().all(|&v| is_cond(self, v)) {
+            return None;
+        }
+        for v in nodes {
+            if let Some(n) = self.uses.get_mut(&v) {
+                *n -= 1;
+            }
+        }
+        Some((op == Opcode::Band, leaves))
     }
 
     // ---- arithmetic -------------------------------------------------
@@ -1528,6 +1614,22 @@ impl<'f> Lower<'f> {
                 let taken = self.target(b, 0, succs[0].0, &succs[0].1);
                 let not_taken = self.target(b, 1, succs[1].0, &succs[1].1);
                 let mut ops = Vec::new();
+                if let Some((all, leaves)) = self.logic_tree(a[0]) {
+                    let cmps = leaves
+                        .into_iter()
+                        .map(|v| self.cond_of(v, &mut ops))
+                        .collect();
+                    self.push(
+                        Kind::CondBrMulti {
+                            cmps,
+                            all,
+                            taken,
+                            not_taken,
+                        },
+                        ops,
+                    );
+                    return Ok(());
+                }
                 let cmp = self.cond_of(a[0], &mut ops);
                 self.push(
                     Kind::CondBr {

@@ -287,6 +287,38 @@ fn emit(vc: &VCode, out: &Output, name: &str) -> Result<CompiledCode, CodegenErr
                         });
                     }
                 }
+                Kind::CondBrMulti {
+                    cmps,
+                    all,
+                    taken,
+                    not_taken,
+                } => {
+                    let (t, f) = (resolve(taken.index()), resolve(not_taken.index()));
+                    let (last, first) = cmps
+                        .split_last()
+                        .ok_or_else(|| bug("no comparison".into()))?;
+                    // All but the last decide early: `bor` jumps to the
+                    // taken side when one holds, `band` to the other side
+                    // when one fails.
+                    for c in first {
+                        if *all {
+                            branch_on(&mut buf, &invert_cmp(c), lab(f), &r);
+                        } else {
+                            branch_on(&mut buf, c, lab(t), &r);
+                        }
+                    }
+                    if Some(t) == next {
+                        branch_on(&mut buf, &invert_cmp(last), lab(f), &r);
+                    } else {
+                        branch_on(&mut buf, last, lab(t), &r);
+                        if Some(f) != next {
+                            buf.push(Inst::B {
+                                label: lab(f),
+                                wide: false,
+                            });
+                        }
+                    }
+                }
                 Kind::BrTable {
                     idx,
                     tmp,
@@ -353,6 +385,25 @@ fn invert_cmp(c: &Cmp) -> Cmp {
     }
 }
 
+/// A branch to `label` when `cmp` holds: `cbz`/`cbnz` where it can be.
+fn branch_on(buf: &mut Buffer, cmp: &Cmp, label: Label, r: &dyn Fn(u8) -> Reg) {
+    let rn = r(cmp.a);
+    if cmp.b == CmpB::Zero && matches!(cmp.cond, Cond::Eq | Cond::Ne) && rn.is_low() {
+        buf.items.push(Item::ZeroBranch {
+            nz: cmp.cond == Cond::Ne,
+            rn,
+            label,
+        });
+    } else {
+        let cond = emit_cmp(buf, cmp, r);
+        buf.push(Inst::BCond {
+            cond,
+            label,
+            wide: false,
+        });
+    }
+}
+
 /// Emits the flag-setting part of `cmp`; returns the condition to test.
 fn emit_cmp(buf: &mut Buffer, cmp: &Cmp, r: &dyn Fn(u8) -> Reg) -> Cond {
     let a = r(cmp.a);
@@ -360,6 +411,7 @@ fn emit_cmp(buf: &mut Buffer, cmp: &Cmp, r: &dyn Fn(u8) -> Reg) -> Cond {
         CmpB::Reg(b) => buf.push(Inst::CmpReg { rn: a, rm: r(b) }),
         CmpB::Imm(m) => buf.push(Inst::CmpImm { rn: a, imm: m }),
         CmpB::Neg(m) => buf.push(Inst::CmnImm { rn: a, imm: m }),
+        CmpB::Tst(m) => buf.push(Inst::TstImm { rn: a, imm: m }),
         CmpB::Zero => buf.push(Inst::CmpImm {
             rn: a,
             imm: ModImm::maybe_from_u32(0).expect("0"),

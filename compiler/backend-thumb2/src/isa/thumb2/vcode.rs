@@ -27,6 +27,8 @@ pub enum CmpB {
     Neg(ModImm),
     /// `cmp a, #0`; a branch on `eq`/`ne` may become `cbz`/`cbnz`.
     Zero,
+    /// `tst a, #imm` (`cond` is `eq` or `ne`).
+    Tst(ModImm),
     /// The low `bits` (8 or 16) of `a` against zero: `lsls tmp, a, #(32 - bits)`
     /// with the temporary in operand slot `tmp` (`cond` is `eq` or `ne`).
     Low { bits: u8, tmp: u8 },
@@ -71,6 +73,15 @@ pub enum Kind {
     },
     CondBr {
         cmp: Cmp,
+        taken: Block,
+        not_taken: Block,
+    },
+    /// To `taken` when any comparison holds (`all`: when every one
+    /// holds), tested in order, else to `not_taken`: a branch on an `bor`
+    /// (`band`) of comparisons that forms no 0/1 value.
+    CondBrMulti {
+        cmps: Vec<Cmp>,
+        all: bool,
         taken: Block,
         not_taken: Block,
     },
@@ -144,7 +155,10 @@ impl Function for VCode {
     fn is_branch(&self, insn: RaInst) -> bool {
         matches!(
             self.insts[insn.index()].kind,
-            Kind::Jump { .. } | Kind::CondBr { .. } | Kind::BrTable { .. }
+            Kind::Jump { .. }
+                | Kind::CondBr { .. }
+                | Kind::CondBrMulti { .. }
+                | Kind::BrTable { .. }
         )
     }
     fn branch_blockparams(&self, block: Block, _insn: RaInst, _succ_idx: usize) -> &[VReg] {
