@@ -11,6 +11,8 @@ pub mod lower;
 pub mod settings;
 pub mod vcode;
 
+use std::collections::HashMap;
+
 use cranelift_codegen::ir::Function;
 use regalloc2::{Allocation, Block, Edit, InstOrEdit, Output, RegallocOptions};
 
@@ -129,6 +131,32 @@ fn emit(vc: &VCode, out: &Output, name: &str) -> Result<CompiledCode, CodegenErr
             }
         }
         let _ = blk;
+    }
+    // Blocks identical to an earlier one (same instructions, registers,
+    // moves and successors, as the slow paths that raise one exception
+    // often are): branch to the earlier one. Merging can make more blocks
+    // identical; every forward goes to a lower block, so chains end.
+    loop {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let mut changed = false;
+        for b in 1..nblocks {
+            if forward[b].is_some() {
+                continue;
+            }
+            let key = block_key(vc, out, b, &|t| resolve_in(&forward, t));
+            match seen.entry(key) {
+                std::collections::hash_map::Entry::Occupied(e) => {
+                    forward[b] = Some(*e.get());
+                    changed = true;
+                }
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(b);
+                }
+            }
+        }
+        if !changed {
+            break;
+        }
     }
     let resolve = |mut b: usize| {
         let mut n = 0;
@@ -376,6 +404,71 @@ fn emit(vc: &VCode, out: &Output, name: &str) -> Result<CompiledCode, CodegenErr
         frame,
         spill_slots: out.num_spillslots,
     })
+}
+
+/// Where a branch to block `b` goes: past forwarded blocks.
+fn resolve_in(forward: &[Option<usize>], mut b: usize) -> usize {
+    let mut n = 0;
+    while let Some(t) = forward[b] {
+        b = t;
+        n += 1;
+        if n > forward.len() {
+            break;
+        }
+    }
+    b
+}
+
+/// What block `b` emits, as a key: two blocks with one key have the same
+/// code and the same successors (`res` resolves them).
+fn block_key(vc: &VCode, out: &Output, b: usize, res: &dyn Fn(usize) -> usize) -> String {
+    use core::fmt::Write;
+    let rb = |t: &Block| Block::new(res(t.index()));
+    let mut key = String::new();
+    for ie in out.block_insts_and_edits(vc, Block::new(b)) {
+        let _ = match ie {
+            InstOrEdit::Edit(e) => write!(key, "{e:?};"),
+            InstOrEdit::Inst(i) => {
+                let kind = match &vc.insts[i.index()].kind {
+                    Kind::Jump { target } => Kind::Jump { target: rb(target) },
+                    Kind::CondBr {
+                        cmp,
+                        taken,
+                        not_taken,
+                    } => Kind::CondBr {
+                        cmp: *cmp,
+                        taken: rb(taken),
+                        not_taken: rb(not_taken),
+                    },
+                    Kind::CondBrMulti {
+                        cmps,
+                        all,
+                        taken,
+                        not_taken,
+                    } => Kind::CondBrMulti {
+                        cmps: cmps.clone(),
+                        all: *all,
+                        taken: rb(taken),
+                        not_taken: rb(not_taken),
+                    },
+                    Kind::BrTable {
+                        idx,
+                        tmp,
+                        targets,
+                        default,
+                    } => Kind::BrTable {
+                        idx: *idx,
+                        tmp: *tmp,
+                        targets: targets.iter().map(rb).collect(),
+                        default: rb(default),
+                    },
+                    k => k.clone(),
+                };
+                write!(key, "{kind:?} {:?};", out.inst_allocs(i))
+            }
+        };
+    }
+    key
 }
 
 fn invert_cmp(c: &Cmp) -> Cmp {
