@@ -1496,9 +1496,15 @@ impl<N: Nvm> Card<N> {
                     } else {
                         o.class
                     };
-                    let m = match self.lookup_virtual(target_class, class, token) {
-                        Some(m) => m,
-                        None => fail!(Exc::Fault(MALFORMED)),
+                    // The object's class is often the reference's own: the
+                    // same lookup again would give `sm`.
+                    let m = if target_class == class {
+                        sm
+                    } else {
+                        match self.lookup_virtual(target_class, class, token) {
+                            Some(m) => m,
+                            None => fail!(Exc::Fault(MALFORMED)),
+                        }
                     };
                     if new_ctx != self.ctx {
                         self.prev_ctx = self.ctx;
