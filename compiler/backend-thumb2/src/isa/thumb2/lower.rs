@@ -823,7 +823,20 @@ impl<'f> Lower<'f> {
                 } else {
                     (c.wrapping_neg(), c)
                 };
-                if let Some(m) = ModImm::maybe_from_u32(add) {
+                // The smaller immediate of the two forms: `subs rd, rn, #1`
+                // has a 16-bit encoding, `add.w rd, rn, #-1` does not.
+                let small_neg = neg < add;
+                if let Some(m) = ModImm::maybe_from_u32(neg).filter(|_| small_neg) {
+                    (
+                        Some(Inst::AluImm {
+                            op: AluOp::Sub,
+                            rd: s(0),
+                            rn: s(1),
+                            imm: m,
+                        }),
+                        true,
+                    )
+                } else if let Some(m) = ModImm::maybe_from_u32(add) {
                     (
                         Some(Inst::AluImm {
                             op: AluOp::Add,
