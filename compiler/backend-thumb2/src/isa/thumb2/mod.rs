@@ -388,6 +388,7 @@ fn emit(vc: &VCode, out: &Output, name: &str) -> Result<CompiledCode, CodegenErr
             }
         }
     }
+    drop_dead_reloads(&mut buf.items);
     let fin = buf
         .finish(&|l| {
             if l.0 == u32::MAX {
@@ -469,6 +470,27 @@ fn block_key(vc: &VCode, out: &Output, b: usize, res: &dyn Fn(usize) -> usize) -
         };
     }
     key
+}
+
+/// Removes a stack load whose register the next instruction executed
+/// reloads from the stack (a block ending in a reload that the block it
+/// falls into repeats). Labels in between do not matter: the removed load
+/// only ever ran on the fall-through path.
+fn drop_dead_reloads(items: &mut Vec<Item>) {
+    let sp_load = |i: &Item| match i {
+        Item::Inst(Inst::Load { rt, rn, .. }) if *rn == SP => Some(*rt),
+        _ => None,
+    };
+    let mut keep = vec![true; items.len()];
+    for (i, item) in items.iter().enumerate() {
+        let Some(rt) = sp_load(item) else { continue };
+        let next = items[i + 1..].iter().find(|x| !matches!(x, Item::Label(_)));
+        if next.and_then(sp_load) == Some(rt) {
+            keep[i] = false;
+        }
+    }
+    let mut k = keep.into_iter();
+    items.retain(|_| k.next().unwrap_or(true));
 }
 
 fn invert_cmp(c: &Cmp) -> Cmp {
