@@ -37,3 +37,35 @@ pub fn load(applet: &str, api: &ApiSet) -> (hydra_cap::CapFile, hydra_verify::Ve
     let v = hydra_verify::verify(&loaded.cap, api).unwrap();
     (loaded.cap, v)
 }
+
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Builds the firmware (release, thumbv7m-none-eabi) into its own target
+/// directory.
+pub fn firmware() -> PathBuf {
+    let ws = workspace();
+    let dir = ws.join("target/qemu-thumb2");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .current_dir(&ws)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "hydra-mps2-an385",
+            "--target",
+            "thumbv7m-none-eabi",
+            "--target-dir",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    dir.join("thumbv7m-none-eabi/release/hydra-mps2-an385")
+}

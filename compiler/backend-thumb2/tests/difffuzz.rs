@@ -10,41 +10,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hydra_backend_host::fuzzing::{api_for, mutate, run_on, suite, Rng};
 use hydra_qemu_host::script::{all_applets, run_script};
 use hydra_qemu_host::{find_qemu, Config, Install, Session};
-
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn firmware() -> PathBuf {
-    let ws = workspace();
-    let dir = ws.join("target/qemu-thumb2");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .current_dir(&ws)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "hydra-mps2-an385",
-            "--target",
-            "thumbv7m-none-eabi",
-            "--target-dir",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir.join("thumbv7m-none-eabi/release/hydra-mps2-an385")
-}
 
 fn env_u64(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -61,7 +31,7 @@ fn mutated_applets_answer_alike_on_interpreter_and_thumb2() {
     }
     let cases = env_u64("HYDRA_THUMB_DIFF_CASES", 4);
     let first = env_u64("HYDRA_THUMB_DIFF_SEED", 1);
-    let fw = firmware();
+    let fw = common::firmware();
     let suite = suite();
     assert!(!suite.is_empty(), "no conformance suite");
     let tmp = std::env::temp_dir().join(format!("hydra-thumb2-diff-{}", std::process::id()));

@@ -15,38 +15,6 @@ use std::path::{Path, PathBuf};
 use hydra_qemu_host::script::{all_applets, run_script};
 use hydra_qemu_host::{find_qemu, Config, Install, Session};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// Builds the firmware (release, thumbv7m-none-eabi) into its own target
-/// directory.
-fn firmware() -> PathBuf {
-    let ws = workspace();
-    let dir = ws.join("target/qemu-thumb2");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let out = std::process::Command::new(cargo)
-        .current_dir(&ws)
-        .args([
-            "build",
-            "--release",
-            "-p",
-            "hydra-mps2-an385",
-            "--target",
-            "thumbv7m-none-eabi",
-            "--target-dir",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    dir.join("thumbv7m-none-eabi/release/hydra-mps2-an385")
-}
-
 /// Compiles `caps` (each CAP's folder on the export path of those after it).
 fn objects(caps: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
     let mut path =
@@ -72,9 +40,9 @@ fn conformance_suite_compiled_to_thumb2_on_the_firmware() {
         eprintln!("note: qemu-system-arm not found; the Thumb-2 conformance run is skipped");
         return;
     }
-    let fw = firmware();
+    let fw = common::firmware();
     let plugin = std::env::var_os("HYDRA_THUMB2_COUNTS").map(PathBuf::from);
-    let ws = workspace();
+    let ws = common::workspace();
     let suite = hydra_host::read_suite(&ws.join("conformance/applets/suite.json")).unwrap();
     let tmp = std::env::temp_dir().join(format!("hydra-thumb2-fw-{}", std::process::id()));
     std::fs::create_dir_all(&tmp).unwrap();
