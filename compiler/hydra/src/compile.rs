@@ -60,13 +60,12 @@ fn api_set(api: &str, dirs: &[PathBuf]) -> Result<ApiSet, CliError> {
     Ok(ApiSet::from_export_path(&path))
 }
 
-/// Verifies and compiles one CAP file.
-pub fn compile_file(
+/// Reads and verifies one CAP file; unverified input is refused with every
+/// verifier error, one line each.
+pub fn read_verified(
     file: &Path,
     api: &ApiSet,
-    triple: &str,
-    keep_text: bool,
-) -> Result<CompiledPackage, CliError> {
+) -> Result<(hydra_cap::CapFile, hydra_verify::Verified), CliError> {
     let name = file.display().to_string();
     let loaded = hydra_cap::container::read_path(file)?;
     let verified = hydra_verify::verify(&loaded.cap, api).map_err(|errors| {
@@ -77,9 +76,20 @@ pub fn compile_file(
             errors.len()
         ))
     })?;
-    hydra_backend_host::compile_package(&loaded.cap, &verified, triple, keep_text).map_err(|e| {
+    Ok((loaded.cap, verified))
+}
+
+/// Verifies and compiles one CAP file.
+pub fn compile_file(
+    file: &Path,
+    api: &ApiSet,
+    triple: &str,
+    keep_text: bool,
+) -> Result<CompiledPackage, CliError> {
+    let (cap, verified) = read_verified(file, api)?;
+    hydra_backend_host::compile_package(&cap, &verified, triple, keep_text).map_err(|e| {
         CliError::Io {
-            path: name,
+            path: file.display().to_string(),
             message: e.to_string(),
         }
     })

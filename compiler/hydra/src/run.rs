@@ -98,7 +98,9 @@ fn setup(host: &mut Host, caps: &[PathBuf], installs: &[InstallSpec]) -> Result<
     Ok(())
 }
 
-fn check(script: &Path, out: &str, expected: &Path) -> Result<(), CliError> {
+/// Compares a script's output with its expected file; the first differing
+/// response is the error.
+pub(crate) fn check(script: &Path, out: &str, expected: &Path) -> Result<(), CliError> {
     let want = std::fs::read_to_string(expected).map_err(|e| CliError::Io {
         path: expected.display().to_string(),
         message: e.to_string(),

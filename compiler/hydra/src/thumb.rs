@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use hydra::error::CliError;
-use hydra_host::{first_difference, InstallSpec, SuiteEntry};
+use hydra_host::{InstallSpec, SuiteEntry};
 use hydra_qemu_host::script::{all_applets, run_script, ScriptRun};
 use hydra_qemu_host::{find_qemu, profile, Artifacts, Config, Counts, Install, Session};
 
@@ -96,23 +96,6 @@ fn run_one(art: &Artifacts, opts: &Options, script: &Path) -> Result<ScriptRun, 
     let run = run_script(&mut session, &script.display().to_string(), &text);
     session.stop();
     Ok(run?)
-}
-
-fn check(script: &Path, out: &str, expected: &Path) -> Result<(), CliError> {
-    let want = std::fs::read_to_string(expected).map_err(|e| CliError::Io {
-        path: expected.display().to_string(),
-        message: e.to_string(),
-    })?;
-    match first_difference(out, &want) {
-        None => Ok(()),
-        Some((line, e, a)) => Err(CliError::Io {
-            path: script.display().to_string(),
-            message: format!(
-                "response {line} differs from {}\n  expected: {e}\n  actual:   {a}",
-                expected.display()
-            ),
-        }),
-    }
 }
 
 /// The per-APDU count table: script line, CLA INS, total, then each bucket.
@@ -205,7 +188,7 @@ pub fn run_script_cmd(
         eprint!("{}", bytecode_table(&counts_of(&run)));
     }
     if let Some(exp) = expected {
-        check(script, &run.output, exp)?;
+        crate::run::check(script, &run.output, exp)?;
     }
     Ok(())
 }
@@ -227,7 +210,7 @@ pub fn run_suite(opts: &Options, entries: &[SuiteEntry]) -> Result<usize, CliErr
             native: opts.native,
         };
         let r = run_one(&art, &o, &e.script).and_then(|run| {
-            check(&e.script, &run.output, &e.expected)?;
+            crate::run::check(&e.script, &run.output, &e.expected)?;
             Ok(run)
         });
         match r {

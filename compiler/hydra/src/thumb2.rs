@@ -27,17 +27,8 @@ pub fn compile_file(
     triple: &str,
     keep_text: bool,
 ) -> Result<CompiledPackage, CliError> {
-    let name = file.display().to_string();
-    let loaded = hydra_cap::container::read_path(file)?;
-    let verified = hydra_verify::verify(&loaded.cap, api).map_err(|errors| {
-        let lines: Vec<String> = errors.iter().map(|e| format!("{name}: {e}")).collect();
-        CliError::Usage(format!(
-            "{}\n{name}: refused: {} verification error(s)",
-            lines.join("\n"),
-            errors.len()
-        ))
-    })?;
-    hydra_backend_thumb2::compile_package(&loaded.cap, &verified, triple, keep_text)
+    let (cap, verified) = crate::compile::read_verified(file, api)?;
+    hydra_backend_thumb2::compile_package(&cap, &verified, triple, keep_text)
         .map_err(|e| io(file, e))
 }
 
