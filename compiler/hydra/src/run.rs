@@ -98,6 +98,17 @@ fn setup(host: &mut Host, caps: &[PathBuf], installs: &[InstallSpec]) -> Result<
     Ok(())
 }
 
+/// The last line of a suite run; a failure makes the exit code non-zero.
+fn suite_summary(total: usize, failed: usize) -> Result<(), CliError> {
+    println!("{} of {total} scripts pass", total - failed);
+    if failed > 0 {
+        return Err(CliError::Usage(format!(
+            "{failed} conformance script(s) failed"
+        )));
+    }
+    Ok(())
+}
+
 /// Compares a script's output with its expected file; the first differing
 /// response is the error.
 pub(crate) fn check(script: &Path, out: &str, expected: &Path) -> Result<(), CliError> {
@@ -186,17 +197,7 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
                 }
             }
         }
-        println!(
-            "{} of {} scripts pass",
-            entries.len() - failed,
-            entries.len()
-        );
-        if failed > 0 {
-            return Err(CliError::Usage(format!(
-                "{failed} conformance script(s) failed"
-            )));
-        }
-        return Ok(());
+        return suite_summary(entries.len(), failed);
     }
     let script = args
         .script
@@ -247,17 +248,7 @@ fn run_thumb(args: RunArgs) -> Result<(), CliError> {
     if let Some(suite) = &args.suite {
         let entries = read_suite(suite).map_err(|e| host_err(suite, e))?;
         let failed = crate::thumb::run_suite(&opts, &entries)?;
-        println!(
-            "{} of {} scripts pass",
-            entries.len() - failed,
-            entries.len()
-        );
-        if failed > 0 {
-            return Err(CliError::Usage(format!(
-                "{failed} conformance script(s) failed"
-            )));
-        }
-        return Ok(());
+        return suite_summary(entries.len(), failed);
     }
     let script = args
         .script
