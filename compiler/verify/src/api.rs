@@ -223,41 +223,6 @@ impl ApiSet {
         }
         set
     }
-
-    /// Adds every `.exp` file under `dir` (recursively). Returns the files
-    /// that could not be read, with the reason.
-    #[cfg(feature = "std")]
-    pub fn add_dir(&mut self, dir: &std::path::Path) -> Vec<String> {
-        let mut bad = Vec::new();
-        let mut files = Vec::new();
-        collect_exp(dir, &mut files);
-        files.sort();
-        for f in files {
-            match ExportFile::read_file(&f) {
-                Ok(exp) => match PackageApi::from_export(&exp) {
-                    Some(p) => self.add(p),
-                    None => bad.push(alloc::format!("{}: no package", f.display())),
-                },
-                Err(e) => bad.push(e.to_string()),
-            }
-        }
-        bad
-    }
-}
-
-#[cfg(feature = "std")]
-fn collect_exp(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in rd.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            collect_exp(&p, out);
-        } else if p.extension().is_some_and(|x| x == "exp") {
-            out.push(p);
-        }
-    }
 }
 
 impl Imports for ApiSet {

@@ -8,7 +8,8 @@
 //! compiler's inline checks rely on.
 //!
 //! The core is `no_std` + `alloc` so a card can verify too; the `std`
-//! feature adds reading export files from folders ([`ApiSet::add_dir`]).
+//! feature adds reading export files from folders (through
+//! `hydra_jcapi::ExportPath` and [`ApiSet::from_export_path`]).
 
 #![no_std]
 #![forbid(unsafe_code)]

@@ -1,20 +1,16 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use hydra_jcapi::{ApiVersion, ExportPath};
 use hydra_verify::ApiSet;
 
-/// The Java Card API (HYDRA_EXPORTS, default the shared 3.2.0 export files)
-/// and the conformance packages' export files.
+/// The built-in Java Card API and the conformance packages' export files.
 pub fn api() -> &'static ApiSet {
     static API: OnceLock<ApiSet> = OnceLock::new();
     API.get_or_init(|| {
-        let mut api = ApiSet::new();
-        let base = std::env::var("HYDRA_EXPORTS").map(PathBuf::from).unwrap_or_else(|_| {
-            PathBuf::from("/work/shared/javacard-exports/jc-api-3.2.0")
-        });
-        api.add_dir(&base);
-        api.add_dir(&root().join("conformance/applets"));
-        api
+        let mut path = ExportPath::new(ApiVersion::V3_2_0);
+        path.add_dir(&root().join("conformance/applets")).expect("conformance export files");
+        ApiSet::from_export_path(&path)
     })
 }
 

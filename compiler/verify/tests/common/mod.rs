@@ -6,6 +6,7 @@ pub mod mutate;
 
 use std::path::{Path, PathBuf};
 
+use hydra_jcapi::{ApiVersion, ExportPath};
 use hydra_verify::ApiSet;
 
 pub fn root() -> PathBuf {
@@ -47,17 +48,17 @@ pub fn valid_caps() -> Vec<PathBuf> {
     caps
 }
 
-/// The Java Card API export files, and the export files of the conformance
-/// packages (so packages importing other conformance packages verify).
+/// The built-in Java Card API (generated from the export files, so no SDK
+/// is needed), the conformance packages' export files (so packages
+/// importing other conformance packages verify), and `HYDRA_EXPORTS` /
+/// `HYDRA_CAP_DIRS` folders when given.
 pub fn api() -> ApiSet {
-    let mut api = ApiSet::new();
-    let base = std::env::var("HYDRA_EXPORTS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from("/work/shared/javacard-exports/jc-api-3.2.0"));
-    api.add_dir(&base);
-    api.add_dir(&root().join("conformance/applets"));
-    for d in extra_dirs() {
-        api.add_dir(&d);
+    let mut path = ExportPath::new(ApiVersion::V3_2_0);
+    let mut dirs = vec![root().join("conformance/applets")];
+    dirs.extend(std::env::var_os("HYDRA_EXPORTS").map(PathBuf::from));
+    dirs.extend(extra_dirs());
+    for d in dirs {
+        path.add_dir(&d).unwrap_or_else(|e| panic!("{e}"));
     }
-    api
+    ApiSet::from_export_path(&path)
 }
