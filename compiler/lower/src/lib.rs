@@ -227,6 +227,7 @@ fn lower_method_with(
         let mut l = Lowerer::new(b, cap, verified, info, types, target, label.clone());
         l.checks = checks;
         l.method()?;
+        l.save_vm_at_entry();
         l.b.seal_all_blocks();
         l.b.finalize(target.frontend_config());
     }
@@ -271,6 +272,16 @@ impl Cmp {
     }
 }
 
+/// An object as the inline checks see it: header address, flags, and
+/// whether the fast path may use it.
+struct ObjView {
+    o: Value,
+    flags: Value,
+    ok: Value,
+    /// Address of the first data byte.
+    start: Value,
+}
+
 struct Lowerer<'a, 'f> {
     b: FunctionBuilder<'f>,
     cap: &'a CapFile,
@@ -299,6 +310,13 @@ struct Lowerer<'a, 'f> {
     /// runtime writes them (during calls), so the mid-end may reuse their
     /// loads across the method's own stores.
     regions: Option<(AliasRegion, AliasRegion)>,
+    /// The VM context pointer as of the last runtime call. Everything the
+    /// runtime may change during a call (header caches, table sizes, RAM
+    /// base) is loaded `readonly` from this value, so the mid-end merges and
+    /// hoists those loads between calls; after a call the pointer is
+    /// reloaded from `vm_slot` as a new SSA value, which starts a new epoch.
+    epoch: Option<Variable>,
+    vm_slot: Option<cranelift_codegen::ir::StackSlot>,
 }
 
 /// The link table and the entry table never change while code runs.
@@ -345,7 +363,53 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             out_args: None,
             checks: true,
             regions: None,
+            epoch: None,
+            vm_slot: None,
         }
+    }
+
+    /// The VM context pointer of the current epoch.
+    fn vm(&mut self) -> Value {
+        match self.epoch {
+            Some(v) => self.b.use_var(v),
+            None => self.vm,
+        }
+    }
+
+    /// Starts a new epoch after a call into the runtime or compiled code.
+    fn refresh_vm(&mut self) {
+        let Some(var) = self.epoch else { return };
+        let slot = match self.vm_slot {
+            Some(s) => s,
+            None => {
+                let s = self.b.create_sized_stack_slot(StackSlotData::new(
+                    StackSlotKind::ExplicitSlot,
+                    self.ptr.bytes(),
+                    self.ptr.bytes().trailing_zeros() as u8,
+                ));
+                self.vm_slot = Some(s);
+                s
+            }
+        };
+        let a = self.b.ins().stack_addr(self.ptr, slot, 0);
+        let v = self.b.ins().load(self.ptr, MemFlagsData::trusted(), a, 0);
+        self.b.def_var(var, v);
+    }
+
+    /// Saves the VM pointer for `refresh_vm` at the top of `entry` (only
+    /// when some call needed it).
+    fn save_vm_at_entry(&mut self) {
+        let Some(slot) = self.vm_slot else { return };
+        let Some(entry) = self.b.func.layout.entry_block() else {
+            return;
+        };
+        let vm = self.vm;
+        let ptr = self.ptr;
+        let mut pos = cranelift_codegen::cursor::FuncCursor::new(self.b.func);
+        pos.goto_first_insertion_point(entry);
+        use cranelift_codegen::cursor::Cursor;
+        let a = pos.ins().stack_addr(ptr, slot, 0);
+        pos.ins().store(MemFlagsData::trusted(), vm, a, 0);
     }
 
     fn regions(&mut self) -> (AliasRegion, AliasRegion) {
@@ -371,10 +435,18 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         MemFlagsData::trusted().with_alias_region(Some(r))
     }
 
-    /// Loads from the object header cache: aligned, never trap, own region.
+    /// Loads from the object header cache: aligned, never trap, own region,
+    /// and `readonly`: a header never changes while its handle is valid, and
+    /// the cache only moves during calls (its base is loaded per epoch).
+    /// Such loads may be hoisted above the checks that use them; they stay
+    /// inside the cache because a verified reference is 0 or a handle the
+    /// runtime gave out, and tables never shrink below a given handle.
     fn mf_hdr(&mut self) -> MemFlagsData {
         let r = self.regions().1;
-        MemFlagsData::trusted().with_alias_region(Some(r))
+        MemFlagsData::trusted()
+            .with_alias_region(Some(r))
+            .with_readonly()
+            .with_can_move()
     }
 
     fn unsupported(&self, what: impl Into<String>) -> LowerError {
@@ -485,9 +557,19 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             .ok_or_else(|| self.no_types("branch target is not a reachable block"))
     }
 
+    /// A VM-context field the runtime sets during calls (`pending`).
     fn vm_load(&mut self, ty: Type, off: u32) -> Value {
         let f = self.mf_vm();
-        self.b.ins().load(ty, f, self.vm, off as i32)
+        let vm = self.vm();
+        self.b.ins().load(ty, f, vm, off as i32)
+    }
+
+    /// A VM-context field constant between calls (table bases and sizes,
+    /// memory bases, the current context, the entry table).
+    fn vm_fixed(&mut self, ty: Type, off: u32) -> Value {
+        let f = self.mf_vm().with_readonly().with_can_move();
+        let vm = self.vm();
+        self.b.ins().load(ty, f, vm, off as i32)
     }
 
     fn entry_sig(&mut self, e: Entry) -> SigRef {
@@ -502,7 +584,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// Calls runtime entry point `e` through the table in the VM context.
     fn call_rt(&mut self, e: Entry, args: &[Value]) -> Option<Value> {
         let sig = self.entry_sig(e);
-        let table = self.vm_load(self.ptr, self.lay.entry());
+        let table = self.vm_fixed(self.ptr, self.lay.entry());
         let f = self.b.ins().load(
             self.ptr,
             mf_ro(),
@@ -510,10 +592,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             (e as u32 * self.ptr.bytes()) as i32,
         );
         let mut all = Vec::with_capacity(args.len() + 1);
-        all.push(self.vm);
+        all.push(self.vm());
         all.extend_from_slice(args);
         let call = self.b.ins().call_indirect(sig, f, &all);
-        self.b.inst_results(call).first().copied()
+        let r = self.b.inst_results(call).first().copied();
+        self.refresh_vm();
+        r
     }
 
     /// The block that handles an exception pending at the current pc.
@@ -598,37 +682,58 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     // ---- object fast paths --------------------------------------------
 
     /// An inline check: continue at `ok` when `cond` holds, else `slow`.
+    ///
+    /// The branch names the slow path first on purpose: Cranelift's
+    /// elaborator visits the dominator tree's children in reverse
+    /// post-order and forgets the enclosing loops once it has visited a
+    /// block outside them, so the fast path, which stays in the loop, must
+    /// come first for its invariant header loads to be hoisted.
     fn check(&mut self, cond: Value, ok: Block, slow: Block) {
         if self.checks {
-            self.b.ins().brif(cond, ok, &[], slow, &[]);
+            let fail = self.b.ins().icmp_imm_s(IntCC::Equal, cond, 0);
+            self.b.ins().brif(fail, slow, &[], ok, &[]);
         } else {
             self.b.ins().jump(ok, &[]);
         }
     }
 
-    /// Header of handle `r` (16-bit) when it is valid and, with `firewall`,
-    /// accessible from the current context; otherwise jumps to `slow`.
-    /// Returns (header address, flags).
-    fn header(&mut self, r: Value, firewall: bool, slow: Block) -> (Value, Value) {
+    /// A header byte, zero-extended. (`load` + `uextend` rather than
+    /// `uload8`: only plain `load`s are pure for the mid-end.)
+    fn hdr_byte(&mut self, o: Value, off: u32) -> Value {
+        let hdr = self.mf_hdr();
+        let v = self.b.ins().load(I8, hdr, o, off as i32);
+        self.b.ins().uextend(I32, v)
+    }
+
+    /// A 16-bit header field, zero-extended.
+    fn hdr_half(&mut self, o: Value, off: u32) -> Value {
+        let hdr = self.mf_hdr();
+        let v = self.b.ins().load(I16, hdr, o, off as i32);
+        self.b.ins().uextend(I32, v)
+    }
+
+    /// Header address, flags and validity of handle `r` (16-bit), without
+    /// branching: `ok` holds when the handle is valid and, with `firewall`,
+    /// accessible from the current context. All loads are constant between
+    /// calls, so in a loop without calls the whole computation is hoisted
+    /// and each access keeps one test.
+    fn object(&mut self, r: Value, firewall: bool) -> ObjView {
         let h = self.b.ins().uextend(I32, r);
         let is_ram = self.b.ins().icmp_imm_s(
             IntCC::UnsignedGreaterThanOrEqual,
             h,
             i64::from(obj::RAM_HANDLE_BASE),
         );
-        let objs = self.vm_load(self.ptr, self.lay.objs());
-        let ram_objs = self.vm_load(self.ptr, self.lay.ram_objs());
-        let n = self.vm_load(I32, self.lay.nobjs());
-        let nram = self.vm_load(I32, self.lay.nram_objs());
+        let objs = self.vm_fixed(self.ptr, self.lay.objs());
+        let ram_objs = self.vm_fixed(self.ptr, self.lay.ram_objs());
+        let n = self.vm_fixed(I32, self.lay.nobjs());
+        let nram = self.vm_fixed(I32, self.lay.nram_objs());
         let table = self.b.ins().select(is_ram, ram_objs, objs);
         let count = self.b.ins().select(is_ram, nram, n);
         let idx = self.b.ins().band_imm_u(h, 0x7FFF);
         let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, count);
         let not_null = self.b.ins().icmp_imm_s(IntCC::NotEqual, h, 0);
-        let ok = self.b.ins().band(in_range, not_null);
-        let next = self.b.create_block();
-        self.check(ok, next, slow);
-        self.b.switch_to_block(next);
+        let mut ok = self.b.ins().band(in_range, not_null);
         let idx = if self.ptr == I32 {
             idx
         } else {
@@ -636,40 +741,78 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         };
         let off = self.b.ins().imul_imm_u(idx, i64::from(obj::SIZE));
         let o = self.b.ins().iadd(table, off);
-        let hdr = self.mf_hdr();
-        let flags = self.b.ins().uload8(I32, hdr, o, obj::FLAGS as i32);
+        let flags = self.hdr_byte(o, obj::FLAGS);
         if firewall {
-            let hdr = self.mf_hdr();
-            let owner = self.b.ins().uload8(I32, hdr, o, obj::OWNER as i32);
-            let ctx = self.vm_load(I32, self.lay.ctx());
+            let owner = self.hdr_byte(o, obj::OWNER);
+            let ctx = self.vm_fixed(I32, self.lay.ctx());
             let same = self.b.ins().icmp(IntCC::Equal, owner, ctx);
             let jcre = self.b.ins().icmp_imm_s(IntCC::Equal, ctx, 0);
             let global = self.b.ins().band_imm_u(flags, i64::from(obj::F_GLOBAL));
             let global = self.b.ins().icmp_imm_s(IntCC::NotEqual, global, 0);
             let a = self.b.ins().bor(same, jcre);
-            let ok = self.b.ins().bor(a, global);
-            let next = self.b.create_block();
-            self.check(ok, next, slow);
-            self.b.switch_to_block(next);
+            let access = self.b.ins().bor(a, global);
+            ok = self.b.ins().band(ok, access);
         }
-        (o, flags)
+        let start = self.data_start(o, flags);
+        ObjView {
+            o,
+            flags,
+            ok,
+            start,
+        }
+    }
+
+    /// Header of handle `r` when it is valid and, with `firewall`,
+    /// accessible from the current context; otherwise jumps to `slow`.
+    fn header(&mut self, r: Value, firewall: bool, slow: Block) -> ObjView {
+        let v = self.object(r, firewall);
+        let next = self.b.create_block();
+        self.check(v.ok, next, slow);
+        self.b.switch_to_block(next);
+        v
+    }
+
+    /// Array `r` checked for index `i` (16-bit, taken unsigned): one test
+    /// covers null, the firewall and the bounds, as the length counts as 0
+    /// when the handle fails the others. Returns the array and the index.
+    fn element(&mut self, r: Value, i: Value, slow: Block) -> (ObjView, Value) {
+        let v = self.object(r, true);
+        let len = self.hdr_half(v.o, obj::LEN);
+        let zero = self.iconst32(0);
+        let limit = self.b.ins().select(v.ok, len, zero);
+        let iu = self.b.ins().uextend(I32, i);
+        let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, limit);
+        let fast = self.b.create_block();
+        self.check(inb, fast, slow);
+        self.b.switch_to_block(fast);
+        (v, iu)
     }
 
     /// Address of byte `off` (an i32 byte offset) of the object's data.
-    fn data_addr(&mut self, o: Value, flags: Value, off: Value) -> Value {
+    fn data_addr(&mut self, v: &ObjView, off: Value) -> Value {
+        let start = v.start;
+        let off = if self.ptr == I32 {
+            off
+        } else {
+            self.b.ins().uextend(self.ptr, off)
+        };
+        self.b.ins().iadd(start, off)
+    }
+
+    /// Address of the object's first data byte (constant between calls).
+    fn data_start(&mut self, o: Value, flags: Value) -> Value {
         let hdr = self.mf_hdr();
         let data = self.b.ins().load(I32, hdr, o, obj::DATA as i32);
         let in_ram = self.b.ins().band_imm_u(flags, i64::from(obj::F_RAM));
-        let ram = self.vm_load(self.ptr, self.lay.ram());
-        let nvm = self.vm_load(self.ptr, self.lay.nvm());
+        let ram = self.vm_fixed(self.ptr, self.lay.ram());
+        let nvm = self.vm_fixed(self.ptr, self.lay.nvm());
         let base = self.b.ins().select(in_ram, ram, nvm);
-        let at = self.b.ins().iadd(data, off);
-        let at = if self.ptr == I32 {
-            at
+        let data = if self.ptr == I32 {
+            data
         } else {
-            self.b.ins().uextend(self.ptr, at)
+            self.b.ins().uextend(self.ptr, data)
         };
-        self.b.ins().iadd(base, at)
+        self.b.ins().iadd(base, data)
     }
 
     /// Loads a big-endian value of kind `k` at `addr`, as the i32 the
@@ -733,9 +876,9 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.set_cold_block(slow);
         let done = self.b.create_block();
         let result = self.b.append_block_param(done, I32);
-        let (o, flags) = self.header(r, !this, slow);
+        let obj = self.header(r, !this, slow);
         let off = self.b.ins().ishl_imm_u(cell, 1);
-        let addr = self.data_addr(o, flags, off);
+        let addr = self.data_addr(&obj, off);
         let v = self.load_be(k, addr, false);
         self.b.ins().jump(done, &[v.into()]);
         self.b.switch_to_block(slow);
@@ -755,7 +898,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let done = self.b.create_block();
         if k != kind::REF {
             // References need the storable check: always the runtime.
-            let (o, flags) = self.header(r, !this, slow);
+            let obj = self.header(r, !this, slow);
             let off = self.b.ins().ishl_imm_u(cell, 1);
             let bytes = if k == kind::INT { 4 } else { 2 };
             let v = if k == kind::BYTE {
@@ -764,7 +907,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             } else {
                 v
             };
-            self.store(o, flags, off, bytes, v);
+            self.store(&obj, off, bytes, v);
             self.b.ins().jump(done, &[]);
         } else {
             self.b.ins().jump(slow, &[]);
@@ -784,19 +927,19 @@ impl<'a, 'f> Lowerer<'a, 'f> {
 
     /// Stores `v` at data offset `off` of a checked object: RAM data inline,
     /// persistent data through the store barrier.
-    fn store(&mut self, o: Value, flags: Value, off: Value, bytes: u32, v: Value) {
-        let in_ram = self.b.ins().band_imm_u(flags, i64::from(obj::F_RAM));
+    fn store(&mut self, obj: &ObjView, off: Value, bytes: u32, v: Value) {
+        let in_ram = self.b.ins().band_imm_u(obj.flags, i64::from(obj::F_RAM));
         let ram_b = self.b.create_block();
         let nvm_b = self.b.create_block();
         let done = self.b.create_block();
         self.b.ins().brif(in_ram, ram_b, &[], nvm_b, &[]);
         self.b.switch_to_block(ram_b);
-        let addr = self.data_addr(o, flags, off);
+        let addr = self.data_addr(obj, off);
         self.store_be(bytes, addr, v);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(nvm_b);
         let hdr = self.mf_hdr();
-        let data = self.b.ins().load(I32, hdr, o, obj::DATA as i32);
+        let data = self.b.ins().load(I32, hdr, obj.o, obj::DATA as i32);
         let at = self.b.ins().iadd(data, off);
         let n = self.iconst32(bytes as i32);
         self.call_rt_checked(Entry::StoreNvm, &[at, n, v]);
@@ -811,21 +954,14 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.set_cold_block(slow);
         let done = self.b.create_block();
         let result = self.b.append_block_param(done, I32);
-        let (o, flags) = self.header(r, true, slow);
-        let hdr = self.mf_hdr();
-        let len = self.b.ins().uload16(I32, hdr, o, obj::LEN as i32);
-        let iu = self.b.ins().uextend(I32, i);
-        let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, len);
-        let fast = self.b.create_block();
-        self.check(inb, fast, slow);
-        self.b.switch_to_block(fast);
+        let (arr, iu) = self.element(r, i, slow);
         let shift = match k {
             kind::BYTE => 0,
             kind::INT => 2,
             _ => 1,
         };
         let off = self.b.ins().ishl_imm_u(iu, shift);
-        let addr = self.data_addr(o, flags, off);
+        let addr = self.data_addr(&arr, off);
         let v = self.load_be(k, addr, k == kind::BYTE);
         self.b.ins().jump(done, &[v.into()]);
         self.b.switch_to_block(slow);
@@ -845,14 +981,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.set_cold_block(slow);
         let done = self.b.create_block();
         if k != kind::REF {
-            let (o, flags) = self.header(r, true, slow);
-            let hdr = self.mf_hdr();
-            let len = self.b.ins().uload16(I32, hdr, o, obj::LEN as i32);
-            let iu = self.b.ins().uextend(I32, i);
-            let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, len);
-            let fast = self.b.create_block();
-            self.check(inb, fast, slow);
-            self.b.switch_to_block(fast);
+            let (arr, iu) = self.element(r, i, slow);
             let (shift, bytes) = match k {
                 kind::BYTE => (0, 1),
                 kind::INT => (2, 4),
@@ -860,8 +989,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             };
             let v = if k == kind::BYTE {
                 // boolean[] stores keep the low bit only.
-                let hdr = self.mf_hdr();
-                let kd = self.b.ins().uload8(I32, hdr, o, obj::KIND as i32);
+                let kd = self.hdr_byte(arr.o, obj::KIND);
                 let is_bool = self
                     .b
                     .ins()
@@ -872,7 +1000,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
                 v
             };
             let off = self.b.ins().ishl_imm_u(iu, shift);
-            self.store(o, flags, off, bytes, v);
+            self.store(&arr, off, bytes, v);
             self.b.ins().jump(done, &[]);
         } else {
             self.b.ins().jump(slow, &[]);
@@ -897,9 +1025,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.set_cold_block(slow);
         let done = self.b.create_block();
         let result = self.b.append_block_param(done, I32);
-        let (o, _) = self.header(r, true, slow);
-        let hdr = self.mf_hdr();
-        let len = self.b.ins().uload16(I32, hdr, o, obj::LEN as i32);
+        let arr = self.header(r, true, slow);
+        let len = self.hdr_half(arr.o, obj::LEN);
         self.b.ins().jump(done, &[len.into()]);
         self.b.switch_to_block(slow);
         let r32 = self.b.ins().uextend(I32, r);
@@ -910,7 +1037,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
 
     fn getstatic(&mut self, k: i32, cp: u16) -> Result<(), LowerError> {
         let addr = self.cp_word(cp);
-        let nvm = self.vm_load(self.ptr, self.lay.nvm());
+        let nvm = self.vm_fixed(self.ptr, self.lay.nvm());
         let a = if self.ptr == I32 {
             addr
         } else {
@@ -1035,14 +1162,15 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             self.b.switch_to_block(t2);
         }
         let (fl_off, wl_off) = (self.lay.frames_left(), self.lay.words_left());
+        let vm = self.vm();
         let fl = self
             .b
             .ins()
-            .load(I32, MemFlagsData::trusted(), self.vm, fl_off as i32);
+            .load(I32, MemFlagsData::trusted(), vm, fl_off as i32);
         let wl = self
             .b
             .ins()
-            .load(I32, MemFlagsData::trusted(), self.vm, wl_off as i32);
+            .load(I32, MemFlagsData::trusted(), vm, wl_off as i32);
         let short = self
             .b
             .ins()
@@ -1056,23 +1184,25 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let wl1 = self.b.ins().iadd_imm_s(wl, -i64::from(need));
         self.b
             .ins()
-            .store(MemFlagsData::trusted(), fl1, self.vm, fl_off as i32);
+            .store(MemFlagsData::trusted(), fl1, vm, fl_off as i32);
         self.b
             .ins()
-            .store(MemFlagsData::trusted(), wl1, self.vm, wl_off as i32);
+            .store(MemFlagsData::trusted(), wl1, vm, wl_off as i32);
         let sig = method_signature(self.target);
         let sig = self.b.import_signature(sig);
         let call_inst = self
             .b
             .ins()
-            .call_indirect(sig, f, &[self.vm, self.pkg, args]);
+            .call_indirect(sig, f, &[vm, self.pkg, args]);
         let rv = self.b.inst_results(call_inst)[0];
+        self.refresh_vm();
+        let vm = self.vm();
         self.b
             .ins()
-            .store(MemFlagsData::trusted(), fl, self.vm, fl_off as i32);
+            .store(MemFlagsData::trusted(), fl, vm, fl_off as i32);
         self.b
             .ins()
-            .store(MemFlagsData::trusted(), wl, self.vm, wl_off as i32);
+            .store(MemFlagsData::trusted(), wl, vm, wl_off as i32);
         self.b.ins().jump(join, &[rv.into()]);
         self.b.switch_to_block(generic);
         let opc = self.iconst32(op);

@@ -23,6 +23,9 @@ impl Lowerer<'_, '_> {
         self.b.switch_to_block(entry);
         let params = self.b.block_params(entry).to_vec();
         self.vm = params[0];
+        let epoch = self.b.declare_var(self.ptr);
+        self.b.def_var(epoch, self.vm);
+        self.epoch = Some(epoch);
         self.pkg = params[1];
         let args = params[2];
         let nargs = usize::from(self.info.header.nargs);
