@@ -228,6 +228,7 @@ fn lower_method_with(
         l.checks = checks;
         l.method()?;
         l.save_vm_at_entry();
+        l.seal_bytecode_blocks();
         l.b.seal_all_blocks();
         l.b.finalize(target.frontend_config());
     }
@@ -365,6 +366,26 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             regions: None,
             epoch: None,
             vm_slot: None,
+        }
+    }
+
+    /// Continues in `block`, a block of the lowering whose predecessors are
+    /// all emitted: sealing it now lets the SSA builder resolve variables
+    /// there without block parameters, which keeps values that are
+    /// constant in a loop recognisable as such (and so hoistable).
+    fn enter(&mut self, block: Block) {
+        self.b.switch_to_block(block);
+        self.b.seal_block(block);
+    }
+
+    /// Seals the blocks of the bytecode, innermost code first (reverse pc
+    /// order), so a loop header is sealed after the joins inside the loop
+    /// and its redundant parameters are removed.
+    fn seal_bytecode_blocks(&mut self) {
+        let mut blocks: Vec<(u16, Block)> = self.blocks.iter().map(|(&pc, &b)| (pc, b)).collect();
+        blocks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        for (_, b) in blocks {
+            self.b.seal_block(b);
         }
     }
 
@@ -596,7 +617,9 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         all.extend_from_slice(args);
         let call = self.b.ins().call_indirect(sig, f, &all);
         let r = self.b.inst_results(call).first().copied();
-        self.refresh_vm();
+        if e.may_move_memory() {
+            self.refresh_vm();
+        }
         r
     }
 
@@ -627,7 +650,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let exc = self.exc_block();
         let cont = self.b.create_block();
         self.b.ins().brif(p, exc, &[], cont, &[]);
-        self.b.switch_to_block(cont);
+        self.enter(cont);
     }
 
     /// Calls a runtime entry point that may throw, then tests `pending`.
@@ -650,7 +673,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let broken = self.b.create_block();
         self.b.set_cold_block(broken);
         self.b.ins().brif(p, exc, &[], broken, &[]);
-        self.b.switch_to_block(broken);
+        self.enter(broken);
         let t = self.iconst32(i32::from(abi::BROKEN_INVARIANT));
         self.call_rt(Entry::ThrowVm, &[t]);
         self.b.ins().jump(exc, &[]);
@@ -662,12 +685,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.set_cold_block(cold);
         let cont = self.b.create_block();
         self.b.ins().brif(cond, cold, &[], cont, &[]);
-        self.b.switch_to_block(cold);
+        self.enter(cold);
         let t = self.iconst32(i32::from(token));
         self.call_rt(Entry::ThrowVm, &[t]);
         let exc = self.exc_block();
         self.b.ins().jump(exc, &[]);
-        self.b.switch_to_block(cont);
+        self.enter(cont);
     }
 
     fn cp_word(&mut self, index: u16) -> Value {
@@ -768,7 +791,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let v = self.object(r, firewall);
         let next = self.b.create_block();
         self.check(v.ok, next, slow);
-        self.b.switch_to_block(next);
+        self.enter(next);
         v
     }
 
@@ -784,7 +807,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, limit);
         let fast = self.b.create_block();
         self.check(inb, fast, slow);
-        self.b.switch_to_block(fast);
+        self.enter(fast);
         (v, iu)
     }
 
@@ -881,11 +904,11 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let addr = self.data_addr(&obj, off);
         let v = self.load_be(k, addr, false);
         self.b.ins().jump(done, &[v.into()]);
-        self.b.switch_to_block(slow);
+        self.enter(slow);
         let r32 = self.b.ins().uextend(I32, r);
         let kc = self.iconst32(k | if this { THIS_FORM } else { 0 });
         self.call_rt_throwing(Entry::GetField, &[r32, cell, kc]);
-        self.b.switch_to_block(done);
+        self.enter(done);
         self.push_kind(k, result)
     }
 
@@ -912,7 +935,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         } else {
             self.b.ins().jump(slow, &[]);
         }
-        self.b.switch_to_block(slow);
+        self.enter(slow);
         let r32 = self.b.ins().uextend(I32, r);
         let kc = self.iconst32(k | if this { THIS_FORM } else { 0 });
         if k == kind::REF {
@@ -921,7 +944,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         } else {
             self.call_rt_throwing(Entry::PutField, &[r32, cell, kc, v]);
         }
-        self.b.switch_to_block(done);
+        self.enter(done);
         Ok(())
     }
 
@@ -933,18 +956,18 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let nvm_b = self.b.create_block();
         let done = self.b.create_block();
         self.b.ins().brif(in_ram, ram_b, &[], nvm_b, &[]);
-        self.b.switch_to_block(ram_b);
+        self.enter(ram_b);
         let addr = self.data_addr(obj, off);
         self.store_be(bytes, addr, v);
         self.b.ins().jump(done, &[]);
-        self.b.switch_to_block(nvm_b);
+        self.enter(nvm_b);
         let hdr = self.mf_hdr();
         let data = self.b.ins().load(I32, hdr, obj.o, obj::DATA as i32);
         let at = self.b.ins().iadd(data, off);
         let n = self.iconst32(bytes as i32);
         self.call_rt_checked(Entry::StoreNvm, &[at, n, v]);
         self.b.ins().jump(done, &[]);
-        self.b.switch_to_block(done);
+        self.enter(done);
     }
 
     fn array_load(&mut self, k: i32) -> Result<(), LowerError> {
@@ -964,12 +987,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let addr = self.data_addr(&arr, off);
         let v = self.load_be(k, addr, k == kind::BYTE);
         self.b.ins().jump(done, &[v.into()]);
-        self.b.switch_to_block(slow);
+        self.enter(slow);
         let r32 = self.b.ins().uextend(I32, r);
         let i32v = self.sext(i);
         let kc = self.iconst32(k);
         self.call_rt_throwing(Entry::ArrayLoad, &[r32, i32v, kc]);
-        self.b.switch_to_block(done);
+        self.enter(done);
         self.push_kind(k, result)
     }
 
@@ -1005,7 +1028,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         } else {
             self.b.ins().jump(slow, &[]);
         }
-        self.b.switch_to_block(slow);
+        self.enter(slow);
         let r32 = self.b.ins().uextend(I32, r);
         let i32v = self.sext(i);
         let kc = self.iconst32(k);
@@ -1015,7 +1038,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         } else {
             self.call_rt_throwing(Entry::ArrayStore, &[r32, i32v, kc, v]);
         }
-        self.b.switch_to_block(done);
+        self.enter(done);
         Ok(())
     }
 
@@ -1028,10 +1051,10 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let arr = self.header(r, true, slow);
         let len = self.hdr_half(arr.o, obj::LEN);
         self.b.ins().jump(done, &[len.into()]);
-        self.b.switch_to_block(slow);
+        self.enter(slow);
         let r32 = self.b.ins().uextend(I32, r);
         self.call_rt_throwing(Entry::ArrayLength, &[r32]);
-        self.b.switch_to_block(done);
+        self.enter(done);
         self.push_i32_as_short(result)
     }
 
@@ -1154,12 +1177,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let f = self.cp_word(cp);
         let tests = self.b.create_block();
         self.b.ins().brif(f, tests, &[], generic, &[]);
-        self.b.switch_to_block(tests);
+        self.enter(tests);
         if special {
             let this = self.b.ins().load(I16, mf_data(), args, 0);
             let t2 = self.b.create_block();
             self.b.ins().brif(this, t2, &[], generic, &[]);
-            self.b.switch_to_block(t2);
+            self.enter(t2);
         }
         let (fl_off, wl_off) = (self.lay.frames_left(), self.lay.words_left());
         let vm = self.vm();
@@ -1179,7 +1202,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let no = self.b.ins().bor(short, none);
         let call = self.b.create_block();
         self.b.ins().brif(no, generic, &[], call, &[]);
-        self.b.switch_to_block(call);
+        self.enter(call);
         let fl1 = self.b.ins().iadd_imm_s(fl, -1);
         let wl1 = self.b.ins().iadd_imm_s(wl, -i64::from(need));
         self.b
@@ -1204,7 +1227,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             .ins()
             .store(MemFlagsData::trusted(), wl, vm, wl_off as i32);
         self.b.ins().jump(join, &[rv.into()]);
-        self.b.switch_to_block(generic);
+        self.enter(generic);
         let opc = self.iconst32(op);
         let idx = self.iconst32(i32::from(cp));
         let n = self.iconst32(nargs as i32);
@@ -1212,7 +1235,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             .call_rt(Entry::Invoke, &[self.pkg, opc, idx, args, n])
             .expect("invoke returns");
         self.b.ins().jump(join, &[rg.into()]);
-        self.b.switch_to_block(join);
+        self.enter(join);
         self.check_pending();
         r
     }

@@ -20,7 +20,7 @@ impl Lowerer<'_, '_> {
         // Entry: arguments from the caller's words, other locals zero.
         let entry = self.b.create_block();
         self.b.append_block_params_for_function_params(entry);
-        self.b.switch_to_block(entry);
+        self.enter(entry);
         let params = self.b.block_params(entry).to_vec();
         self.vm = params[0];
         let epoch = self.b.declare_var(self.ptr);
@@ -503,7 +503,7 @@ impl Lowerer<'_, '_> {
         lists.sort_by_key(|(_, b)| *b);
         let code_offset = u32::from(self.info.code_offset());
         for (list, block) in lists {
-            self.b.switch_to_block(block);
+            self.enter(block);
             for h in list {
                 let handler = self.cap.method.handlers[h];
                 let rel = u32::from(handler.handler_offset)
@@ -519,12 +519,12 @@ impl Lowerer<'_, '_> {
                 let next = self.b.create_block();
                 self.b.set_cold_block(next);
                 self.b.ins().brif(e, caught, &[], next, &[]);
-                self.b.switch_to_block(caught);
+                self.enter(caught);
                 self.sp = 0;
                 let r = self.b.ins().ireduce(I16, e);
                 self.push(r)?;
                 self.b.ins().jump(target, &[]);
-                self.b.switch_to_block(next);
+                self.enter(next);
             }
             let z = self.iconst32(0);
             self.b.ins().return_(&[z]);

@@ -171,6 +171,26 @@ pub enum Entry {
     Catch,
 }
 
+impl Entry {
+    /// Whether the entry point may allocate or run other code, and so move
+    /// the header caches and RAM or add handles (compiled code reloads what
+    /// it derived from the VM context after such a call). The field, array,
+    /// static and store-barrier operations only write object data; when
+    /// they throw, the handler is reached through `Catch`.
+    pub const fn may_move_memory(self) -> bool {
+        !matches!(
+            self,
+            Entry::GetField
+                | Entry::PutField
+                | Entry::ArrayLoad
+                | Entry::ArrayStore
+                | Entry::ArrayLength
+                | Entry::PutStatic
+                | Entry::StoreNvm
+        )
+    }
+}
+
 pub const ENTRY_COUNT: usize = 14;
 
 impl Entry {
