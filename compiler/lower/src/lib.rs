@@ -1132,6 +1132,28 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         }
     }
 
+    /// Whether virtual method reference `cp` names a method of this package
+    /// (only then can a dispatch row hold compiled code for it).
+    fn own_virtual(&self, cp: u16) -> bool {
+        let u = &self.verified.universe;
+        match u.cp.get(usize::from(cp)) {
+            Some(Resolved::VirtualMethod(m)) => u.classes[usize::from(u.method(*m).class)].package == 0,
+            _ => false,
+        }
+    }
+
+    /// Whether class reference `cp` is an interface of this package.
+    fn own_interface(&self, cp: u16) -> bool {
+        let u = &self.verified.universe;
+        match u.cp.get(usize::from(cp)) {
+            Some(Resolved::Class(c)) => {
+                let c = &u.classes[usize::from(*c)];
+                c.package == 0 && c.is_interface
+            }
+            _ => false,
+        }
+    }
+
     /// The operand-stack words (`nargs + max_locals + max_stack`) of the
     /// callee of static method reference `cp`, when it is a method of this
     /// package with code: a candidate for a direct call.
@@ -1184,6 +1206,26 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             self.b.ins().brif(this, t2, &[], generic, &[]);
             self.enter(t2);
         }
+        let need = self.iconst32(need as i32);
+        let rv = self.call_with_budget(f, need, args, generic);
+        self.b.ins().jump(join, &[rv.into()]);
+        self.enter(generic);
+        let opc = self.iconst32(op);
+        let idx = self.iconst32(i32::from(cp));
+        let n = self.iconst32(nargs as i32);
+        let rg = self
+            .call_rt(Entry::Invoke, &[self.pkg, opc, idx, args, n])
+            .expect("invoke returns");
+        self.b.ins().jump(join, &[rg.into()]);
+        self.enter(join);
+        self.check_pending();
+        r
+    }
+
+    /// Calls compiled method `f` directly when the engine's budgets allow
+    /// (`frames_left` non-zero, `words_left >= need`), taking them for the
+    /// call and giving them back; else branches to `generic`.
+    fn call_with_budget(&mut self, f: Value, need: Value, args: Value, generic: Block) -> Value {
         let (fl_off, wl_off) = (self.lay.frames_left(), self.lay.words_left());
         let vm = self.vm();
         let fl = self
@@ -1194,17 +1236,16 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             .b
             .ins()
             .load(I32, MemFlagsData::trusted(), vm, wl_off as i32);
-        let short = self
-            .b
-            .ins()
-            .icmp_imm_u(IntCC::UnsignedLessThan, wl, i64::from(need));
+        let short = self.b.ins().icmp(IntCC::UnsignedLessThan, wl, need);
         let none = self.b.ins().icmp_imm_s(IntCC::Equal, fl, 0);
+        let absent = self.b.ins().icmp_imm_s(IntCC::Equal, f, 0);
         let no = self.b.ins().bor(short, none);
+        let no = self.b.ins().bor(no, absent);
         let call = self.b.create_block();
         self.b.ins().brif(no, generic, &[], call, &[]);
         self.enter(call);
         let fl1 = self.b.ins().iadd_imm_s(fl, -1);
-        let wl1 = self.b.ins().iadd_imm_s(wl, -i64::from(need));
+        let wl1 = self.b.ins().isub(wl, need);
         self.b
             .ins()
             .store(MemFlagsData::trusted(), fl1, vm, fl_off as i32);
@@ -1226,10 +1267,97 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b
             .ins()
             .store(MemFlagsData::trusted(), wl, vm, wl_off as i32);
+        rv
+    }
+
+    /// `invokevirtual`/`invokeinterface` through the link table's dispatch
+    /// row of the reference (`abi::row`): when the engine built one, the
+    /// receiver is an instance owned by the current context and its class
+    /// has a compiled method for the token, the call goes straight to it
+    /// with the budgets of a direct call. Anything else (no row, null,
+    /// another owner, a class of another package, an interpreted or native
+    /// method, a limit reached) takes the generic `invoke`.
+    fn invoke_dispatched(
+        &mut self,
+        cp: u16,
+        token: Option<u8>,
+        op: i32,
+        index: i32,
+        nargs: usize,
+        args: Value,
+    ) -> Value {
+        let generic = self.b.create_block();
+        self.b.set_cold_block(generic);
+        let join = self.b.create_block();
+        let r = self.b.append_block_param(join, I32);
+        let row_at = self.cp_word(cp);
+        let this = self.b.ins().load(I16, mf_data(), args, 0);
+        let obj = self.object(this, false);
+        let owner = self.hdr_byte(obj.o, obj::OWNER);
+        let ctx = self.vm_fixed(I32, self.lay.ctx());
+        let same = self.b.ins().icmp(IntCC::Equal, owner, ctx);
+        let kd = self.hdr_byte(obj.o, obj::KIND);
+        let inst = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, kd, i64::from(obj::K_INSTANCE));
+        let has_row = self.b.ins().icmp_imm_s(IntCC::NotEqual, row_at, 0);
+        let a = self.b.ins().band(obj.ok, same);
+        let a = self.b.ins().band(a, inst);
+        let a = self.b.ins().band(a, has_row);
+        let t1 = self.b.create_block();
+        self.b.ins().brif(a, t1, &[], generic, &[]);
+        self.enter(t1);
+        // The row lies inside the link table; its loads stay behind the
+        // tests that make their index valid.
+        let row_off = self.b.ins().ishl_imm_u(row_at, 2);
+        let row_off = if self.ptr == I32 {
+            row_off
+        } else {
+            self.b.ins().uextend(self.ptr, row_off)
+        };
+        let row = self.b.ins().iadd(self.pkg, row_off);
+        let first = self.b.ins().load(I32, mf_ro(), row, abi::row::FIRST as i32);
+        let count = self.b.ins().load(I32, mf_ro(), row, abi::row::COUNT as i32);
+        let stride = self.b.ins().load(I32, mf_ro(), row, abi::row::STRIDE as i32);
+        let cls = self.hdr_half(obj.o, obj::CLASS);
+        let c = self.b.ins().isub(cls, first);
+        let mut ok = self.b.ins().icmp(IntCC::UnsignedLessThan, c, count);
+        let slot = match token {
+            Some(t) => {
+                let tok = self.iconst32(i32::from(t));
+                let tok_ok = self.b.ins().icmp(IntCC::UnsignedLessThan, tok, stride);
+                ok = self.b.ins().band(ok, tok_ok);
+                let base = self.b.ins().imul(c, stride);
+                self.b.ins().iadd(base, tok)
+            }
+            None => c,
+        };
+        let t2 = self.b.create_block();
+        self.b.ins().brif(ok, t2, &[], generic, &[]);
+        self.enter(t2);
+        let eoff = self.b.ins().imul_imm_u(slot, i64::from(abi::row::ENTRY_SIZE));
+        let eoff = if self.ptr == I32 {
+            eoff
+        } else {
+            self.b.ins().uextend(self.ptr, eoff)
+        };
+        let e = self.b.ins().iadd(row, eoff);
+        let f = self.b.ins().load(I32, mf_ro(), e, abi::row::ENTRIES as i32);
+        let need = self
+            .b
+            .ins()
+            .load(I32, mf_ro(), e, (abi::row::ENTRIES + 4) as i32);
+        let f = if self.ptr == I32 {
+            f
+        } else {
+            self.b.ins().uextend(self.ptr, f)
+        };
+        let rv = self.call_with_budget(f, need, args, generic);
         self.b.ins().jump(join, &[rv.into()]);
         self.enter(generic);
         let opc = self.iconst32(op);
-        let idx = self.iconst32(i32::from(cp));
+        let idx = self.iconst32(index);
         let n = self.iconst32(nargs as i32);
         let rg = self
             .call_rt(Entry::Invoke, &[self.pkg, opc, idx, args, n])
@@ -1294,9 +1422,23 @@ impl<'a, 'f> Lowerer<'a, 'f> {
                 .map(|need| (cp, need, insn.opcode.0 == 0x8C)),
             _ => None,
         };
-        let r = match direct {
-            Some((cp, need, special)) => self.invoke_direct(cp, need, special, op, nargs, args),
-            None => {
+        let dispatched = match insn.operands {
+            Operands::Cp(cp) if op == abi::invoke::VIRTUAL && self.own_virtual(cp) => {
+                Some((cp, None))
+            }
+            Operands::Interface { index, token, .. } if self.own_interface(index) => {
+                Some((index, Some(token)))
+            }
+            _ => None,
+        };
+        let r = match (direct, dispatched) {
+            (Some((cp, need, special)), _) => {
+                self.invoke_direct(cp, need, special, op, nargs, args)
+            }
+            (None, Some((cp, token))) => {
+                self.invoke_dispatched(cp, token, op, index, nargs, args)
+            }
+            (None, None) => {
                 let opc = self.iconst32(op);
                 let idx = self.iconst32(index);
                 let n = self.iconst32(nargs as i32);

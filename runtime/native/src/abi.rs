@@ -82,6 +82,7 @@ pub mod obj {
     pub const CLASS: u32 = 4;
     pub const LEN: u32 = 6;
     pub const DATA: u32 = 8;
+    pub const K_INSTANCE: u8 = 0;
     pub const K_BOOL: u8 = 1;
     pub const F_RAM: u8 = 0x04;
     pub const F_GLOBAL: u8 = 0x08;
@@ -96,6 +97,32 @@ pub mod pkg {
     pub const INDEX: u32 = 0;
     pub const CP_COUNT: u32 = 4;
     pub const CP: u32 = 8;
+}
+
+/// Dispatch rows of the link table (filled by engines that run compiled
+/// code in place; 0 in `pkg[2 + i]` means none). For a virtual method
+/// reference `i`, or an interface class reference `i`, `pkg[2 + i]` is the
+/// word index of a row:
+///
+/// ```text
+///   [0] first class id of the package   [1] number of classes n
+///   [2] methods per class m (1 for a virtual reference; the interface's
+///       method tokens for an interface)
+///   [3 + 2 * (c * m + t)]  code address of the method a receiver of class
+///                          `first + c` runs for token t, or 0
+///   [4 + 2 * (c * m + t)]  its words: nargs + max_locals + max_stack
+/// ```
+///
+/// Only methods compiled in the same package as the reference appear, so a
+/// call through a row keeps the caller's link table; compiled code also
+/// requires the receiver to be an instance owned by the current context
+/// (no context switch).
+pub mod row {
+    pub const FIRST: u32 = 0;
+    pub const COUNT: u32 = 4;
+    pub const STRIDE: u32 = 8;
+    pub const ENTRIES: u32 = 12;
+    pub const ENTRY_SIZE: u32 = 8;
 }
 
 /// Value kinds of field, array and static helpers (the order of the

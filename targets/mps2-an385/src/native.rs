@@ -486,7 +486,87 @@ fn direct_table<N: Nvm>(card: &Card<N>, pkg: u16, image: &NativeImage) -> Vec<u3
             *w = entry;
         }
     }
+    dispatch_rows(card, pkg, image, &mut t);
     t
+}
+
+/// Appends a dispatch row (`abi::row`) for every virtual method reference
+/// and interface reference of the package that can reach a method compiled
+/// in it, and points the reference's link-table word at the row.
+fn dispatch_rows<N: Nvm>(card: &Card<N>, pkg: u16, image: &NativeImage, t: &mut Vec<u32>) {
+    use hydra_runtime::class::Cp;
+    let Some(p) = card.packages.get(usize::from(pkg)) else {
+        return;
+    };
+    // The package's classes are contiguous ids.
+    let Some(first) = card.classes.iter().position(|c| c.pkg == pkg) else {
+        return;
+    };
+    let n = card.classes[first..]
+        .iter()
+        .take_while(|c| c.pkg == pkg)
+        .count();
+    let code = |m: Option<MethodId>| -> (u32, u32) {
+        let Some(mm) = m.and_then(|m| card.methods.get(usize::from(m))) else {
+            return (0, 0);
+        };
+        if mm.pkg != pkg || mm.kind != MethodKind::Bytecode {
+            return (0, 0);
+        }
+        match u16::try_from(mm.code)
+            .ok()
+            .and_then(|off| image.methods.get(&off))
+        {
+            Some(&(entry, _)) => (
+                entry,
+                u32::from(mm.nargs) + u32::from(mm.max_locals) + u32::from(mm.max_stack),
+            ),
+            None => (0, 0),
+        }
+    };
+    for (i, e) in p.cp.iter().enumerate() {
+        let mut entries = Vec::new();
+        let stride = match *e {
+            Cp::Virtual { class, token } => {
+                for c in 0..n {
+                    entries.push(code(card.lookup_virtual((first + c) as u16, class, token)));
+                }
+                1
+            }
+            Cp::Class(iface) if card.classes.get(usize::from(iface)).is_some_and(|c| c.is_interface()) => {
+                let tokens = card
+                    .classes
+                    .iter()
+                    .flat_map(|c| c.itable.iter())
+                    .filter(|(k, _)| *k == iface)
+                    .map(|(_, map)| map.len())
+                    .max()
+                    .unwrap_or(0);
+                for c in 0..n {
+                    for tok in 0..tokens {
+                        entries.push(code(card.lookup_interface(
+                            (first + c) as u16,
+                            iface,
+                            tok as u8,
+                        )));
+                    }
+                }
+                tokens as u32
+            }
+            _ => continue,
+        };
+        if entries.iter().all(|&(a, _)| a == 0) {
+            continue;
+        }
+        let at = t.len() as u32;
+        t.extend_from_slice(&[first as u32, n as u32, stride]);
+        for (a, w) in entries {
+            t.extend_from_slice(&[a, w]);
+        }
+        if let Some(w) = t.get_mut(2 + i) {
+            *w = at;
+        }
+    }
 }
 
 impl<N: Nvm> Engine<N> for ThumbEngine<N> {
