@@ -383,7 +383,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// and its redundant parameters are removed.
     fn seal_bytecode_blocks(&mut self) {
         let mut blocks: Vec<(u16, Block)> = self.blocks.iter().map(|(&pc, &b)| (pc, b)).collect();
-        blocks.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        blocks.sort_unstable_by_key(|b| std::cmp::Reverse(b.0));
         for (_, b) in blocks {
             self.b.seal_block(b);
         }
@@ -1137,7 +1137,9 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     fn own_virtual(&self, cp: u16) -> bool {
         let u = &self.verified.universe;
         match u.cp.get(usize::from(cp)) {
-            Some(Resolved::VirtualMethod(m)) => u.classes[usize::from(u.method(*m).class)].package == 0,
+            Some(Resolved::VirtualMethod(m)) => {
+                u.classes[usize::from(u.method(*m).class)].package == 0
+            }
             _ => false,
         }
     }
@@ -1254,10 +1256,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             .store(MemFlagsData::trusted(), wl1, vm, wl_off as i32);
         let sig = method_signature(self.target);
         let sig = self.b.import_signature(sig);
-        let call_inst = self
-            .b
-            .ins()
-            .call_indirect(sig, f, &[vm, self.pkg, args]);
+        let call_inst = self.b.ins().call_indirect(sig, f, &[vm, self.pkg, args]);
         let rv = self.b.inst_results(call_inst)[0];
         self.refresh_vm();
         let vm = self.vm();
@@ -1319,7 +1318,10 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let row = self.b.ins().iadd(self.pkg, row_off);
         let first = self.b.ins().load(I32, mf_ro(), row, abi::row::FIRST as i32);
         let count = self.b.ins().load(I32, mf_ro(), row, abi::row::COUNT as i32);
-        let stride = self.b.ins().load(I32, mf_ro(), row, abi::row::STRIDE as i32);
+        let stride = self
+            .b
+            .ins()
+            .load(I32, mf_ro(), row, abi::row::STRIDE as i32);
         let cls = self.hdr_half(obj.o, obj::CLASS);
         let c = self.b.ins().isub(cls, first);
         let mut ok = self.b.ins().icmp(IntCC::UnsignedLessThan, c, count);
@@ -1336,7 +1338,10 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let t2 = self.b.create_block();
         self.b.ins().brif(ok, t2, &[], generic, &[]);
         self.enter(t2);
-        let eoff = self.b.ins().imul_imm_u(slot, i64::from(abi::row::ENTRY_SIZE));
+        let eoff = self
+            .b
+            .ins()
+            .imul_imm_u(slot, i64::from(abi::row::ENTRY_SIZE));
         let eoff = if self.ptr == I32 {
             eoff
         } else {
@@ -1435,9 +1440,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             (Some((cp, need, special)), _) => {
                 self.invoke_direct(cp, need, special, op, nargs, args)
             }
-            (None, Some((cp, token))) => {
-                self.invoke_dispatched(cp, token, op, index, nargs, args)
-            }
+            (None, Some((cp, token))) => self.invoke_dispatched(cp, token, op, index, nargs, args),
             (None, None) => {
                 let opc = self.iconst32(op);
                 let idx = self.iconst32(index);

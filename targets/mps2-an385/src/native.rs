@@ -533,7 +533,12 @@ fn dispatch_rows<N: Nvm>(card: &Card<N>, pkg: u16, image: &NativeImage, t: &mut 
                 }
                 1
             }
-            Cp::Class(iface) if card.classes.get(usize::from(iface)).is_some_and(|c| c.is_interface()) => {
+            Cp::Class(iface)
+                if card
+                    .classes
+                    .get(usize::from(iface))
+                    .is_some_and(|c| c.is_interface()) =>
+            {
                 let tokens = card
                     .classes
                     .iter()
