@@ -61,6 +61,11 @@ pub struct RunArgs {
     /// (thumb-interp).
     #[arg(long)]
     count: bool,
+    /// Write a flat profile of the whole run to FILE: executed instructions
+    /// per firmware function inside the APDU windows, busiest first (thumb-interp, thumb; one
+    /// script).
+    #[arg(long, value_name = "FILE")]
+    pc_profile: Option<PathBuf>,
     /// Name on stderr each exception that escapes an applet (with its
     /// reason) and the status word it became.
     #[arg(long)]
@@ -166,6 +171,14 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
                 .into(),
         ));
     }
+    if args.pc_profile.is_some()
+        && (!matches!(args.engine, Engine::ThumbInterp | Engine::Thumb) || args.suite.is_some())
+    {
+        return Err(CliError::Usage(
+            "--pc-profile profiles one script on the meter's MCU: use it with --engine thumb-interp or thumb and a SCRIPT"
+                .into(),
+        ));
+    }
     if matches!(args.engine, Engine::ThumbInterp | Engine::Thumb) {
         return run_thumb(args);
     }
@@ -244,6 +257,7 @@ fn run_thumb(args: RunArgs) -> Result<(), CliError> {
         count: args.count,
         stats: args.stats,
         native: args.engine == Engine::Thumb,
+        pc_profile: args.pc_profile,
     };
     if let Some(suite) = &args.suite {
         let entries = read_suite(suite).map_err(|e| host_err(suite, e))?;

@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use hydra::error::CliError;
 use hydra_host::{InstallSpec, SuiteEntry};
 use hydra_qemu_host::script::{all_applets, run_script, ScriptRun};
-use hydra_qemu_host::{find_qemu, profile, Artifacts, Config, Counts, Install, Session};
+use hydra_qemu_host::{
+    find_qemu, flat_profile, profile, Artifacts, Config, Counts, FirmwareSymbols, Install, Session,
+};
 
 /// What `hydra run` asks of the firmware.
 pub struct Options {
@@ -23,6 +25,8 @@ pub struct Options {
     /// Compile the packages to Thumb-2 for the firmware's native engine
     /// (`--engine thumb`).
     pub native: bool,
+    /// Write a flat profile (instructions per function) here.
+    pub pc_profile: Option<PathBuf>,
 }
 
 /// Where the firmware and the plugin are built and cached.
@@ -61,8 +65,11 @@ fn artifacts() -> Result<Artifacts, CliError> {
 
 fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
     let mut cfg = Config::new(&art.firmware);
-    if opts.count || opts.stats {
+    if opts.count || opts.stats || opts.pc_profile.is_some() {
         cfg.plugin = Some(art.plugin.clone());
+    }
+    if let Some(p) = &opts.pc_profile {
+        cfg.pcs = Some(p.with_extension("pcs"));
     }
     cfg.profile = opts.stats;
     cfg.nvm = opts.state.as_ref().map(|p| {
@@ -96,6 +103,31 @@ fn run_one(art: &Artifacts, opts: &Options, script: &Path) -> Result<ScriptRun, 
     let run = run_script(&mut session, &script.display().to_string(), &text);
     session.stop();
     Ok(run?)
+}
+
+/// Turns the plugin's per-address counts (next to `out`, `.pcs`) into the
+/// flat profile at `out`.
+fn write_profile(art: &Artifacts, out: &Path) -> Result<(), CliError> {
+    let pcs_path = out.with_extension("pcs");
+    let io = |p: &Path, e: std::io::Error| CliError::Io {
+        path: p.display().to_string(),
+        message: e.to_string(),
+    };
+    let pcs = std::fs::read_to_string(&pcs_path).map_err(|e| io(&pcs_path, e))?;
+    let syms = FirmwareSymbols::read(&art.firmware)?;
+    let prof = flat_profile(&pcs, &syms);
+    let total: u64 = prof.iter().map(|p| p.1).sum();
+    let mut s = format!("{total} instructions executed inside the APDU windows\n");
+    for (name, n) in &prof {
+        let _ = writeln!(
+            s,
+            "{n:>12} {:>6.2}%  {name}",
+            *n as f64 * 100.0 / total.max(1) as f64
+        );
+    }
+    std::fs::write(out, s).map_err(|e| io(out, e))?;
+    let _ = std::fs::remove_file(&pcs_path);
+    Ok(())
 }
 
 /// The per-APDU count table: script line, CLA INS, total, then each bucket.
@@ -181,6 +213,9 @@ pub fn run_script_cmd(
     let art = artifacts()?;
     let run = run_one(&art, opts, script)?;
     print!("{}", run.output);
+    if let Some(out) = &opts.pc_profile {
+        write_profile(&art, out)?;
+    }
     if opts.count {
         print!("{}", count_table(&run));
     }
@@ -208,6 +243,7 @@ pub fn run_suite(opts: &Options, entries: &[SuiteEntry]) -> Result<usize, CliErr
             count: opts.count,
             stats: opts.stats,
             native: opts.native,
+            pc_profile: None,
         };
         let r = run_one(&art, &o, &e.script).and_then(|run| {
             crate::run::check(&e.script, &run.output, &e.expected)?;

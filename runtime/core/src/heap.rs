@@ -426,7 +426,7 @@ impl<N: Nvm> Store<N> {
         if o.in_ram() {
             let a = (o.data + off) as usize;
             match self.ram.get_mut(a..a + bytes.len()) {
-                Some(d) => d.copy_from_slice(bytes),
+                Some(d) => crate::nvm::copy_bytes(d, bytes),
                 None => return Err(Fault::Corrupt("RAM object extent")),
             }
             Ok(())
@@ -441,7 +441,12 @@ impl<N: Nvm> Store<N> {
     pub fn write_nvm(&mut self, at: u32, bytes: &[u8], atomic: bool) -> Result<()> {
         // An update that changes nothing costs no NVM write (and no wear).
         let a = at as usize;
-        if self.nvm.bytes().get(a..a + bytes.len()) == Some(bytes) {
+        let unchanged = self
+            .nvm
+            .bytes()
+            .get(a..a + bytes.len())
+            .is_some_and(|old| crate::nvm::same_bytes(old, bytes));
+        if unchanged {
             return Ok(());
         }
         if self.log.in_txn() {

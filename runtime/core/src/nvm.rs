@@ -27,6 +27,38 @@ pub trait Nvm {
     }
 }
 
+/// Copies `src` into `dst` (same length). Fields and array elements are
+/// 1, 2 or 4 bytes: those copies are inline loads and stores, not calls to
+/// `memcpy`, which costs tens of instructions for a few bytes.
+#[inline]
+pub fn copy_bytes(dst: &mut [u8], src: &[u8]) {
+    match (dst, src) {
+        ([d], [s]) => *d = *s,
+        ([d0, d1], [s0, s1]) => {
+            *d0 = *s0;
+            *d1 = *s1;
+        }
+        ([d0, d1, d2, d3], [s0, s1, s2, s3]) => {
+            *d0 = *s0;
+            *d1 = *s1;
+            *d2 = *s2;
+            *d3 = *s3;
+        }
+        (d, s) => d.copy_from_slice(s),
+    }
+}
+
+/// Whether `a` and `b` hold the same bytes (inline for field sizes).
+#[inline]
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    match (a, b) {
+        ([a], [b]) => a == b,
+        ([a0, a1], [b0, b1]) => a0 == b0 && a1 == b1,
+        ([a0, a1, a2, a3], [b0, b1, b2, b3]) => a0 == b0 && a1 == b1 && a2 == b2 && a3 == b3,
+        (a, b) => a == b,
+    }
+}
+
 /// NVM in RAM: for tests, and as the mirror inside board drivers.
 pub struct RamNvm {
     pub data: alloc::vec::Vec<u8>,
@@ -71,7 +103,7 @@ impl Nvm for RamNvm {
                 return Err(Fault::PowerLoss);
             }
         }
-        self.data[start..end].copy_from_slice(data);
+        copy_bytes(&mut self.data[start..end], data);
         self.writes += 1;
         Ok(())
     }

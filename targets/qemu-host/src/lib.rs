@@ -41,7 +41,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use profile::{Dispatch, GroupCount};
-pub use symbols::{default_buckets, Bucket, FirmwareSymbols, BEGIN_MARKER, END_MARKER};
+pub use symbols::{
+    default_buckets, flat_profile, Bucket, FirmwareSymbols, BEGIN_MARKER, END_MARKER,
+};
 
 /// The Debian package that provides `qemu-system-arm`.
 pub const QEMU_PACKAGE: &str = "qemu-system-arm";
@@ -196,6 +198,10 @@ pub struct Config {
     /// With `plugin`: also count the instruction mix ([`Counts::mix`]:
     /// loads, stores, multiplies, divides, branches taken...; slower).
     pub mix: bool,
+    /// With `plugin`: write the executed count of every instruction address
+    /// over the whole run to this file when QEMU exits (see
+    /// [`flat_profile`]).
+    pub pcs: Option<PathBuf>,
 }
 
 impl Config {
@@ -213,6 +219,7 @@ impl Config {
             natives: Vec::new(),
             timeout: Duration::from_secs(60),
             profile: false,
+            pcs: None,
             mix: false,
         }
     }
@@ -532,6 +539,9 @@ impl Session {
             };
             if cfg.mix {
                 plugin_arg.push_str(",mix=on");
+            }
+            if let Some(p) = &cfg.pcs {
+                plugin_arg.push_str(&format!(",pcs={}", opt_escape(p)));
             }
             cmd.arg("-plugin").arg(plugin_arg);
             counts = Some(CountsFile {

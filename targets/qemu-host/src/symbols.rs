@@ -204,3 +204,58 @@ mod tests {
         );
     }
 }
+
+/// A flat profile from the plugin's `pcs=` file: executed instructions per
+/// firmware function, busiest first; addresses outside the firmware's
+/// functions (compiled applet code in the package image) count as
+/// `(compiled applet code)`.
+pub fn flat_profile(pcs: &str, syms: &FirmwareSymbols) -> Vec<(String, u64)> {
+    let mut by_fn: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+    for line in pcs.lines() {
+        let mut w = line.split_whitespace();
+        if w.next() != Some("pc") {
+            continue;
+        }
+        let (Some(a), Some(n)) = (w.next(), w.next()) else {
+            continue;
+        };
+        let addr = a
+            .strip_prefix("0x")
+            .and_then(|h| u64::from_str_radix(h, 16).ok());
+        let (Some(addr), Ok(n)) = (addr, n.parse::<u64>()) else {
+            continue;
+        };
+        let i = syms.functions.partition_point(|f| f.0 <= addr);
+        let name = match i.checked_sub(1).map(|i| &syms.functions[i]) {
+            Some((_, end, name)) if addr < *end => name.as_str(),
+            _ => "(compiled applet code)",
+        };
+        *by_fn.entry(name).or_default() += n;
+    }
+    let mut v: Vec<(String, u64)> = by_fn.into_iter().map(|(k, n)| (k.to_string(), n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    v
+}
+
+#[cfg(test)]
+mod profile_tests {
+    use super::*;
+
+    #[test]
+    fn flat_profile_names_functions_and_sorts() {
+        let syms = FirmwareSymbols {
+            begin: 0,
+            end: 4,
+            functions: vec![(0x100, 0x110, "a".into()), (0x200, 0x220, "b".into())],
+        };
+        let pcs = "# hydra-icount pcs 1\npc 0x100 5\npc 0x10e 1\npc 0x200 9\npc 0x300 2\n";
+        assert_eq!(
+            flat_profile(pcs, &syms),
+            vec![
+                ("b".to_string(), 9),
+                ("a".to_string(), 6),
+                ("(compiled applet code)".to_string(), 2)
+            ]
+        );
+    }
+}

@@ -37,6 +37,9 @@
 //! - `stop=START-END`: with `dispatch=`, code that ends the charging of the
 //!   current arm (the interpreter's entry, which runs again when a method
 //!   returns to its native caller or an exception unwinds); repeatable.
+//! - `pcs=PATH`: also count every instruction address inside the APDU
+//!   windows and rewrite PATH with `pc ADDR COUNT` lines at the end of each
+//!   window (a flat profile; the host names the functions).
 //!
 //! # Output
 //!

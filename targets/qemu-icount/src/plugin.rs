@@ -30,6 +30,12 @@ struct State {
     /// With `mix=on`: the fall-through address of the branch that ends the
     /// translation block running now (0: it does not end with a branch).
     pending: AtomicU64,
+    /// With `pcs=PATH`: one counter per guest instruction address (leaked,
+    /// so QEMU's inline ops may point at them) and where to write them.
+    pcs: Option<(Mutex<BTreeMap<u64, &'static AtomicU64>>, String)>,
+    /// With `pcs=`: per address, (count at the open window's `begin`,
+    /// instructions inside windows so far).
+    pc_windows: Mutex<BTreeMap<u64, (u64, u64)>>,
 }
 
 /// Instructions per interpreted bytecode: every instruction executed from
@@ -104,6 +110,7 @@ impl State {
         if let Some(p) = &self.profile {
             p.reset();
         }
+        self.pcs_window(true);
         let now = self.snapshot();
         let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
         w.open = Some(now);
@@ -134,6 +141,48 @@ impl State {
         let line = record("apdu", Some(index), buckets);
         let _ = writeln!(w.out, "{line}");
         let _ = w.out.flush();
+        drop(w);
+        // The host stops QEMU with a signal: keep the file current.
+        self.pcs_window(false);
+        self.write_pcs();
+    }
+
+    /// With `pcs=`: at `begin` (`open`) notes every address's count; at
+    /// `end` adds what ran since to the window totals.
+    fn pcs_window(&self, open: bool) {
+        let Some((pcs, _)) = &self.pcs else { return };
+        let pcs = pcs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = self.pc_windows.lock().unwrap_or_else(|e| e.into_inner());
+        for (addr, c) in pcs.iter() {
+            let now = c.load(Ordering::Relaxed);
+            let e = w.entry(*addr).or_insert((0, 0));
+            if open {
+                e.0 = now;
+            } else {
+                e.1 += now - e.0;
+                e.0 = now;
+            }
+        }
+    }
+
+    /// Writes `pc ADDR COUNT` for every instruction executed inside the
+    /// APDU windows so far (rewritten at the end of each window).
+    fn write_pcs(&self) {
+        let Some((_, path)) = &self.pcs else { return };
+        let w = self.pc_windows.lock().unwrap_or_else(|e| e.into_inner());
+        let written = File::create(path).and_then(|f| {
+            let mut f = BufWriter::new(f);
+            writeln!(f, "# hydra-icount pcs 1")?;
+            for (addr, (_, n)) in w.iter() {
+                if *n > 0 {
+                    writeln!(f, "pc {addr:#x} {n}")?;
+                }
+            }
+            f.flush()
+        });
+        if let Err(e) = written {
+            eprintln!("hydra-qemu-icount: cannot write {path}: {e}");
+        }
     }
 
     fn exit(&self) {
@@ -163,6 +212,7 @@ fn configure(args: &Args) -> State {
     let mut out: Box<dyn Write + Send> = Box::new(std::io::stderr());
     let mut mix = false;
     let (mut dispatch, mut stop) = (None, Vec::new());
+    let mut pcs = None;
     // First the map file, then the arguments that add to or override it.
     for raw in &args.raw {
         if let Some(path) = raw.strip_prefix("map=") {
@@ -186,6 +236,7 @@ fn configure(args: &Args) -> State {
                 }
             }
             "dispatch" => dispatch = Some(parse_addr(key, value)),
+            "pcs" => pcs = Some(value.to_string()),
             "stop" => {
                 let (lo, hi) = value
                     .split_once('-')
@@ -198,7 +249,7 @@ fn configure(args: &Args) -> State {
                 out = Box::new(BufWriter::new(f));
             }
             _ => fail(&format!(
-                "unknown argument `{raw}` (want map=, range=, begin=, end=, out=, dispatch=, stop=, mix=)"
+                "unknown argument `{raw}` (want map=, range=, begin=, end=, out=, dispatch=, stop=, mix=, pcs=)"
             )),
         }
     }
@@ -222,6 +273,8 @@ fn configure(args: &Args) -> State {
         counters,
         mix: mix.then(|| CLASSES.iter().map(|_| AtomicU64::new(0)).collect()),
         pending: AtomicU64::new(0),
+        pcs: pcs.map(|p| (Mutex::new(BTreeMap::new()), p)),
+        pc_windows: Mutex::new(BTreeMap::new()),
         window: Mutex::new(Window {
             out,
             open: None,
@@ -303,6 +356,18 @@ impl HasCallbacks for Icount {
                         s.end();
                     }
                 });
+            }
+            if let Some((pcs, _)) = &state.pcs {
+                let mut pcs = pcs.lock().unwrap_or_else(|e| e.into_inner());
+                let c: &'static AtomicU64 = pcs
+                    .entry(addr)
+                    .or_insert_with(|| Box::leak(Box::new(AtomicU64::new(0))));
+                qemu_plugin_register_vcpu_insn_exec_inline(
+                    insn.clone(),
+                    qemu_plugin_op::QEMU_PLUGIN_INLINE_ADD_U64,
+                    c.as_ptr().cast(),
+                    1,
+                );
             }
             let counter = &state.counters[state.map.bucket_of(addr)];
             qemu_plugin_register_vcpu_insn_exec_inline(

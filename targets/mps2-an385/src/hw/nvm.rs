@@ -102,7 +102,7 @@ impl Nvm for SemihostNvm {
                 at,
                 len: data.len() as u32,
             })?;
-        self.mem[start..end].copy_from_slice(data);
+        hydra_runtime::nvm::copy_bytes(&mut self.mem[start..end], data);
         match self.file {
             Some(f) if !(f.seek(start) && f.write(data)) => Err(Fault::Io(String::from(
                 "semihosting write to the NVM file failed",
