@@ -238,6 +238,32 @@ impl<N: Nvm> Card<N> {
         r
     }
 
+    /// Runs native method `n` with `args` (the caller's context, no frame):
+    /// what [`Card::invoke`] does for a native, without entering the
+    /// interpreter.
+    pub fn invoke_native(&mut self, n: crate::api::Native, args: &[i16]) -> Result<Ret, Exc> {
+        let fp = self.sp_top;
+        let Some(slot) = self.stack.get_mut(fp..fp + args.len()) else {
+            return Err(self.so());
+        };
+        slot.copy_from_slice(args);
+        let (depth, saved_ctx) = (self.frames.len(), self.ctx);
+        self.sp_top = fp + args.len();
+        let r = self.native(n, fp);
+        self.frames.truncate(depth);
+        self.ctx = saved_ctx;
+        self.sp_top = fp;
+        let words = r?;
+        let mut ret = Ret {
+            words: words as u8,
+            w: [0; 2],
+        };
+        for i in 0..words.min(2) {
+            ret.w[i] = self.stack.get(fp + i).copied().unwrap_or(0);
+        }
+        Ok(ret)
+    }
+
     /// The exception of a call-stack overflow.
     pub fn so(&mut self) -> Exc {
         self.cre(tok::SYSTEM_EXCEPTION, 5)
