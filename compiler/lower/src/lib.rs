@@ -317,6 +317,13 @@ struct Lowerer<'a, 'f> {
     /// hoists those loads between calls; after a call the pointer is
     /// reloaded from `vm_slot` as a new SSA value, which starts a new epoch.
     epoch: Option<Variable>,
+    /// `int` words by the value they were split from: joining them again
+    /// gives that value back instead of shifts and ors.
+    ints: HashMap<(Value, Value), Value>,
+    /// One 32-bit variable per local: the `int` last stored there (the
+    /// verifier only lets `iload` read a local an `int` was stored to, so
+    /// int locals live in one register, not as two word variables).
+    int_vars: Vec<Variable>,
     vm_slot: Option<cranelift_codegen::ir::StackSlot>,
 }
 
@@ -365,6 +372,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             checks: true,
             regions: None,
             epoch: None,
+            ints: HashMap::new(),
+            int_vars: Vec::new(),
             vm_slot: None,
         }
     }
@@ -531,18 +540,53 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     }
 
     fn join(&mut self, hi: Value, lo: Value) -> Value {
+        if let Some(&v) = self.ints.get(&(hi, lo)) {
+            return v;
+        }
         let h = self.b.ins().uextend(I32, hi);
         let h = self.b.ins().ishl_imm_u(h, 16);
         let l = self.b.ins().uextend(I32, lo);
-        self.b.ins().bor(h, l)
+        let v = self.b.ins().bor(h, l);
+        self.ints.insert((hi, lo), v);
+        v
     }
 
-    fn push_int(&mut self, v: Value) -> Result<(), LowerError> {
+    /// The two JCVM words (high, low) of `int` `v`.
+    fn split(&mut self, v: Value) -> (Value, Value) {
         let hi = self.b.ins().ushr_imm_u(v, 16);
         let hi = self.b.ins().ireduce(I16, hi);
         let lo = self.b.ins().ireduce(I16, v);
+        self.ints.insert((hi, lo), v);
+        (hi, lo)
+    }
+
+    fn push_int(&mut self, v: Value) -> Result<(), LowerError> {
+        let (hi, lo) = self.split(v);
         self.push(hi)?;
         self.push(lo)
+    }
+
+    /// `iload`: the int of local `l`.
+    fn int_local(&mut self, l: usize) -> Result<Value, LowerError> {
+        let var = *self
+            .int_vars
+            .get(l)
+            .filter(|_| l + 1 < self.nloc)
+            .ok_or_else(|| self.no_types("int local index out of range"))?;
+        Ok(self.b.use_var(var))
+    }
+
+    /// `istore`: int `v` into locals `l`, `l + 1`.
+    fn set_int_local(&mut self, l: usize, v: Value) -> Result<(), LowerError> {
+        let var = *self
+            .int_vars
+            .get(l)
+            .filter(|_| l + 1 < self.nloc)
+            .ok_or_else(|| self.no_types("int local index out of range"))?;
+        self.b.def_var(var, v);
+        let (hi, lo) = self.split(v);
+        self.set_local(l, hi)?;
+        self.set_local(l + 1, lo)
     }
 
     fn pop_int(&mut self) -> Result<Value, LowerError> {

@@ -29,6 +29,7 @@ impl Lowerer<'_, '_> {
         self.pkg = params[1];
         let args = params[2];
         let nargs = usize::from(self.info.header.nargs);
+        let mut words = Vec::with_capacity(self.nloc);
         for i in 0..self.nloc {
             let v = if i < nargs {
                 self.b
@@ -38,6 +39,18 @@ impl Lowerer<'_, '_> {
                 self.iconst16(0)
             };
             self.b.def_var(self.vars[i], v);
+            words.push(v);
+        }
+        // Int views of the locals: an int argument joined from its words
+        // (unused ones are removed), zero elsewhere.
+        for i in 0..self.nloc {
+            let var = self.b.declare_var(I32);
+            self.int_vars.push(var);
+            let v = match (words.get(i), words.get(i + 1)) {
+                (Some(&hi), Some(&lo)) if i + 1 < nargs => self.join(hi, lo),
+                _ => self.iconst32(0),
+            };
+            self.b.def_var(var, v);
         }
         for (pc, frame) in types.blocks() {
             if frame.is_some() {
@@ -137,11 +150,8 @@ impl Lowerer<'_, '_> {
                 self.push(v)?;
             }
             0x17 => {
-                let l = operand_local();
-                let hi = self.local(l)?;
-                let lo = self.local(l + 1)?;
-                self.push(hi)?;
-                self.push(lo)?;
+                let v = self.int_local(operand_local())?;
+                self.push_int(v)?;
             }
             0x18..=0x1B => {
                 let v = self.local(usize::from(op - 0x18))?;
@@ -152,11 +162,8 @@ impl Lowerer<'_, '_> {
                 self.push(v)?;
             }
             0x20..=0x23 => {
-                let l = usize::from(op - 0x20);
-                let hi = self.local(l)?;
-                let lo = self.local(l + 1)?;
-                self.push(hi)?;
-                self.push(lo)?;
+                let v = self.int_local(usize::from(op - 0x20))?;
+                self.push_int(v)?;
             }
             0x24..=0x27 => self.array_load(i32::from(op - 0x24) % 4)?,
             // stores
@@ -165,11 +172,8 @@ impl Lowerer<'_, '_> {
                 self.set_local(operand_local(), v)?;
             }
             0x2A => {
-                let l = operand_local();
-                let lo = self.pop()?;
-                let hi = self.pop()?;
-                self.set_local(l, hi)?;
-                self.set_local(l + 1, lo)?;
+                let v = self.pop_int()?;
+                self.set_int_local(operand_local(), v)?;
             }
             0x2B..=0x2E => {
                 let v = self.pop()?;
@@ -180,11 +184,8 @@ impl Lowerer<'_, '_> {
                 self.set_local(usize::from(op - 0x2F), v)?;
             }
             0x33..=0x36 => {
-                let l = usize::from(op - 0x33);
-                let lo = self.pop()?;
-                let hi = self.pop()?;
-                self.set_local(l, hi)?;
-                self.set_local(l + 1, lo)?;
+                let v = self.pop_int()?;
+                self.set_int_local(usize::from(op - 0x33), v)?;
             }
             0x37..=0x3A => self.array_store(i32::from(op - 0x37))?,
             // stack
@@ -293,15 +294,9 @@ impl Lowerer<'_, '_> {
                     Operands::Inc { local, value } => (usize::from(local), value),
                     _ => return Err(self.unsupported("iinc operand")),
                 };
-                let hi = self.local(l)?;
-                let lo = self.local(l + 1)?;
-                let x = self.join(hi, lo);
+                let x = self.int_local(l)?;
                 let r = self.b.ins().iadd_imm_s(x, i64::from(v));
-                let hi = self.b.ins().ushr_imm_u(r, 16);
-                let hi = self.b.ins().ireduce(I16, hi);
-                let lo = self.b.ins().ireduce(I16, r);
-                self.set_local(l, hi)?;
-                self.set_local(l + 1, lo)?;
+                self.set_int_local(l, r)?;
             }
             0x5B => {
                 let a = self.pop()?;

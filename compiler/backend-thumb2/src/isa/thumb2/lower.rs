@@ -1465,6 +1465,51 @@ impl<'f> Lower<'f> {
                 }
                 self.shift(i, ShiftKind::Asr, rd.expect("result"), a[0], a[1])?
             }
+            Opcode::Rotr | Opcode::Rotl if ty == Some(I32) => {
+                let rd = rd.expect("result");
+                if op == Opcode::Rotr {
+                    self.shift(i, ShiftKind::Ror, rd, a[0], a[1])?;
+                } else if let Some(c) = self.const_of(a[1]) {
+                    // rotl by k is ror by 32 - k.
+                    let k = (32 - (c & 31)) & 31;
+                    let ra = self.put(a[0]);
+                    let inst = match ShiftAmt::maybe_from_u32(k) {
+                        Some(amt) => Inst::ShiftImm {
+                            kind: ShiftKind::Ror,
+                            rd: s(0),
+                            rm: s(1),
+                            amt,
+                        },
+                        None => Inst::Mov { rd: s(0), rm: s(1) },
+                    };
+                    self.op(inst, vec![Operand::reg_def(rd), Operand::reg_use(ra)]);
+                } else {
+                    // ROR takes the amount modulo 32: ror by 32 - n.
+                    let n = self.put(a[1]);
+                    let neg = self.new_vreg();
+                    self.op(
+                        Inst::AluImm {
+                            op: AluOp::Rsb,
+                            rd: s(0),
+                            rn: s(1),
+                            imm: ModImm::maybe_from_u32(32).expect("fits"),
+                        },
+                        vec![Operand::reg_def(neg), Operand::reg_use(n)],
+                    );
+                    let ra = self.put(a[0]);
+                    self.rr(
+                        Inst::ShiftReg {
+                            kind: ShiftKind::Ror,
+                            rd: s(0),
+                            rn: s(1),
+                            rm: s(2),
+                        },
+                        rd,
+                        ra,
+                        neg,
+                    );
+                }
+            }
             Opcode::Ineg => {
                 let r = self.put(a[0]);
                 self.op(

@@ -351,6 +351,39 @@ fn table() -> Vec<(Inst, u32, &'static str, &'static str)> {
         ),
         (
             Inst::ShiftImm {
+                kind: ShiftKind::Ror,
+                rd: R0,
+                rm: R1,
+                amt: sa(7),
+            },
+            0,
+            "4feaf110",
+            "mov.w r0, r1, ror #7",
+        ),
+        (
+            Inst::ShiftReg {
+                kind: ShiftKind::Ror,
+                rd: R0,
+                rn: R0,
+                rm: R1,
+            },
+            0,
+            "c841",
+            "rors r0, r1",
+        ),
+        (
+            Inst::ShiftReg {
+                kind: ShiftKind::Ror,
+                rd: R2,
+                rn: R2,
+                rm: R3,
+            },
+            0,
+            "da41",
+            "rors r2, r3",
+        ),
+        (
+            Inst::ShiftImm {
                 kind: ShiftKind::Lsl,
                 rd: R0,
                 rm: R1,
