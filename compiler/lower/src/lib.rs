@@ -327,8 +327,16 @@ struct Lowerer<'a, 'f> {
     vm_slot: Option<cranelift_codegen::ir::StackSlot>,
 }
 
-/// The link table and the entry table never change while code runs.
+/// The link table and the entry table never change while code runs, and
+/// their words are read at fixed offsets the verifier checked: such loads
+/// may move (out of loops, above tests).
 fn mf_ro() -> MemFlagsData {
+    MemFlagsData::trusted().with_readonly().with_can_move()
+}
+
+/// Dispatch-row words: constant, but indexed by a receiver's class, so they
+/// stay behind the tests that bound the index.
+fn mf_row() -> MemFlagsData {
     MemFlagsData::trusted().with_readonly()
 }
 
@@ -885,14 +893,23 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// Loads a big-endian value of kind `k` at `addr`, as the i32 the
     /// slow-path helpers return (byte: sign-extended).
     fn load_be(&mut self, k: i32, addr: Value, byte_elem: bool) -> Value {
+        self.load_be_with(k, addr, byte_elem, mf_data())
+    }
+
+    fn load_be_with(&mut self, k: i32, addr: Value, byte_elem: bool, f: MemFlagsData) -> Value {
         if byte_elem {
-            return self.b.ins().sload8(I32, mf_data(), addr, 0);
+            if f.can_move() {
+                // A plain `load` + `sextend`: only `load` can be pure.
+                let b = self.b.ins().load(I8, f, addr, 0);
+                return self.b.ins().sextend(I32, b);
+            }
+            return self.b.ins().sload8(I32, f, addr, 0);
         }
         if k == kind::INT {
-            let v = self.b.ins().load(I32, mf_data(), addr, 0);
+            let v = self.b.ins().load(I32, f, addr, 0);
             return self.b.ins().bswap(v);
         }
-        let v = self.b.ins().load(I16, mf_data(), addr, 0);
+        let v = self.b.ins().load(I16, f, addr, 0);
         let v = self.b.ins().bswap(v);
         if k == kind::BYTE {
             // A byte field: a 16-bit cell holding the sign-extended byte.
@@ -1111,8 +1128,24 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             self.b.ins().uextend(self.ptr, addr)
         };
         let p = self.b.ins().iadd(nvm, a);
-        let v = self.load_be(k, p, k == kind::BYTE);
+        let v = if self.final_static(cp) {
+            self.load_be_with(k, p, k == kind::BYTE, mf_data().with_readonly().with_can_move())
+        } else {
+            self.load_be(k, p, k == kind::BYTE)
+        };
         self.push_kind(k, v)
+    }
+
+    /// Whether static field reference `cp` names a `final` field: its value
+    /// changes only through a `putstatic`, after which the lowering starts
+    /// a new epoch, so between calls it is loaded once (and hoisted out of
+    /// loops, like the array constants of tables).
+    fn final_static(&self, cp: u16) -> bool {
+        let u = &self.verified.universe;
+        match u.cp.get(usize::from(cp)) {
+            Some(Resolved::StaticField(f)) => u.field(*f).is_final,
+            _ => false,
+        }
     }
 
     fn putstatic(&mut self, k: i32, cp: u16) -> Result<(), LowerError> {
@@ -1130,6 +1163,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             let n = self.iconst32(bytes);
             self.call_rt_checked(Entry::StoreNvm, &[addr, n, v]);
         }
+        // Static values loaded as constants between calls start over.
+        self.refresh_vm();
         Ok(())
     }
 
@@ -1360,12 +1395,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             self.b.ins().uextend(self.ptr, row_off)
         };
         let row = self.b.ins().iadd(self.pkg, row_off);
-        let first = self.b.ins().load(I32, mf_ro(), row, abi::row::FIRST as i32);
-        let count = self.b.ins().load(I32, mf_ro(), row, abi::row::COUNT as i32);
+        let first = self.b.ins().load(I32, mf_row(), row, abi::row::FIRST as i32);
+        let count = self.b.ins().load(I32, mf_row(), row, abi::row::COUNT as i32);
         let stride = self
             .b
             .ins()
-            .load(I32, mf_ro(), row, abi::row::STRIDE as i32);
+            .load(I32, mf_row(), row, abi::row::STRIDE as i32);
         let cls = self.hdr_half(obj.o, obj::CLASS);
         let c = self.b.ins().isub(cls, first);
         let mut ok = self.b.ins().icmp(IntCC::UnsignedLessThan, c, count);
@@ -1392,11 +1427,11 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             self.b.ins().uextend(self.ptr, eoff)
         };
         let e = self.b.ins().iadd(row, eoff);
-        let f = self.b.ins().load(I32, mf_ro(), e, abi::row::ENTRIES as i32);
+        let f = self.b.ins().load(I32, mf_row(), e, abi::row::ENTRIES as i32);
         let need = self
             .b
             .ins()
-            .load(I32, mf_ro(), e, (abi::row::ENTRIES + 4) as i32);
+            .load(I32, mf_row(), e, (abi::row::ENTRIES + 4) as i32);
         let f = if self.ptr == I32 {
             f
         } else {
