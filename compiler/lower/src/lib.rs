@@ -1129,7 +1129,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         };
         let p = self.b.ins().iadd(nvm, a);
         let v = if self.final_static(cp) {
-            self.load_be_with(k, p, k == kind::BYTE, mf_data().with_readonly().with_can_move())
+            self.load_be_with(
+                k,
+                p,
+                k == kind::BYTE,
+                mf_data().with_readonly().with_can_move(),
+            )
         } else {
             self.load_be(k, p, k == kind::BYTE)
         };
@@ -1221,6 +1226,105 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             }
             _ => false,
         }
+    }
+
+    /// Whether class reference `cp` is a class (not an interface) of this
+    /// package: `checkcast`/`instanceof` may use its type row.
+    fn own_class(&self, cp: u16) -> bool {
+        let u = &self.verified.universe;
+        match u.cp.get(usize::from(cp)) {
+            Some(Resolved::Class(c)) => {
+                let c = &u.classes[usize::from(*c)];
+                c.package == 0 && !c.is_interface
+            }
+            _ => false,
+        }
+    }
+
+    /// `checkcast`/`instanceof` of handle `r` against class reference `cp`
+    /// of this package through its type row (`abi::row`): null gives 0
+    /// (instanceof) or passes (checkcast); an instance of a class of the
+    /// package is answered by the row; anything else, and a failing
+    /// checkcast, goes to the runtime, which answers or throws. Returns
+    /// the i32 the runtime's `type_check` would.
+    fn type_check_inline(&mut self, r: Value, instanceof: bool, cp: u16) -> Value {
+        let generic = self.b.create_block();
+        self.b.set_cold_block(generic);
+        let join = self.b.create_block();
+        let result = self.b.append_block_param(join, I32);
+        let r32 = self.b.ins().uextend(I32, r);
+        let nonnull = self.b.create_block();
+        let null_result = if instanceof { self.iconst32(0) } else { r32 };
+        self.b
+            .ins()
+            .brif(r32, nonnull, &[], join, &[null_result.into()]);
+        self.enter(nonnull);
+        let row_at = self.cp_word(cp);
+        let obj = self.object(r, false);
+        let kd = self.hdr_byte(obj.o, obj::KIND);
+        let inst = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, kd, i64::from(obj::K_INSTANCE));
+        let has_row = self.b.ins().icmp_imm_s(IntCC::NotEqual, row_at, 0);
+        let a = self.b.ins().band(obj.ok, inst);
+        let a = self.b.ins().band(a, has_row);
+        let t1 = self.b.create_block();
+        self.b.ins().brif(a, t1, &[], generic, &[]);
+        self.enter(t1);
+        let row_off = self.b.ins().ishl_imm_u(row_at, 2);
+        let row_off = if self.ptr == I32 {
+            row_off
+        } else {
+            self.b.ins().uextend(self.ptr, row_off)
+        };
+        let row = self.b.ins().iadd(self.pkg, row_off);
+        let first = self
+            .b
+            .ins()
+            .load(I32, mf_row(), row, abi::row::FIRST as i32);
+        let count = self
+            .b
+            .ins()
+            .load(I32, mf_row(), row, abi::row::COUNT as i32);
+        let cls = self.hdr_half(obj.o, obj::CLASS);
+        let c = self.b.ins().isub(cls, first);
+        let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, c, count);
+        let t2 = self.b.create_block();
+        self.b.ins().brif(inr, t2, &[], generic, &[]);
+        self.enter(t2);
+        let eoff = self.b.ins().imul_imm_u(c, i64::from(abi::row::ENTRY_SIZE));
+        let eoff = if self.ptr == I32 {
+            eoff
+        } else {
+            self.b.ins().uextend(self.ptr, eoff)
+        };
+        let e = self.b.ins().iadd(row, eoff);
+        let yes = self
+            .b
+            .ins()
+            .load(I32, mf_row(), e, abi::row::ENTRIES as i32);
+        if instanceof {
+            self.b.ins().jump(join, &[yes.into()]);
+        } else {
+            // A failing cast throws: the runtime does it.
+            self.b.ins().brif(yes, join, &[r32.into()], generic, &[]);
+        }
+        self.enter(generic);
+        let is_instanceof = self.iconst32(i32::from(instanceof));
+        let t = self.iconst32(0);
+        let c = self.iconst32(i32::from(cp));
+        let v = self
+            .call_rt(Entry::TypeCheck, &[self.pkg, is_instanceof, t, c, r32])
+            .expect("type check returns");
+        let p = self.vm_load(I32, self.lay.pending());
+        let exc = self.exc_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(p, exc, &[], cont, &[]);
+        self.enter(cont);
+        self.b.ins().jump(join, &[v.into()]);
+        self.enter(join);
+        result
     }
 
     /// Whether class reference `cp` is an interface of this package.
@@ -1395,8 +1499,14 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             self.b.ins().uextend(self.ptr, row_off)
         };
         let row = self.b.ins().iadd(self.pkg, row_off);
-        let first = self.b.ins().load(I32, mf_row(), row, abi::row::FIRST as i32);
-        let count = self.b.ins().load(I32, mf_row(), row, abi::row::COUNT as i32);
+        let first = self
+            .b
+            .ins()
+            .load(I32, mf_row(), row, abi::row::FIRST as i32);
+        let count = self
+            .b
+            .ins()
+            .load(I32, mf_row(), row, abi::row::COUNT as i32);
         let stride = self
             .b
             .ins()
@@ -1427,7 +1537,10 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             self.b.ins().uextend(self.ptr, eoff)
         };
         let e = self.b.ins().iadd(row, eoff);
-        let f = self.b.ins().load(I32, mf_row(), e, abi::row::ENTRIES as i32);
+        let f = self
+            .b
+            .ins()
+            .load(I32, mf_row(), e, abi::row::ENTRIES as i32);
         let need = self
             .b
             .ins()

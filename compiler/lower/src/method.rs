@@ -468,13 +468,17 @@ impl Lowerer<'_, '_> {
                     _ => return Err(self.unsupported("checkcast operands")),
                 };
                 let r = self.pop()?;
-                let r = self.b.ins().uextend(I32, r);
-                let is_instanceof = self.iconst32(i32::from(op == 0x95));
-                let t = self.iconst32(atype);
-                let c = self.iconst32(index);
-                let v = self
-                    .call_rt_checked(Entry::TypeCheck, &[self.pkg, is_instanceof, t, c, r])
-                    .expect("type check returns");
+                let instanceof = op == 0x95;
+                let v = if atype == 0 && self.own_class(index as u16) {
+                    self.type_check_inline(r, instanceof, index as u16)
+                } else {
+                    let r = self.b.ins().uextend(I32, r);
+                    let is_instanceof = self.iconst32(i32::from(instanceof));
+                    let t = self.iconst32(atype);
+                    let c = self.iconst32(index);
+                    self.call_rt_checked(Entry::TypeCheck, &[self.pkg, is_instanceof, t, c, r])
+                        .expect("type check returns")
+                };
                 self.push_i32_as_short(v)?;
             }
             _ => {

@@ -117,6 +117,11 @@ pub mod pkg {
 /// call through a row keeps the caller's link table; compiled code also
 /// requires the receiver to be an instance owned by the current context
 /// (no context switch).
+///
+/// A *type row* (`[2]` = 0) serves `checkcast`/`instanceof` of a class
+/// reference `i` (not an interface) to a class of the package: entry `c`
+/// holds 1 when an instance of class `first + c` is an instance of the
+/// referenced class, else 0 (second word 1).
 pub mod row {
     pub const FIRST: u32 = 0;
     pub const COUNT: u32 = 4;

@@ -492,7 +492,8 @@ fn direct_table<N: Nvm>(card: &Card<N>, pkg: u16, image: &NativeImage) -> Vec<u3
 
 /// Appends a dispatch row (`abi::row`) for every virtual method reference
 /// and interface reference of the package that can reach a method compiled
-/// in it, and points the reference's link-table word at the row.
+/// in it, a type row for every other reference to a class of the package,
+/// and points the reference's link-table word at the row.
 fn dispatch_rows<N: Nvm>(card: &Card<N>, pkg: u16, image: &NativeImage, t: &mut Vec<u32>) {
     use hydra_runtime::class::Cp;
     let Some(p) = card.packages.get(usize::from(pkg)) else {
@@ -558,9 +559,25 @@ fn dispatch_rows<N: Nvm>(card: &Card<N>, pkg: u16, image: &NativeImage, t: &mut 
                 }
                 tokens as u32
             }
+            Cp::Class(class)
+                if card
+                    .classes
+                    .get(usize::from(class))
+                    .is_some_and(|c| c.pkg == pkg) =>
+            {
+                // A type row: which classes of the package are subclasses.
+                let any = (0..n).any(|c| card.is_subclass_of((first + c) as u16, class));
+                if !any {
+                    continue;
+                }
+                for c in 0..n {
+                    entries.push((u32::from(card.is_subclass_of((first + c) as u16, class)), 1));
+                }
+                0
+            }
             _ => continue,
         };
-        if entries.iter().all(|&(a, _)| a == 0) {
+        if stride != 0 && entries.iter().all(|&(a, _)| a == 0) {
             continue;
         }
         let at = t.len() as u32;
