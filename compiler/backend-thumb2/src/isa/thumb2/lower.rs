@@ -514,6 +514,16 @@ impl<'f> Lower<'f> {
         let a = self.args(i);
         match self.f.dfg.insts[i].opcode() {
             Opcode::Icmp | Opcode::Sextend | Opcode::Sload8 | Opcode::Sload16 => true,
+            // AND with a mask whose sign bit is clear leaves a small
+            // non-negative value: its upper bits are zero, so sign-extended.
+            Opcode::Band
+                if a.iter().any(|&x| {
+                    self.const_of(x)
+                        .is_some_and(|c| c < (1 << (ty.bits() - 1)))
+                }) =>
+            {
+                true
+            }
             Opcode::Band | Opcode::Bor | Opcode::Bxor => {
                 self.is_sext(a[0], depth + 1) && self.is_sext(a[1], depth + 1)
             }
