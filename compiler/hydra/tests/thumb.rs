@@ -65,6 +65,34 @@ fn stats_give_instructions_per_bytecode() {
 }
 
 #[test]
+fn pc_profile_names_the_interpreter_and_sums_to_the_counts() {
+    let dir = tempfile_dir();
+    let prof = dir.join("arith.prof");
+    let r = hydra_run(&["--count", "--pc-profile", prof.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&r.stderr);
+    assert!(r.status.success(), "{stderr}");
+    let text = std::fs::read_to_string(&prof).unwrap();
+    let first = text.lines().next().unwrap();
+    let total: u64 = first.split_whitespace().next().unwrap().parse().unwrap();
+    // The profile covers the same APDU windows as the count table.
+    let out = String::from_utf8_lossy(&r.stdout);
+    let row = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("total"))
+        .unwrap_or_else(|| panic!("no total row in:\n{out}"));
+    let counted: u64 = row.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert_eq!(total, counted, "{text}");
+    assert!(text.contains("hydra_runtime::interp"), "{text}");
+    let sum: u64 = text
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().next().unwrap().parse::<u64>().unwrap())
+        .sum();
+    assert_eq!(sum, total);
+    let _ = std::fs::remove_file(&prof);
+}
+
+#[test]
 fn missing_qemu_is_one_line_naming_the_package() {
     let empty = tempfile_dir();
     let r = Command::new(env!("CARGO_BIN_EXE_hydra"))

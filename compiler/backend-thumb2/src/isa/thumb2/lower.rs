@@ -517,10 +517,8 @@ impl<'f> Lower<'f> {
             // AND with a mask whose sign bit is clear leaves a small
             // non-negative value: its upper bits are zero, so sign-extended.
             Opcode::Band
-                if a.iter().any(|&x| {
-                    self.const_of(x)
-                        .is_some_and(|c| c < (1 << (ty.bits() - 1)))
-                }) =>
+                if a.iter()
+                    .any(|&x| self.const_of(x).is_some_and(|c| c < (1 << (ty.bits() - 1)))) =>
             {
                 true
             }
