@@ -406,6 +406,70 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         }
     }
 
+    /// A 32-bit offset or address as a pointer-sized value.
+    fn to_ptr(&mut self, v: Value) -> Value {
+        if self.ptr == I32 {
+            v
+        } else {
+            self.b.ins().uextend(self.ptr, v)
+        }
+    }
+
+    /// The dispatch or type row whose word index is `row_at` (`abi::row`),
+    /// and the index in it of `obj`'s class with whether it lies inside.
+    fn row_class(&mut self, row_at: Value, obj: &ObjView) -> (Value, Value, Value) {
+        let row_off = self.b.ins().ishl_imm_u(row_at, 2);
+        let row_off = self.to_ptr(row_off);
+        let row = self.b.ins().iadd(self.pkg, row_off);
+        let first = self
+            .b
+            .ins()
+            .load(I32, mf_row(), row, abi::row::FIRST as i32);
+        let count = self
+            .b
+            .ins()
+            .load(I32, mf_row(), row, abi::row::COUNT as i32);
+        let cls = self.hdr_half(obj.o, obj::CLASS);
+        let c = self.b.ins().isub(cls, first);
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, c, count);
+        (row, c, inside)
+    }
+
+    /// For a call or type test through a row: the link-table word of `cp`
+    /// (a row's word index or 0), the object `r`, and whether the row may
+    /// answer: a row exists and `r` is a valid instance (with
+    /// `same_owner`, owned by the current context).
+    fn row_candidate(&mut self, r: Value, cp: u16, same_owner: bool) -> (Value, ObjView, Value) {
+        let row_at = self.cp_word(cp);
+        let obj = self.object(r, false);
+        let kd = self.hdr_byte(obj.o, obj::KIND);
+        let inst = self
+            .b
+            .ins()
+            .icmp_imm_s(IntCC::Equal, kd, i64::from(obj::K_INSTANCE));
+        let has_row = self.b.ins().icmp_imm_s(IntCC::NotEqual, row_at, 0);
+        let mut usable = self.b.ins().band(obj.ok, inst);
+        usable = self.b.ins().band(usable, has_row);
+        if same_owner {
+            let owner = self.hdr_byte(obj.o, obj::OWNER);
+            let ctx = self.vm_fixed(I32, self.lay.ctx());
+            let same = self.b.ins().icmp(IntCC::Equal, owner, ctx);
+            usable = self.b.ins().band(usable, same);
+        }
+        (row_at, obj, usable)
+    }
+
+    /// Address of entry `slot` of `row` (see `abi::row`).
+    fn row_entry(&mut self, row: Value, slot: Value) -> Value {
+        let off = self
+            .b
+            .ins()
+            .imul_imm_u(slot, i64::from(abi::row::ENTRY_SIZE));
+        let off = self.to_ptr(off);
+        let e = self.b.ins().iadd(row, off);
+        self.b.ins().iadd_imm_s(e, i64::from(abi::row::ENTRIES))
+    }
+
     /// The VM context pointer of the current epoch.
     fn vm(&mut self) -> Value {
         match self.epoch {
@@ -809,11 +873,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, count);
         let not_null = self.b.ins().icmp_imm_s(IntCC::NotEqual, h, 0);
         let mut ok = self.b.ins().band(in_range, not_null);
-        let idx = if self.ptr == I32 {
-            idx
-        } else {
-            self.b.ins().uextend(self.ptr, idx)
-        };
+        let idx = self.to_ptr(idx);
         let off = self.b.ins().imul_imm_u(idx, i64::from(obj::SIZE));
         let o = self.b.ins().iadd(table, off);
         let flags = self.hdr_byte(o, obj::FLAGS);
@@ -866,11 +926,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// Address of byte `off` (an i32 byte offset) of the object's data.
     fn data_addr(&mut self, v: &ObjView, off: Value) -> Value {
         let start = v.start;
-        let off = if self.ptr == I32 {
-            off
-        } else {
-            self.b.ins().uextend(self.ptr, off)
-        };
+        let off = self.to_ptr(off);
         self.b.ins().iadd(start, off)
     }
 
@@ -882,11 +938,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let ram = self.vm_fixed(self.ptr, self.lay.ram());
         let nvm = self.vm_fixed(self.ptr, self.lay.nvm());
         let base = self.b.ins().select(in_ram, ram, nvm);
-        let data = if self.ptr == I32 {
-            data
-        } else {
-            self.b.ins().uextend(self.ptr, data)
-        };
+        let data = self.to_ptr(data);
         self.b.ins().iadd(base, data)
     }
 
@@ -1122,11 +1174,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     fn getstatic(&mut self, k: i32, cp: u16) -> Result<(), LowerError> {
         let addr = self.cp_word(cp);
         let nvm = self.vm_fixed(self.ptr, self.lay.nvm());
-        let a = if self.ptr == I32 {
-            addr
-        } else {
-            self.b.ins().uextend(self.ptr, addr)
-        };
+        let a = self.to_ptr(addr);
         let p = self.b.ins().iadd(nvm, a);
         let v = if self.final_static(cp) {
             self.load_be_with(
@@ -1259,51 +1307,16 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             .ins()
             .brif(r32, nonnull, &[], join, &[null_result.into()]);
         self.enter(nonnull);
-        let row_at = self.cp_word(cp);
-        let obj = self.object(r, false);
-        let kd = self.hdr_byte(obj.o, obj::KIND);
-        let inst = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, kd, i64::from(obj::K_INSTANCE));
-        let has_row = self.b.ins().icmp_imm_s(IntCC::NotEqual, row_at, 0);
-        let a = self.b.ins().band(obj.ok, inst);
-        let a = self.b.ins().band(a, has_row);
+        let (row_at, obj, usable) = self.row_candidate(r, cp, false);
         let t1 = self.b.create_block();
-        self.b.ins().brif(a, t1, &[], generic, &[]);
+        self.b.ins().brif(usable, t1, &[], generic, &[]);
         self.enter(t1);
-        let row_off = self.b.ins().ishl_imm_u(row_at, 2);
-        let row_off = if self.ptr == I32 {
-            row_off
-        } else {
-            self.b.ins().uextend(self.ptr, row_off)
-        };
-        let row = self.b.ins().iadd(self.pkg, row_off);
-        let first = self
-            .b
-            .ins()
-            .load(I32, mf_row(), row, abi::row::FIRST as i32);
-        let count = self
-            .b
-            .ins()
-            .load(I32, mf_row(), row, abi::row::COUNT as i32);
-        let cls = self.hdr_half(obj.o, obj::CLASS);
-        let c = self.b.ins().isub(cls, first);
-        let inr = self.b.ins().icmp(IntCC::UnsignedLessThan, c, count);
+        let (row, c, inside) = self.row_class(row_at, &obj);
         let t2 = self.b.create_block();
-        self.b.ins().brif(inr, t2, &[], generic, &[]);
+        self.b.ins().brif(inside, t2, &[], generic, &[]);
         self.enter(t2);
-        let eoff = self.b.ins().imul_imm_u(c, i64::from(abi::row::ENTRY_SIZE));
-        let eoff = if self.ptr == I32 {
-            eoff
-        } else {
-            self.b.ins().uextend(self.ptr, eoff)
-        };
-        let e = self.b.ins().iadd(row, eoff);
-        let yes = self
-            .b
-            .ins()
-            .load(I32, mf_row(), e, abi::row::ENTRIES as i32);
+        let e = self.row_entry(row, c);
+        let yes = self.b.ins().load(I32, mf_row(), e, 0);
         if instanceof {
             self.b.ins().jump(join, &[yes.into()]);
         } else {
@@ -1472,50 +1485,18 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.set_cold_block(generic);
         let join = self.b.create_block();
         let r = self.b.append_block_param(join, I32);
-        let row_at = self.cp_word(cp);
         let this = self.b.ins().load(I16, mf_data(), args, 0);
-        let obj = self.object(this, false);
-        let owner = self.hdr_byte(obj.o, obj::OWNER);
-        let ctx = self.vm_fixed(I32, self.lay.ctx());
-        let same = self.b.ins().icmp(IntCC::Equal, owner, ctx);
-        let kd = self.hdr_byte(obj.o, obj::KIND);
-        let inst = self
-            .b
-            .ins()
-            .icmp_imm_s(IntCC::Equal, kd, i64::from(obj::K_INSTANCE));
-        let has_row = self.b.ins().icmp_imm_s(IntCC::NotEqual, row_at, 0);
-        let a = self.b.ins().band(obj.ok, same);
-        let a = self.b.ins().band(a, inst);
-        let a = self.b.ins().band(a, has_row);
+        let (row_at, obj, usable) = self.row_candidate(this, cp, true);
         let t1 = self.b.create_block();
-        self.b.ins().brif(a, t1, &[], generic, &[]);
+        self.b.ins().brif(usable, t1, &[], generic, &[]);
         self.enter(t1);
-        // The row lies inside the link table; its loads stay behind the
-        // tests that make their index valid.
-        let row_off = self.b.ins().ishl_imm_u(row_at, 2);
-        let row_off = if self.ptr == I32 {
-            row_off
-        } else {
-            self.b.ins().uextend(self.ptr, row_off)
-        };
-        let row = self.b.ins().iadd(self.pkg, row_off);
-        let first = self
-            .b
-            .ins()
-            .load(I32, mf_row(), row, abi::row::FIRST as i32);
-        let count = self
-            .b
-            .ins()
-            .load(I32, mf_row(), row, abi::row::COUNT as i32);
-        let stride = self
-            .b
-            .ins()
-            .load(I32, mf_row(), row, abi::row::STRIDE as i32);
-        let cls = self.hdr_half(obj.o, obj::CLASS);
-        let c = self.b.ins().isub(cls, first);
-        let mut ok = self.b.ins().icmp(IntCC::UnsignedLessThan, c, count);
+        let (row, c, mut ok) = self.row_class(row_at, &obj);
         let slot = match token {
             Some(t) => {
+                let stride = self
+                    .b
+                    .ins()
+                    .load(I32, mf_row(), row, abi::row::STRIDE as i32);
                 let tok = self.iconst32(i32::from(t));
                 let tok_ok = self.b.ins().icmp(IntCC::UnsignedLessThan, tok, stride);
                 ok = self.b.ins().band(ok, tok_ok);
@@ -1527,29 +1508,10 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let t2 = self.b.create_block();
         self.b.ins().brif(ok, t2, &[], generic, &[]);
         self.enter(t2);
-        let eoff = self
-            .b
-            .ins()
-            .imul_imm_u(slot, i64::from(abi::row::ENTRY_SIZE));
-        let eoff = if self.ptr == I32 {
-            eoff
-        } else {
-            self.b.ins().uextend(self.ptr, eoff)
-        };
-        let e = self.b.ins().iadd(row, eoff);
-        let f = self
-            .b
-            .ins()
-            .load(I32, mf_row(), e, abi::row::ENTRIES as i32);
-        let need = self
-            .b
-            .ins()
-            .load(I32, mf_row(), e, (abi::row::ENTRIES + 4) as i32);
-        let f = if self.ptr == I32 {
-            f
-        } else {
-            self.b.ins().uextend(self.ptr, f)
-        };
+        let e = self.row_entry(row, slot);
+        let f = self.b.ins().load(I32, mf_row(), e, 0);
+        let need = self.b.ins().load(I32, mf_row(), e, 4);
+        let f = self.to_ptr(f);
         let rv = self.call_with_budget(f, need, args, generic);
         self.b.ins().jump(join, &[rv.into()]);
         self.enter(generic);
