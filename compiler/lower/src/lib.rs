@@ -407,7 +407,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     }
 
     /// A 32-bit offset or address as a pointer-sized value.
-    fn to_ptr(&mut self, v: Value) -> Value {
+    fn widen(&mut self, v: Value) -> Value {
         if self.ptr == I32 {
             v
         } else {
@@ -419,7 +419,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// and the index in it of `obj`'s class with whether it lies inside.
     fn row_class(&mut self, row_at: Value, obj: &ObjView) -> (Value, Value, Value) {
         let row_off = self.b.ins().ishl_imm_u(row_at, 2);
-        let row_off = self.to_ptr(row_off);
+        let row_off = self.widen(row_off);
         let row = self.b.ins().iadd(self.pkg, row_off);
         let first = self
             .b
@@ -465,7 +465,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             .b
             .ins()
             .imul_imm_u(slot, i64::from(abi::row::ENTRY_SIZE));
-        let off = self.to_ptr(off);
+        let off = self.widen(off);
         let e = self.b.ins().iadd(row, off);
         self.b.ins().iadd_imm_s(e, i64::from(abi::row::ENTRIES))
     }
@@ -873,7 +873,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, count);
         let not_null = self.b.ins().icmp_imm_s(IntCC::NotEqual, h, 0);
         let mut ok = self.b.ins().band(in_range, not_null);
-        let idx = self.to_ptr(idx);
+        let idx = self.widen(idx);
         let off = self.b.ins().imul_imm_u(idx, i64::from(obj::SIZE));
         let o = self.b.ins().iadd(table, off);
         let flags = self.hdr_byte(o, obj::FLAGS);
@@ -926,7 +926,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// Address of byte `off` (an i32 byte offset) of the object's data.
     fn data_addr(&mut self, v: &ObjView, off: Value) -> Value {
         let start = v.start;
-        let off = self.to_ptr(off);
+        let off = self.widen(off);
         self.b.ins().iadd(start, off)
     }
 
@@ -938,7 +938,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let ram = self.vm_fixed(self.ptr, self.lay.ram());
         let nvm = self.vm_fixed(self.ptr, self.lay.nvm());
         let base = self.b.ins().select(in_ram, ram, nvm);
-        let data = self.to_ptr(data);
+        let data = self.widen(data);
         self.b.ins().iadd(base, data)
     }
 
@@ -1174,7 +1174,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     fn getstatic(&mut self, k: i32, cp: u16) -> Result<(), LowerError> {
         let addr = self.cp_word(cp);
         let nvm = self.vm_fixed(self.ptr, self.lay.nvm());
-        let a = self.to_ptr(addr);
+        let a = self.widen(addr);
         let p = self.b.ins().iadd(nvm, a);
         let v = if self.final_static(cp) {
             self.load_be_with(
@@ -1511,7 +1511,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let e = self.row_entry(row, slot);
         let f = self.b.ins().load(I32, mf_row(), e, 0);
         let need = self.b.ins().load(I32, mf_row(), e, 4);
-        let f = self.to_ptr(f);
+        let f = self.widen(f);
         let rv = self.call_with_budget(f, need, args, generic);
         self.b.ins().jump(join, &[rv.into()]);
         self.enter(generic);
