@@ -273,6 +273,15 @@ impl Cmp {
     }
 }
 
+/// The operands of the runtime's generic `invoke` for one call site.
+#[derive(Clone, Copy)]
+struct GenericCall {
+    op: i32,
+    index: i32,
+    nargs: usize,
+    args: Value,
+}
+
 /// An object as the inline checks see it: header address, flags, and
 /// whether the fast path may use it.
 struct ObjView {
@@ -1381,43 +1390,53 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// inline on the context's `frames_left`/`words_left`. Otherwise (no
     /// address, null `this`, a limit reached) the generic `invoke`, which
     /// does the full operation and throws what the interpreter throws.
-    fn invoke_direct(
+    fn invoke_direct(&mut self, cp: u16, need: u32, special: bool, call: GenericCall) -> Value {
+        self.fast_call_or_generic(call, |l, generic| {
+            let f = l.cp_word(cp);
+            let tests = l.b.create_block();
+            l.b.ins().brif(f, tests, &[], generic, &[]);
+            l.enter(tests);
+            if special {
+                let this = l.b.ins().load(I16, mf_data(), call.args, 0);
+                let t2 = l.b.create_block();
+                l.b.ins().brif(this, t2, &[], generic, &[]);
+                l.enter(t2);
+            }
+            let need = l.iconst32(need as i32);
+            l.call_with_budget(f, need, call.args, generic)
+        })
+    }
+
+    /// A call with a fast path: `fast` emits it (branching to the block it
+    /// is given when it cannot be taken) and returns its result; the
+    /// generic `invoke` of `call` follows, and the pending flag is tested
+    /// after either.
+    fn fast_call_or_generic(
         &mut self,
-        cp: u16,
-        need: u32,
-        special: bool,
-        op: i32,
-        nargs: usize,
-        args: Value,
+        call: GenericCall,
+        fast: impl FnOnce(&mut Self, Block) -> Value,
     ) -> Value {
         let generic = self.b.create_block();
         self.b.set_cold_block(generic);
         let join = self.b.create_block();
         let r = self.b.append_block_param(join, I32);
-        let f = self.cp_word(cp);
-        let tests = self.b.create_block();
-        self.b.ins().brif(f, tests, &[], generic, &[]);
-        self.enter(tests);
-        if special {
-            let this = self.b.ins().load(I16, mf_data(), args, 0);
-            let t2 = self.b.create_block();
-            self.b.ins().brif(this, t2, &[], generic, &[]);
-            self.enter(t2);
-        }
-        let need = self.iconst32(need as i32);
-        let rv = self.call_with_budget(f, need, args, generic);
+        let rv = fast(self, generic);
         self.b.ins().jump(join, &[rv.into()]);
         self.enter(generic);
-        let opc = self.iconst32(op);
-        let idx = self.iconst32(i32::from(cp));
-        let n = self.iconst32(nargs as i32);
-        let rg = self
-            .call_rt(Entry::Invoke, &[self.pkg, opc, idx, args, n])
-            .expect("invoke returns");
+        let rg = self.generic_invoke(call);
         self.b.ins().jump(join, &[rg.into()]);
         self.enter(join);
         self.check_pending();
         r
+    }
+
+    /// The runtime's `invoke` for `call` (pending not yet tested).
+    fn generic_invoke(&mut self, call: GenericCall) -> Value {
+        let opc = self.iconst32(call.op);
+        let idx = self.iconst32(call.index);
+        let n = self.iconst32(call.nargs as i32);
+        self.call_rt(Entry::Invoke, &[self.pkg, opc, idx, call.args, n])
+            .expect("invoke returns")
     }
 
     /// Calls compiled method `f` directly when the engine's budgets allow
@@ -1472,59 +1491,34 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// with the budgets of a direct call. Anything else (no row, null,
     /// another owner, a class of another package, an interpreted or native
     /// method, a limit reached) takes the generic `invoke`.
-    fn invoke_dispatched(
-        &mut self,
-        cp: u16,
-        token: Option<u8>,
-        op: i32,
-        index: i32,
-        nargs: usize,
-        args: Value,
-    ) -> Value {
-        let generic = self.b.create_block();
-        self.b.set_cold_block(generic);
-        let join = self.b.create_block();
-        let r = self.b.append_block_param(join, I32);
-        let this = self.b.ins().load(I16, mf_data(), args, 0);
-        let (row_at, obj, usable) = self.row_candidate(this, cp, true);
-        let t1 = self.b.create_block();
-        self.b.ins().brif(usable, t1, &[], generic, &[]);
-        self.enter(t1);
-        let (row, c, mut ok) = self.row_class(row_at, &obj);
-        let slot = match token {
-            Some(t) => {
-                let stride = self
-                    .b
-                    .ins()
-                    .load(I32, mf_row(), row, abi::row::STRIDE as i32);
-                let tok = self.iconst32(i32::from(t));
-                let tok_ok = self.b.ins().icmp(IntCC::UnsignedLessThan, tok, stride);
-                ok = self.b.ins().band(ok, tok_ok);
-                let base = self.b.ins().imul(c, stride);
-                self.b.ins().iadd(base, tok)
-            }
-            None => c,
-        };
-        let t2 = self.b.create_block();
-        self.b.ins().brif(ok, t2, &[], generic, &[]);
-        self.enter(t2);
-        let e = self.row_entry(row, slot);
-        let f = self.b.ins().load(I32, mf_row(), e, 0);
-        let need = self.b.ins().load(I32, mf_row(), e, 4);
-        let f = self.widen(f);
-        let rv = self.call_with_budget(f, need, args, generic);
-        self.b.ins().jump(join, &[rv.into()]);
-        self.enter(generic);
-        let opc = self.iconst32(op);
-        let idx = self.iconst32(index);
-        let n = self.iconst32(nargs as i32);
-        let rg = self
-            .call_rt(Entry::Invoke, &[self.pkg, opc, idx, args, n])
-            .expect("invoke returns");
-        self.b.ins().jump(join, &[rg.into()]);
-        self.enter(join);
-        self.check_pending();
-        r
+    fn invoke_dispatched(&mut self, cp: u16, token: Option<u8>, call: GenericCall) -> Value {
+        self.fast_call_or_generic(call, |l, generic| {
+            let this = l.b.ins().load(I16, mf_data(), call.args, 0);
+            let (row_at, obj, usable) = l.row_candidate(this, cp, true);
+            let t1 = l.b.create_block();
+            l.b.ins().brif(usable, t1, &[], generic, &[]);
+            l.enter(t1);
+            let (row, c, mut ok) = l.row_class(row_at, &obj);
+            let slot = match token {
+                Some(t) => {
+                    let stride = l.b.ins().load(I32, mf_row(), row, abi::row::STRIDE as i32);
+                    let tok = l.iconst32(i32::from(t));
+                    let tok_ok = l.b.ins().icmp(IntCC::UnsignedLessThan, tok, stride);
+                    ok = l.b.ins().band(ok, tok_ok);
+                    let base = l.b.ins().imul(c, stride);
+                    l.b.ins().iadd(base, tok)
+                }
+                None => c,
+            };
+            let t2 = l.b.create_block();
+            l.b.ins().brif(ok, t2, &[], generic, &[]);
+            l.enter(t2);
+            let e = l.row_entry(row, slot);
+            let f = l.b.ins().load(I32, mf_row(), e, 0);
+            let need = l.b.ins().load(I32, mf_row(), e, 4);
+            let f = l.widen(f);
+            l.call_with_budget(f, need, call.args, generic)
+        })
     }
 
     fn invoke(&mut self, insn: &Instruction, next_depth: Option<usize>) -> Result<(), LowerError> {
@@ -1590,17 +1584,19 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             }
             _ => None,
         };
+        let call = GenericCall {
+            op,
+            index,
+            nargs,
+            args,
+        };
         let r = match (direct, dispatched) {
-            (Some((cp, need, special)), _) => {
-                self.invoke_direct(cp, need, special, op, nargs, args)
-            }
-            (None, Some((cp, token))) => self.invoke_dispatched(cp, token, op, index, nargs, args),
+            (Some((cp, need, special)), _) => self.invoke_direct(cp, need, special, call),
+            (None, Some((cp, token))) => self.invoke_dispatched(cp, token, call),
             (None, None) => {
-                let opc = self.iconst32(op);
-                let idx = self.iconst32(index);
-                let n = self.iconst32(nargs as i32);
-                self.call_rt_checked(Entry::Invoke, &[self.pkg, opc, idx, args, n])
-                    .expect("invoke returns")
+                let r = self.generic_invoke(call);
+                self.check_pending();
+                r
             }
         };
         match ret_words {
