@@ -69,7 +69,7 @@ fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
         cfg.plugin = Some(art.plugin.clone());
     }
     if let Some(p) = &opts.pc_profile {
-        cfg.pcs = Some(p.with_extension("pcs"));
+        cfg.pcs = Some(pcs_path(p));
     }
     cfg.profile = opts.stats;
     cfg.nvm = opts.state.as_ref().map(|p| {
@@ -105,10 +105,18 @@ fn run_one(art: &Artifacts, opts: &Options, script: &Path) -> Result<ScriptRun, 
     Ok(run?)
 }
 
-/// Turns the plugin's per-address counts (next to `out`, `.pcs`) into the
-/// flat profile at `out`.
+/// Where the plugin writes its per-address counts for profile `out`: next
+/// to it, never the same file (`prof.txt` -> `prof.txt.pcs`).
+fn pcs_path(out: &Path) -> PathBuf {
+    let mut name = out.file_name().unwrap_or_default().to_os_string();
+    name.push(".pcs");
+    out.with_file_name(name)
+}
+
+/// Turns the plugin's per-address counts (see [`pcs_path`]) into the flat
+/// profile at `out`.
 fn write_profile(art: &Artifacts, out: &Path) -> Result<(), CliError> {
-    let pcs_path = out.with_extension("pcs");
+    let pcs_path = pcs_path(out);
     let io = |p: &Path, e: std::io::Error| CliError::Io {
         path: p.display().to_string(),
         message: e.to_string(),
