@@ -1333,20 +1333,26 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             self.b.ins().brif(yes, join, &[r32.into()], generic, &[]);
         }
         self.enter(generic);
-        let is_instanceof = self.iconst32(i32::from(instanceof));
-        let t = self.iconst32(0);
-        let c = self.iconst32(i32::from(cp));
-        let v = self
-            .call_rt(Entry::TypeCheck, &[self.pkg, is_instanceof, t, c, r32])
-            .expect("type check returns");
-        let p = self.vm_load(I32, self.lay.pending());
-        let exc = self.exc_block();
-        let cont = self.b.create_block();
-        self.b.ins().brif(p, exc, &[], cont, &[]);
-        self.enter(cont);
+        let v = self.type_check_call(r32, instanceof, 0, i32::from(cp));
         self.b.ins().jump(join, &[v.into()]);
         self.enter(join);
         result
+    }
+
+    /// The runtime's `type_check` of handle `r32` (atype and class
+    /// reference as in the bytecode), pending tested.
+    pub(crate) fn type_check_call(
+        &mut self,
+        r32: Value,
+        instanceof: bool,
+        atype: i32,
+        cp: i32,
+    ) -> Value {
+        let is_instanceof = self.iconst32(i32::from(instanceof));
+        let t = self.iconst32(atype);
+        let c = self.iconst32(cp);
+        self.call_rt_checked(Entry::TypeCheck, &[self.pkg, is_instanceof, t, c, r32])
+            .expect("type check returns")
     }
 
     /// Whether class reference `cp` is an interface of this package.

@@ -473,11 +473,7 @@ impl Lowerer<'_, '_> {
                     self.type_check_inline(r, instanceof, index as u16)
                 } else {
                     let r = self.b.ins().uextend(I32, r);
-                    let is_instanceof = self.iconst32(i32::from(instanceof));
-                    let t = self.iconst32(atype);
-                    let c = self.iconst32(index);
-                    self.call_rt_checked(Entry::TypeCheck, &[self.pkg, is_instanceof, t, c, r])
-                        .expect("type check returns")
+                    self.type_check_call(r, instanceof, atype, index)
                 };
                 self.push_i32_as_short(v)?;
             }

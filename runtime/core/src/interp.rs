@@ -219,6 +219,9 @@ impl<N: Nvm> Card<N> {
     /// Runs `m` with `args` (words, `this` first) to completion, in the
     /// current context. Re-entrant: natives may call it.
     pub fn invoke(&mut self, m: MethodId, args: &[i16]) -> Result<Ret, Exc> {
+        if let Some(MethodKind::Native(n)) = self.methods.get(usize::from(m)).map(|x| x.kind) {
+            return self.invoke_native(n, args);
+        }
         let base_depth = self.frames.len();
         // Natives that call back run above their caller's operand stack.
         let base_sp = self.sp_top;
@@ -238,10 +241,9 @@ impl<N: Nvm> Card<N> {
         r
     }
 
-    /// Runs native method `n` with `args` (the caller's context, no frame):
-    /// what [`Card::invoke`] does for a native, without entering the
-    /// interpreter.
-    pub fn invoke_native(&mut self, n: crate::api::Native, args: &[i16]) -> Result<Ret, Exc> {
+    /// Runs native method `n` with `args` (the caller's context, no frame),
+    /// without entering the interpreter.
+    fn invoke_native(&mut self, n: crate::api::Native, args: &[i16]) -> Result<Ret, Exc> {
         let fp = self.sp_top;
         let Some(slot) = self.stack.get_mut(fp..fp + args.len()) else {
             return Err(self.so());

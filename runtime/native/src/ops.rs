@@ -300,8 +300,9 @@ pub fn invoke<N: Nvm>(
 /// Runs `m` with `args` in the current context: straight into the engine
 /// when it is compiled (no interpreter entry), else through `Card::invoke`.
 fn call<N: Nvm>(card: &mut Card<N>, m: u16, args: &[i16]) -> Result<Ret, Exc> {
-    if let Some(MethodKind::Native(n)) = card.methods.get(usize::from(m)).map(|x| x.kind) {
-        return card.invoke_native(n, args);
+    // Natives: straight to `Card::invoke`, which runs them directly.
+    if let Some(MethodKind::Native(_)) = card.methods.get(usize::from(m)).map(|x| x.kind) {
+        return card.invoke(m, args);
     }
     if let Some(engine) = card.engine.clone() {
         let fp = card.sp_top;
