@@ -7,6 +7,7 @@ use hydra_inspect::{self as inspect, opcodes::Coverage};
 use hydra_jcapi::{ApiVersion, ExportPath};
 
 mod bench;
+mod card;
 mod compile;
 mod run;
 mod thumb;
@@ -34,6 +35,9 @@ enum Command {
     Verify(verify_cmd::VerifyArgs),
     /// Benchmarks on the emulated Cortex-M3: interpreter, AOT and C, counted exactly.
     Bench(bench::BenchArgs),
+    /// Serve a card to PC/SC clients through pcscd and vsmartcard's vpcd,
+    /// until SIGINT or SIGTERM.
+    Card(card::CardArgs),
 }
 
 #[derive(clap::Args)]
@@ -117,6 +121,7 @@ fn main() -> ExitCode {
         Command::Compile(args) => compile::compile_cmd(args),
         Command::Verify(args) => verify_cmd::verify_cmd(args),
         Command::Bench(args) => bench::bench_cmd(args),
+        Command::Card(args) => card::card_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -79,14 +79,18 @@ fn host_err(path: &Path, e: HostError) -> CliError {
     }
 }
 
-fn new_host(state: Option<&Path>) -> Result<Host, CliError> {
+pub(crate) fn new_host(state: Option<&Path>) -> Result<Host, CliError> {
     match state {
         Some(p) => Host::with_state(p).map_err(|e| host_err(p, e)),
         None => Ok(Host::in_memory()),
     }
 }
 
-fn setup(host: &mut Host, caps: &[PathBuf], installs: &[InstallSpec]) -> Result<(), CliError> {
+pub(crate) fn setup(
+    host: &mut Host,
+    caps: &[PathBuf],
+    installs: &[InstallSpec],
+) -> Result<(), CliError> {
     for c in caps {
         let cap = read_cap(c).map_err(|e| host_err(c, e))?;
         host.load(&cap).map_err(|e| host_err(c, e))?;

@@ -93,6 +93,13 @@ fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
     Ok(cfg)
 }
 
+/// Starts the firmware with the packages, instances and state of `opts`.
+pub fn start_session(opts: &Options) -> Result<Session, CliError> {
+    find_qemu(Path::new("qemu-system-arm"))?;
+    let art = artifacts()?;
+    Ok(Session::start(&config(&art, opts)?)?)
+}
+
 /// Runs one script on a fresh QEMU; stops QEMU on every path.
 fn run_one(art: &Artifacts, opts: &Options, script: &Path) -> Result<ScriptRun, CliError> {
     let text = std::fs::read_to_string(script).map_err(|e| CliError::Io {

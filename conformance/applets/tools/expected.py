@@ -14,6 +14,17 @@ and the expectation into apdutool's output line:
 import sys
 
 
+def apdutool_byte(token, path, no):
+    """A byte as apdutool reads it: 0x-prefixed hex, otherwise decimal."""
+    try:
+        value = int(token[2:], 16) if token.lower().startswith("0x") else int(token, 10)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 255:
+        sys.exit(f"{path}:{no}: '{token}' is not a byte (0x00-0xFF or 0-255)")
+    return value
+
+
 def parse(path):
     """Yield (command bytes, expected response bytes, line number)."""
     text = open(path).read().splitlines()
@@ -44,7 +55,7 @@ def parse(path):
             continue
         if pending is not None:
             sys.exit(f"{path}:{pending[1]}: command without expectation")
-        pending = ([int(t, 16) for t in stmt], no)
+        pending = ([apdutool_byte(t, path, no) for t in stmt], no)
     if pending is not None:
         sys.exit(f"{path}:{pending[1]}: command without expectation")
 

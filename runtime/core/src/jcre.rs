@@ -430,9 +430,11 @@ impl<N: Nvm> Card<N> {
         if (same_elsewhere || ctx_elsewhere) && !multi {
             return Response::sw(SW_CONDITIONS_NOT_SATISFIED);
         }
-        if !reselect {
-            self.deselect_channel(ch);
-        }
+        // JCRE 3.0.5 §4.6: a SELECT of a different or of the same applet
+        // deselects the current one first (`deselect()`, and its
+        // CLEAR_ON_DESELECT transients cleared), so re-selecting an applet
+        // starts a fresh session (a validated PIN does not survive it).
+        self.deselect_channel(ch);
         if !self.prepare_apdu(e.instance, cmd) {
             return Response::sw(SW_WRONG_LENGTH);
         }

@@ -1,8 +1,10 @@
 //! The Hydra runtime on the host: a card in a process with file-backed NVM,
-//! driven by apdutool scripts (`hydra run`) and the conformance suite.
+//! driven by apdutool scripts (`hydra run`) and the conformance suite, or
+//! served to PC/SC clients through vpcd (`hydra card`, [`reader`]).
 
 pub mod names;
 pub mod nvm;
+pub mod reader;
 pub mod script;
 
 use std::path::{Path, PathBuf};
@@ -310,6 +312,74 @@ impl Host {
             }
         }
         (n, counts)
+    }
+}
+
+/// The host card's ATR: T=1, historical bytes "HYDRA-PC".
+pub const ATR: [u8; 12] = hydra_vpcd::atr::t1(*b"HYDRA-PC");
+
+/// A host card as a reader sees it: power events power the card down and
+/// boot it again from its NVM (transaction recovery, transients and
+/// selection cleared); APDUs arrive as raw bytes.
+pub struct ServedHost {
+    pub host: Host,
+    atr: Vec<u8>,
+    /// Print every command and response on stderr.
+    pub trace: bool,
+}
+
+impl ServedHost {
+    /// Serves `host`, answering `atr` (default [`ATR`]).
+    pub fn new(host: Host, atr: Option<Vec<u8>>) -> ServedHost {
+        ServedHost {
+            host,
+            atr: atr.unwrap_or_else(|| ATR.to_vec()),
+            trace: false,
+        }
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+impl hydra_vpcd::Card for ServedHost {
+    type Error = HostError;
+
+    fn atr(&self) -> &[u8] {
+        &self.atr
+    }
+
+    fn power(&mut self, event: hydra_vpcd::Power) -> Result<(), HostError> {
+        if self.trace {
+            eprintln!("power {event:?}");
+        }
+        match event {
+            hydra_vpcd::Power::Off => self.host.power_down(),
+            hydra_vpcd::Power::On | hydra_vpcd::Power::Reset => {
+                self.host.power_up()?;
+            }
+        }
+        Ok(())
+    }
+
+    fn process(&mut self, command: &[u8], response: &mut Vec<u8>) -> Result<(), HostError> {
+        let explain = self.host.explain;
+        // Clients may start a session without a power event.
+        let card = self.host.card()?;
+        card.last_uncaught = None;
+        let r = card.process(command);
+        response.extend_from_slice(&r.data);
+        response.extend_from_slice(&r.sw.to_be_bytes());
+        if self.trace {
+            eprintln!("> {}\n< {}", hex(command), hex(response));
+        }
+        if explain {
+            if let Some(e) = card.last_uncaught.take() {
+                eprintln!("uncaught {e} -> SW {:04X}", r.sw);
+            }
+        }
+        Ok(())
     }
 }
 

@@ -22,7 +22,8 @@ pub struct ScriptError {
 }
 
 /// Parses a script: statements end with `;`, `//` starts a comment, APDU
-/// bytes are hex numbers (`0x80` or `80`).
+/// bytes are numbers as apdutool reads them (`0x80` hexadecimal, `128`
+/// decimal).
 pub fn parse(text: &str) -> Result<Vec<(usize, Stmt)>, ScriptError> {
     let mut out = Vec::new();
     let mut tokens: Vec<String> = Vec::new();
@@ -85,12 +86,7 @@ fn stmt(t: &[String], line: usize) -> Result<Stmt, ScriptError> {
     }
     let mut bytes = Vec::with_capacity(t.len());
     for tok in t {
-        let h = tok
-            .strip_prefix("0x")
-            .or_else(|| tok.strip_prefix("0X"))
-            .unwrap_or(tok);
-        let b = u8::from_str_radix(h, 16).map_err(|_| err(format!("'{tok}' is not a hex byte")))?;
-        bytes.push(b);
+        bytes.push(byte(tok).map_err(err)?);
     }
     if bytes.len() < 6 {
         return Err(err(format!(
@@ -121,6 +117,22 @@ fn stmt(t: &[String], line: usize) -> Result<Stmt, ScriptError> {
         )));
     }
     Ok(Stmt::Apdu(bytes))
+}
+
+/// One byte as apdutool reads it: `0x`-prefixed hexadecimal, otherwise
+/// decimal (`10` is ten, `0x10` sixteen).
+fn byte(tok: &str) -> Result<u8, String> {
+    let (digits, radix) = match tok.strip_prefix("0x").or_else(|| tok.strip_prefix("0X")) {
+        Some(h) => (h, 16),
+        None => (tok, 10),
+    };
+    match u8::from_str_radix(digits, radix) {
+        Ok(b) => Ok(b),
+        Err(_) if radix == 10 && u8::from_str_radix(tok, 16).is_ok() => Err(format!(
+            "'{tok}' is not a decimal byte (apdutool reads bare numbers as decimal; write 0x{tok} for hexadecimal)"
+        )),
+        Err(_) => Err(format!("'{tok}' is not a byte (0 to 255, or 0x00 to 0xFF)")),
+    }
 }
 
 /// apdutool's extended form: `CLA INS P1 P2 00 Lc1 Lc2 [data] Le1 Le2`
@@ -182,4 +194,38 @@ pub fn format_line(cmd: &[u8], data: &[u8], sw: u16) -> String {
     }
     let _ = write!(s, "SW1: {:02x}, SW2: {:02x}", sw >> 8, sw & 0xFF);
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn apdu(text: &str) -> Result<Vec<u8>, ScriptError> {
+        match parse(text)?.pop() {
+            Some((_, Stmt::Apdu(b))) => Ok(b),
+            other => panic!("not an APDU: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn bare_numbers_are_decimal_as_in_apdutool() {
+        assert_eq!(
+            apdu("0x80 0x10 0 0 2 10 127 0x7F;").unwrap(),
+            [0x80, 0x10, 0, 0, 2, 10, 127, 0x7F]
+        );
+        assert_eq!(
+            apdu("128 16 0 0 0 255;").unwrap(),
+            [0x80, 0x10, 0, 0, 0, 0xFF]
+        );
+    }
+
+    #[test]
+    fn bad_bytes_say_why() {
+        let e = apdu("0x80 0x10 0 0 0 A4;").unwrap_err();
+        assert!(e.what.contains("write 0xA4"), "{e}");
+        let e = apdu("0x80 0x10 0 0 0 256;").unwrap_err();
+        assert!(e.what.contains("not a byte"), "{e}");
+        let e = apdu("0x80 0x10 0 0 0 0x100;").unwrap_err();
+        assert!(e.what.contains("not a byte"), "{e}");
+    }
 }

@@ -5,6 +5,8 @@
 
 #![forbid(unsafe_code)]
 
+use core::convert::Infallible;
+
 use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::String;
@@ -132,11 +134,15 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
 }
 
 impl<N: Nvm + 'static> Card for RuntimeCard<N> {
+    /// A card whose NVM no longer boots stops with a fatal report (the
+    /// panic handler's) instead of answering.
+    type Error = Infallible;
+
     fn atr(&self) -> &[u8] {
         &ATR
     }
 
-    fn power(&mut self, event: Power) {
+    fn power(&mut self, event: Power) -> Result<(), Infallible> {
         match event {
             Power::Off => self.power_down(),
             Power::On | Power::Reset => {
@@ -145,12 +151,14 @@ impl<N: Nvm + 'static> Card for RuntimeCard<N> {
                 }
             }
         }
+        Ok(())
     }
 
-    fn process(&mut self, command: &[u8], response: &mut Vec<u8>) {
+    fn process(&mut self, command: &[u8], response: &mut Vec<u8>) -> Result<(), Infallible> {
         // Clients may start a session without any control frame.
         let r = self.powered().process(command);
         response.extend_from_slice(&r.data);
         response.extend_from_slice(&r.sw.to_be_bytes());
+        Ok(())
     }
 }

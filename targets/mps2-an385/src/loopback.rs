@@ -19,6 +19,8 @@
 
 use alloc::vec::Vec;
 
+use core::convert::Infallible;
+
 use crate::card::{Card, Power, ATR};
 use hydra_runtime::{Fault, Nvm};
 
@@ -154,15 +156,18 @@ pub fn work(rounds: u32) -> u32 {
 }
 
 impl<N: Nvm> Card for LoopbackCard<N> {
+    type Error = Infallible;
+
     fn atr(&self) -> &[u8] {
         &ATR
     }
 
-    fn power(&mut self, _event: Power) {
+    fn power(&mut self, _event: Power) -> Result<(), Infallible> {
         self.transient = 0;
+        Ok(())
     }
 
-    fn process(&mut self, command: &[u8], response: &mut Vec<u8>) {
+    fn process(&mut self, command: &[u8], response: &mut Vec<u8>) -> Result<(), Infallible> {
         let sw = match parse(command) {
             Some(c) => self.run(&c, response),
             None => 0x6700,
@@ -171,6 +176,7 @@ impl<N: Nvm> Card for LoopbackCard<N> {
             response.clear();
         }
         response.extend_from_slice(&sw.to_be_bytes());
+        Ok(())
     }
 }
 
@@ -179,9 +185,9 @@ mod tests {
     use super::*;
     use hydra_runtime::RamNvm;
 
-    fn ask(card: &mut impl Card, apdu: &[u8]) -> Vec<u8> {
+    fn ask<N: Nvm>(card: &mut LoopbackCard<N>, apdu: &[u8]) -> Vec<u8> {
         let mut r = Vec::new();
-        card.process(apdu, &mut r);
+        let Ok(()) = card.process(apdu, &mut r);
         r
     }
 
@@ -221,7 +227,7 @@ mod tests {
             ask(&mut card, &[0x80, 0x26, 0, 0]),
             [0, 0, 0, 1, 0x90, 0x00]
         );
-        card.power(Power::Reset);
+        let Ok(()) = card.power(Power::Reset);
         assert_eq!(
             ask(&mut card, &[0x80, 0x26, 0, 0]),
             [0, 0, 0, 1, 0x90, 0x00]

@@ -28,6 +28,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod meter_card;
 pub mod native;
 pub mod profile;
 pub mod script;
@@ -40,6 +41,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use hydra_vpcd::Power;
+pub use meter_card::MeterCard;
 pub use profile::{Dispatch, GroupCount};
 pub use symbols::{
     default_buckets, flat_profile, Bucket, FirmwareSymbols, BEGIN_MARKER, END_MARKER,
@@ -655,25 +658,34 @@ impl Session {
 
     /// The ATR (vpcd control `04`).
     pub fn atr(&mut self) -> Result<Vec<u8>> {
-        self.send_frame(&[0x04])?;
+        self.send_frame(&[hydra_vpcd::GET_ATR])?;
         self.recv_frame()
     }
 
     /// Powers the card on (control `01`) and returns its ATR.
     pub fn power_on(&mut self) -> Result<Vec<u8>> {
-        self.send_frame(&[0x01])?;
+        self.power(Power::On)?;
         self.atr()
     }
 
     /// Resets the card (control `02`) and returns its ATR.
     pub fn reset(&mut self) -> Result<Vec<u8>> {
-        self.send_frame(&[0x02])?;
+        self.power(Power::Reset)?;
         self.atr()
     }
 
     /// Powers the card off (control `00`).
     pub fn power_off(&mut self) -> Result<()> {
-        self.send_frame(&[0x00])
+        self.power(Power::Off)
+    }
+
+    /// Sends a power event (control `00`, `01` or `02`); none is answered.
+    pub fn power(&mut self, event: Power) -> Result<()> {
+        self.send_frame(&[match event {
+            Power::Off => hydra_vpcd::POWER_OFF,
+            Power::On => hydra_vpcd::POWER_ON,
+            Power::Reset => hydra_vpcd::RESET,
+        }])
     }
 
     /// Sends a command APDU (at least 2 bytes: 1-byte frames are control

@@ -5,34 +5,8 @@
 use std::path::PathBuf;
 
 use hydra_host::script::{self, Stmt};
-use hydra_runtime::Command;
 
 use crate::{Counts, Error, Install, Result, Session};
-
-/// The bytes a reader sends for a command (short or extended form).
-pub fn wire(c: &Command) -> Vec<u8> {
-    let mut b = c.header.to_vec();
-    let n = c.data.len();
-    if c.extended {
-        b.push(0);
-        if n > 0 {
-            b.extend_from_slice(&(n as u16).to_be_bytes());
-            b.extend_from_slice(&c.data);
-        }
-        if let Some(le) = c.le {
-            b.extend_from_slice(&((le % 65536) as u16).to_be_bytes());
-        }
-    } else {
-        if n > 0 {
-            b.push(n as u8);
-            b.extend_from_slice(&c.data);
-        }
-        if let Some(le) = c.le {
-            b.push((le % 256) as u8);
-        }
-    }
-    b
-}
 
 /// One APDU of a script run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +72,9 @@ pub fn run_script(s: &mut Session, path: &str, text: &str) -> Result<ScriptRun> 
                         what: "APDU sent while the card is powered down".into(),
                     });
                 }
-                let ex = s.transmit(&wire(&script::command(&bytes))).map_err(at)?;
+                let ex = s
+                    .transmit(&script::command(&bytes).to_bytes())
+                    .map_err(at)?;
                 let Some(split) = ex.response.len().checked_sub(2) else {
                     return Err(at(Error::Config(format!(
                         "response {:02X?} has no status word",

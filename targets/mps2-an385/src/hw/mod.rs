@@ -6,6 +6,7 @@ pub mod nvm;
 pub mod semihosting;
 pub mod uart;
 
+use core::convert::Infallible;
 use core::fmt::Write;
 use core::mem::MaybeUninit;
 
@@ -18,8 +19,8 @@ use embedded_alloc::TlsfHeap;
 use crate::card::Card;
 use crate::javacard::RuntimeCard;
 use crate::loopback::LoopbackCard;
-use crate::vpcd::{self, Marks};
 use crate::{image, HEAP_SIZE};
+use hydra_vpcd::Marks;
 
 #[global_allocator]
 static HEAP: TlsfHeap = TlsfHeap::empty();
@@ -113,10 +114,11 @@ fn package_image() -> Option<&'static [u8]> {
     Some(unsafe { core::slice::from_raw_parts(start, len) })
 }
 
-fn serve(card: &mut impl Card, uart: &mut uart::Uart0) -> ! {
+fn serve<C: Card<Error = Infallible>>(card: &mut C, uart: &mut uart::Uart0) -> ! {
     let mut response = Vec::new();
     loop {
-        vpcd::serve_one(uart, card, &mut BoardMarks, &mut response);
+        // Neither the UART nor the board's cards fail.
+        let _ = hydra_vpcd::serve_one(uart, card, &mut BoardMarks, &mut response);
     }
 }
 

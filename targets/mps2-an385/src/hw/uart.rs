@@ -9,7 +9,9 @@
 use core::ptr::{read_volatile, write_volatile};
 use core::sync::atomic::{AtomicBool, Ordering};
 
-use crate::vpcd::ByteLink;
+use core::convert::Infallible;
+
+use hydra_vpcd::ByteLink;
 
 pub const UART0_BASE: usize = 0x4000_4000;
 const DATA: usize = 0x00;
@@ -57,15 +59,21 @@ impl Uart0 {
 }
 
 impl ByteLink for Uart0 {
-    fn read_byte(&mut self) -> u8 {
-        while self.read_reg(STATE) & STATE_RX_FULL == 0 {}
-        self.read_reg(DATA) as u8
+    type Error = Infallible;
+
+    fn read_exact(&mut self, buf: &mut [u8]) -> Result<(), Infallible> {
+        for b in buf {
+            while self.read_reg(STATE) & STATE_RX_FULL == 0 {}
+            *b = self.read_reg(DATA) as u8;
+        }
+        Ok(())
     }
 
-    fn write_all(&mut self, data: &[u8]) {
+    fn write_all(&mut self, data: &[u8]) -> Result<(), Infallible> {
         for &b in data {
             while self.read_reg(STATE) & STATE_TX_FULL != 0 {}
             self.write_reg(DATA, b as u32);
         }
+        Ok(())
     }
 }
