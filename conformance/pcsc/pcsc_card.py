@@ -35,6 +35,12 @@ class Context:
         if reader not in readers:
             raise PcscError(f"no reader '{reader}' (readers: {readers}); is vpcd configured?")
 
+    def reader_index(self):
+        """The reader's position among PC/SC's readers (opensc-tool -r)."""
+        hresult, readers = scard.SCardListReaders(self.hcontext, [])
+        check(hresult, "SCardListReaders")
+        return readers.index(self.reader)
+
     def state(self, timeout_ms=0, known=scard.SCARD_STATE_UNAWARE):
         hresult, states = scard.SCardGetStatusChange(self.hcontext, timeout_ms, [(self.reader, known)])
         if hresult == scard.SCARD_E_TIMEOUT:
