@@ -41,6 +41,8 @@ pub enum ConnectError {
         addr: String,
         source: std::io::Error,
     },
+    #[error("vpcd at {addr} does not take the card (another card is in that reader? the second reader is on the next port, e.g. --vpcd 127.0.0.1:35964)")]
+    Busy { addr: String },
     #[error("vpcd address {0}: expected HOST:PORT")]
     Address(String),
     #[error("vpcd connection to {addr}: {source}")]
@@ -50,11 +52,20 @@ pub enum ConnectError {
     },
 }
 
+/// How long vpcd may stay silent after the connection before the card
+/// says that another card seems to hold the reader. vpcd asks for the ATR
+/// about every 400 ms once it has taken a card; while another card is in
+/// the reader, the kernel accepts the connection but vpcd never reads it.
+const SILENCE: Duration = Duration::from_secs(3);
+
 /// The TCP connection to vpcd, as the card's byte link.
 pub struct VpcdLink<'a> {
     reader: TcpStream,
     writer: BufWriter<TcpStream>,
     stop: &'a AtomicBool,
+    addr: String,
+    /// Since the connection, while vpcd has sent nothing.
+    silent_since: Option<std::time::Instant>,
 }
 
 impl<'a> VpcdLink<'a> {
@@ -68,30 +79,50 @@ impl<'a> VpcdLink<'a> {
         let mut last = None;
         for a in &addrs {
             match TcpStream::connect_timeout(a, Duration::from_secs(5)) {
-                Ok(s) => return Self::over(s, stop).map_err(|source| io(addr, source)),
+                Ok(s) => return Self::over(s, addr, stop).map_err(|source| io(addr, source)),
                 Err(e) => last = Some(e),
             }
         }
         let source = last.unwrap_or_else(|| ErrorKind::AddrNotAvailable.into());
         Err(match source.kind() {
-            ErrorKind::ConnectionRefused | ErrorKind::TimedOut | ErrorKind::AddrNotAvailable => {
-                ConnectError::NoReader {
-                    addr: addr.to_string(),
-                    source,
-                }
-            }
+            // vpcd takes one card per reader and leaves others unaccepted.
+            ErrorKind::TimedOut => ConnectError::Busy {
+                addr: addr.to_string(),
+            },
+            ErrorKind::ConnectionRefused | ErrorKind::AddrNotAvailable => ConnectError::NoReader {
+                addr: addr.to_string(),
+                source,
+            },
             _ => io(addr, source),
         })
     }
 
-    fn over(stream: TcpStream, stop: &'a AtomicBool) -> std::io::Result<VpcdLink<'a>> {
+    fn over(stream: TcpStream, addr: &str, stop: &'a AtomicBool) -> std::io::Result<VpcdLink<'a>> {
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(POLL))?;
         Ok(VpcdLink {
             writer: BufWriter::new(stream.try_clone()?),
             reader: stream,
             stop,
+            addr: addr.to_string(),
+            silent_since: Some(std::time::Instant::now()),
         })
+    }
+
+    /// Says once on stderr that vpcd has not talked to the card since the
+    /// connection (the card keeps waiting: vpcd takes it when the reader
+    /// is free).
+    fn note_silence(&mut self) {
+        if let Some(t) = self.silent_since {
+            if t.elapsed() > SILENCE {
+                eprintln!(
+                    "hydra card: vpcd at {} has not talked to the card for {} s: another card may be in that reader (the second reader is on the next port); waiting for it",
+                    self.addr,
+                    SILENCE.as_secs()
+                );
+                self.silent_since = None;
+            }
+        }
     }
 }
 
@@ -112,11 +143,15 @@ impl ByteLink for VpcdLink<'_> {
             let _ = rustix::net::sockopt::set_tcp_quickack(&self.reader, true);
             match self.reader.read(&mut buf[got..]) {
                 Ok(0) => return Err(LinkError::Closed),
-                Ok(n) => got += n,
+                Ok(n) => {
+                    got += n;
+                    self.silent_since = None;
+                }
                 Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {
                     if self.stop.load(Ordering::Relaxed) {
                         return Err(LinkError::Stopped);
                     }
+                    self.note_silence();
                 }
                 Err(e) if e.kind() == ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == ErrorKind::ConnectionReset => return Err(LinkError::Closed),
