@@ -1,16 +1,15 @@
 #!/usr/bin/env python3
 """A reader's reset (SCardReconnect with SCARD_RESET_CARD, vpcd control 02)
 behaves as a card reset: CLEAR_ON_RESET and CLEAR_ON_DESELECT transients are
-cleared, persistent data stays, and no applet is selected until the next
-SELECT.
+cleared, persistent data stays, and the card manager is selected again
+until the next SELECT.
 
     reset.py [--hydra target/release/hydra] [--engine interp]...
 
 Expected answers from TransientsApplet.java (hydra.conformance.transients):
 INS 61 sets element 0 of every array to P1; INS 62 returns bytesR bytesD
 shortsR(2) shortsD(2) boolsR boolsD objsR!=null objsD!=null persistent.
-Without a selected applet the runtime answers 6999 (applet selection
-failed).
+The card manager, selected after a reset, does not know INS 62 (6D00).
 """
 
 import argparse
@@ -51,13 +50,13 @@ def main():
                     got.append(bytes(data + [sw1, sw2]).hex())
                 conn.close()
                 want = ["9000", "9000", "5a5a005a005a010101015a9000",
-                        "6999", "9000", "000000000000000000005a9000"]
+                        "6d00", "9000", "000000000000000000005a9000"]
                 if got != want:
                     raise PcscError(f"answers {got}, expected {want}")
                 if card.stop() != 0:
                     raise PcscError(f"hydra card did not exit 0 at SIGTERM:\n{card.output()}")
                 ctx.wait_for(False, 30)
-                print(f"pass {engine}: a reader reset clears transients and the selection, keeps persistent data")
+                print(f"pass {engine}: a reader reset clears transients, selects the card manager, keeps persistent data")
             except PcscError as e:
                 failed += 1
                 print(f"FAIL {engine}: {e}")

@@ -104,6 +104,8 @@ pub struct Card<N: Nvm> {
     pub classes: Vec<Class>,
     pub methods: Vec<Method>,
     pub registry: Registry,
+    /// The GlobalPlatform card manager (the ISD).
+    pub cardmgr: crate::cardmgr::CardManager,
     pub jcre: JcreObjects,
     pub apdu: ApduState,
     /// Interpreter state.

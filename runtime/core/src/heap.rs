@@ -110,6 +110,8 @@ pub const SB_HANDLES: u32 = 16;
 pub const SB_META: u32 = 20;
 pub const SB_LOG_SIZE: u32 = 28;
 pub const SB_MAX_HANDLES: u32 = 32;
+/// Address of the card manager's record (0 until the first boot writes it).
+pub const SB_CARDMGR: u32 = 36;
 pub const SUPERBLOCK_SIZE: u32 = 64;
 
 /// Geometry chosen at format time.

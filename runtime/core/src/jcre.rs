@@ -273,6 +273,10 @@ impl<N: Nvm> Card<N> {
     /// package stays active on another channel; CLEAR_ON_DESELECT data is
     /// cleared once no applet of the context is active.
     fn deselect_channel(&mut self, ch: usize) {
+        if self.registry.isd & (1 << ch) != 0 {
+            self.registry.isd &= !(1 << ch);
+            self.cardmgr.close_session_on(ch as u8);
+        }
         let Some(i) = self.registry.selected[ch].take() else {
             return;
         };
@@ -335,28 +339,43 @@ impl<N: Nvm> Card<N> {
         let is_select = interindustry && cmd.ins() == 0xA4 && cmd.p1() == 0x04;
         let ch = usize::from(ch);
         if is_select {
-            let target = self
-                .registry
-                .find_exact(&cmd.data)
-                .or_else(|| {
-                    (!cmd.data.is_empty())
-                        .then(|| self.registry.find_partial(&cmd.data))
-                        .flatten()
-                })
-                .filter(|&i| self.registry.applets[i].life_cycle == LC_SELECTABLE);
-            match target {
-                Some(i) => return self.select(ch, i, cmd),
-                None => {
-                    if self.registry.selected[ch].is_none() {
-                        return Response::sw(SW_FILE_NOT_FOUND);
-                    }
-                }
+            let selectable = |i: &usize| self.registry.applets[*i].life_cycle == LC_SELECTABLE;
+            let isd = &self.cardmgr.isd_aid;
+            // An applet by its full AID, then the ISD (by its AID, or by a
+            // SELECT without one, as GP clients discover it), then an
+            // applet by a partial AID, then the ISD by a partial AID.
+            if let Some(i) = self.registry.find_exact(&cmd.data).filter(selectable) {
+                return self.select(ch, i, cmd);
             }
+            if cmd.data.is_empty() || cmd.data == *isd {
+                return self.select_isd(ch);
+            }
+            if let Some(i) = self.registry.find_partial(&cmd.data).filter(selectable) {
+                return self.select(ch, i, cmd);
+            }
+            if isd.starts_with(&cmd.data) {
+                return self.select_isd(ch);
+            }
+            // Not a selection: the selected applet gets the command.
+            if self.registry.selected[ch].is_none() {
+                return Response::sw(SW_FILE_NOT_FOUND);
+            }
+        }
+        if self.registry.isd & (1 << ch) != 0 {
+            return self.isd_process(ch as u8, cmd);
         }
         let Some(i) = self.registry.selected[ch] else {
             return Response::sw(SW_APPLET_SELECT_FAILED);
         };
         self.dispatch(i, cmd, false)
+    }
+
+    /// Selects the card manager on channel `ch` and answers its FCI.
+    fn select_isd(&mut self, ch: usize) -> Response {
+        self.deselect_channel(ch);
+        self.registry.isd |= 1 << ch;
+        self.cardmgr.close_session();
+        self.isd_fci()
     }
 
     /// MANAGE CHANNEL: open (P1 = 00; P2 = 00 lets the card choose) and
@@ -377,6 +396,11 @@ impl<N: Nvm> Card<N> {
                     c
                 };
                 self.registry.open |= 1 << n;
+                // The card manager is the default selection of a new
+                // channel, and follows from a channel where it is selected.
+                if origin == 0 || self.registry.isd & (1 << origin) != 0 {
+                    self.registry.isd |= 1 << n;
+                }
                 // From a further channel, the applet active there is
                 // selected on the new one as well.
                 if origin != 0 {
@@ -394,6 +418,7 @@ impl<N: Nvm> Card<N> {
                         );
                         if r.sw != SW_OK {
                             self.registry.open &= !(1 << n);
+                            self.registry.isd &= !(1 << n);
                             return Response::sw(r.sw);
                         }
                     }

@@ -10,6 +10,8 @@
 //!  heap       objects behind handles; persistent in NVM, transient in RAM
 //!  txn        undo log: transactions, atomic updates, recovery at boot
 //!  registry   applet registry and card metadata (GlobalPlatform-shaped)
+//!  cardmgr    the GlobalPlatform Issuer Security Domain: SCP03, GET DATA,
+//!             GET STATUS
 //!  nvm        the persistent-memory trait every write goes through
 //! ```
 
@@ -22,6 +24,7 @@ pub mod apdu;
 pub mod api;
 pub mod api_tables;
 pub mod card;
+pub mod cardmgr;
 pub mod class;
 pub mod engine;
 pub mod error;

@@ -48,7 +48,8 @@ impl<N: Nvm> Card<N> {
     /// Boots the card from its NVM: formats a blank one, otherwise recovers
     /// any interrupted transaction and relinks the packages on it.
     pub fn boot(nvm: N, config: Config) -> Result<Card<N>, LoadError> {
-        let store = Store::open(nvm, false, config.ram_bytes)?;
+        let mut store = Store::open(nvm, false, config.ram_bytes)?;
+        let cardmgr = crate::cardmgr::CardManager::open(&mut store)?;
         let mut card = Card {
             store,
             config,
@@ -56,6 +57,7 @@ impl<N: Nvm> Card<N> {
             classes: Vec::new(),
             methods: Vec::new(),
             registry: Registry::default(),
+            cardmgr,
             jcre: JcreObjects::default(),
             apdu: Default::default(),
             stack: vec![0; config.stack_words],

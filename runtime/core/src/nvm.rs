@@ -60,6 +60,7 @@ pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// NVM in RAM: for tests, and as the mirror inside board drivers.
+#[derive(Clone)]
 pub struct RamNvm {
     pub data: alloc::vec::Vec<u8>,
     /// Number of writes performed so far.

@@ -37,6 +37,9 @@ pub struct Registry {
     pub selected: [Option<usize>; CHANNELS],
     /// Open logical channels (bit n: channel n); channel 0 is always open.
     pub open: u32,
+    /// Channels on which the card manager (the ISD) is selected (bit n:
+    /// channel n); after a reset it is selected on the basic channel.
+    pub isd: u32,
 }
 
 impl Default for Registry {
@@ -45,6 +48,7 @@ impl Default for Registry {
             applets: Vec::new(),
             selected: [None; CHANNELS],
             open: 1,
+            isd: 1,
         }
     }
 }

@@ -70,12 +70,14 @@ fn bad_commands_get_the_right_status_words() {
     let mut host = faulty_host();
     install(&mut host, &[]).unwrap();
     let card = host.card().unwrap();
-    // No applet selected yet.
-    assert_eq!(sw(card, &[0x80, 0x10, 0x00, 0x00]).1, 0x6999);
+    // No applet selected yet: the card manager, selected by default, does
+    // not know INS 10.
+    assert_eq!(sw(card, &[0x80, 0x10, 0x00, 0x00]).1, 0x6D00);
     // Unknown AID, full and partial.
     assert_eq!(sw(card, &select(&[0xA0, 0, 0, 0, 0x99, 1], 0)).1, 0x6A82);
-    // select() refusing.
+    // select() refusing; then nothing is selected.
     assert_eq!(sw(card, &select(FAULTY, 1)).1, 0x6999);
+    assert_eq!(sw(card, &[0x80, 0x10, 0x00, 0x00]).1, 0x6999);
     // Partial selection by a prefix.
     assert_eq!(sw(card, &select(&FAULTY[..6], 0)).1, 0x9000);
     // Malformed: truncated header, Lc larger than the data, Lc smaller.

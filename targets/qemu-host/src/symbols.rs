@@ -56,7 +56,9 @@ pub fn default_buckets() -> Vec<Bucket> {
         Bucket::new("interp", &["hydra_runtime::interp"]),
         Bucket::new("runtime", &["hydra_runtime", "hydra_cap", "hydra_jcapi"]),
         Bucket::new("applet", &[]),
-        Bucket::new("board", &["hydra_mps2_an385"]),
+        // The vpcd protocol is the board's transport (its generic serve loop
+        // is compiled into the board and inlines the board's card).
+        Bucket::new("board", &["hydra_mps2_an385", "hydra_vpcd"]),
         Bucket::new(
             "lib",
             &[

@@ -43,8 +43,9 @@ fn apdus_nvm_survives_restart_and_power_events() {
     let nvm = dir.path().join("card.nvm");
     let mut s = Session::start(&config(Some(nvm.clone()))).unwrap_or_else(|e| panic!("{e}"));
     let atr = s.power_on().unwrap();
-    assert_eq!(&atr[..4], [0x3B, 0x88, 0x80, 0x01]);
-    assert_eq!(&atr[4..12], b"HYDRA-M3");
+    assert_eq!(atr, hydra_mps2_an385::card::ATR);
+    assert_eq!(&atr[..3], [0x3B, 0x88, 0x01], "T=1 only");
+    assert_eq!(&atr[3..11], b"HYDRA-M3");
     assert_eq!(ok(&mut s, &[0x80, 0x10, 0, 0, 3, 1, 2, 3, 0]), [1, 2, 3]);
     let big: Vec<u8> = (0..=254).collect();
     let mut cmd = vec![0x80, 0x20, 0x01, 0x00, 255];

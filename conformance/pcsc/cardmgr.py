@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""The card manager through PC/SC, checked against the independent SCP03
+host in scp03.py: the ISD's FCI, GET DATA, a secure channel at every
+security level (C-MAC, C-DECRYPTION, R-MAC, R-ENCRYPTION) with GET STATUS
+of the ISD, the applications and the load files, and the refusals: wrong
+keys, a wrong host cryptogram, a bad MAC, a replayed command, an unknown
+key version.
+
+    cardmgr.py [--hydra target/release/hydra] [--engine interp]...
+"""
+
+import argparse
+import os
+import sys
+
+import scp03
+from pcsc_card import DEFAULT_READER, DEFAULT_VPCD, Context, HydraCard, PcscError, hydra_binary
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PIN_CAP = os.path.join(HERE, "../applets/pin/cap/pin.cap")
+ISD = bytes.fromhex("A000000151000000")
+PIN_PACKAGE = bytes.fromhex("F0485944524108")
+PIN_APPLET = bytes.fromhex("F048594452410801")
+LEVELS = [0x00, 0x01, 0x03, 0x11, 0x13, 0x33]
+
+
+def tlvs(b):
+    """Top-level BER-TLVs of b as (tag, value) pairs."""
+    out, i = [], 0
+    while i < len(b):
+        tag = b[i]
+        i += 1
+        if tag & 0x1F == 0x1F:
+            tag = (tag << 8) | b[i]
+            i += 1
+        n = b[i]
+        i += 1
+        if n == 0x81:
+            n, i = b[i], i + 1
+        elif n == 0x82:
+            n, i = (b[i] << 8) | b[i + 1], i + 2
+        out.append((tag, bytes(b[i:i + n])))
+        i += n
+    return out
+
+
+class Failure(Exception):
+    pass
+
+
+def expect(what, got, want):
+    if got != want:
+        raise Failure(f"{what}: got {got!r}, expected {want!r}")
+
+
+def send(conn, apdu):
+    data, sw1, sw2 = conn.transmit(apdu)
+    return bytes(data), (sw1 << 8) | sw2
+
+
+def open_channel(conn, level, host=scp03.Scp03(), challenge=bytes(range(8))):
+    s = scp03.Scp03((host.enc, host.mac, host.dek))
+    data, sw = send(conn, s.initialize_update(challenge))
+    expect("INITIALIZE UPDATE status", sw, 0x9000)
+    fields = s.check_init_response(data)
+    expect("key version, SCP, i", (fields["kvn"], fields["scp"], fields["i"]), (0x30, 3, 0x70))
+    expect("pseudo-random card challenge", fields["card_challenge"],
+           s.expected_card_challenge(fields["counter"], ISD))
+    data, sw = send(conn, s.external_authenticate(level))
+    expect(f"EXTERNAL AUTHENTICATE at {level:02X}", (data, sw), (b"", 0x9000))
+    return s
+
+
+def get_status(conn, s, p1):
+    """All E3 entries of a GET STATUS, following 6310 pages."""
+    entries, p2 = [], 0x02
+    while True:
+        data, sw = send(conn, s.wrap(bytes([0x80, 0xF2, p1, p2, 0x02, 0x4F, 0x00, 0x00])))
+        if sw == 0x6A88:
+            return entries
+        data = s.unwrap(data, sw)
+        entries += [dict(tlvs(v)) for t, v in tlvs(data) if t == 0xE3]
+        if sw == 0x9000:
+            return entries
+        expect("GET STATUS status", sw, 0x6310)
+        p2 = 0x03
+
+
+def check_card(ctx, conn):
+    data, sw = send(conn, bytes.fromhex("00A4040000"))
+    expect("SELECT without AID", sw, 0x9000)
+    fci = dict(tlvs(dict(tlvs(data))[0x6F]))
+    expect("FCI tag 84", fci[0x84], ISD)
+    a5 = dict(tlvs(fci[0xA5]))
+    expect("max command data 9F65", a5[0x9F65], b"\xff")
+    crd = dict(tlvs(a5[0x73]))
+    expect("GP OID", crd[0x06], bytes.fromhex("2A864886FC6B01"))
+    expect("SCP03 i=70 in card recognition data", crd[0x64], bytes.fromhex("06092A864886FC6B040370"))
+    data, sw = send(conn, bytes.fromhex("80CA9F7F00"))
+    expect("CPLC", (data[:3], len(data), sw), (bytes.fromhex("9F7F2A"), 45, 0x9000))
+    expect("GET STATUS without a channel", send(conn, bytes.fromhex("80F28002024F0000"))[1], 0x6982)
+
+    for level in LEVELS:
+        s = open_channel(conn, level)
+        isd = get_status(conn, s, 0x80)
+        expect(f"ISD entry at level {level:02X}", [(e[0x4F], e[0x9F70], e[0xC5]) for e in isd],
+               [(ISD, b"\x0f", bytes.fromhex("9EFE80"))])
+        apps = get_status(conn, s, 0x40)
+        expect("applications", [(e[0x4F], e[0x9F70], e[0xC4]) for e in apps],
+               [(PIN_APPLET, b"\x07", PIN_PACKAGE)])
+        files = get_status(conn, s, 0x10)
+        aids = [e[0x4F] for e in files]
+        if PIN_PACKAGE not in aids or bytes.fromhex("A0000000620101") not in aids:
+            raise Failure(f"load files at level {level:02X}: {[a.hex() for a in aids]}")
+
+    # A replayed command: refused, and the channel is closed with it.
+    s = open_channel(conn, 0x01)
+    cmd = s.wrap(bytes.fromhex("80F28002024F0000"))
+    expect("first GET STATUS", send(conn, cmd)[1], 0x9000)
+    expect("replayed GET STATUS", send(conn, cmd)[1], 0x6982)
+    expect("after the refusal", send(conn, s.wrap(bytes.fromhex("80F28002024F0000")))[1], 0x6982)
+    # A flipped MAC bit.
+    s = open_channel(conn, 0x03)
+    cmd = bytearray(s.wrap(bytes.fromhex("80F28002024F0000")))
+    cmd[-2] ^= 0x01
+    expect("bad C-MAC", send(conn, bytes(cmd))[1], 0x6982)
+    # Wrong keys: the card's cryptogram does not match ours.
+    wrong = scp03.Scp03((bytes(16), bytes(16), bytes(16)))
+    data, sw = send(conn, wrong.initialize_update(bytes(8)))
+    try:
+        wrong.check_init_response(data)
+        raise Failure("a card cryptogram matched the wrong keys")
+    except scp03.ScpError:
+        pass
+    # A wrong host cryptogram.
+    expect("wrong host cryptogram", send(conn, wrong.external_authenticate(0x01))[1], 0x6300)
+    # An unknown key version.
+    expect("unknown key version", send(conn, bytes.fromhex("8050310008000102030405060700"))[1], 0x6A88)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hydra")
+    ap.add_argument("--engine", action="append")
+    ap.add_argument("--reader", default=DEFAULT_READER)
+    ap.add_argument("--vpcd", default=DEFAULT_VPCD)
+    args = ap.parse_args()
+    hydra = hydra_binary(args.hydra)
+    ctx = Context(args.reader)
+    failed = 0
+    for engine in args.engine or ["interp", "thumb"]:
+        card = HydraCard(hydra, engine, [PIN_CAP], vpcd=args.vpcd)
+        with card:
+            try:
+                ctx.wait_for(True, 900, card.alive)
+                conn = ctx.connect()
+                check_card(ctx, conn)
+                conn.close()
+                if card.stop() != 0:
+                    raise Failure(f"hydra card did not exit 0 at SIGTERM:\n{card.output()}")
+                ctx.wait_for(False, 30)
+                print(f"pass {engine}: ISD, GET DATA, SCP03 at levels {' '.join('%02X' % l for l in LEVELS)}, GET STATUS, refusals")
+            except (Failure, PcscError, scp03.ScpError) as e:
+                failed += 1
+                print(f"FAIL {engine}: {e}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
