@@ -20,9 +20,10 @@ from pcsc_card import DEFAULT_READER, DEFAULT_VPCD, Context, HydraCard, PcscErro
 ENGINES = ["interp", "native", "thumb-interp", "thumb"]
 
 
-def run_script(ctx, text):
-    """Runs an apdutool script; returns (apdutool's output, APDUs sent)."""
-    out, conn, output, apdus = [], None, True, 0
+def run_script(ctx, text, conn=None):
+    """Runs an apdutool script (on `conn` if the card is already connected);
+    returns (apdutool's output, APDUs sent)."""
+    out, output, apdus = [], True, 0
     try:
         for st in apdutool.parse(text):
             if isinstance(st, apdutool.Command):

@@ -70,9 +70,44 @@ fn parse_body<T>(raw: &RawComponent, f: impl FnOnce(&mut Reader<'_>) -> Result<T
     Ok(v)
 }
 
+/// The body of a Descriptor component that describes nothing: no classes,
+/// no constant-pool types (class count 0, constant-pool count 0).
+const EMPTY_DESCRIPTOR_BODY: [u8; 3] = [0, 0, 0];
+
 impl CapFile {
     /// Parses a set of component files (as found in a CAP archive, any order).
     pub fn from_components(components: Vec<RawComponent>) -> Result<CapFile> {
+        CapFile::from_components_with(components, false)
+    }
+
+    /// Parses a GlobalPlatform load file (the components concatenated, as
+    /// LOAD carries them). The Descriptor component is optional there (JCVM
+    /// 3.0.5 §6.14: it is for off-card verification, and GP clients such as
+    /// `gp` leave it out); when it is missing, an empty one stands in and
+    /// the Directory records its size, so the package writes back and parses
+    /// again unchanged (the Debug component, never in a load file, is
+    /// treated alike). Methods are then found from the Class, Applet,
+    /// ConstantPool and Export components alone: a method nothing refers to
+    /// stays part of the method before it.
+    pub fn from_gp_load_file(bytes: &[u8]) -> Result<CapFile> {
+        CapFile::from_components_with(split_component_stream(bytes)?, true)
+    }
+
+    fn from_components_with(
+        mut components: Vec<RawComponent>,
+        descriptor_optional: bool,
+    ) -> Result<CapFile> {
+        let descriptor_missing = !components.iter().any(|c| c.tag == ComponentTag::Descriptor);
+        let stand_in = descriptor_optional && descriptor_missing;
+        if stand_in {
+            let mut bytes = alloc::vec![ComponentTag::Descriptor.to_u8()];
+            bytes.extend_from_slice(&(EMPTY_DESCRIPTOR_BODY.len() as u16).to_be_bytes());
+            bytes.extend_from_slice(&EMPTY_DESCRIPTOR_BODY);
+            components.push(RawComponent {
+                tag: ComponentTag::Descriptor,
+                bytes,
+            });
+        }
         let mut slots: [Option<RawComponent>; 13] = Default::default();
         let mut other: Vec<RawComponent> = Vec::new();
         for c in components {
@@ -101,7 +136,21 @@ impl CapFile {
         let header = parse_body(&header_raw, Header::parse)?;
         let version = header.version;
         let directory_raw = required(&mut slots, ComponentTag::Directory)?;
-        let directory = parse_body(&directory_raw, |r| Directory::parse(r, version))?;
+        let mut directory = parse_body(&directory_raw, |r| Directory::parse(r, version))?;
+        if stand_in {
+            let i = usize::from(ComponentTag::Descriptor.to_u8()) - 1;
+            if let Some(size) = directory.component_sizes.get_mut(i) {
+                *size = EMPTY_DESCRIPTOR_BODY.len() as u16;
+            }
+        }
+        // Load files never carry the Debug component, whatever the
+        // Directory recorded for the CAP file.
+        if descriptor_optional && slots[usize::from(ComponentTag::Debug.to_u8())].is_none() {
+            let i = usize::from(ComponentTag::Debug.to_u8()) - 1;
+            if let Some(size) = directory.component_sizes.get_mut(i) {
+                *size = 0;
+            }
+        }
 
         for tag in [
             ComponentTag::Import,

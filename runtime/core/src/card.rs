@@ -35,6 +35,12 @@ pub struct Package {
     pub class_offsets: Vec<(u16, ClassId)>,
     /// Load file image in NVM (address, length); none for built-in packages.
     pub image: (u32, u32),
+    /// Indices of the packages it imports, in import-token order.
+    pub imports: Vec<u16>,
+    /// Deleted by the card manager: invisible (not listed, imported,
+    /// installed from or selected), but still linked, so that the class,
+    /// method and context numbers of the packages after it stay the same.
+    pub deleted: bool,
 }
 
 impl Package {

@@ -162,12 +162,17 @@ impl<N: Nvm> Card<N> {
         privileges: &[u8],
         params: &[u8],
     ) -> Result<(), LoadError> {
-        let found = self.packages.iter().enumerate().find_map(|(i, p)| {
-            p.applets
-                .iter()
-                .find(|a| a.0 == class_aid)
-                .map(|a| (i as u16, a.1))
-        });
+        let found = self
+            .packages
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| !p.deleted)
+            .find_map(|(i, p)| {
+                p.applets
+                    .iter()
+                    .find(|a| a.0 == class_aid)
+                    .map(|a| (i as u16, a.1))
+            });
         let Some((pkg, install)) = found else {
             return Err(LoadError::NoSuchApplet {
                 aid: hex(class_aid),

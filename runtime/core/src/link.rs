@@ -158,6 +158,8 @@ impl<N: Nvm> Card<N> {
                 applets: Vec::new(),
                 class_offsets: Vec::new(),
                 image: (0, 0),
+                imports: Vec::new(),
+                deleted: false,
             });
         }
         for ac in CLASSES {
@@ -259,7 +261,7 @@ impl<N: Nvm> Card<N> {
     /// links it, and records it in the card metadata.
     pub fn load_package(&mut self, cap: &CapFile) -> Result<u16, LoadError> {
         let aid = cap.header.package.aid.as_bytes().to_vec();
-        if self.packages.iter().any(|p| p.aid == aid) {
+        if self.packages.iter().any(|p| p.aid == aid && !p.deleted) {
             return Err(LoadError::DuplicatePackage { aid: hex(&aid) });
         }
         if self.packages.len() >= 250 {
@@ -292,6 +294,7 @@ impl<N: Nvm> Card<N> {
             image,
             image_len: image_bytes.len() as u32,
             static_base: 0,
+            deleted: false,
         };
         match self.link(cap, None) {
             Ok(idx) => {
@@ -323,6 +326,7 @@ impl<N: Nvm> Card<N> {
                 image: p.image.0,
                 image_len: p.image.1,
                 static_base: p.static_base,
+                deleted: p.deleted,
             })
             .collect();
         let blob = registry::encode(&pkgs, &self.registry.applets);
@@ -370,11 +374,20 @@ impl<N: Nvm> Card<N> {
 
         // Imports -> package indices.
         let mut imports = Vec::new();
+        // A live package imports live packages only; a deleted one, relinked
+        // at boot to keep the numbering, may have imported one deleted since.
+        let relinking_deleted = existing.is_some_and(|r| r.deleted);
         for imp in &cap.import.packages {
+            let aid = imp.aid.as_bytes();
             let found = self
                 .packages
                 .iter()
-                .position(|p| p.aid == imp.aid.as_bytes());
+                .position(|p| p.aid == aid && !p.deleted)
+                .or_else(|| {
+                    relinking_deleted
+                        .then(|| self.packages.iter().position(|p| p.aid == aid))
+                        .flatten()
+                });
             match found {
                 Some(i)
                     if self.packages[i].major == imp.major
@@ -987,6 +1000,8 @@ impl<N: Nvm> Card<N> {
             applets,
             class_offsets,
             image: existing.map_or((0, 0), |r| (r.image, r.image_len)),
+            imports,
+            deleted: existing.is_some_and(|r| r.deleted),
         });
         Ok(pkg_idx)
     }

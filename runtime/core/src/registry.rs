@@ -82,6 +82,8 @@ pub struct PackageRecord {
     pub image: u32,
     pub image_len: u32,
     pub static_base: u32,
+    /// Deleted by the card manager (kept linked; see `Package::deleted`).
+    pub deleted: bool,
 }
 
 /// GlobalPlatform INSTALL [for install] parameters, as passed to
@@ -116,6 +118,15 @@ pub fn encode(pkgs: &[PackageRecord], applets: &[AppletEntry]) -> Vec<u8> {
         v.push(a.life_cycle);
         v.extend_from_slice(&a.privileges);
     }
+    // Deleted packages, by position: a trailing section that metadata
+    // written before DELETE existed simply lacks.
+    let deleted: Vec<u16> = (0..pkgs.len() as u16)
+        .filter(|&i| pkgs[usize::from(i)].deleted)
+        .collect();
+    v.extend_from_slice(&(deleted.len() as u16).to_be_bytes());
+    for i in deleted {
+        v.extend_from_slice(&i.to_be_bytes());
+    }
     v
 }
 
@@ -130,6 +141,7 @@ pub fn decode(b: &[u8]) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
             image: rd_u32(b, at)?,
             image_len: rd_u32(b, at + 4)?,
             static_base: rd_u32(b, at + 8)?,
+            deleted: false,
         });
         at += 12;
     }
@@ -159,6 +171,13 @@ pub fn decode(b: &[u8]) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
             life_cycle,
             privileges: [p[0], p[1], p[2]],
         });
+    }
+    if (at as usize) < b.len() {
+        let n = rd_u16(b, at)?;
+        for k in 0..u32::from(n) {
+            let i = usize::from(rd_u16(b, at + 2 + 2 * k)?);
+            pkgs.get_mut(i).ok_or(bad.clone())?.deleted = true;
+        }
     }
     Ok((pkgs, applets))
 }

@@ -29,6 +29,8 @@ fn run(code: &[u8], nargs: u8, locals: u8, args: &[i16]) -> Result<Ret, Exc> {
         applets: Vec::new(),
         class_offsets: Vec::new(),
         image: (0, 0),
+        imports: Vec::new(),
+        deleted: false,
     });
     let m = card.methods.len() as u16;
     card.methods.push(Method {

@@ -203,7 +203,7 @@ impl Host {
     pub fn load(&mut self, cap: &CapFile) -> Result<(), HostError> {
         let card = self.card()?;
         let aid = cap.header.package.aid.as_bytes();
-        if card.packages.iter().any(|p| p.aid == aid) {
+        if card.packages.iter().any(|p| p.aid == aid && !p.deleted) {
             return Ok(());
         }
         card.load_package(cap)

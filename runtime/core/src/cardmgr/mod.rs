@@ -7,6 +7,7 @@
 //! every change is one atomic NVM update. The secure channel session lives
 //! in RAM and ends with the selection, a reset or a security error.
 
+pub mod content;
 pub mod scp03;
 pub mod status;
 pub mod tlv;
@@ -87,6 +88,8 @@ pub struct CardManager {
     secure: Option<Channel>,
     /// GET STATUS entries not yet sent (paging with P2 = 03).
     pending_status: Option<status::Pending>,
+    /// The load between INSTALL [for load] and the last LOAD block.
+    loading: Option<content::Loading>,
 }
 
 fn encode_record(cm: &CardManager) -> Vec<u8> {
@@ -158,6 +161,7 @@ fn decode_record(record: u32, b: &[u8]) -> Result<CardManager> {
         key_sets,
         secure: None,
         pending_status: None,
+        loading: None,
     })
 }
 
@@ -186,6 +190,7 @@ impl CardManager {
             }],
             secure: None,
             pending_status: None,
+            loading: None,
         };
         // Written whole into fresh space, then published by one pointer
         // write: a cut leaves no record (personalised again at next boot).
@@ -200,6 +205,7 @@ impl CardManager {
     pub fn close_session(&mut self) {
         self.secure = None;
         self.pending_status = None;
+        self.loading = None;
     }
 
     /// Ends the secure channel of logical channel `ch`, if it has one.
@@ -283,6 +289,9 @@ impl<N: Nvm> Card<N> {
         let r = match cmd.ins() {
             0xCA | 0xCB => self.get_data(&cmd),
             0xF2 if level.is_some() => self.get_status(&cmd),
+            0xE6 if level.is_some() => self.install_cmd(&cmd),
+            0xE8 if level.is_some() => self.load_cmd(&cmd),
+            0xE4 if level.is_some() => self.delete_cmd(&cmd),
             // Content and key management need an authenticated channel.
             0xF2 | 0xE6 | 0xE8 | 0xE4 | 0xD8 | 0xF0 | 0xE2 if level.is_none() => {
                 Response::sw(SW_SECURITY)

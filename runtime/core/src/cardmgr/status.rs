@@ -163,7 +163,11 @@ impl<N: Nvm> Card<N> {
                 }
             }
             Subset::LoadFiles | Subset::LoadFilesAndModules => {
-                for p in self.packages.iter().filter(|p| matches(&p.aid)) {
+                for p in self
+                    .packages
+                    .iter()
+                    .filter(|p| !p.deleted && matches(&p.aid))
+                {
                     out.push(entry(tlv_format, &p.aid, ELF_LOADED, None, |e| {
                         tlv::put(e, 0xCE, &[p.major, p.minor]);
                         if subset == Subset::LoadFilesAndModules {

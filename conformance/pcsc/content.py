@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""Content management through PC/SC: on a card that starts empty, every
+conformance package arrives by INSTALL [for load] and LOAD over SCP03
+(C-MAC and C-DECRYPTION), its applets are installed, its script runs with
+the answers `hydra run` must give, and it is deleted again; GET STATUS is
+checked after each step. Then the refusals: a wrong load-file hash, a
+package still imported, an unknown AID, a load file that is not one.
+
+    content.py [--hydra target/release/hydra] [--engine interp]...
+"""
+
+import argparse
+import json
+import os
+import sys
+
+import apdutool
+import gp_load
+import scp03
+from cardmgr import Failure, expect, get_status, open_channel, send
+from pcsc_card import DEFAULT_READER, DEFAULT_VPCD, Context, HydraCard, PcscError, hydra_binary
+from suite import run_script
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SUITE = os.path.join(HERE, "../applets/suite.json")
+HASHES = [None, "sha1", "sha256"]
+
+
+def protected(conn, s, apdu):
+    data, sw = send(conn, s.wrap(apdu))
+    return s.unwrap(data, sw) if sw == 0x9000 and s.level & scp03.R_MAC else data, sw
+
+
+def load(conn, s, cap, hash_alg):
+    block = gp_load.load_file_data_block(cap)
+    aid = gp_load.package_aid(cap)
+    expect(f"INSTALL [for load] {aid.hex()}",
+           protected(conn, s, gp_load.install_for_load(aid, hash_alg=hash_alg, block=block)),
+           (b"\x00", 0x9000))
+    cmds = gp_load.load_commands(block)
+    for i, c in enumerate(cmds):
+        want = (b"\x00", 0x9000) if i == len(cmds) - 1 else (b"", 0x9000)
+        expect(f"LOAD block {i} of {aid.hex()}", protected(conn, s, c), want)
+    return aid
+
+
+def listed(conn, s, p1):
+    return sorted(e[0x4F].hex().upper() for e in get_status(conn, s, p1))
+
+
+def run_entry(ctx, conn, entry, n):
+    base = os.path.dirname(SUITE)
+    caps = [os.path.join(base, c) for c in entry["load"]]
+    s = open_channel(conn, 0x03)
+    before = listed(conn, s, 0x20)
+    aids = [load(conn, s, c, HASHES[(n + i) % 3]) for i, c in enumerate(caps)]
+    for i in entry["install"]:
+        cls = bytes.fromhex(i["class_aid"])
+        inst = bytes.fromhex(i.get("instance_aid") or i["class_aid"])
+        elf = next(a for a in aids if cls.startswith(a)) if any(cls.startswith(a) for a in aids) \
+            else bytes.fromhex(i["package_aid"])
+        params = bytes.fromhex(i.get("install_parameters", ""))
+        expect(f"INSTALL [for install] {inst.hex()}",
+               protected(conn, s, gp_load.install_for_install(elf, cls, inst, params)), (b"\x00", 0x9000))
+    files = listed(conn, s, 0x20)
+    for a in aids:
+        if a.hex().upper() not in files:
+            raise Failure(f"GET STATUS does not list {a.hex()} after LOAD: {files}")
+    apps = listed(conn, s, 0x40)
+    for i in entry["install"]:
+        if (i.get("instance_aid") or i["class_aid"]) not in apps:
+            raise Failure(f"GET STATUS does not list {i['instance_aid']}: {apps}")
+
+    # The script powers the card up and down itself; it ends the connection.
+    out, _ = run_script(ctx, open(os.path.join(base, entry["script"])).read(), conn)
+    conn = ctx.connect()
+    diff = apdutool.first_difference(out, open(os.path.join(base, entry["expected"])).read())
+    if diff:
+        raise Failure(f"{entry['script']}: response {diff[0]}\n  expected: {diff[1]}\n  actual:   {diff[2]}")
+
+    send(conn, bytes.fromhex("00A4040000"))
+    s = open_channel(conn, 0x13)
+    for a in reversed(aids):
+        expect(f"DELETE {a.hex()} with its applets", protected(conn, s, gp_load.delete(a, related=True)),
+               (b"\x00", 0x9000))
+    expect("load files after DELETE", listed(conn, s, 0x20), before)
+    expect("applications after DELETE", listed(conn, s, 0x40), [])
+    return conn
+
+
+def refusals(conn):
+    base = os.path.dirname(SUITE)
+    server = os.path.join(base, "shareserver/cap/shareserver.cap")
+    client = os.path.join(base, "shareclient/cap/shareclient.cap")
+    s = open_channel(conn, 0x01)
+    before = listed(conn, s, 0x20)
+    # A wrong hash: refused at the last block, nothing loaded.
+    block = gp_load.load_file_data_block(server)
+    aid = gp_load.package_aid(server)
+    cmd = bytearray(gp_load.install_for_load(aid, hash_alg="sha256", block=block))
+    cmd[-4] ^= 0x01  # the last byte of the hash
+    expect("INSTALL [for load], wrong hash", protected(conn, s, bytes(cmd)), (b"\x00", 0x9000))
+    cmds = gp_load.load_commands(block)
+    for c in cmds[:-1]:
+        protected(conn, s, c)
+    expect("last LOAD, wrong hash", protected(conn, s, cmds[-1])[1], 0x6A80)
+    expect("load files after a refused LOAD", listed(conn, s, 0x20), before)
+    # LOAD without INSTALL [for load].
+    expect("LOAD without INSTALL", protected(conn, s, cmds[0])[1], 0x6985)
+    # Not a load file.
+    protected(conn, s, gp_load.install_for_load(aid))
+    expect("LOAD of garbage", protected(conn, s, bytes.fromhex("80E88000 06 C404DEADBEEF 00".replace(" ", "")))[1],
+           0x6A80)
+    # A package still imported; the client's package; unknown AIDs.
+    load(conn, s, server, None)
+    load(conn, s, client, "sha1")
+    expect("INSTALL [for load] of a loaded package", protected(conn, s, gp_load.install_for_load(aid))[1], 0x6985)
+    expect("DELETE of an imported package", protected(conn, s, gp_load.delete(aid, True))[1], 0x6985)
+    expect("DELETE of an unknown AID", protected(conn, s, gp_load.delete(bytes.fromhex("F0485944527F")))[1], 0x6A88)
+    expect("DELETE of the ISD", protected(conn, s, gp_load.delete(bytes.fromhex("A000000151000000")))[1], 0x6985)
+    expect("INSTALL of an unknown class",
+           protected(conn, s, gp_load.install_for_install(aid, bytes.fromhex("F04859445241097F"),
+                                                          bytes.fromhex("F04859445241097F")))[1], 0x6A88)
+    expect("DELETE client", protected(conn, s, gp_load.delete(gp_load.package_aid(client), True))[1], 0x9000)
+    expect("DELETE server", protected(conn, s, gp_load.delete(aid, True))[1], 0x9000)
+    expect("load files at the end", listed(conn, s, 0x20), before)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--hydra")
+    ap.add_argument("--engine", action="append")
+    ap.add_argument("--reader", default=DEFAULT_READER)
+    ap.add_argument("--vpcd", default=DEFAULT_VPCD)
+    args = ap.parse_args()
+    hydra = hydra_binary(args.hydra)
+    ctx = Context(args.reader)
+    entries = json.load(open(SUITE))["scripts"]
+    failed = 0
+    for engine in args.engine or ["interp", "thumb"]:
+        card = HydraCard(hydra, engine, [], vpcd=args.vpcd)
+        with card:
+            try:
+                ctx.wait_for(True, 900, card.alive)
+                conn = ctx.connect()
+                for n, e in enumerate(entries):
+                    conn = run_entry(ctx, conn, e, n)
+                refusals(conn)
+                conn.close()
+                if card.stop() != 0:
+                    raise Failure(f"hydra card did not exit 0 at SIGTERM:\n{card.output()}")
+                ctx.wait_for(False, 30)
+                print(f"pass {engine}: {len(entries)} scripts with their packages loaded, installed and deleted over SCP03; refusals")
+            except (Failure, PcscError, scp03.ScpError) as e:
+                failed += 1
+                print(f"FAIL {engine}: {e}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+//! Content management by the ISD (GP 2.3.1 §11.5 INSTALL, §11.6 LOAD,
+//! §11.2 DELETE): a load file arrives in LOAD blocks after INSTALL [for
+//! load], is checked against the hash INSTALL gave, parsed by the card's
+//! own CAP reader and linked; applets are installed and made selectable;
+//! applications and packages are deleted with the dependencies the
+//! specification requires.
+//!
+//! Every change is committed by the one atomic metadata update at its end:
+//! a power cut before it leaves the card as it was (space taken by a
+//! half-done load is not reclaimed: NVM is allocated by bumping, and
+//! DELETE marks packages deleted rather than freeing them).
+
+use alloc::vec::Vec;
+
+use sha1::Digest as _;
+
+use super::{tlv, SW_CONDITIONS, SW_INCORRECT_P1P2, SW_NOT_FOUND, SW_OK, SW_WRONG_DATA};
+use crate::apdu::{Command, Response};
+use crate::card::Card;
+use crate::error::{Fault, LoadError};
+use crate::nvm::Nvm;
+use crate::registry::{LC_INSTALLED, LC_SELECTABLE};
+
+/// Not enough memory for the load file.
+const SW_NO_SPACE: u16 = 0x6A84;
+
+/// A load in progress, from INSTALL [for load] to the last LOAD block.
+#[derive(Debug, Clone)]
+pub struct Loading {
+    aid: Vec<u8>,
+    hash: Vec<u8>,
+    next_block: u8,
+    data: Vec<u8>,
+}
+
+/// The length-prefixed fields of INSTALL data, in order.
+fn fields<const N: usize>(data: &[u8]) -> Option<[&[u8]; N]> {
+    let mut out = [&[][..]; N];
+    let mut rest = data;
+    for f in out.iter_mut() {
+        let (&n, r) = rest.split_first()?;
+        let n = usize::from(n);
+        *f = r.get(..n)?;
+        rest = &r[n..];
+    }
+    rest.is_empty().then_some(out)
+}
+
+fn done() -> Response {
+    Response {
+        data: alloc::vec![0x00],
+        sw: SW_OK,
+    }
+}
+
+/// The status word for a load or install the runtime refused.
+fn sw_of(e: &LoadError) -> u16 {
+    match e {
+        LoadError::Fault(Fault::OutOfNvm { .. } | Fault::OutOfHandles) => SW_NO_SPACE,
+        LoadError::DuplicatePackage { .. } | LoadError::DuplicateInstance { .. } => SW_CONDITIONS,
+        LoadError::NoSuchApplet { .. } => SW_NOT_FOUND,
+        _ => SW_WRONG_DATA,
+    }
+}
+
+impl<N: Nvm> Card<N> {
+    fn content_allowed(&self) -> bool {
+        matches!(
+            self.cardmgr.life_cycle,
+            super::CARD_OP_READY | super::CARD_INITIALIZED | super::CARD_SECURED
+        )
+    }
+
+    /// INSTALL (`80 E6 P1 00`): [for load] (P1 02), [for install] (04),
+    /// [for make selectable] (08) and the two together (0C).
+    pub(crate) fn install_cmd(&mut self, cmd: &Command) -> Response {
+        if !self.content_allowed() {
+            return Response::sw(SW_CONDITIONS);
+        }
+        match cmd.p1() {
+            0x02 => self.install_for_load(&cmd.data),
+            0x04 | 0x0C => self.install_for_install(&cmd.data, cmd.p1() & 0x08 != 0),
+            0x08 => self.make_selectable(&cmd.data),
+            _ => Response::sw(SW_INCORRECT_P1P2),
+        }
+    }
+
+    /// `Lf ELF-AID | Ls SD-AID | Lh hash | Lp load parameters | Lt token`.
+    fn install_for_load(&mut self, data: &[u8]) -> Response {
+        self.cardmgr.loading = None;
+        let Some([aid, sd, hash, _params, token]) = fields::<5>(data) else {
+            return Response::sw(SW_WRONG_DATA);
+        };
+        let sd_ok = sd.is_empty() || sd == self.cardmgr.isd_aid.as_slice();
+        // Delegated management tokens are not supported.
+        if !(5..=16).contains(&aid.len()) || !sd_ok || !token.is_empty() {
+            return Response::sw(SW_WRONG_DATA);
+        }
+        if !matches!(hash.len(), 0 | 20 | 32) {
+            return Response::sw(SW_WRONG_DATA);
+        }
+        if self.packages.iter().any(|p| p.aid == aid && !p.deleted) {
+            return Response::sw(SW_CONDITIONS);
+        }
+        self.cardmgr.loading = Some(Loading {
+            aid: aid.to_vec(),
+            hash: hash.to_vec(),
+            next_block: 0,
+            data: Vec::new(),
+        });
+        done()
+    }
+
+    /// LOAD (`80 E8 P1 block#`; P1 80 on the last block).
+    pub(crate) fn load_cmd(&mut self, cmd: &Command) -> Response {
+        let Some(mut l) = self.cardmgr.loading.take() else {
+            return Response::sw(SW_CONDITIONS);
+        };
+        if cmd.p2() != l.next_block || cmd.p1() & 0x7F != 0 {
+            return Response::sw(SW_INCORRECT_P1P2);
+        }
+        // The image, its copy in the package store and the metadata must fit.
+        let room = self.store.free_nvm() as usize / 2;
+        if l.data.len() + cmd.data.len() > room {
+            return Response::sw(SW_NO_SPACE);
+        }
+        l.data.extend_from_slice(&cmd.data);
+        l.next_block = l.next_block.wrapping_add(1);
+        if cmd.p1() & 0x80 == 0 {
+            self.cardmgr.loading = Some(l);
+            return Response::sw(SW_OK);
+        }
+        match self.finish_load(&l) {
+            Ok(()) => done(),
+            Err(sw) => Response::sw(sw),
+        }
+    }
+
+    /// The load file is `[E2 DAP blocks] C4 load-file-data-block`.
+    fn finish_load(&mut self, l: &Loading) -> Result<(), u16> {
+        let mut rest = l.data.as_slice();
+        let block = loop {
+            let (tag, value, r) = tlv::next(rest).ok_or(SW_WRONG_DATA)?;
+            match tag {
+                // DAP blocks: only for a security domain with DAP
+                // verification, which this card does not have yet.
+                0xE2 => rest = r,
+                0xC4 if r.is_empty() => break value,
+                _ => return Err(SW_WRONG_DATA),
+            }
+        };
+        let digest: Vec<u8> = match l.hash.len() {
+            0 => Vec::new(),
+            20 => sha1::Sha1::digest(block).to_vec(),
+            _ => sha2::Sha256::digest(block).to_vec(),
+        };
+        if digest != l.hash {
+            return Err(SW_WRONG_DATA);
+        }
+        let cap = hydra_cap::CapFile::from_gp_load_file(block).map_err(|_| SW_WRONG_DATA)?;
+        if cap.header.package.aid.as_bytes() != l.aid.as_slice() {
+            return Err(SW_WRONG_DATA);
+        }
+        self.load_package(&cap).map(|_| ()).map_err(|e| sw_of(&e))
+    }
+
+    /// `Lf ELF-AID | Lm module AID | La instance AID | Lp privileges |
+    /// Li install parameters (C9 ...) | Lt token`.
+    fn install_for_install(&mut self, data: &[u8], selectable: bool) -> Response {
+        let Some([elf, module, instance, privileges, params, token]) = fields::<6>(data) else {
+            return Response::sw(SW_WRONG_DATA);
+        };
+        // Privileges of 1 or 3 bytes; the Security Domain privilege (an
+        // application that is a security domain) is not supported.
+        if !matches!(privileges.len(), 1 | 3) || privileges[0] & 0x80 != 0 || !token.is_empty() {
+            return Response::sw(SW_WRONG_DATA);
+        }
+        let Some(c9) = app_parameters(params) else {
+            return Response::sw(SW_WRONG_DATA);
+        };
+        let in_elf = self
+            .packages
+            .iter()
+            .any(|p| !p.deleted && p.aid == elf && p.applets.iter().any(|a| a.0 == module));
+        if !in_elf {
+            return Response::sw(SW_NOT_FOUND);
+        }
+        let instance = if instance.is_empty() {
+            module
+        } else {
+            instance
+        };
+        if let Err(e) = self.install(module, Some(instance), privileges, c9) {
+            return Response::sw(sw_of(&e));
+        }
+        if !selectable {
+            if let Some(e) = self.registry.applets.last_mut() {
+                e.life_cycle = LC_INSTALLED;
+            }
+            if self.save_meta().is_err() {
+                return Response::sw(crate::jcre::SW_UNKNOWN);
+            }
+        }
+        done()
+    }
+
+    /// [for make selectable]: `00 | 00 | La instance AID | Lp privileges |
+    /// 00 | Lt token`.
+    fn make_selectable(&mut self, data: &[u8]) -> Response {
+        let Some([_, _, instance, _privileges, _, _token]) = fields::<6>(data) else {
+            return Response::sw(SW_WRONG_DATA);
+        };
+        let Some(i) = self.registry.find_exact(instance) else {
+            return Response::sw(SW_NOT_FOUND);
+        };
+        if self.registry.applets[i].life_cycle != LC_INSTALLED {
+            return Response::sw(SW_CONDITIONS);
+        }
+        self.registry.applets[i].life_cycle = LC_SELECTABLE;
+        if self.save_meta().is_err() {
+            return Response::sw(crate::jcre::SW_UNKNOWN);
+        }
+        done()
+    }
+
+    /// DELETE (`80 E4 00 P2 4F len AID`): an application, or a package
+    /// without applications and not imported by another; P2 80 deletes a
+    /// package with its applications.
+    pub(crate) fn delete_cmd(&mut self, cmd: &Command) -> Response {
+        if !self.content_allowed() {
+            return Response::sw(SW_CONDITIONS);
+        }
+        if cmd.p1() != 0 || cmd.p2() & 0x7F != 0 {
+            return Response::sw(SW_INCORRECT_P1P2);
+        }
+        let related = cmd.p2() & 0x80 != 0;
+        let aid = match tlv::next(&cmd.data) {
+            Some((0x4F, aid, _)) if (5..=16).contains(&aid.len()) => aid.to_vec(),
+            _ => return Response::sw(SW_WRONG_DATA),
+        };
+        if aid == self.cardmgr.isd_aid {
+            return Response::sw(SW_CONDITIONS);
+        }
+        let doomed: Vec<usize>;
+        if let Some(i) = self.registry.find_exact(&aid) {
+            doomed = alloc::vec![i];
+        } else if let Some(p) = self
+            .packages
+            .iter()
+            .position(|p| p.aid == aid && !p.deleted)
+        {
+            let builtin = p < usize::from(crate::api_tables::N_BUILTIN);
+            let imported = self
+                .packages
+                .iter()
+                .any(|q| !q.deleted && q.imports.contains(&(p as u16)));
+            let apps: Vec<usize> = (0..self.registry.applets.len())
+                .filter(|&i| usize::from(self.registry.applets[i].pkg) == p)
+                .collect();
+            if builtin || imported || (!apps.is_empty() && !related) {
+                return Response::sw(SW_CONDITIONS);
+            }
+            if apps.iter().any(|&i| self.registry.is_active(i)) {
+                return Response::sw(SW_CONDITIONS);
+            }
+            self.packages[p].deleted = true;
+            doomed = apps;
+        } else {
+            return Response::sw(SW_NOT_FOUND);
+        }
+        if doomed.iter().any(|&i| self.registry.is_active(i)) {
+            return Response::sw(SW_CONDITIONS);
+        }
+        self.remove_applets(&doomed);
+        if self.save_meta().is_err() {
+            return Response::sw(crate::jcre::SW_UNKNOWN);
+        }
+        done()
+    }
+
+    /// Removes registry entries (indices ascending) and renumbers the
+    /// selections; the instances' objects stay in NVM, unreachable.
+    fn remove_applets(&mut self, doomed: &[usize]) {
+        for &i in doomed.iter().rev() {
+            self.registry.applets.remove(i);
+            for s in self.registry.selected.iter_mut() {
+                *s = match *s {
+                    Some(j) if j == i => None,
+                    Some(j) if j > i => Some(j - 1),
+                    other => other,
+                };
+            }
+        }
+    }
+}
+
+/// The application-specific parameters (the value of C9) of an INSTALL
+/// parameters field `C9 len data [EF ...] [...]`; an empty field is none.
+fn app_parameters(params: &[u8]) -> Option<&[u8]> {
+    let mut rest = params;
+    let mut c9: &[u8] = &[];
+    while !rest.is_empty() {
+        let (tag, value, r) = tlv::next(rest)?;
+        if tag == 0xC9 {
+            c9 = value;
+        }
+        rest = r;
+    }
+    Some(c9)
+}
