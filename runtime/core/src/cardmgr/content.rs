@@ -308,3 +308,178 @@ fn app_parameters(params: &[u8]) -> Option<&[u8]> {
     }
     Some(c9)
 }
+
+#[cfg(test)]
+mod tests {
+    //! A power cut at every NVM write of LOAD, INSTALL and DELETE: after
+    //! the reboot the card holds the package (or instance) completely or
+    //! not at all, and goes on working.
+
+    extern crate std;
+    use super::*;
+    use crate::card::Config;
+    use crate::nvm::RamNvm;
+    use alloc::vec;
+
+    const PIN_PACKAGE: &[u8] = &[0xF0, 0x48, 0x59, 0x44, 0x52, 0x41, 0x08];
+    const PIN_APPLET: &[u8] = &[0xF0, 0x48, 0x59, 0x44, 0x52, 0x41, 0x08, 0x01];
+
+    /// The load file of the PIN conformance package, without Descriptor.
+    fn load_file() -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../conformance/applets/pin/cap/pin.cap"
+        );
+        let loaded = hydra_cap::container::read_path(std::path::Path::new(path)).unwrap();
+        let mut block = Vec::new();
+        for tag in [1u8, 2, 4, 3, 6, 7, 8, 10, 5, 9] {
+            if let Some(c) = loaded.raw_components.iter().find(|c| c.tag.to_u8() == tag) {
+                block.extend_from_slice(&c.bytes);
+            }
+        }
+        let mut lf = vec![0xC4];
+        tlv::put_len(&mut lf, block.len());
+        lf.extend_from_slice(&block);
+        lf
+    }
+
+    fn lv(out: &mut Vec<u8>, b: &[u8]) {
+        out.push(b.len() as u8);
+        out.extend_from_slice(b);
+    }
+
+    fn cmd(header: [u8; 4], data: Vec<u8>) -> Command {
+        Command {
+            header,
+            data,
+            le: Some(256),
+            extended: false,
+        }
+    }
+
+    fn load(card: &mut Card<RamNvm>) -> u16 {
+        let mut d = Vec::new();
+        for f in [PIN_PACKAGE, &[], &[], &[], &[]] {
+            lv(&mut d, f);
+        }
+        let r = card.install_cmd(&cmd([0x80, 0xE6, 0x02, 0x00], d));
+        if r.sw != SW_OK {
+            return r.sw;
+        }
+        let lf = load_file();
+        let blocks: Vec<&[u8]> = lf.chunks(240).collect();
+        let mut sw = SW_OK;
+        for (i, b) in blocks.iter().enumerate() {
+            let last = if i + 1 == blocks.len() { 0x80 } else { 0 };
+            sw = card
+                .load_cmd(&cmd([0x80, 0xE8, last, i as u8], b.to_vec()))
+                .sw;
+            if sw != SW_OK {
+                break;
+            }
+        }
+        sw
+    }
+
+    fn install(card: &mut Card<RamNvm>) -> u16 {
+        let mut d = Vec::new();
+        for f in [
+            PIN_PACKAGE,
+            PIN_APPLET,
+            PIN_APPLET,
+            &[0u8][..],
+            &[0xC9, 0x00],
+            &[],
+        ] {
+            lv(&mut d, f);
+        }
+        card.install_cmd(&cmd([0x80, 0xE6, 0x0C, 0x00], d)).sw
+    }
+
+    fn delete(card: &mut Card<RamNvm>) -> u16 {
+        let mut d = vec![0x4F];
+        lv(&mut d, PIN_PACKAGE);
+        card.delete_cmd(&cmd([0x80, 0xE4, 0x00, 0x80], d)).sw
+    }
+
+    fn has_package(card: &Card<RamNvm>) -> bool {
+        card.packages
+            .iter()
+            .any(|p| p.aid == PIN_PACKAGE && !p.deleted)
+    }
+
+    /// The PIN applet answers STATUS: 3 tries, not validated.
+    fn works(card: &mut Card<RamNvm>) -> bool {
+        let mut select = vec![0x00, 0xA4, 0x04, 0x00, 0x08];
+        select.extend_from_slice(PIN_APPLET);
+        card.process(&select).sw == SW_OK
+            && card.process(&[0x80, 0x81, 0x00, 0x00, 0x00]).data == [0, 3, 0]
+    }
+
+    fn boot(nvm: RamNvm) -> Card<RamNvm> {
+        Card::boot(nvm, Config::default()).unwrap_or_else(|e| panic!("boot: {e}"))
+    }
+
+    /// Runs `op` on a card booted from `base` with a cut at each of its
+    /// writes; `check` sees the rebooted card.
+    fn cut_everywhere(
+        base: &RamNvm,
+        op: fn(&mut Card<RamNvm>) -> u16,
+        check: impl Fn(&mut Card<RamNvm>, usize),
+    ) -> u64 {
+        let mut card = boot(base.clone());
+        let w0 = card.store.nvm.writes;
+        assert_eq!(op(&mut card), SW_OK);
+        let n = card.store.nvm.writes - w0;
+        for cut in 0..n {
+            let mut card = boot(base.clone());
+            card.store.nvm.fail_at = Some(card.store.nvm.writes + cut);
+            let _ = op(&mut card);
+            let mut nvm = card.power_down();
+            nvm.fail_at = None;
+            let mut card = boot(nvm);
+            check(&mut card, cut as usize);
+        }
+        n
+    }
+
+    #[test]
+    fn load_install_delete_survive_a_cut_at_every_write() {
+        let empty = boot(RamNvm::new(1 << 20)).power_down();
+        let n = cut_everywhere(&empty, load, |card, cut| {
+            if has_package(card) {
+                assert_eq!(install(card), SW_OK, "load cut {cut}");
+                assert!(works(card), "load cut {cut}");
+            } else {
+                assert_eq!(load(card), SW_OK, "load cut {cut}: loads again");
+            }
+        });
+        std::println!("LOAD: cut at each of {n} writes");
+
+        let mut card = boot(empty);
+        assert_eq!(load(&mut card), SW_OK);
+        let loaded = card.power_down();
+        let n = cut_everywhere(&loaded, install, |card, cut| {
+            if card.registry.find_exact(PIN_APPLET).is_some() {
+                assert!(works(card), "install cut {cut}");
+            } else {
+                assert_eq!(install(card), SW_OK, "install cut {cut}: installs again");
+            }
+        });
+        std::println!("INSTALL: cut at each of {n} writes");
+
+        let mut card = boot(loaded);
+        assert_eq!(install(&mut card), SW_OK);
+        let installed = card.power_down();
+        let n = cut_everywhere(&installed, delete, |card, cut| {
+            let app = card.registry.find_exact(PIN_APPLET).is_some();
+            assert_eq!(app, has_package(card), "delete cut {cut}: half deleted");
+            if app {
+                assert!(works(card), "delete cut {cut}");
+            } else {
+                assert_eq!(load(card), SW_OK, "delete cut {cut}: loads again");
+            }
+        });
+        std::println!("DELETE: cut at each of {n} writes");
+    }
+}
