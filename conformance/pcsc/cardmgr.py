@@ -2,9 +2,9 @@
 """The card manager through PC/SC, checked against the independent SCP03
 host in scp03.py: the ISD's FCI, GET DATA, a secure channel at every
 security level (C-MAC, C-DECRYPTION, R-MAC, R-ENCRYPTION) with GET STATUS
-of the ISD, the applications and the load files, and the refusals: wrong
-keys, a wrong host cryptogram, a bad MAC, a replayed command, an unknown
-key version.
+of the ISD, the applications and the load files, the refusals (wrong keys,
+a wrong host cryptogram, a bad MAC, a replayed command, an unknown key
+version), PUT KEY and SET STATUS.
 
     cardmgr.py [--hydra target/release/hydra] [--engine interp]...
 """
@@ -58,12 +58,12 @@ def send(conn, apdu):
     return bytes(data), (sw1 << 8) | sw2
 
 
-def open_channel(conn, level, host=scp03.Scp03(), challenge=bytes(range(8))):
+def open_channel(conn, level, host=scp03.Scp03(), challenge=bytes(range(8)), kvn=0x30):
     s = scp03.Scp03((host.enc, host.mac, host.dek))
-    data, sw = send(conn, s.initialize_update(challenge))
+    data, sw = send(conn, s.initialize_update(challenge, kvn))
     expect("INITIALIZE UPDATE status", sw, 0x9000)
     fields = s.check_init_response(data)
-    expect("key version, SCP, i", (fields["kvn"], fields["scp"], fields["i"]), (0x30, 3, 0x70))
+    expect("key version, SCP, i", (fields["kvn"], fields["scp"], fields["i"]), (kvn, 3, 0x70))
     expect("pseudo-random card challenge", fields["card_challenge"],
            s.expected_card_challenge(fields["counter"], ISD))
     data, sw = send(conn, s.external_authenticate(level))
@@ -138,6 +138,54 @@ def check_card(ctx, conn):
     expect("unknown key version", send(conn, bytes.fromhex("8050310008000102030405060700"))[1], 0x6A88)
 
 
+def put_key_command(replace, new_kvn, keys, dek):
+    """PUT KEY of three AES keys, encrypted under `dek` with their KCVs."""
+    data = bytes([new_kvn])
+    for k in keys:
+        enc = scp03.cbc(dek, bytes(16), k, True)
+        data += bytes([0x88, 1 + len(enc), len(k)]) + enc + b"\x03" + kcv(k)
+    return bytes([0x80, 0xD8, replace, 0x81, len(data)]) + data + b"\x00"
+
+
+def kcv(key):
+    return scp03.aes_ecb(key, bytes([1] * 16))[:3]
+
+
+def keys_and_states(conn):
+    """PUT KEY (add, use, replace, bad KCV) and SET STATUS (application and
+    card locks, a forbidden transition)."""
+    k1 = bytes(range(0x10, 0x20))
+    k2 = bytes(range(0x20, 0x30))
+    s = open_channel(conn, 0x03)
+    data, sw = send(conn, s.wrap(put_key_command(0x00, 0x31, [k1, k1, k1], scp03.TEST_KEY)))
+    expect("PUT KEY (add 31)", (data, sw), (b"\x31" + kcv(k1) * 3, 0x9000))
+    s = open_channel(conn, 0x01, host=scp03.Scp03((k1, k1, k1)), kvn=0x31)
+    data, sw = send(conn, s.wrap(put_key_command(0x31, 0x31, [k2, k2, k2], k1)))
+    expect("PUT KEY (replace 31)", (data, sw), (b"\x31" + kcv(k2) * 3, 0x9000))
+    bad = bytearray(put_key_command(0x00, 0x32, [k1, k1, k1], k2))
+    bad[-2] ^= 1
+    s = open_channel(conn, 0x01, host=scp03.Scp03((k2, k2, k2)), kvn=0x31)
+    expect("PUT KEY with a wrong KCV", send(conn, s.wrap(bytes(bad)))[1], 0x6A80)
+    send(conn, bytes.fromhex("00A4040000"))  # ends the channel
+    data, sw = send(conn, bytes.fromhex("80CA00E000"))
+    kvns = sorted({v[1] for t, v in tlvs(dict(tlvs(data))[0xE0]) if t == 0xC0})
+    expect("key versions in the key information template", kvns, [0x30, 0x31])
+
+    s = open_channel(conn, 0x01)
+    expect("lock the PIN applet", send(conn, s.wrap(bytes.fromhex("80F0408008") + PIN_APPLET))[1], 0x9000)
+    expect("locked application", [e[0x9F70] for e in get_status(conn, s, 0x40)], [b"\x87"])
+    expect("SELECT of a locked application", send(conn, bytes.fromhex("00A4040008") + PIN_APPLET)[1], 0x6A82)
+    s = open_channel(conn, 0x01)
+    expect("unlock it", send(conn, s.wrap(bytes.fromhex("80F0400008") + PIN_APPLET))[1], 0x9000)
+    expect("lock the card", send(conn, s.wrap(bytes.fromhex("80F0807F00")))[1], 0x9000)
+    expect("card life cycle", [e[0x9F70] for e in get_status(conn, s, 0x80)], [b"\x7f"])
+    expect("SELECT on a locked card", send(conn, bytes.fromhex("00A4040008") + PIN_APPLET)[1], 0x6A82)
+    s = open_channel(conn, 0x01)
+    expect("SECURED -> INITIALIZED is refused", send(conn, s.wrap(bytes.fromhex("80F0800700")))[1], 0x6985)
+    expect("unlock the card", send(conn, s.wrap(bytes.fromhex("80F0800F00")))[1], 0x9000)
+    expect("SELECT after the unlock", send(conn, bytes.fromhex("00A4040008") + PIN_APPLET)[1], 0x9000)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--hydra")
@@ -155,11 +203,12 @@ def main():
                 ctx.wait_for(True, 900, card.alive)
                 conn = ctx.connect()
                 check_card(ctx, conn)
+                keys_and_states(conn)
                 conn.close()
                 if card.stop() != 0:
                     raise Failure(f"hydra card did not exit 0 at SIGTERM:\n{card.output()}")
                 ctx.wait_for(False, 30)
-                print(f"pass {engine}: ISD, GET DATA, SCP03 at levels {' '.join('%02X' % l for l in LEVELS)}, GET STATUS, refusals")
+                print(f"pass {engine}: ISD, GET DATA, SCP03 at levels {' '.join('%02X' % l for l in LEVELS)}, GET STATUS, PUT KEY, SET STATUS, refusals")
             except (Failure, PcscError, scp03.ScpError) as e:
                 failed += 1
                 print(f"FAIL {engine}: {e}")

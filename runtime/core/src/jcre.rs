@@ -277,7 +277,7 @@ impl<N: Nvm> Card<N> {
     /// `MultiSelectable.deselect(appInstStillActive)` when it or its
     /// package stays active on another channel; CLEAR_ON_DESELECT data is
     /// cleared once no applet of the context is active.
-    fn deselect_channel(&mut self, ch: usize) {
+    pub(crate) fn deselect_channel(&mut self, ch: usize) {
         if self.registry.isd & (1 << ch) != 0 {
             self.registry.isd &= !(1 << ch);
             self.cardmgr.close_session_on(ch as u8);
@@ -349,14 +349,20 @@ impl<N: Nvm> Card<N> {
             // An applet by its full AID, then the ISD (by its AID, or by a
             // SELECT without one, as GP clients discover it), then an
             // applet by a partial AID, then the ISD by a partial AID.
+            // A locked or terminated card selects no application.
+            let apps = self.applications_available();
             if let Some(i) = self.registry.find_exact(&cmd.data).filter(selectable) {
-                return self.select(ch, i, cmd);
+                if apps {
+                    return self.select(ch, i, cmd);
+                }
             }
             if cmd.data.is_empty() || cmd.data == *isd {
                 return self.select_isd(ch);
             }
             if let Some(i) = self.registry.find_partial(&cmd.data).filter(selectable) {
-                return self.select(ch, i, cmd);
+                if apps {
+                    return self.select(ch, i, cmd);
+                }
             }
             if isd.starts_with(&cmd.data) {
                 return self.select_isd(ch);

@@ -8,6 +8,8 @@
 //! in RAM and ends with the selection, a reset or a security error.
 
 pub mod content;
+pub mod keys;
+pub mod lifecycle;
 pub mod scp03;
 pub mod status;
 pub mod tlv;
@@ -52,12 +54,12 @@ pub const SW_CLA: u16 = 0x6E00;
 /// The record's size and layout (offsets).
 const RECORD_SIZE: u32 = 512;
 const R_VERSION: u32 = 0;
-const R_LIFE_CYCLE: u32 = 1;
+pub(crate) const R_LIFE_CYCLE: u32 = 1;
 const R_COUNTER: u32 = 2;
 const R_AID: u32 = 5; // length byte, then 16 bytes
-const R_KEYSETS: u32 = 22; // count byte, then KEYSET_SIZE each
-const KEYSET_SIZE: u32 = 98; // kvn, key length, ENC, MAC, DEK (32 each)
-const MAX_KEYSETS: usize = 4;
+pub(crate) const R_KEYSETS: u32 = 22; // count byte, then KEYSET_SIZE each
+pub(crate) const KEYSET_SIZE: u32 = 98; // kvn, key length, ENC, MAC, DEK (32 each)
+pub(crate) const MAX_KEYSETS: usize = 4;
 const RECORD_VERSION: u8 = 1;
 
 /// One key version: the three SCP03 keys.
@@ -72,6 +74,8 @@ pub struct KeySet {
 struct Channel {
     /// The logical channel it was opened on.
     channel: u8,
+    /// The key set it was opened with (PUT KEY decrypts under its DEK).
+    kvn: u8,
     session: Session,
 }
 
@@ -90,6 +94,20 @@ pub struct CardManager {
     pending_status: Option<status::Pending>,
     /// The load between INSTALL [for load] and the last LOAD block.
     loading: Option<content::Loading>,
+}
+
+/// One key set as the record stores it.
+pub(crate) fn encode_keyset(ks: &KeySet) -> [u8; KEYSET_SIZE as usize] {
+    let mut r = [0u8; KEYSET_SIZE as usize];
+    r[0] = ks.kvn;
+    r[1] = ks.keys.enc.len() as u8;
+    for (j, key) in [&ks.keys.enc, &ks.keys.mac, &ks.keys.dek]
+        .iter()
+        .enumerate()
+    {
+        r[2 + 32 * j..2 + 32 * j + key.len()].copy_from_slice(key);
+    }
+    r
 }
 
 fn encode_record(cm: &CardManager) -> Vec<u8> {
@@ -286,8 +304,14 @@ impl<N: Nvm> Card<N> {
             }
             _ => cmd,
         };
+        // A terminated card answers GET DATA only.
+        if self.cardmgr.life_cycle == CARD_TERMINATED && !matches!(cmd.ins(), 0xCA | 0xCB) {
+            return self.wrap_response(ch, Response::sw(SW_CONDITIONS));
+        }
         let r = match cmd.ins() {
             0xCA | 0xCB => self.get_data(&cmd),
+            0xF0 if level.is_some() => self.set_status(&cmd),
+            0xD8 if level.is_some() => self.put_key(ch, &cmd),
             0xF2 if level.is_some() => self.get_status(&cmd),
             0xE6 if level.is_some() => self.install_cmd(&cmd),
             0xE8 if level.is_some() => self.load_cmd(&cmd),
@@ -365,6 +389,7 @@ impl<N: Nvm> Card<N> {
         data.extend_from_slice(&seq);
         self.cardmgr.secure = Some(Channel {
             channel: ch,
+            kvn: ks.kvn,
             session,
         });
         Response { data, sw: SW_OK }

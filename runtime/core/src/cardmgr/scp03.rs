@@ -79,6 +79,10 @@ pub fn kdf(key: &[u8], constant: u8, bits: u16, context: &[u8]) -> Result<Vec<u8
 }
 
 /// One AES block, ECB.
+pub fn encrypt_block(key: &[u8], block: &mut [u8; 16]) -> Result<(), ScpError> {
+    aes_block(key, block)
+}
+
 fn aes_block(key: &[u8], block: &mut [u8; 16]) -> Result<(), ScpError> {
     let b = aes::Block::from_mut_slice(block);
     match key.len() {
