@@ -232,6 +232,28 @@ impl Session {
         self.cryptogram(DC_CARD_CRYPTOGRAM)
     }
 
+    /// The host's side of EXTERNAL AUTHENTICATE at `level`: the command
+    /// with the host cryptogram and its C-MAC (for clients and test
+    /// harnesses that drive a card; the card itself only checks it).
+    pub fn host_authenticate(&mut self, level: u8) -> Result<Command, ScpError> {
+        let host = self.cryptogram(DC_HOST_CRYPTOGRAM)?;
+        let header = [0x84, 0x82, level, 0x00];
+        let mut input = self.chain.to_vec();
+        input.extend_from_slice(&header);
+        input.push(16);
+        input.extend_from_slice(&host);
+        let full = cmac(&self.s_mac, &input)?;
+        self.chain = full;
+        let mut data = host.to_vec();
+        data.extend_from_slice(&full[..8]);
+        Ok(Command {
+            header,
+            data,
+            le: None,
+            extended: false,
+        })
+    }
+
     /// Checks EXTERNAL AUTHENTICATE (`84 82 level 00 10 host-cryptogram
     /// C-MAC`) and opens the channel at its level.
     pub fn authenticate(&mut self, cmd: &Command) -> Result<(), ScpError> {
