@@ -76,7 +76,8 @@ def number(token, line):
 
 def parse(text):
     """The statements of a script: ('powerup',), ('powerdown',),
-    ('echo', text), ('output', bool), ('delay', ms) or a Command."""
+    ('echo', text), ('output', bool), ('delay', ms), ('scp03', level, kvn,
+    key) or a Command."""
     stmts, tokens, start = [], [], 1
     for no, raw in enumerate(text.splitlines(), 1):
         code = raw.split("//", 1)[0]
@@ -104,6 +105,14 @@ def statement(tokens, line):
         return ("output", len(tokens) > 1 and tokens[1].lower() == "on")
     if word == "delay":
         return ("delay", int(tokens[1]) if len(tokens) > 1 else 0)
+    if word == "scp03":
+        # Hydra's extension: scp03 LEVEL [KVN [KEY]] (see hydra_host::script).
+        if not 2 <= len(tokens) <= 4:
+            raise ScriptError(f"line {line}: scp03 LEVEL [KVN [KEY]]")
+        level = number(tokens[1], line)
+        kvn = number(tokens[2], line) if len(tokens) > 2 else 0
+        key = bytes.fromhex(tokens[3].removeprefix("0x")) if len(tokens) > 3 else bytes(range(0x40, 0x50))
+        return ("scp03", level, kvn, key)
     raw = [number(t, line) for t in tokens]
     cmd = Command(line, raw)
     if len(raw) < 6:

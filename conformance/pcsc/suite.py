@@ -15,6 +15,7 @@ import sys
 import time
 
 import apdutool
+import scp03
 from pcsc_card import DEFAULT_READER, DEFAULT_VPCD, Context, HydraCard, PcscError, hydra_binary, install_spec
 
 ENGINES = ["interp", "native", "thumb-interp", "thumb"]
@@ -23,22 +24,41 @@ ENGINES = ["interp", "native", "thumb-interp", "thumb"]
 def run_script(ctx, text, conn=None):
     """Runs an apdutool script (on `conn` if the card is already connected);
     returns (apdutool's output, APDUs sent)."""
-    out, output, apdus = [], True, 0
+    out, output, apdus, secure = [], True, 0, None
     try:
         for st in apdutool.parse(text):
             if isinstance(st, apdutool.Command):
                 if conn is None:
                     raise PcscError(f"line {st.line}: APDU sent while the card is powered down")
-                data, sw1, sw2 = conn.transmit(st.wire())
+                wire = st.wire()
+                if wire[1] == 0xA4:  # a SELECT ends the channel
+                    secure = None
+                data, sw1, sw2 = conn.transmit(list(secure.wrap(wire)) if secure else wire)
                 apdus += 1
+                if secure and (sw1, sw2) == (0x69, 0x82):
+                    secure = None
+                elif secure:
+                    data = list(secure.unwrap(data, (sw1 << 8) | sw2))
                 if output:
                     out.append(st.format(data, sw1, sw2))
+            elif st[0] == "scp03":
+                _, level, kvn, key = st
+                secure = scp03.Scp03((key, key, key))
+                data, sw1, sw2 = conn.transmit(list(secure.initialize_update(bytes(range(8)), kvn)))
+                if (sw1, sw2) != (0x90, 0x00):
+                    raise PcscError(f"scp03: INITIALIZE UPDATE answered {sw1:02X}{sw2:02X}")
+                secure.check_init_response(data)
+                _, sw1, sw2 = conn.transmit(list(secure.external_authenticate(level)))
+                if (sw1, sw2) != (0x90, 0x00):
+                    raise PcscError(f"scp03: EXTERNAL AUTHENTICATE answered {sw1:02X}{sw2:02X}")
             elif st[0] == "powerup":
+                secure = None
                 if conn is None:
                     conn = ctx.connect()
                 else:
                     conn.reset()
             elif st[0] == "powerdown":
+                secure = None
                 if conn is not None:
                     conn.close()
                     conn = None
@@ -96,7 +116,7 @@ def main():
             try:
                 apdus, elapsed = run_entry(hydra, engine, base, entry, ctx, args, n == 0)
                 print(f"pass {engine} {entry['script']} ({apdus} APDUs, {elapsed * 1000 / max(apdus, 1):.2f} ms per APDU)")
-            except (PcscError, apdutool.ScriptError) as e:
+            except (PcscError, apdutool.ScriptError, scp03.ScpError) as e:
                 failed += 1
                 print(f"FAIL {engine} {entry['script']}: {e}")
             sys.stdout.flush()

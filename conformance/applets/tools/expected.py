@@ -49,7 +49,7 @@ def parse(path):
             continue
         stmt = " ".join(tokens)[:-1].split()
         tokens = []
-        if stmt in (["powerup"], ["powerdown"]):
+        if stmt in (["powerup"], ["powerdown"]) or stmt[0] == "scp03":
             if pending is not None:
                 sys.exit(f"{path}:{pending[1]}: command without expectation")
             continue

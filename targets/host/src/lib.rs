@@ -18,7 +18,6 @@ pub use nvm::FileNvm;
 /// `hydra_runtime::engine`).
 pub type EngineFactory =
     std::rc::Rc<dyn Fn() -> std::rc::Rc<dyn hydra_runtime::engine::Engine<FileNvm>>>;
-use script::Stmt;
 
 /// Default NVM size of a host card.
 pub const NVM_SIZE: usize = 1 << 20;
@@ -251,51 +250,7 @@ impl Host {
 
     /// Runs a script; returns apdutool's output (one line per APDU).
     pub fn run_script(&mut self, path: &str, text: &str) -> Result<String, HostError> {
-        let stmts = script::parse(text).map_err(|source| HostError::Script {
-            path: path.to_string(),
-            source,
-        })?;
-        let mut out = String::new();
-        let mut output = true;
-        for (line, s) in stmts {
-            match s {
-                Stmt::PowerUp => {
-                    self.power_up()?;
-                }
-                Stmt::PowerDown => self.power_down(),
-                Stmt::Echo(t) => {
-                    if output {
-                        out.push_str(&t);
-                        out.push('\n');
-                    }
-                }
-                Stmt::Output(on) => output = on,
-                Stmt::Delay(_) => {}
-                Stmt::Apdu(bytes) => {
-                    let Some(card) = self.card.as_mut() else {
-                        return Err(HostError::NotPowered {
-                            path: path.to_string(),
-                            line,
-                        });
-                    };
-                    let cmd = script::command(&bytes);
-                    let t = std::time::Instant::now();
-                    card.last_uncaught = None;
-                    let r = card.process_command(cmd);
-                    self.apdu_time += t.elapsed();
-                    if self.explain {
-                        if let Some(e) = card.last_uncaught.take() {
-                            eprintln!("{path}:{line}: uncaught {e} -> SW {:04X}", r.sw);
-                        }
-                    }
-                    if output {
-                        out.push_str(&script::format_line(&bytes, &r.data, r.sw));
-                        out.push('\n');
-                    }
-                }
-            }
-        }
-        Ok(out)
+        script::run(&mut ScriptReader { host: self, path }, text)
     }
 
     /// Totals so far (bytecodes executed, per-opcode histogram), including
@@ -380,6 +335,56 @@ impl hydra_vpcd::Card for ServedHost {
             }
         }
         Ok(())
+    }
+}
+
+/// The host card as the reader of a script.
+struct ScriptReader<'a> {
+    host: &'a mut Host,
+    path: &'a str,
+}
+
+impl script::Reader for ScriptReader<'_> {
+    type Error = HostError;
+
+    fn power_up(&mut self) -> Result<(), HostError> {
+        self.host.power_up().map(|_| ())
+    }
+
+    fn power_down(&mut self) -> Result<(), HostError> {
+        self.host.power_down();
+        Ok(())
+    }
+
+    fn transmit(
+        &mut self,
+        line: usize,
+        cmd: &hydra_runtime::Command,
+    ) -> Result<(Vec<u8>, u16), HostError> {
+        let explain = self.host.explain;
+        let Some(card) = self.host.card.as_mut() else {
+            return Err(HostError::NotPowered {
+                path: self.path.to_string(),
+                line,
+            });
+        };
+        let t = std::time::Instant::now();
+        card.last_uncaught = None;
+        let r = card.process_command(cmd.clone());
+        self.host.apdu_time += t.elapsed();
+        if explain {
+            if let Some(e) = card.last_uncaught.take() {
+                eprintln!("{}:{line}: uncaught {e} -> SW {:04X}", self.path, r.sw);
+            }
+        }
+        Ok((r.data, r.sw))
+    }
+
+    fn script_error(&self, line: usize, what: String) -> HostError {
+        HostError::Script {
+            path: self.path.to_string(),
+            source: script::ScriptError { line, what },
+        }
     }
 }
 

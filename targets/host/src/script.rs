@@ -1,6 +1,19 @@
-//! Oracle apdutool scripts: parsing, and the apdutool output format.
+//! Oracle apdutool scripts: parsing, running them on a card behind any
+//! [`Reader`], and the apdutool output format.
+//!
+//! One statement goes beyond apdutool: `scp03 LEVEL [KVN [KEY]];` opens a
+//! GlobalPlatform SCP03 secure channel to the selected security domain
+//! (INITIALIZE UPDATE and EXTERNAL AUTHENTICATE with the fixed host
+//! challenge `00 01 .. 07`, so that runs repeat exactly; KEY, one AES key
+//! in hex, is all three keys; default: key version 00 and the GP test key
+//! `40..4F`). Later commands are protected at LEVEL and printed, with their
+//! responses, as plain text; the channel ends at a SELECT, at power events
+//! and when the card refuses a command with 6982.
 
 use std::fmt::Write as _;
+
+use hydra_runtime::cardmgr::scp03::{Session, StaticKeys};
+use hydra_runtime::Command;
 
 /// One statement of a script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +25,12 @@ pub enum Stmt {
     Echo(String),
     Output(bool),
     Delay(u32),
+    /// `scp03 LEVEL [KVN [KEY]]`: open a secure channel.
+    SecureChannel {
+        level: u8,
+        kvn: u8,
+        key: Vec<u8>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,6 +101,7 @@ fn stmt(t: &[String], line: usize) -> Result<Stmt, ScriptError> {
                 t.get(1).and_then(|s| s.parse().ok()).unwrap_or(0),
             ))
         }
+        "scp03" => return secure_channel(&t[1..]).map_err(err),
         _ => {}
     }
     let mut bytes = Vec::with_capacity(t.len());
@@ -117,6 +137,34 @@ fn stmt(t: &[String], line: usize) -> Result<Stmt, ScriptError> {
         )));
     }
     Ok(Stmt::Apdu(bytes))
+}
+
+fn secure_channel(args: &[String]) -> Result<Stmt, String> {
+    let usage = "scp03 LEVEL [KVN [KEY]]: LEVEL 0x00, 0x01, 0x03, 0x11, 0x13 or 0x33";
+    let level = byte(args.first().ok_or(usage)?)?;
+    if !matches!(level, 0x00 | 0x01 | 0x03 | 0x11 | 0x13 | 0x33) || args.len() > 3 {
+        return Err(usage.into());
+    }
+    let kvn = args.get(1).map(|k| byte(k)).transpose()?.unwrap_or(0);
+    let key = match args.get(2) {
+        Some(k) => unhex(k)
+            .filter(|k| matches!(k.len(), 16 | 24 | 32))
+            .ok_or_else(|| format!("'{k}' is not an AES key in hex (16, 24 or 32 bytes)"))?,
+        None => (0x40..0x50).collect(),
+    };
+    Ok(Stmt::SecureChannel { level, kvn, key })
+}
+
+fn unhex(s: &str) -> Option<Vec<u8>> {
+    let s = s.strip_prefix("0x").unwrap_or(s);
+    (s.len() % 2 == 0)
+        .then(|| {
+            (0..s.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+                .collect()
+        })
+        .flatten()
 }
 
 /// One byte as apdutool reads it: `0x`-prefixed hexadecimal, otherwise
@@ -163,6 +211,150 @@ pub fn command(b: &[u8]) -> hydra_runtime::Command {
             extended: false,
         }
     }
+}
+
+/// A card behind a reader, as a script drives it.
+pub trait Reader {
+    type Error;
+    fn power_up(&mut self) -> Result<(), Self::Error>;
+    fn power_down(&mut self) -> Result<(), Self::Error>;
+    /// Sends a command (from script line `line`); the response data and
+    /// status word.
+    fn transmit(&mut self, line: usize, cmd: &Command) -> Result<(Vec<u8>, u16), Self::Error>;
+    /// The error for a problem of the script at `line`.
+    fn script_error(&self, line: usize, what: String) -> Self::Error;
+}
+
+/// The fixed host challenge of `scp03` statements.
+const HOST_CHALLENGE: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+
+/// Runs a script on a card that starts powered down; returns apdutool's
+/// output (one line per command).
+pub fn run<R: Reader>(reader: &mut R, text: &str) -> Result<String, R::Error> {
+    let stmts = parse(text).map_err(|e| reader.script_error(e.line, e.what))?;
+    let mut out = String::new();
+    let (mut output, mut powered) = (true, false);
+    let mut secure: Option<Session> = None;
+    for (line, st) in stmts {
+        match st {
+            Stmt::PowerUp => {
+                reader.power_up()?;
+                powered = true;
+                secure = None;
+            }
+            Stmt::PowerDown => {
+                reader.power_down()?;
+                powered = false;
+                secure = None;
+            }
+            Stmt::Echo(t) => {
+                if output {
+                    out.push_str(&t);
+                    out.push('\n');
+                }
+            }
+            Stmt::Output(on) => output = on,
+            Stmt::Delay(_) => {}
+            Stmt::SecureChannel { level, kvn, key } => {
+                if !powered {
+                    return Err(
+                        reader.script_error(line, "scp03 while the card is powered down".into())
+                    );
+                }
+                secure = Some(open_channel(reader, line, level, kvn, key)?);
+            }
+            Stmt::Apdu(bytes) => {
+                if !powered {
+                    return Err(reader
+                        .script_error(line, "APDU sent while the card is powered down".into()));
+                }
+                let plain = command(&bytes);
+                // A SELECT ends the channel, on the card as here.
+                if plain.ins() == 0xA4 {
+                    secure = None;
+                }
+                let wire = match secure.as_mut() {
+                    Some(s) => s.host_wrap(&plain).map_err(|_| {
+                        reader.script_error(line, "command too long for secure messaging".into())
+                    })?,
+                    None => plain,
+                };
+                let (mut data, sw) = reader.transmit(line, &wire)?;
+                if let Some(s) = secure.as_mut() {
+                    if sw == 0x6982 {
+                        secure = None;
+                    } else {
+                        data = s.host_unwrap(&data, sw).map_err(|_| {
+                            reader.script_error(
+                                line,
+                                format!("response R-MAC of {sw:04X} does not verify"),
+                            )
+                        })?;
+                    }
+                }
+                if output {
+                    out.push_str(&format_line(&bytes, &data, sw));
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// INITIALIZE UPDATE, the card cryptogram checked, EXTERNAL AUTHENTICATE.
+fn open_channel<R: Reader>(
+    reader: &mut R,
+    line: usize,
+    level: u8,
+    kvn: u8,
+    key: Vec<u8>,
+) -> Result<Session, R::Error> {
+    let init = Command {
+        header: [0x80, 0x50, kvn, 0x00],
+        data: HOST_CHALLENGE.to_vec(),
+        le: Some(256),
+        extended: false,
+    };
+    let (r, sw) = reader.transmit(line, &init)?;
+    if sw != 0x9000 || !matches!(r.len(), 29 | 32) || r[11] != 3 {
+        return Err(reader.script_error(
+            line,
+            format!("scp03: INITIALIZE UPDATE answered {} {sw:04X}", hex(&r)),
+        ));
+    }
+    let mut card = [0u8; 8];
+    card.copy_from_slice(&r[13..21]);
+    let keys = StaticKeys {
+        enc: key.clone(),
+        mac: key.clone(),
+        dek: key,
+    };
+    let made = Session::new(&keys, &HOST_CHALLENGE, &card);
+    let mut s = match made {
+        Ok(s) if s.card_cryptogram().is_ok_and(|c| c[..] == r[21..29]) => s,
+        _ => {
+            return Err(reader.script_error(
+                line,
+                "scp03: the card cryptogram does not match the keys".into(),
+            ))
+        }
+    };
+    let ext = s
+        .host_authenticate(level)
+        .map_err(|_| reader.script_error(line, "scp03: bad key".into()))?;
+    let (_, sw) = reader.transmit(line, &ext)?;
+    if sw != 0x9000 {
+        return Err(reader.script_error(
+            line,
+            format!("scp03: EXTERNAL AUTHENTICATE answered {sw:04X}"),
+        ));
+    }
+    Ok(s)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
 /// apdutool's line for a command and its response.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use hydra_host::script::{self, Stmt};
+use hydra_host::script;
 
 use crate::{Counts, Error, Install, Result, Session};
 
@@ -29,74 +29,81 @@ pub struct ScriptRun {
 }
 
 /// Runs an apdutool script (named `path` in errors) on a card that starts
-/// powered down, as on the host board.
+/// powered down, as on the host board (the same runner: `hydra_host::script`).
 pub fn run_script(s: &mut Session, path: &str, text: &str) -> Result<ScriptRun> {
-    let stmts = script::parse(text).map_err(|e| Error::Script {
-        path: path.to_string(),
-        line: e.line,
-        what: e.what,
-    })?;
-    let mut run = ScriptRun::default();
-    let (mut output, mut powered) = (true, false);
-    for (line, st) in stmts {
-        let at = |e: Error| match e {
+    let mut reader = FirmwareReader {
+        session: s,
+        path,
+        apdus: Vec::new(),
+    };
+    let output = script::run(&mut reader, text)?;
+    Ok(ScriptRun {
+        output,
+        apdus: reader.apdus,
+    })
+}
+
+/// The firmware as the reader of a script; keeps every APDU's counts.
+struct FirmwareReader<'a> {
+    session: &'a mut Session,
+    path: &'a str,
+    apdus: Vec<ApduRun>,
+}
+
+impl FirmwareReader<'_> {
+    fn at(&self, line: usize, e: Error) -> Error {
+        match e {
             Error::Script { .. } => e,
             e => Error::Script {
-                path: path.to_string(),
+                path: self.path.to_string(),
                 line,
                 what: e.to_string(),
             },
-        };
-        match st {
-            Stmt::PowerUp => {
-                s.power_on().map_err(at)?;
-                powered = true;
-            }
-            Stmt::PowerDown => {
-                s.power_off().map_err(at)?;
-                powered = false;
-            }
-            Stmt::Echo(t) => {
-                if output {
-                    run.output.push_str(&t);
-                    run.output.push('\n');
-                }
-            }
-            Stmt::Output(on) => output = on,
-            Stmt::Delay(_) => {}
-            Stmt::Apdu(bytes) => {
-                if !powered {
-                    return Err(Error::Script {
-                        path: path.to_string(),
-                        line,
-                        what: "APDU sent while the card is powered down".into(),
-                    });
-                }
-                let ex = s
-                    .transmit(&script::command(&bytes).to_bytes())
-                    .map_err(at)?;
-                let Some(split) = ex.response.len().checked_sub(2) else {
-                    return Err(at(Error::Config(format!(
-                        "response {:02X?} has no status word",
-                        ex.response
-                    ))));
-                };
-                let (data, sw) = ex.response.split_at(split);
-                let sw = u16::from_be_bytes([sw[0], sw[1]]);
-                if output {
-                    run.output.push_str(&script::format_line(&bytes, data, sw));
-                    run.output.push('\n');
-                }
-                run.apdus.push(ApduRun {
-                    line,
-                    command: bytes,
-                    sw,
-                    counts: ex.counts,
-                });
-            }
         }
     }
-    Ok(run)
+}
+
+impl script::Reader for FirmwareReader<'_> {
+    type Error = Error;
+
+    fn power_up(&mut self) -> Result<()> {
+        self.session.power_on().map(|_| ())
+    }
+
+    fn power_down(&mut self) -> Result<()> {
+        self.session.power_off()
+    }
+
+    fn transmit(&mut self, line: usize, cmd: &hydra_runtime::Command) -> Result<(Vec<u8>, u16)> {
+        let bytes = cmd.to_bytes();
+        let ex = self
+            .session
+            .transmit(&bytes)
+            .map_err(|e| self.at(line, e))?;
+        let Some(split) = ex.response.len().checked_sub(2) else {
+            return Err(self.at(
+                line,
+                Error::Config(format!("response {:02X?} has no status word", ex.response)),
+            ));
+        };
+        let (data, sw) = ex.response.split_at(split);
+        let sw = u16::from_be_bytes([sw[0], sw[1]]);
+        self.apdus.push(ApduRun {
+            line,
+            command: bytes.clone(),
+            sw,
+            counts: ex.counts,
+        });
+        Ok((data.to_vec(), sw))
+    }
+
+    fn script_error(&self, line: usize, what: String) -> Error {
+        Error::Script {
+            path: self.path.to_string(),
+            line,
+            what,
+        }
+    }
 }
 
 /// One instance of every applet of `caps` (default instance AIDs, no

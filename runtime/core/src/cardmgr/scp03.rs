@@ -244,6 +244,8 @@ impl Session {
         input.extend_from_slice(&host);
         let full = cmac(&self.s_mac, &input)?;
         self.chain = full;
+        self.level = Some(level);
+        self.counter = 0;
         let mut data = host.to_vec();
         data.extend_from_slice(&full[..8]);
         Ok(Command {
@@ -252,6 +254,70 @@ impl Session {
             le: None,
             extended: false,
         })
+    }
+
+    /// The host's side of a protected command: C-DECRYPTION (the data
+    /// encrypted) then the C-MAC, at the level `host_authenticate` opened.
+    pub fn host_wrap(&mut self, cmd: &Command) -> Result<Command, ScpError> {
+        let level = self.level.ok_or(ScpError::Security)?;
+        if level & C_MAC == 0 {
+            return Ok(cmd.clone());
+        }
+        let mut data = cmd.data.clone();
+        if level & C_DECRYPTION != 0 {
+            self.counter += 1;
+            if !data.is_empty() {
+                data = pad(&data);
+                let iv = self.icv(false)?;
+                cbc_encrypt(&self.s_enc, &iv, &mut data)?;
+            }
+        }
+        if data.len() + 8 > 255 {
+            return Err(ScpError::Security);
+        }
+        let mut header = cmd.header;
+        header[0] |= 0x04;
+        let mut input = self.chain.to_vec();
+        input.extend_from_slice(&header);
+        input.push((data.len() + 8) as u8);
+        input.extend_from_slice(&data);
+        let full = cmac(&self.s_mac, &input)?;
+        self.chain = full;
+        data.extend_from_slice(&full[..8]);
+        Ok(Command {
+            header,
+            data,
+            le: cmd.le,
+            extended: false,
+        })
+    }
+
+    /// The host's side of a protected response: checks the R-MAC and
+    /// decrypts R-ENCRYPTION; returns the plain data.
+    pub fn host_unwrap(&mut self, data: &[u8], sw: u16) -> Result<Vec<u8>, ScpError> {
+        let level = self.level.unwrap_or(0);
+        let mut body = data.to_vec();
+        if level & R_MAC != 0 {
+            let n = body.len().checked_sub(8).ok_or(ScpError::Security)?;
+            let mut input = self.chain.to_vec();
+            input.extend_from_slice(&body[..n]);
+            input.extend_from_slice(&sw.to_be_bytes());
+            let rmac = cmac(&self.s_rmac, &input)?;
+            if !same(&rmac[..8], &body[n..]) {
+                return Err(ScpError::Security);
+            }
+            body.truncate(n);
+        }
+        if level & R_ENCRYPTION != 0 && !body.is_empty() {
+            if !body.len().is_multiple_of(16) {
+                return Err(ScpError::Security);
+            }
+            let iv = self.icv(true)?;
+            cbc_decrypt(&self.s_enc, &iv, &mut body)?;
+            let n = unpad(&body).ok_or(ScpError::Security)?.len();
+            body.truncate(n);
+        }
+        Ok(body)
     }
 
     /// Checks EXTERNAL AUTHENTICATE (`84 82 level 00 10 host-cryptogram
@@ -448,6 +514,28 @@ mod tests {
         // Plain commands are refused at a C-MAC level.
         let plain = Command::parse(&hex("80F28002024F0000")).unwrap();
         assert_eq!(s.unwrap(&plain), Err(ScpError::Security));
+    }
+
+    /// The host side reproduces the oracle's commands, and reads the
+    /// card's wrapped answer.
+    #[test]
+    fn host_side_matches_the_oracle() {
+        let keys = test_keys();
+        let card = card_challenge(&keys, [0, 0, 1], &hex("A000000151000000")).unwrap();
+        let mut h = Session::new(&keys, &[0, 1, 2, 3, 4, 5, 6, 7], &card).unwrap();
+        let ext = h.host_authenticate(0x33).unwrap();
+        assert_eq!(ext.to_bytes(), hex(ORACLE_EXTERNAL_AUTHENTICATE_33));
+        let plain = Command::parse(&hex("80F28002024F0000")).unwrap();
+        assert_eq!(
+            h.host_wrap(&plain).unwrap().to_bytes(),
+            hex(ORACLE_GET_STATUS_33)
+        );
+        let r = hex(ORACLE_RESPONSE_33);
+        let body = h.host_unwrap(&r[..r.len() - 2], 0x9000).unwrap();
+        assert_eq!(
+            body,
+            hex("E31D4F08A0000001510000009F70010FC5039EFE80CC08A000000151000000")
+        );
     }
 
     #[test]
