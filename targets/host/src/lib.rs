@@ -59,7 +59,8 @@ pub struct InstallSpec {
     pub privileges: Vec<u8>,
 }
 
-fn unhex(s: &str) -> Option<Vec<u8>> {
+/// Hex digits (whitespace and `:` allowed between them) as bytes.
+pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
     let s: String = s
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ':')

@@ -147,24 +147,12 @@ fn secure_channel(args: &[String]) -> Result<Stmt, String> {
     }
     let kvn = args.get(1).map(|k| byte(k)).transpose()?.unwrap_or(0);
     let key = match args.get(2) {
-        Some(k) => unhex(k)
+        Some(k) => crate::unhex(k.strip_prefix("0x").unwrap_or(k))
             .filter(|k| matches!(k.len(), 16 | 24 | 32))
             .ok_or_else(|| format!("'{k}' is not an AES key in hex (16, 24 or 32 bytes)"))?,
         None => (0x40..0x50).collect(),
     };
     Ok(Stmt::SecureChannel { level, kvn, key })
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    let s = s.strip_prefix("0x").unwrap_or(s);
-    (s.len() % 2 == 0)
-        .then(|| {
-            (0..s.len())
-                .step_by(2)
-                .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
-                .collect()
-        })
-        .flatten()
 }
 
 /// One byte as apdutool reads it: `0x`-prefixed hexadecimal, otherwise
