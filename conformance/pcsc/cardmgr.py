@@ -197,7 +197,7 @@ def main():
     ctx = Context(args.reader)
     failed = 0
     for engine in args.engine or ["interp", "thumb"]:
-        card = HydraCard(hydra, engine, [PIN_CAP], vpcd=args.vpcd)
+        card = HydraCard(hydra, engine, [PIN_CAP], vpcd=args.vpcd, ctx=ctx)
         with card:
             try:
                 ctx.wait_for(True, 900, card.alive)

@@ -24,7 +24,7 @@ EMPTY = bytes.fromhex("8002000000")
 
 
 def measure(ctx, hydra, engine, n, vpcd):
-    card = HydraCard(hydra, engine, [CAP], vpcd=vpcd)
+    card = HydraCard(hydra, engine, [CAP], vpcd=vpcd, ctx=ctx)
     with card:
         ctx.wait_for(True, 900, card.alive)
         conn = ctx.connect()

@@ -103,7 +103,7 @@ class HydraCard:
     """`hydra card` as a child process: started, then stopped with SIGTERM
     (which must end it with exit code 0)."""
 
-    def __init__(self, hydra, engine, caps=(), installs=(), state=None, vpcd=DEFAULT_VPCD, extra=()):
+    def __init__(self, hydra, engine, caps=(), installs=(), state=None, vpcd=DEFAULT_VPCD, extra=(), ctx=None):
         self.argv = [hydra, "card", "--engine", engine, "--vpcd", vpcd]
         for c in caps:
             self.argv += ["--cap", c]
@@ -114,6 +114,9 @@ class HydraCard:
         self.argv += list(extra)
         self.proc = None
         self.log = None
+        # The reader to watch: leaving the `with` block waits until it is
+        # empty, so a failure does not leave a stale card for the next one.
+        self.ctx = ctx
 
     def start(self):
         self.log = tempfile.TemporaryFile(mode="w+")
@@ -145,6 +148,11 @@ class HydraCard:
         if self.proc and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        if self.ctx is not None:
+            try:
+                self.ctx.wait_for(False, 30)
+            except PcscError:
+                pass
 
 
 def install_spec(entry):

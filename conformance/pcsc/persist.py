@@ -28,7 +28,7 @@ RIGHT = bytes.fromhex("808000000431323334")
 def session(ctx, hydra, engine, state, caps, commands, vpcd):
     """Starts a card, sends `commands` after a SELECT, stops it; returns the
     responses as hex."""
-    card = HydraCard(hydra, engine, caps, state=state, vpcd=vpcd)
+    card = HydraCard(hydra, engine, caps, state=state, vpcd=vpcd, ctx=ctx)
     with card:
         ctx.wait_for(True, 900, card.alive)
         conn = ctx.connect()

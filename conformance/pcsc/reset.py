@@ -36,7 +36,7 @@ def main():
     ctx = Context(args.reader)
     failed = 0
     for engine in args.engine or ["interp", "thumb"]:
-        card = HydraCard(hydra, engine, [CAP], vpcd=args.vpcd)
+        card = HydraCard(hydra, engine, [CAP], vpcd=args.vpcd, ctx=ctx)
         with card:
             try:
                 ctx.wait_for(True, 900, card.alive)

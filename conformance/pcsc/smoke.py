@@ -30,7 +30,7 @@ def main():
     ap.add_argument("--vpcd", default=DEFAULT_VPCD)
     args = ap.parse_args()
     ctx = Context(args.reader)
-    card = HydraCard(hydra_binary(args.hydra), args.engine, [PIN_CAP], vpcd=args.vpcd)
+    card = HydraCard(hydra_binary(args.hydra), args.engine, [PIN_CAP], vpcd=args.vpcd, ctx=ctx)
     failures = []
     with card:
         atr = ctx.wait_for(True, 900, card.alive)

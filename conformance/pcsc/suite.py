@@ -77,7 +77,7 @@ def run_entry(hydra, engine, base, entry, ctx, args, first):
     expected = os.path.join(base, entry.get("expected", entry["script"] + ".expected"))
     caps = [os.path.join(base, c) for c in entry.get("load", entry.get("caps", []))]
     installs = [install_spec(i) for i in entry.get("install", [])]
-    card = HydraCard(hydra, engine, caps, installs, vpcd=args.vpcd)
+    card = HydraCard(hydra, engine, caps, installs, vpcd=args.vpcd, ctx=ctx)
     with card:
         # The first start of a meter engine may build the firmware.
         ctx.wait_for(True, 900 if first else 120, card.alive)
