@@ -132,9 +132,15 @@ pub fn card_cmd(args: CardArgs) -> Result<(), CliError> {
 fn describe(host: &mut hydra_host::Host) -> String {
     match host.card() {
         Ok(c) => {
-            let (p, a) = (c.packages.len(), c.registry.applets.len());
             let builtin = usize::from(hydra_runtime::api_tables::N_BUILTIN);
-            format!("{} package(s), {a} applet(s)", p.saturating_sub(builtin))
+            let p = c
+                .packages
+                .iter()
+                .skip(builtin)
+                .filter(|p| !p.deleted)
+                .count();
+            let a = c.registry.applets.len();
+            format!("{p} package(s), {a} applet(s)")
         }
         Err(e) => e.to_string(),
     }
