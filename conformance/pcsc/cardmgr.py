@@ -9,12 +9,11 @@ version), PUT KEY and SET STATUS.
     cardmgr.py [--hydra target/release/hydra] [--engine interp]...
 """
 
-import argparse
 import os
 import sys
 
 import scp03
-from pcsc_card import DEFAULT_READER, DEFAULT_VPCD, Context, HydraCard, PcscError, hydra_binary
+from pcsc_card import CheckFailed, HydraCard, check_args, on_card, per_engine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PIN_CAP = os.path.join(HERE, "../applets/pin/cap/pin.cap")
@@ -44,13 +43,9 @@ def tlvs(b):
     return out
 
 
-class Failure(Exception):
-    pass
-
-
 def expect(what, got, want):
     if got != want:
-        raise Failure(f"{what}: got {got!r}, expected {want!r}")
+        raise CheckFailed(f"{what}: got {got!r}, expected {want!r}")
 
 
 def send(conn, apdu):
@@ -111,7 +106,7 @@ def check_card(ctx, conn):
         files = get_status(conn, s, 0x10)
         aids = [e[0x4F] for e in files]
         if PIN_PACKAGE not in aids or bytes.fromhex("A0000000620101") not in aids:
-            raise Failure(f"load files at level {level:02X}: {[a.hex() for a in aids]}")
+            raise CheckFailed(f"load files at level {level:02X}: {[a.hex() for a in aids]}")
 
     # A replayed command: refused, and the channel is closed with it.
     s = open_channel(conn, 0x01)
@@ -129,7 +124,7 @@ def check_card(ctx, conn):
     data, sw = send(conn, wrong.initialize_update(bytes(8)))
     try:
         wrong.check_init_response(data)
-        raise Failure("a card cryptogram matched the wrong keys")
+        raise CheckFailed("a card cryptogram matched the wrong keys")
     except scp03.ScpError:
         pass
     # A wrong host cryptogram.
@@ -187,33 +182,19 @@ def keys_and_states(conn):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--hydra")
-    ap.add_argument("--engine", action="append")
-    ap.add_argument("--reader", default=DEFAULT_READER)
-    ap.add_argument("--vpcd", default=DEFAULT_VPCD)
-    args = ap.parse_args()
-    hydra = hydra_binary(args.hydra)
-    ctx = Context(args.reader)
-    failed = 0
-    for engine in args.engine or ["interp", "thumb"]:
-        card = HydraCard(hydra, engine, [PIN_CAP], vpcd=args.vpcd, ctx=ctx)
-        with card:
-            try:
-                ctx.wait_for(True, 900, card.alive)
-                conn = ctx.connect()
-                check_card(ctx, conn)
-                keys_and_states(conn)
-                conn.close()
-                if card.stop() != 0:
-                    raise Failure(f"hydra card did not exit 0 at SIGTERM:\n{card.output()}")
-                ctx.wait_for(False, 30)
-                print(f"pass {engine}: ISD, GET DATA, SCP03 at levels {' '.join('%02X' % l for l in LEVELS)}, GET STATUS, PUT KEY, SET STATUS, refusals")
-            except (Failure, PcscError, scp03.ScpError) as e:
-                failed += 1
-                print(f"FAIL {engine}: {e}")
-    return 1 if failed else 0
+    args, hydra, ctx, engines = check_args(__doc__)
 
+    def check(engine):
+        def body(conn):
+            check_card(ctx, conn)
+            keys_and_states(conn)
+            return conn
+
+        on_card(ctx, HydraCard(hydra, engine, [PIN_CAP], vpcd=args.vpcd, ctx=ctx), body)
+        levels = " ".join("%02X" % level for level in LEVELS)
+        return f"ISD, GET DATA, SCP03 at levels {levels}, GET STATUS, PUT KEY, SET STATUS, refusals"
+
+    return per_engine(engines, check, (scp03.ScpError,))
 
 if __name__ == "__main__":
     sys.exit(main())

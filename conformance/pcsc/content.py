@@ -9,7 +9,6 @@ package still imported, an unknown AID, a load file that is not one.
     content.py [--hydra target/release/hydra] [--engine interp]...
 """
 
-import argparse
 import json
 import os
 import sys
@@ -17,8 +16,8 @@ import sys
 import apdutool
 import gp_load
 import scp03
-from cardmgr import Failure, expect, get_status, open_channel, send
-from pcsc_card import DEFAULT_READER, DEFAULT_VPCD, Context, HydraCard, PcscError, hydra_binary
+from cardmgr import expect, get_status, open_channel, send
+from pcsc_card import CheckFailed, HydraCard, check_args, on_card, per_engine
 from suite import run_script
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -65,18 +64,18 @@ def run_entry(ctx, conn, entry, n):
     files = listed(conn, s, 0x20)
     for a in aids:
         if a.hex().upper() not in files:
-            raise Failure(f"GET STATUS does not list {a.hex()} after LOAD: {files}")
+            raise CheckFailed(f"GET STATUS does not list {a.hex()} after LOAD: {files}")
     apps = listed(conn, s, 0x40)
     for i in entry["install"]:
         if (i.get("instance_aid") or i["class_aid"]) not in apps:
-            raise Failure(f"GET STATUS does not list {i['instance_aid']}: {apps}")
+            raise CheckFailed(f"GET STATUS does not list {i['instance_aid']}: {apps}")
 
     # The script powers the card up and down itself; it ends the connection.
     out, _ = run_script(ctx, open(os.path.join(base, entry["script"])).read(), conn)
     conn = ctx.connect()
     diff = apdutool.first_difference(out, open(os.path.join(base, entry["expected"])).read())
     if diff:
-        raise Failure(f"{entry['script']}: response {diff[0]}\n  expected: {diff[1]}\n  actual:   {diff[2]}")
+        raise CheckFailed(f"{entry['script']}: response {diff[0]}\n  expected: {diff[1]}\n  actual:   {diff[2]}")
 
     send(conn, bytes.fromhex("00A4040000"))
     s = open_channel(conn, 0x13)
@@ -127,36 +126,21 @@ def refusals(conn):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--hydra")
-    ap.add_argument("--engine", action="append")
-    ap.add_argument("--reader", default=DEFAULT_READER)
-    ap.add_argument("--vpcd", default=DEFAULT_VPCD)
-    args = ap.parse_args()
-    hydra = hydra_binary(args.hydra)
-    ctx = Context(args.reader)
+    args, hydra, ctx, engines = check_args(__doc__)
     # The card manager's own script deletes what it loads: not run here.
     entries = [e for e in json.load(open(SUITE))["scripts"] if not e["script"].startswith("cardmgr/")]
-    failed = 0
-    for engine in args.engine or ["interp", "thumb"]:
-        card = HydraCard(hydra, engine, [], vpcd=args.vpcd, ctx=ctx)
-        with card:
-            try:
-                ctx.wait_for(True, 900, card.alive)
-                conn = ctx.connect()
-                for n, e in enumerate(entries):
-                    conn = run_entry(ctx, conn, e, n)
-                refusals(conn)
-                conn.close()
-                if card.stop() != 0:
-                    raise Failure(f"hydra card did not exit 0 at SIGTERM:\n{card.output()}")
-                ctx.wait_for(False, 30)
-                print(f"pass {engine}: {len(entries)} scripts with their packages loaded, installed and deleted over SCP03; refusals")
-            except (Failure, PcscError, scp03.ScpError) as e:
-                failed += 1
-                print(f"FAIL {engine}: {e}")
-    return 1 if failed else 0
 
+    def check(engine):
+        def body(conn):
+            for n, e in enumerate(entries):
+                conn = run_entry(ctx, conn, e, n)
+            refusals(conn)
+            return conn
+
+        on_card(ctx, HydraCard(hydra, engine, [], vpcd=args.vpcd, ctx=ctx), body)
+        return f"{len(entries)} scripts with their packages loaded, installed and deleted over SCP03; refusals"
+
+    return per_engine(engines, check, (scp03.ScpError,))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -3,6 +3,7 @@ for it built on pyscard's thin layer over the PC/SC API (smartcard.scard),
 so that every call is one that a PC/SC application makes."""
 
 import os
+import sys
 import signal
 import subprocess
 import tempfile
@@ -170,3 +171,48 @@ def hydra_binary(path=None):
     if not os.access(path, os.X_OK):
         raise SystemExit(f"no hydra binary at {path}: build it (cargo build --release -p hydra) or pass --hydra")
     return path
+
+
+class CheckFailed(Exception):
+    """A check of a PC/SC test script did not hold."""
+
+
+def check_args(doc, engines=("interp", "thumb")):
+    """The command line every check script takes: --hydra, --engine
+    (repeatable), --reader, --vpcd. Returns (args, hydra, context, engines)."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--hydra", help="the hydra binary (default: $HYDRA or target/release/hydra)")
+    ap.add_argument("--engine", action="append", help=f"engine (repeatable; default: {' '.join(engines)})")
+    ap.add_argument("--reader", default=DEFAULT_READER)
+    ap.add_argument("--vpcd", default=DEFAULT_VPCD)
+    args = ap.parse_args()
+    return args, hydra_binary(args.hydra), Context(args.reader), args.engine or list(engines)
+
+
+def on_card(ctx, card, body):
+    """Starts `card`, connects, runs `body(conn)` (which may return a new
+    connection), disconnects, and demands exit code 0 at SIGTERM."""
+    with card:
+        ctx.wait_for(True, 900, card.alive)
+        conn = body(ctx.connect()) or None
+        if conn is not None:
+            conn.close()
+        code = card.stop()
+        if code != 0:
+            raise CheckFailed(f"hydra card exited with {code} after SIGTERM:\n{card.output()}")
+
+
+def per_engine(engines, check, errors=()):
+    """Runs `check(engine)` (returning what passed) for each engine, prints
+    pass/FAIL lines; the exit code."""
+    failed = 0
+    for engine in engines:
+        try:
+            print(f"pass {engine}: {check(engine)}")
+        except (CheckFailed, PcscError, *errors) as e:
+            failed += 1
+            print(f"FAIL {engine}: {e}")
+        sys.stdout.flush()
+    return 1 if failed else 0

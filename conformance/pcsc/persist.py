@@ -10,12 +10,11 @@ check result, tries remaining, validated): the PIN is 31 32 33 34 with 3
 tries.
 """
 
-import argparse
 import os
 import sys
 import tempfile
 
-from pcsc_card import DEFAULT_READER, DEFAULT_VPCD, Context, HydraCard, PcscError, hydra_binary
+from pcsc_card import CheckFailed, HydraCard, check_args, on_card, per_engine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PIN_CAP = os.path.join(HERE, "../applets/pin/cap/pin.cap")
@@ -28,56 +27,42 @@ RIGHT = bytes.fromhex("808000000431323334")
 def session(ctx, hydra, engine, state, caps, commands, vpcd):
     """Starts a card, sends `commands` after a SELECT, stops it; returns the
     responses as hex."""
-    card = HydraCard(hydra, engine, caps, state=state, vpcd=vpcd, ctx=ctx)
-    with card:
-        ctx.wait_for(True, 900, card.alive)
-        conn = ctx.connect()
-        answers = []
+    answers = []
+
+    def body(conn):
         for c in [SELECT] + commands:
             data, sw1, sw2 = conn.transmit(c)
             answers.append(bytes(data + [sw1, sw2]).hex())
-        conn.close()
-        code = card.stop()
-        if code != 0:
-            raise PcscError(f"hydra card exited with {code} after SIGTERM:\n{card.output()}")
-        ctx.wait_for(False, 30)
+        return conn
+
+    on_card(ctx, HydraCard(hydra, engine, caps, state=state, vpcd=vpcd, ctx=ctx), body)
     return answers
 
 
-def check(engine, step, got, want):
+def expect(step, got, want):
     if got != want:
-        raise PcscError(f"{engine}, {step}: answers {got}, expected {want}")
+        raise CheckFailed(f"{step}: answers {got}, expected {want}")
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--hydra")
-    ap.add_argument("--engine", action="append")
-    ap.add_argument("--reader", default=DEFAULT_READER)
-    ap.add_argument("--vpcd", default=DEFAULT_VPCD)
-    args = ap.parse_args()
-    hydra = hydra_binary(args.hydra)
-    ctx = Context(args.reader)
-    failed = 0
-    for engine in args.engine or ["interp", "thumb"]:
+    args, hydra, ctx, engines = check_args(__doc__)
+
+    def check(engine):
         with tempfile.TemporaryDirectory(prefix="hydra-state-") as d:
             state = os.path.join(d, "card.nvm")
-            try:
-                # 1: load and install; one wrong PIN: 3 -> 2 tries left.
-                got = session(ctx, hydra, engine, state, [PIN_CAP], [STATUS, WRONG], args.vpcd)
-                check(engine, "first start", got, ["9000", "0003009000", "0002009000"])
-                # 2: no CAP given: the package and the counter come from the state.
-                got = session(ctx, hydra, engine, state, [], [STATUS, RIGHT], args.vpcd)
-                check(engine, "restart", got, ["9000", "0002009000", "0103019000"])
-                # 3: the CAP again: not loaded twice; the counter was reset by
-                # the right PIN, and the validated flag did not survive.
-                got = session(ctx, hydra, engine, state, [PIN_CAP], [STATUS], args.vpcd)
-                check(engine, "second restart", got, ["9000", "0003009000"])
-                print(f"pass {engine}: the PIN try counter survives two restarts of hydra card --state")
-            except PcscError as e:
-                failed += 1
-                print(f"FAIL {engine}: {e}")
-    return 1 if failed else 0
+            # 1: load and install; one wrong PIN: 3 -> 2 tries left.
+            got = session(ctx, hydra, engine, state, [PIN_CAP], [STATUS, WRONG], args.vpcd)
+            expect("first start", got, ["9000", "0003009000", "0002009000"])
+            # 2: no CAP given: the package and the counter come from the state.
+            got = session(ctx, hydra, engine, state, [], [STATUS, RIGHT], args.vpcd)
+            expect("restart", got, ["9000", "0002009000", "0103019000"])
+            # 3: the CAP again: not loaded twice; the counter was reset by
+            # the right PIN, and the validated flag did not survive.
+            got = session(ctx, hydra, engine, state, [PIN_CAP], [STATUS], args.vpcd)
+            expect("second restart", got, ["9000", "0003009000"])
+        return "the PIN try counter survives two restarts of hydra card --state"
+
+    return per_engine(engines, check)
 
 
 if __name__ == "__main__":

@@ -12,11 +12,10 @@ shortsR(2) shortsD(2) boolsR boolsD objsR!=null objsD!=null persistent.
 The card manager, selected after a reset, does not know INS 62 (6D00).
 """
 
-import argparse
 import os
 import sys
 
-from pcsc_card import DEFAULT_READER, DEFAULT_VPCD, Context, HydraCard, PcscError, hydra_binary
+from pcsc_card import CheckFailed, HydraCard, check_args, on_card, per_engine
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CAP = os.path.join(HERE, "../applets/transients/cap/transients.cap")
@@ -26,42 +25,27 @@ GET = bytes.fromhex("8062000000")
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--hydra")
-    ap.add_argument("--engine", action="append")
-    ap.add_argument("--reader", default=DEFAULT_READER)
-    ap.add_argument("--vpcd", default=DEFAULT_VPCD)
-    args = ap.parse_args()
-    hydra = hydra_binary(args.hydra)
-    ctx = Context(args.reader)
-    failed = 0
-    for engine in args.engine or ["interp", "thumb"]:
-        card = HydraCard(hydra, engine, [CAP], vpcd=args.vpcd, ctx=ctx)
-        with card:
-            try:
-                ctx.wait_for(True, 900, card.alive)
-                conn = ctx.connect()
-                got = []
-                for step in [SELECT, SET_5A, GET, "reset", GET, SELECT, GET]:
-                    if step == "reset":
-                        conn.reset()
-                        continue
-                    data, sw1, sw2 = conn.transmit(step)
-                    got.append(bytes(data + [sw1, sw2]).hex())
-                conn.close()
-                want = ["9000", "9000", "5a5a005a005a010101015a9000",
-                        "6d00", "9000", "000000000000000000005a9000"]
-                if got != want:
-                    raise PcscError(f"answers {got}, expected {want}")
-                if card.stop() != 0:
-                    raise PcscError(f"hydra card did not exit 0 at SIGTERM:\n{card.output()}")
-                ctx.wait_for(False, 30)
-                print(f"pass {engine}: a reader reset clears transients, selects the card manager, keeps persistent data")
-            except PcscError as e:
-                failed += 1
-                print(f"FAIL {engine}: {e}")
-    return 1 if failed else 0
+    args, hydra, ctx, engines = check_args(__doc__)
 
+    def check(engine):
+        def body(conn):
+            got = []
+            for step in [SELECT, SET_5A, GET, "reset", GET, SELECT, GET]:
+                if step == "reset":
+                    conn.reset()
+                    continue
+                data, sw1, sw2 = conn.transmit(step)
+                got.append(bytes(data + [sw1, sw2]).hex())
+            want = ["9000", "9000", "5a5a005a005a010101015a9000",
+                    "6d00", "9000", "000000000000000000005a9000"]
+            if got != want:
+                raise CheckFailed(f"answers {got}, expected {want}")
+            return conn
+
+        on_card(ctx, HydraCard(hydra, engine, [CAP], vpcd=args.vpcd, ctx=ctx), body)
+        return "a reader reset clears transients, selects the card manager, keeps persistent data"
+
+    return per_engine(engines, check)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -70,6 +70,21 @@ fn parse_body<T>(raw: &RawComponent, f: impl FnOnce(&mut Reader<'_>) -> Result<T
     Ok(v)
 }
 
+/// Download order of the components a load file always carries (JCVM
+/// 3.0.5 §6.2).
+const LOAD_ORDER: [ComponentTag; 10] = [
+    ComponentTag::Header,
+    ComponentTag::Directory,
+    ComponentTag::Import,
+    ComponentTag::Applet,
+    ComponentTag::Class,
+    ComponentTag::Method,
+    ComponentTag::StaticField,
+    ComponentTag::Export,
+    ComponentTag::ConstantPool,
+    ComponentTag::ReferenceLocation,
+];
+
 /// The body of a Descriptor component that describes nothing: no classes,
 /// no constant-pool types (class count 0, constant-pool count 0).
 const EMPTY_DESCRIPTOR_BODY: [u8; 3] = [0, 0, 0];
@@ -324,25 +339,24 @@ impl CapFile {
     /// StaticField, Export, ConstantPool, ReferenceLocation, Descriptor
     /// (and Debug when `with_debug`).
     pub fn to_load_file(&self, with_debug: bool) -> Result<Vec<u8>> {
-        use ComponentTag::*;
-        let mut order = alloc::vec![
-            Header,
-            Directory,
-            Import,
-            Applet,
-            Class,
-            Method,
-            StaticField,
-            Export,
-            ConstantPool,
-            ReferenceLocation,
-            Descriptor,
-        ];
+        let mut order = LOAD_ORDER.to_vec();
+        order.push(ComponentTag::Descriptor);
         if with_debug {
-            order.push(Debug);
+            order.push(ComponentTag::Debug);
         }
+        self.write_components(&order)
+    }
+
+    /// The load file as GlobalPlatform clients send it in LOAD: the same
+    /// order without the Descriptor and Debug components (the Directory
+    /// still gives their sizes; see [`CapFile::from_gp_load_file`]).
+    pub fn to_gp_load_file(&self) -> Result<Vec<u8>> {
+        self.write_components(&LOAD_ORDER)
+    }
+
+    fn write_components(&self, order: &[ComponentTag]) -> Result<Vec<u8>> {
         let mut out = Vec::new();
-        for tag in order {
+        for &tag in order {
             if let Some(bytes) = self.component_bytes(tag)? {
                 out.extend_from_slice(&bytes);
             }

@@ -14,14 +14,7 @@ use hydra_cap::CapFile;
 /// without Descriptor and Debug.
 fn gp_load_file(path: &std::path::Path) -> Vec<u8> {
     let loaded = read_path(path).unwrap_or_else(|e| panic!("{e}"));
-    let order = [1u8, 2, 4, 3, 6, 7, 8, 10, 5, 9];
-    let mut out = Vec::new();
-    for tag in order {
-        if let Some(c) = loaded.raw_components.iter().find(|c| c.tag.to_u8() == tag) {
-            out.extend_from_slice(&c.bytes);
-        }
-    }
-    out
+    loaded.cap.to_gp_load_file().unwrap()
 }
 
 #[test]

@@ -103,6 +103,15 @@ pub struct JcreObjects {
     pub exceptions: Vec<(ClassId, Ref)>,
 }
 
+impl<N: Nvm> Card<N> {
+    /// The index of the live (not deleted) package with this AID.
+    pub fn live_package(&self, aid: &[u8]) -> Option<usize> {
+        self.packages
+            .iter()
+            .position(|p| p.aid == aid && !p.deleted)
+    }
+}
+
 pub struct Card<N: Nvm> {
     pub store: Store<N>,
     pub config: Config,

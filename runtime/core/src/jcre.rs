@@ -383,9 +383,9 @@ impl<N: Nvm> Card<N> {
 
     /// Selects the card manager on channel `ch` and answers its FCI.
     fn select_isd(&mut self, ch: usize) -> Response {
+        // Deselecting the channel's ISD ends its secure channel too.
         self.deselect_channel(ch);
         self.registry.isd |= 1 << ch;
-        self.cardmgr.close_session();
         self.isd_fci()
     }
 

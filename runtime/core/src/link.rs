@@ -261,7 +261,7 @@ impl<N: Nvm> Card<N> {
     /// links it, and records it in the card metadata.
     pub fn load_package(&mut self, cap: &CapFile) -> Result<u16, LoadError> {
         let aid = cap.header.package.aid.as_bytes().to_vec();
-        if self.packages.iter().any(|p| p.aid == aid && !p.deleted) {
+        if self.live_package(&aid).is_some() {
             return Err(LoadError::DuplicatePackage { aid: hex(&aid) });
         }
         if self.packages.len() >= 250 {
@@ -379,15 +379,11 @@ impl<N: Nvm> Card<N> {
         let relinking_deleted = existing.is_some_and(|r| r.deleted);
         for imp in &cap.import.packages {
             let aid = imp.aid.as_bytes();
-            let found = self
-                .packages
-                .iter()
-                .position(|p| p.aid == aid && !p.deleted)
-                .or_else(|| {
-                    relinking_deleted
-                        .then(|| self.packages.iter().position(|p| p.aid == aid))
-                        .flatten()
-                });
+            let found = self.live_package(aid).or_else(|| {
+                relinking_deleted
+                    .then(|| self.packages.iter().position(|p| p.aid == aid))
+                    .flatten()
+            });
             match found {
                 Some(i)
                     if self.packages[i].major == imp.major

@@ -41,8 +41,6 @@ pub enum HostError {
         path: String,
         source: script::ScriptError,
     },
-    #[error("{path}:{line}: APDU sent while the card is powered down")]
-    NotPowered { path: String, line: usize },
     #[error("invalid --install '{0}': expected AID[:INSTANCE_AID][:HEXPARAMS] in hex")]
     InstallSpec(String),
     #[error("{0}")]
@@ -203,7 +201,7 @@ impl Host {
     pub fn load(&mut self, cap: &CapFile) -> Result<(), HostError> {
         let card = self.card()?;
         let aid = cap.header.package.aid.as_bytes();
-        if card.packages.iter().any(|p| p.aid == aid && !p.deleted) {
+        if card.live_package(aid).is_some() {
             return Ok(());
         }
         card.load_package(cap)
@@ -254,6 +252,29 @@ impl Host {
         script::run(&mut ScriptReader { host: self, path }, text)
     }
 
+    /// Runs one command on the card (powered up if needed), timing it and,
+    /// with `explain`, naming after `at` on stderr an exception that escaped
+    /// an applet.
+    pub fn exchange(
+        &mut self,
+        at: &str,
+        f: impl FnOnce(&mut Card<FileNvm>) -> hydra_runtime::Response,
+    ) -> Result<hydra_runtime::Response, HostError> {
+        let explain = self.explain;
+        let card = self.card()?;
+        card.last_uncaught = None;
+        let t = std::time::Instant::now();
+        let r = f(card);
+        let elapsed = t.elapsed();
+        if explain {
+            if let Some(e) = card.last_uncaught.take() {
+                eprintln!("{at}uncaught {e} -> SW {:04X}", r.sw);
+            }
+        }
+        self.apdu_time += elapsed;
+        Ok(r)
+    }
+
     /// Totals so far (bytecodes executed, per-opcode histogram), including
     /// the powered card.
     pub fn totals(&self) -> (u64, [u64; 256]) {
@@ -295,7 +316,7 @@ impl ServedHost {
     }
 }
 
-fn hex(b: &[u8]) -> String {
+pub(crate) fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
@@ -320,20 +341,12 @@ impl hydra_vpcd::Card for ServedHost {
     }
 
     fn process(&mut self, command: &[u8], response: &mut Vec<u8>) -> Result<(), HostError> {
-        let explain = self.host.explain;
         // Clients may start a session without a power event.
-        let card = self.host.card()?;
-        card.last_uncaught = None;
-        let r = card.process(command);
+        let r = self.host.exchange("", |card| card.process(command))?;
         response.extend_from_slice(&r.data);
         response.extend_from_slice(&r.sw.to_be_bytes());
         if self.trace {
             eprintln!("> {}\n< {}", hex(command), hex(response));
-        }
-        if explain {
-            if let Some(e) = card.last_uncaught.take() {
-                eprintln!("uncaught {e} -> SW {:04X}", r.sw);
-            }
         }
         Ok(())
     }
@@ -362,22 +375,11 @@ impl script::Reader for ScriptReader<'_> {
         line: usize,
         cmd: &hydra_runtime::Command,
     ) -> Result<(Vec<u8>, u16), HostError> {
-        let explain = self.host.explain;
-        let Some(card) = self.host.card.as_mut() else {
-            return Err(HostError::NotPowered {
-                path: self.path.to_string(),
-                line,
-            });
-        };
-        let t = std::time::Instant::now();
-        card.last_uncaught = None;
-        let r = card.process_command(cmd.clone());
-        self.host.apdu_time += t.elapsed();
-        if explain {
-            if let Some(e) = card.last_uncaught.take() {
-                eprintln!("{}:{line}: uncaught {e} -> SW {:04X}", self.path, r.sw);
-            }
-        }
+        // The runner sends commands only while the card is powered.
+        let at = format!("{}:{line}: ", self.path);
+        let r = self
+            .host
+            .exchange(&at, |card| card.process_command(cmd.clone()))?;
         Ok((r.data, r.sw))
     }
 

@@ -308,7 +308,10 @@ fn open_channel<R: Reader>(
     if sw != 0x9000 || !matches!(r.len(), 29 | 32) || r[11] != 3 {
         return Err(reader.script_error(
             line,
-            format!("scp03: INITIALIZE UPDATE answered {} {sw:04X}", hex(&r)),
+            format!(
+                "scp03: INITIALIZE UPDATE answered {} {sw:04X}",
+                crate::hex(&r)
+            ),
         ));
     }
     let mut card = [0u8; 8];
@@ -339,10 +342,6 @@ fn open_channel<R: Reader>(
         ));
     }
     Ok(s)
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
 /// apdutool's line for a command and its response.

@@ -103,7 +103,7 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
                     let cap = hydra_cap::CapFile::from_component_stream(stream)
                         .map_err(|e| format!("package image: CAP: {e}"))?;
                     let aid = cap.header.package.aid.as_bytes();
-                    if card.packages.iter().any(|p| p.aid == aid && !p.deleted) {
+                    if card.live_package(aid).is_some() {
                         continue;
                     }
                     card.load_package(&cap)

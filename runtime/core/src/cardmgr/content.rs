@@ -99,7 +99,7 @@ impl<N: Nvm> Card<N> {
         if !matches!(hash.len(), 0 | 20 | 32) {
             return Response::sw(SW_WRONG_DATA);
         }
-        if self.packages.iter().any(|p| p.aid == aid && !p.deleted) {
+        if self.live_package(aid).is_some() {
             return Response::sw(SW_CONDITIONS);
         }
         self.cardmgr.loading = Some(Loading {
@@ -179,9 +179,8 @@ impl<N: Nvm> Card<N> {
             return Response::sw(SW_WRONG_DATA);
         };
         let in_elf = self
-            .packages
-            .iter()
-            .any(|p| !p.deleted && p.aid == elf && p.applets.iter().any(|a| a.0 == module));
+            .live_package(elf)
+            .is_some_and(|p| self.packages[p].applets.iter().any(|a| a.0 == module));
         if !in_elf {
             return Response::sw(SW_NOT_FOUND);
         }
@@ -241,14 +240,10 @@ impl<N: Nvm> Card<N> {
         if aid == self.cardmgr.isd_aid {
             return Response::sw(SW_CONDITIONS);
         }
-        let doomed: Vec<usize>;
-        if let Some(i) = self.registry.find_exact(&aid) {
-            doomed = alloc::vec![i];
-        } else if let Some(p) = self
-            .packages
-            .iter()
-            .position(|p| p.aid == aid && !p.deleted)
-        {
+        // What goes: an application, or a package (with its applications).
+        let (package, doomed) = if let Some(i) = self.registry.find_exact(&aid) {
+            (None, alloc::vec![i])
+        } else if let Some(p) = self.live_package(&aid) {
             let builtin = p < usize::from(crate::api_tables::N_BUILTIN);
             let imported = self
                 .packages
@@ -260,16 +255,16 @@ impl<N: Nvm> Card<N> {
             if builtin || imported || (!apps.is_empty() && !related) {
                 return Response::sw(SW_CONDITIONS);
             }
-            if apps.iter().any(|&i| self.registry.is_active(i)) {
-                return Response::sw(SW_CONDITIONS);
-            }
-            self.packages[p].deleted = true;
-            doomed = apps;
+            (Some(p), apps)
         } else {
             return Response::sw(SW_NOT_FOUND);
-        }
+        };
+        // Nothing selected on any channel is deleted.
         if doomed.iter().any(|&i| self.registry.is_active(i)) {
             return Response::sw(SW_CONDITIONS);
+        }
+        if let Some(p) = package {
+            self.packages[p].deleted = true;
         }
         self.remove_applets(&doomed);
         if self.save_meta().is_err() {
@@ -331,12 +326,7 @@ mod tests {
             "/../../conformance/applets/pin/cap/pin.cap"
         );
         let loaded = hydra_cap::container::read_path(std::path::Path::new(path)).unwrap();
-        let mut block = Vec::new();
-        for tag in [1u8, 2, 4, 3, 6, 7, 8, 10, 5, 9] {
-            if let Some(c) = loaded.raw_components.iter().find(|c| c.tag.to_u8() == tag) {
-                block.extend_from_slice(&c.bytes);
-            }
-        }
+        let block = loaded.cap.to_gp_load_file().unwrap();
         let mut lf = vec![0xC4];
         tlv::put_len(&mut lf, block.len());
         lf.extend_from_slice(&block);

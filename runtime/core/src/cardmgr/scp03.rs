@@ -9,7 +9,9 @@
 
 use alloc::vec::Vec;
 
-use aes::cipher::{BlockDecryptMut, BlockEncrypt, BlockEncryptMut, KeyInit, KeyIvInit};
+use aes::cipher::{
+    BlockCipher, BlockDecryptMut, BlockEncrypt, BlockEncryptMut, KeyInit, KeyIvInit,
+};
 use cmac::{Cmac, Mac};
 
 use crate::apdu::Command;
@@ -80,10 +82,6 @@ pub fn kdf(key: &[u8], constant: u8, bits: u16, context: &[u8]) -> Result<Vec<u8
 
 /// One AES block, ECB.
 pub fn encrypt_block(key: &[u8], block: &mut [u8; 16]) -> Result<(), ScpError> {
-    aes_block(key, block)
-}
-
-fn aes_block(key: &[u8], block: &mut [u8; 16]) -> Result<(), ScpError> {
     let b = aes::Block::from_mut_slice(block);
     match key.len() {
         16 => aes::Aes128::new_from_slice(key).map(|c| c.encrypt_block(b)),
@@ -94,40 +92,34 @@ fn aes_block(key: &[u8], block: &mut [u8; 16]) -> Result<(), ScpError> {
     .map_err(|_| ScpError::Key)
 }
 
-fn cbc_encrypt(key: &[u8], iv: &[u8; 16], data: &mut [u8]) -> Result<(), ScpError> {
-    use aes::cipher::block_padding::NoPadding;
-    let n = data.len();
-    let r = match key.len() {
-        16 => cbc::Encryptor::<aes::Aes128>::new_from_slices(key, iv)
-            .map(|c| c.encrypt_padded_mut::<NoPadding>(data, n).map(|_| ())),
-        24 => cbc::Encryptor::<aes::Aes192>::new_from_slices(key, iv)
-            .map(|c| c.encrypt_padded_mut::<NoPadding>(data, n).map(|_| ())),
-        32 => cbc::Encryptor::<aes::Aes256>::new_from_slices(key, iv)
-            .map(|c| c.encrypt_padded_mut::<NoPadding>(data, n).map(|_| ())),
-        _ => return Err(ScpError::Key),
-    };
-    match r {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(ScpError::Security),
-        Err(_) => Err(ScpError::Key),
+/// AES-CBC in place, without padding (`data` is whole blocks).
+fn cbc(key: &[u8], iv: &[u8; 16], data: &mut [u8], encrypt: bool) -> Result<(), ScpError> {
+    fn run<C>(key: &[u8], iv: &[u8; 16], data: &mut [u8], encrypt: bool) -> Result<(), ScpError>
+    where
+        C: BlockCipher + BlockEncryptMut + BlockDecryptMut + KeyInit,
+    {
+        use aes::cipher::block_padding::NoPadding;
+        let n = data.len();
+        let done = if encrypt {
+            cbc::Encryptor::<C>::new_from_slices(key, iv)
+                .map_err(|_| ScpError::Key)?
+                .encrypt_padded_mut::<NoPadding>(data, n)
+                .map(|_| ())
+                .map_err(|_| ())
+        } else {
+            cbc::Decryptor::<C>::new_from_slices(key, iv)
+                .map_err(|_| ScpError::Key)?
+                .decrypt_padded_mut::<NoPadding>(data)
+                .map(|_| ())
+                .map_err(|_| ())
+        };
+        done.map_err(|()| ScpError::Security)
     }
-}
-
-fn cbc_decrypt(key: &[u8], iv: &[u8; 16], data: &mut [u8]) -> Result<(), ScpError> {
-    use aes::cipher::block_padding::NoPadding;
-    let r = match key.len() {
-        16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv)
-            .map(|c| c.decrypt_padded_mut::<NoPadding>(data).map(|_| ())),
-        24 => cbc::Decryptor::<aes::Aes192>::new_from_slices(key, iv)
-            .map(|c| c.decrypt_padded_mut::<NoPadding>(data).map(|_| ())),
-        32 => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
-            .map(|c| c.decrypt_padded_mut::<NoPadding>(data).map(|_| ())),
-        _ => return Err(ScpError::Key),
-    };
-    match r {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(ScpError::Security),
-        Err(_) => Err(ScpError::Key),
+    match key.len() {
+        16 => run::<aes::Aes128>(key, iv, data, encrypt),
+        24 => run::<aes::Aes192>(key, iv, data, encrypt),
+        32 => run::<aes::Aes256>(key, iv, data, encrypt),
+        _ => Err(ScpError::Key),
     }
 }
 
@@ -238,11 +230,7 @@ impl Session {
     pub fn host_authenticate(&mut self, level: u8) -> Result<Command, ScpError> {
         let host = self.cryptogram(DC_HOST_CRYPTOGRAM)?;
         let header = [0x84, 0x82, level, 0x00];
-        let mut input = self.chain.to_vec();
-        input.extend_from_slice(&header);
-        input.push(16);
-        input.extend_from_slice(&host);
-        let full = cmac(&self.s_mac, &input)?;
+        let full = self.c_mac(header, &host)?;
         self.chain = full;
         self.level = Some(level);
         self.counter = 0;
@@ -266,22 +254,14 @@ impl Session {
         let mut data = cmd.data.clone();
         if level & C_DECRYPTION != 0 {
             self.counter += 1;
-            if !data.is_empty() {
-                data = pad(&data);
-                let iv = self.icv(false)?;
-                cbc_encrypt(&self.s_enc, &iv, &mut data)?;
-            }
+            data = self.encrypt(false, &data)?;
         }
         if data.len() + 8 > 255 {
             return Err(ScpError::Security);
         }
         let mut header = cmd.header;
         header[0] |= 0x04;
-        let mut input = self.chain.to_vec();
-        input.extend_from_slice(&header);
-        input.push((data.len() + 8) as u8);
-        input.extend_from_slice(&data);
-        let full = cmac(&self.s_mac, &input)?;
+        let full = self.c_mac(header, &data)?;
         self.chain = full;
         data.extend_from_slice(&full[..8]);
         Ok(Command {
@@ -299,23 +279,13 @@ impl Session {
         let mut body = data.to_vec();
         if level & R_MAC != 0 {
             let n = body.len().checked_sub(8).ok_or(ScpError::Security)?;
-            let mut input = self.chain.to_vec();
-            input.extend_from_slice(&body[..n]);
-            input.extend_from_slice(&sw.to_be_bytes());
-            let rmac = cmac(&self.s_rmac, &input)?;
-            if !same(&rmac[..8], &body[n..]) {
+            if !same(&self.r_mac(&body[..n], sw)?, &body[n..]) {
                 return Err(ScpError::Security);
             }
             body.truncate(n);
         }
-        if level & R_ENCRYPTION != 0 && !body.is_empty() {
-            if !body.len().is_multiple_of(16) {
-                return Err(ScpError::Security);
-            }
-            let iv = self.icv(true)?;
-            cbc_decrypt(&self.s_enc, &iv, &mut body)?;
-            let n = unpad(&body).ok_or(ScpError::Security)?.len();
-            body.truncate(n);
+        if level & R_ENCRYPTION != 0 {
+            body = self.decrypt(true, &body)?;
         }
         Ok(body)
     }
@@ -344,12 +314,7 @@ impl Session {
             return Err(ScpError::Security);
         }
         let (body, mac) = cmd.data.split_at(n - 8);
-        let mut input = Vec::with_capacity(16 + 5 + n);
-        input.extend_from_slice(&self.chain);
-        input.extend_from_slice(&cmd.header);
-        input.push(n as u8);
-        input.extend_from_slice(body);
-        let full = cmac(&self.s_mac, &input)?;
+        let full = self.c_mac(cmd.header, body)?;
         if !same(&full[..8], mac) {
             return Err(ScpError::Security);
         }
@@ -365,19 +330,10 @@ impl Session {
         if level & C_MAC == 0 {
             return Ok(cmd.clone());
         }
-        let body = self.verify_mac(cmd)?.to_vec();
-        let mut data = body;
+        let mut data = self.verify_mac(cmd)?.to_vec();
         if level & C_DECRYPTION != 0 {
             self.counter += 1;
-            if !data.is_empty() {
-                if !data.len().is_multiple_of(16) {
-                    return Err(ScpError::Security);
-                }
-                let iv = self.icv(false)?;
-                cbc_decrypt(&self.s_enc, &iv, &mut data)?;
-                let plain = unpad(&data).ok_or(ScpError::Security)?.len();
-                data.truncate(plain);
-            }
+            data = self.decrypt(false, &data)?;
         }
         let mut header = cmd.header;
         header[0] &= !0x04;
@@ -397,8 +353,57 @@ impl Session {
         if response {
             block[0] = 0x80;
         }
-        aes_block(&self.s_enc, &mut block)?;
+        encrypt_block(&self.s_enc, &mut block)?;
         Ok(block)
+    }
+
+    /// The full C-MAC of a command: CMAC(S-MAC, chain | header | Lc | data),
+    /// Lc counting the 8 MAC bytes.
+    fn c_mac(&self, header: [u8; 4], body: &[u8]) -> Result<[u8; 16], ScpError> {
+        let mut input = Vec::with_capacity(16 + 5 + body.len());
+        input.extend_from_slice(&self.chain);
+        input.extend_from_slice(&header);
+        input.push((body.len() + 8) as u8);
+        input.extend_from_slice(body);
+        cmac(&self.s_mac, &input)
+    }
+
+    /// The R-MAC of a response: CMAC(S-RMAC, chain | data | SW), 8 bytes.
+    fn r_mac(&self, data: &[u8], sw: u16) -> Result<[u8; 8], ScpError> {
+        let mut input = self.chain.to_vec();
+        input.extend_from_slice(data);
+        input.extend_from_slice(&sw.to_be_bytes());
+        let full = cmac(&self.s_rmac, &input)?;
+        let mut out = [0u8; 8];
+        out.copy_from_slice(&full[..8]);
+        Ok(out)
+    }
+
+    /// Command (or response) data encrypted at the current counter: padded,
+    /// AES-CBC under S-ENC; no data stays none.
+    fn encrypt(&self, response: bool, data: &[u8]) -> Result<Vec<u8>, ScpError> {
+        if data.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut out = pad(data);
+        cbc(&self.s_enc, &self.icv(response)?, &mut out, true)?;
+        Ok(out)
+    }
+
+    /// The inverse of [`Session::encrypt`]; bad lengths or padding are a
+    /// security error.
+    fn decrypt(&self, response: bool, data: &[u8]) -> Result<Vec<u8>, ScpError> {
+        if data.is_empty() {
+            return Ok(Vec::new());
+        }
+        if !data.len().is_multiple_of(16) {
+            return Err(ScpError::Security);
+        }
+        let mut out = data.to_vec();
+        cbc(&self.s_enc, &self.icv(response)?, &mut out, false)?;
+        let n = unpad(&out).ok_or(ScpError::Security)?.len();
+        out.truncate(n);
+        Ok(out)
     }
 
     /// Wraps a response at the session's level: R-ENCRYPTION of the data,
@@ -406,17 +411,12 @@ impl Session {
     pub fn wrap(&mut self, data: &[u8], sw: u16) -> Result<Vec<u8>, ScpError> {
         let level = self.level.unwrap_or(0);
         let mut out = data.to_vec();
-        if level & R_ENCRYPTION != 0 && !out.is_empty() {
-            out = pad(&out);
-            let iv = self.icv(true)?;
-            cbc_encrypt(&self.s_enc, &iv, &mut out)?;
+        if level & R_ENCRYPTION != 0 {
+            out = self.encrypt(true, &out)?;
         }
         if level & R_MAC != 0 {
-            let mut input = self.chain.to_vec();
-            input.extend_from_slice(&out);
-            input.extend_from_slice(&sw.to_be_bytes());
-            let rmac = cmac(&self.s_rmac, &input)?;
-            out.extend_from_slice(&rmac[..8]);
+            let rmac = self.r_mac(&out, sw)?;
+            out.extend_from_slice(&rmac);
         }
         out.extend_from_slice(&sw.to_be_bytes());
         Ok(out)
@@ -428,7 +428,7 @@ impl Session {
         if !data.len().is_multiple_of(16) {
             return Err(ScpError::Security);
         }
-        cbc_decrypt(dek, &[0; 16], data)
+        cbc(dek, &[0; 16], data, false)
     }
 }
 
