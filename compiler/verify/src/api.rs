@@ -245,3 +245,39 @@ impl Imports for NoImports {
         None
     }
 }
+
+/// Built-in API packages (`hydra_jcapi`'s generated tables), each converted
+/// the first time the verifier asks for it: a card verifying a load file
+/// needs the three or four packages it imports, not the whole release.
+pub struct BuiltinImports {
+    packages: Vec<&'static hydra_jcapi::ApiPackage>,
+    converted: Vec<core::cell::OnceCell<PackageApi>>,
+}
+
+impl BuiltinImports {
+    pub fn new(packages: impl IntoIterator<Item = &'static hydra_jcapi::ApiPackage>) -> Self {
+        let packages: Vec<_> = packages.into_iter().collect();
+        let converted = packages
+            .iter()
+            .map(|_| core::cell::OnceCell::new())
+            .collect();
+        BuiltinImports {
+            packages,
+            converted,
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<&PackageApi> {
+        let p = *self.packages.get(i)?;
+        Some(self.converted.get(i)?.get_or_init(|| p.into()))
+    }
+}
+
+impl Imports for BuiltinImports {
+    fn by_aid(&self, aid: &[u8]) -> Option<&PackageApi> {
+        self.get(self.packages.iter().position(|p| *p.aid == *aid)?)
+    }
+    fn by_name(&self, name: &str) -> Option<&PackageApi> {
+        self.get(self.packages.iter().position(|p| p.name == name)?)
+    }
+}

@@ -31,7 +31,9 @@ use alloc::vec::Vec;
 use hydra_cap::component::ExceptionHandler;
 use hydra_cap::{CapFile, ComponentTag};
 
-pub use api::{ApiSet, ClassApi, FieldApi, Imports, MethodApi, NoImports, PackageApi};
+pub use api::{
+    ApiSet, BuiltinImports, ClassApi, FieldApi, Imports, MethodApi, NoImports, PackageApi,
+};
 pub use error::{ErrorKind, Location, VerifyError};
 pub use model::{Access, Class, ClassId, Field, FieldId, Method, MethodId, Resolved, Universe};
 pub use typecheck::MethodTypes;

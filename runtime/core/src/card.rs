@@ -66,6 +66,8 @@ pub struct Config {
     /// Bytecodes one applet entry (install, select, process...) may execute
     /// before the runtime stops it with `6F00` (a watchdog; `u64::MAX`: none).
     pub budget: u64,
+    /// Which load files the card manager accepts (see `load_check`).
+    pub verify_loads: crate::load_check::VerifyLoads,
 }
 
 impl Default for Config {
@@ -75,6 +77,7 @@ impl Default for Config {
             max_frames: 128,
             ram_bytes: 32 * 1024,
             budget: 50_000_000,
+            verify_loads: crate::load_check::VerifyLoads::WhenPossible,
         }
     }
 }
@@ -136,7 +139,8 @@ pub struct Card<N: Nvm> {
     pub selecting: bool,
     /// The applet being selected was already selected (reSelectingApplet()).
     pub reselecting: bool,
-    /// The last exception that escaped an applet's `process` (for tools).
+    /// Why the last command failed, where the card can say (an exception
+    /// that escaped an applet's `process`, a refused load file), for tools.
     pub last_uncaught: Option<alloc::string::String>,
     /// Logical channel of the command being processed.
     pub channel: u8,

@@ -65,6 +65,18 @@ pub enum LoadError {
     DuplicateInstance { aid: String },
     #[error("install of {aid} failed: {reason}")]
     InstallFailed { aid: String, reason: String },
+    /// The on-card verifier refused the load file.
+    #[error(
+        "package {package}: the card's verifier refused it ({errors} error(s)); first: {first}"
+    )]
+    Unverified {
+        package: String,
+        errors: usize,
+        first: String,
+    },
+    /// The card verifies every load file, and this one cannot be verified.
+    #[error("package {package}: the card verifies every load file, and this one cannot be: {why}")]
+    NotVerifiable { package: String, why: &'static str },
     #[error(transparent)]
     Fault(#[from] Fault),
 }

@@ -577,7 +577,7 @@ impl<N: Nvm> Card<N> {
             },
             Err(e) => {
                 let sw = self.sw_of(&e);
-                self.last_uncaught = Some(self.describe(&e));
+                self.last_uncaught = Some(alloc::format!("uncaught {}", self.describe(&e)));
                 Response::sw(sw)
             }
         }

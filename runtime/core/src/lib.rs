@@ -7,6 +7,7 @@
 //!  api        java.lang / javacard.framework natives, bound by export tokens
 //!  firewall   context checks (in interp and api), entry points, global arrays
 //!  link       CAP loading, token resolution, class/method tables
+//!  load_check the on-card verifier's check of a load file before linking
 //!  heap       objects behind handles; persistent in NVM, transient in RAM
 //!  txn        undo log: transactions, atomic updates, recovery at boot
 //!  registry   applet registry and card metadata (GlobalPlatform-shaped)
@@ -32,6 +33,7 @@ pub mod heap;
 pub mod interp;
 pub mod jcre;
 pub mod link;
+pub mod load_check;
 pub mod nvm;
 pub mod registry;
 pub mod txn;

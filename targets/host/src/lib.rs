@@ -268,7 +268,7 @@ impl Host {
         let elapsed = t.elapsed();
         if explain {
             if let Some(e) = card.last_uncaught.take() {
-                eprintln!("{at}uncaught {e} -> SW {:04X}", r.sw);
+                eprintln!("{at}{e} -> SW {:04X}", r.sw);
             }
         }
         self.apdu_time += elapsed;

@@ -57,7 +57,9 @@ fn done() -> Response {
 fn sw_of(e: &LoadError) -> u16 {
     match e {
         LoadError::Fault(Fault::OutOfNvm { .. } | Fault::OutOfHandles) => SW_NO_SPACE,
-        LoadError::DuplicatePackage { .. } | LoadError::DuplicateInstance { .. } => SW_CONDITIONS,
+        LoadError::DuplicatePackage { .. }
+        | LoadError::DuplicateInstance { .. }
+        | LoadError::NotVerifiable { .. } => SW_CONDITIONS,
         LoadError::NoSuchApplet { .. } => SW_NOT_FOUND,
         _ => SW_WRONG_DATA,
     }
@@ -161,7 +163,14 @@ impl<N: Nvm> Card<N> {
         if cap.header.package.aid.as_bytes() != l.aid.as_slice() {
             return Err(SW_WRONG_DATA);
         }
-        self.load_package(&cap).map(|_| ()).map_err(|e| sw_of(&e))
+        let described = crate::load_check::has_descriptor(block);
+        crate::load_check::check(&cap, described, self.config.verify_loads)
+            .and_then(|_| self.load_package(&cap))
+            .map(|_| ())
+            .map_err(|e| {
+                self.last_uncaught = Some(alloc::format!("{e}"));
+                sw_of(&e)
+            })
     }
 
     /// `Lf ELF-AID | Lm module AID | La instance AID | Lp privileges |
