@@ -3,8 +3,13 @@
 conformance package arrives by INSTALL [for load] and LOAD over SCP03
 (C-MAC and C-DECRYPTION), its applets are installed, its script runs with
 the answers `hydra run` must give, and it is deleted again; GET STATUS is
-checked after each step. Then the refusals: a wrong load-file hash, a
-package still imported, an unknown AID, a load file that is not one.
+checked after each step. Every other load file carries its Descriptor
+component, so the card verifies it; the others come as gp sends them. Then
+the refusals: a wrong load-file hash, a package still imported, an unknown
+AID, a load file that is not one. Last, a card that accepts verified load
+files only (`--verify-loads always`): it refuses a load file without
+Descriptor, one importing a package loaded onto it, and one whose bytecode
+does not type-check, and takes a verified one.
 
     content.py [--hydra target/release/hydra] [--engine interp]...
 """
@@ -30,15 +35,18 @@ def protected(conn, s, apdu):
     return s.unwrap(data, sw) if sw == 0x9000 and s.level & scp03.R_MAC else data, sw
 
 
-def load(conn, s, cap, hash_alg):
-    block = gp_load.load_file_data_block(cap)
+def load(conn, s, cap, hash_alg, descriptor=False, block=None, last_sw=0x9000):
+    block = block or gp_load.load_file_data_block(cap, descriptor)
     aid = gp_load.package_aid(cap)
     expect(f"INSTALL [for load] {aid.hex()}",
            protected(conn, s, gp_load.install_for_load(aid, hash_alg=hash_alg, block=block)),
            (b"\x00", 0x9000))
     cmds = gp_load.load_commands(block)
     for i, c in enumerate(cmds):
-        want = (b"\x00", 0x9000) if i == len(cmds) - 1 else (b"", 0x9000)
+        if i < len(cmds) - 1:
+            want = (b"", 0x9000)
+        else:
+            want = (b"\x00", 0x9000) if last_sw == 0x9000 else (b"", last_sw)
         expect(f"LOAD block {i} of {aid.hex()}", protected(conn, s, c), want)
     return aid
 
@@ -52,7 +60,7 @@ def run_entry(ctx, conn, entry, n):
     caps = [os.path.join(base, c) for c in entry["load"]]
     s = open_channel(conn, 0x03)
     before = listed(conn, s, 0x20)
-    aids = [load(conn, s, c, HASHES[(n + i) % 3]) for i, c in enumerate(caps)]
+    aids = [load(conn, s, c, HASHES[(n + i) % 3], descriptor=n % 2 == 0) for i, c in enumerate(caps)]
     for i in entry["install"]:
         cls = bytes.fromhex(i["class_aid"])
         inst = bytes.fromhex(i.get("instance_aid") or i["class_aid"])
@@ -125,6 +133,33 @@ def refusals(conn):
     expect("load files at the end", listed(conn, s, 0x20), before)
 
 
+def verified_only(conn):
+    base = os.path.dirname(SUITE)
+    pin = os.path.join(base, "pin/cap/pin.cap")
+    server = os.path.join(base, "shareserver/cap/shareserver.cap")
+    client = os.path.join(base, "shareclient/cap/shareclient.cap")
+    s = open_channel(conn, 0x01)
+    before = listed(conn, s, 0x20)
+    load(conn, s, pin, "sha256", last_sw=0x6985)
+    expect("load files after a load file without Descriptor", listed(conn, s, 0x20), before)
+    # The first constructor's `aload_0; invokespecial` (its superclass's
+    # constructor) made `sconst_0; invokespecial`: a short as receiver.
+    block = bytearray(gp_load.load_file_data_block(pin, descriptor=True))
+    _, at, size = next(c for c in gp_load.components(block) if c[0] == 7)
+    i = block.index(b"\x18\x8C", at, at + 3 + size)
+    block[i] = 0x03
+    load(conn, s, pin, "sha1", block=bytes(block), last_sw=0x6A80)
+    expect("load files after an unverifiable load file", listed(conn, s, 0x20), before)
+    load(conn, s, pin, "sha1", descriptor=True)
+    load(conn, s, server, None, descriptor=True)
+    load(conn, s, client, None, descriptor=True, last_sw=0x6985)
+    expect("load files: the verified ones", listed(conn, s, 0x20),
+           sorted(before + [gp_load.package_aid(p).hex().upper() for p in (pin, server)]))
+    for p in (server, pin):
+        expect(f"DELETE {os.path.basename(p)}", protected(conn, s, gp_load.delete(gp_load.package_aid(p), True))[1],
+               0x9000)
+
+
 def main():
     args, hydra, ctx, engines = check_args(__doc__)
     # The card manager's own script deletes what it loads: not run here.
@@ -138,7 +173,10 @@ def main():
             return conn
 
         on_card(ctx, HydraCard(hydra, engine, [], vpcd=args.vpcd, ctx=ctx), body)
-        return f"{len(entries)} scripts with their packages loaded, installed and deleted over SCP03; refusals"
+        on_card(ctx, HydraCard(hydra, engine, [], vpcd=args.vpcd, ctx=ctx, extra=["--verify-loads", "always"]),
+                verified_only)
+        return (f"{len(entries)} scripts with their packages loaded (half verified on the card), installed and "
+                "deleted over SCP03; refusals; a card that takes verified load files only")
 
     return per_engine(engines, check, (scp03.ScpError,))
 

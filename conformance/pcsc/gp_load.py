@@ -6,7 +6,8 @@ import hashlib
 import zipfile
 
 # Component file names in a CAP archive, in the order a load file carries
-# them (JCVM 3.0.5 §6.2); Descriptor and Debug are left out, as gp does.
+# them (JCVM 3.0.5 §6.2); the optional Descriptor comes last, and gp leaves
+# it (and Debug) out.
 LOAD_ORDER = ["Header", "Directory", "Import", "Applet", "Class", "Method",
               "StaticField", "Export", "ConstantPool", "RefLocation"]
 
@@ -23,12 +24,24 @@ def lv(b):
     return bytes([len(b)]) + bytes(b)
 
 
-def load_file_data_block(cap_path):
-    """The components of a CAP archive in load order."""
+def load_file_data_block(cap_path, descriptor=False):
+    """The components of a CAP archive in load order (with the Descriptor
+    component, which lets the card verify the package, when asked)."""
+    order = LOAD_ORDER + (["Descriptor"] if descriptor else [])
     with zipfile.ZipFile(cap_path) as z:
         names = {n.rsplit("/", 1)[-1][:-4]: n for n in z.namelist()
                  if n.endswith(".cap") and "/javacard/" in n}
-        return b"".join(z.read(names[c]) for c in LOAD_ORDER if c in names)
+        return b"".join(z.read(names[c]) for c in order if c in names)
+
+
+def components(block):
+    """(tag, offset, size) of each component of a load file data block."""
+    out, at = [], 0
+    while at + 3 <= len(block):
+        size = int.from_bytes(block[at + 1:at + 3], "big")
+        out.append((block[at], at, size))
+        at += 3 + size
+    return out
 
 
 def package_aid(cap_path):

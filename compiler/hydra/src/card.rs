@@ -48,9 +48,21 @@ pub struct CardArgs {
     /// Print every command and response on stderr (host engines).
     #[arg(long)]
     trace: bool,
-    /// Name on stderr each exception that escapes an applet (host engines).
+    /// Name on stderr each exception that escapes an applet, and why a
+    /// load file was refused (host engines).
     #[arg(long)]
     explain: bool,
+    /// Which load files the card manager accepts: those its verifier
+    /// type-checked whenever it can (a load file without its Descriptor
+    /// component, as gp sends, runs unchecked), or only type-checked ones.
+    #[arg(long, value_enum, default_value_t = VerifyLoadsArg::WhenPossible)]
+    verify_loads: VerifyLoadsArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum VerifyLoadsArg {
+    WhenPossible,
+    Always,
 }
 
 fn parse_atr(hex: &str) -> Result<Vec<u8>, CliError> {
@@ -99,6 +111,12 @@ pub fn card_cmd(args: CardArgs) -> Result<(), CliError> {
                 host.engine = Some(crate::compile::engine_for(&args.caps)?);
             }
             host.explain = args.explain;
+            host.config.verify_loads = match args.verify_loads {
+                VerifyLoadsArg::WhenPossible => {
+                    hydra_runtime::load_check::VerifyLoads::WhenPossible
+                }
+                VerifyLoadsArg::Always => hydra_runtime::load_check::VerifyLoads::Always,
+            };
             crate::run::setup(&mut host, &args.caps, &installs)?;
             let what = describe(&mut host);
             let mut card = ServedHost::new(host, atr);
@@ -117,6 +135,7 @@ pub fn card_cmd(args: CardArgs) -> Result<(), CliError> {
                 stats: false,
                 native: args.engine == Engine::Thumb,
                 pc_profile: None,
+                verify_all_loads: args.verify_loads == VerifyLoadsArg::Always,
             };
             let session = crate::thumb::start_session(&opts)?;
             let mut card = MeterCard::new(session, atr)?;

@@ -27,6 +27,8 @@ pub struct Options {
     pub native: bool,
     /// Write a flat profile (instructions per function) here.
     pub pc_profile: Option<PathBuf>,
+    /// The card accepts only load files its verifier type-checked.
+    pub verify_all_loads: bool,
 }
 
 /// Where the firmware and the plugin are built and cached.
@@ -72,6 +74,7 @@ fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
         cfg.pcs = Some(pcs_path(p));
     }
     cfg.profile = opts.stats;
+    cfg.verify_all_loads = opts.verify_all_loads;
     cfg.nvm = opts.state.as_ref().map(|p| {
         if p.is_dir() {
             p.join("card.nvm")
@@ -259,6 +262,7 @@ pub fn run_suite(opts: &Options, entries: &[SuiteEntry]) -> Result<usize, CliErr
             stats: opts.stats,
             native: opts.native,
             pc_profile: None,
+            verify_all_loads: opts.verify_all_loads,
         };
         let r = run_one(&art, &o, &e.script).and_then(|run| {
             crate::run::check(&e.script, &run.output, &e.expected)?;

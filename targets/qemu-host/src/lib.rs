@@ -188,6 +188,9 @@ pub struct Config {
     pub installs: Vec<Install>,
     /// Run the board-test loopback card instead of the Java Card runtime.
     pub loopback: bool,
+    /// The card manager accepts only load files its verifier type-checked
+    /// (`hydra_runtime::load_check::VerifyLoads::Always`).
+    pub verify_all_loads: bool,
     /// Files placed in guest memory by QEMU's generic loader, at an address.
     pub images: Vec<(PathBuf, u32)>,
     /// Native packages (ARM objects of `hydra-backend-thumb2`) in the
@@ -218,6 +221,7 @@ impl Config {
             packages: Vec::new(),
             installs: Vec::new(),
             loopback: false,
+            verify_all_loads: false,
             images: Vec::new(),
             natives: Vec::new(),
             timeout: Duration::from_secs(60),
@@ -480,6 +484,9 @@ impl Session {
         }
         if cfg.loopback {
             semihosting.push_str(",arg=card=loopback");
+        }
+        if cfg.verify_all_loads {
+            semihosting.push_str(",arg=verify=always");
         }
         let mut cmd = Command::new(&qemu);
         cmd.args([

@@ -125,7 +125,9 @@ fn serve<C: Card<Error = Infallible>>(card: &mut C, uart: &mut uart::Uart0) -> !
 /// The firmware: bring up heap, UART0 and NVM, boot the Java Card runtime,
 /// apply the package image, then serve vpcd frames. Semihosting arguments:
 /// `nvm=PATH`, the NVM backing file (without it the NVM is volatile);
-/// `card=loopback`, the board-test card instead of the runtime.
+/// `card=loopback`, the board-test card instead of the runtime;
+/// `verify=always`, a card manager that accepts only load files its
+/// verifier type-checked.
 pub fn run() -> ! {
     init_heap();
     let mut uart = uart::Uart0::take().unwrap_or_else(|| fatal(format_args!("UART0 taken twice")));
@@ -136,8 +138,15 @@ pub fn run() -> ! {
     if arg(cmdline, b"card") == Some(b"loopback") {
         serve(&mut LoopbackCard::new(nvm), &mut uart)
     }
-    let mut card = RuntimeCard::boot(nvm, hydra_runtime::Config::default())
-        .unwrap_or_else(|e| fatal(format_args!("{e}")));
+    let config = hydra_runtime::Config {
+        verify_loads: if arg(cmdline, b"verify") == Some(b"always") {
+            hydra_runtime::load_check::VerifyLoads::Always
+        } else {
+            hydra_runtime::load_check::VerifyLoads::WhenPossible
+        },
+        ..hydra_runtime::Config::default()
+    };
+    let mut card = RuntimeCard::boot(nvm, config).unwrap_or_else(|e| fatal(format_args!("{e}")));
     if let Some(img) = package_image() {
         card.apply_image(img)
             .unwrap_or_else(|e| fatal(format_args!("{e}")));
