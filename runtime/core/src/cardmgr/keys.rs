@@ -1,16 +1,20 @@
-//! PUT KEY (GP 2.3.1 §11.8, Amendment D §7.2): a new SCP03 key set, or new
-//! values for an existing one, sent encrypted under the DEK of the key set
-//! the secure channel was opened with, each with its key check value.
+//! PUT KEY (GP 2.3.1 §11.8, Amendment D §7.2): a new key set, or new
+//! values for an existing one, sent encrypted under the DEK of the channel,
+//! each key with its key check value. AES keys are encrypted with AES-CBC
+//! under the static DEK of an SCP03 channel, 3DES keys (and AES keys sent
+//! over SCP02) with 3DES-ECB under the DEK session key of an SCP02 channel.
 //!
-//! Data: `new KVN | (88 | 1+Le | L | key encrypted (Le) | 03 | KCV) x 3`,
-//! P1 the key version replaced (00: add), P2 81 (keys 1 to 3).
+//! Data: `new KVN | key x 3`, P1 the key version replaced (00: add), P2 81
+//! (keys 1 to 3); a key is `88 | 1+Le | L | key encrypted (Le) | 03 | KCV`
+//! (AES) or `80 | 10 | key encrypted (16) | 03 | KCV` (3DES). The three keys
+//! are of one type, which becomes the set's protocol: SCP03 or SCP02.
 
 use alloc::vec::Vec;
 
 use super::scp03::{self, StaticKeys};
 use super::{
-    encode_keyset, KeySet, KEYSET_SIZE, MAX_KEYSETS, R_KEYSETS, SW_CONDITIONS, SW_INCORRECT_P1P2,
-    SW_NOT_FOUND, SW_OK, SW_SECURITY, SW_WRONG_DATA,
+    encode_keyset, scp02, KeySet, KeyType, SecureSession, KEYSET_SIZE, MAX_KEYSETS, R_KEYSETS,
+    SW_CONDITIONS, SW_INCORRECT_P1P2, SW_NOT_FOUND, SW_OK, SW_SECURITY, SW_WRONG_DATA,
 };
 use crate::apdu::{Command, Response};
 use crate::card::Card;
@@ -21,9 +25,6 @@ use crate::nvm::Nvm;
 /// No room for another key set.
 const SW_NO_SPACE: u16 = 0x6A84;
 
-/// AES key type.
-const AES: u8 = 0x88;
-
 /// The AES key check value: the first three bytes of AES(key, 01 x 16).
 pub fn kcv(key: &[u8]) -> Option<[u8; 3]> {
     let mut block = [1u8; 16];
@@ -31,44 +32,79 @@ pub fn kcv(key: &[u8]) -> Option<[u8; 3]> {
     Some([block[0], block[1], block[2]])
 }
 
-/// The keys of a PUT KEY data field after the new KVN.
-fn parse_keys(mut b: &[u8], dek: &[u8]) -> Result<(Vec<Vec<u8>>, Vec<u8>), u16> {
+/// The key check value of a key of type `ty`.
+pub fn kcv_of(ty: KeyType, key: &[u8]) -> Option<[u8; 3]> {
+    match ty {
+        KeyType::Aes => kcv(key),
+        KeyType::Des => scp02::kcv(key),
+    }
+}
+
+/// The three keys of a PUT KEY command, decrypted and checked.
+struct NewKeys {
+    key_type: KeyType,
+    keys: StaticKeys,
+    /// Their KCVs, the response data after the KVN.
+    kcvs: Vec<u8>,
+}
+
+/// The keys of a PUT KEY data field after the new KVN, decrypted with
+/// `decrypt`.
+fn parse_keys(
+    mut b: &[u8],
+    decrypt: impl Fn(&mut [u8]) -> Result<(), scp03::ScpError>,
+) -> Result<NewKeys, u16> {
     let mut keys = Vec::new();
     let mut kcvs = Vec::new();
+    let mut types = Vec::new();
     for _ in 0..3 {
         let [ty, len, rest @ ..] = b else {
             return Err(SW_WRONG_DATA);
         };
+        let ty = KeyType::from_code(*ty).ok_or(SW_WRONG_DATA)?;
         let len = usize::from(*len);
-        if *ty != AES || rest.len() < len + 1 || len < 17 {
+        let block = rest.get(..len).ok_or(SW_WRONG_DATA)?;
+        let rest = &rest[len..];
+        // AES key data starts with the key's length (Amendment D); 3DES key
+        // data is the encrypted key alone.
+        let (key_len, enc) = match ty {
+            KeyType::Aes => match block {
+                [n, enc @ ..] => (usize::from(*n), enc),
+                [] => return Err(SW_WRONG_DATA),
+            },
+            KeyType::Des => (block.len(), block),
+        };
+        if !ty.valid_len(key_len) || enc.len() < key_len {
             return Err(SW_WRONG_DATA);
         }
-        let (block, rest) = rest.split_at(len);
-        let key_len = usize::from(block[0]);
-        let mut enc = block[1..].to_vec();
-        if !matches!(key_len, 16 | 24 | 32) || enc.len() < key_len || !enc.len().is_multiple_of(16)
-        {
-            return Err(SW_WRONG_DATA);
-        }
-        scp03::Session::decrypt_key(dek, &mut enc).map_err(|_| SW_WRONG_DATA)?;
-        enc.truncate(key_len);
+        let mut key = enc.to_vec();
+        decrypt(&mut key).map_err(|_| SW_WRONG_DATA)?;
+        key.truncate(key_len);
         let [n, rest @ ..] = rest else {
             return Err(SW_WRONG_DATA);
         };
         let n = usize::from(*n);
         let check = rest.get(..n).ok_or(SW_WRONG_DATA)?;
-        let want = kcv(&enc).ok_or(SW_WRONG_DATA)?;
+        let want = kcv_of(ty, &key).ok_or(SW_WRONG_DATA)?;
         if n != 3 || check != want {
             return Err(SW_WRONG_DATA);
         }
         kcvs.extend_from_slice(&want);
-        keys.push(enc);
+        keys.push(key);
+        types.push(ty);
         b = &rest[n..];
     }
-    if !b.is_empty() || keys.iter().any(|k| k.len() != keys[0].len()) {
+    let one_kind =
+        types.iter().all(|t| *t == types[0]) && keys.iter().all(|k| k.len() == keys[0].len());
+    if !b.is_empty() || !one_kind {
         return Err(SW_WRONG_DATA);
     }
-    Ok((keys, kcvs))
+    let [enc, mac, dek] = [keys[0].clone(), keys[1].clone(), keys[2].clone()];
+    Ok(NewKeys {
+        key_type: types[0],
+        keys: StaticKeys { enc, mac, dek },
+        kcvs,
+    })
 }
 
 /// Writes key set `slot` (an existing one, or the next free one): a
@@ -100,33 +136,29 @@ impl<N: Nvm> Card<N> {
         if replace & 0x80 != 0 || p2 != 0x81 {
             return Response::sw(SW_INCORRECT_P1P2);
         }
-        let Some(opened_with) = self
-            .cardmgr
-            .secure
-            .as_ref()
-            .filter(|s| s.channel == ch)
-            .map(|s| s.kvn)
-        else {
+        let Some(sc) = self.cardmgr.secure.as_ref().filter(|s| s.channel == ch) else {
             return Response::sw(SW_SECURITY);
         };
-        let Some(dek) = self
-            .cardmgr
-            .key_set(opened_with)
-            .map(|k| k.keys.dek.clone())
-        else {
+        let session: &SecureSession = &sc.session;
+        let Some((_, opened_with)) = self.cardmgr.key_set(sc.kvn) else {
             return Response::sw(SW_SECURITY);
         };
+        let dek = &opened_with.keys.dek;
         let Some((&new_kvn, rest)) = cmd.data.split_first() else {
             return Response::sw(SW_WRONG_DATA);
         };
-        let (keys, kcvs) = match parse_keys(rest, &dek) {
+        let new = match parse_keys(rest, |d| session.decrypt_key(dek, d)) {
             Ok(k) => k,
             Err(sw) => return Response::sw(sw),
         };
-        let [enc, mac, dek] = [keys[0].clone(), keys[1].clone(), keys[2].clone()];
+        let kcvs = new.kcvs;
+        // A new or replaced set starts its SCP02 counter at 0: its session
+        // keys are new.
         let set = KeySet {
             kvn: new_kvn,
-            keys: StaticKeys { enc, mac, dek },
+            key_type: new.key_type,
+            keys: new.keys,
+            scp02_counter: 0,
         };
         let sets = &self.cardmgr.key_sets;
         let slot = if replace == 0 {
@@ -161,15 +193,17 @@ mod tests {
     use crate::cardmgr::CardManager;
     use crate::nvm::RamNvm;
 
-    fn set(kvn: u8, fill: u8) -> KeySet {
+    fn set(kvn: u8, fill: u8, key_type: KeyType) -> KeySet {
         let k = alloc::vec![fill; 16];
         KeySet {
             kvn,
+            key_type,
             keys: StaticKeys {
                 enc: k.clone(),
                 mac: k.clone(),
                 dek: k,
             },
+            scp02_counter: 0,
         }
     }
 
@@ -189,7 +223,12 @@ mod tests {
         let mut s = Store::open(RamNvm::new(256 * 1024), false, 4096).unwrap();
         CardManager::open(&mut s).unwrap();
         let base = s.nvm.clone();
-        for (slot, new) in [(1usize, set(0x31, 0x11)), (0, set(0x30, 0x22))] {
+        for (slot, new) in [
+            (1usize, set(0x31, 0x11, KeyType::Aes)),
+            (0, set(0x30, 0x22, KeyType::Aes)),
+            (1, set(0x20, 0x33, KeyType::Des)),
+            (0, set(0x21, 0x44, KeyType::Des)),
+        ] {
             let mut s = Store::open(base.clone(), false, 4096).unwrap();
             let mut cm = CardManager::open(&mut s).unwrap();
             let old = cm.key_sets.clone();

@@ -1,15 +1,19 @@
 //! The GlobalPlatform card manager: the Issuer Security Domain (GP Card
 //! Specification 2.3.1), default-selected on the basic channel, with SCP03
-//! secure channels (Amendment D), GET DATA and GET STATUS.
+//! (Amendment D) and SCP02 (Appendix E, i = 15 or 55) secure channels, GET
+//! DATA and GET STATUS. A key set's type decides the protocol: AES key sets
+//! answer INITIALIZE UPDATE with SCP03, 3DES key sets with SCP02.
 //!
 //! Its persistent state (card life cycle, SCP03 sequence counter, ISD AID,
-//! key sets) is one fixed record in NVM whose address is in the superblock;
-//! every change is one atomic NVM update. The secure channel session lives
-//! in RAM and ends with the selection, a reset or a security error.
+//! SCP02 option, key sets with their SCP02 counters) is one fixed record in
+//! NVM whose address is in the superblock; every change is one atomic NVM
+//! update. The secure channel session lives in RAM and ends with the
+//! selection, a reset or a security error.
 
 pub mod content;
 pub mod keys;
 pub mod lifecycle;
+pub mod scp02;
 pub mod scp03;
 pub mod status;
 pub mod tlv;
@@ -21,7 +25,7 @@ use crate::card::Card;
 use crate::error::{Fault, Result};
 use crate::heap::{rd_u32, Store, SB_CARDMGR};
 use crate::nvm::Nvm;
-use scp03::{Session, StaticKeys};
+use scp03::{ScpError, StaticKeys};
 
 /// The ISD's AID unless personalised otherwise (GP's default).
 pub const DEFAULT_ISD_AID: [u8; 8] = [0xA0, 0x00, 0x00, 0x01, 0x51, 0x00, 0x00, 0x00];
@@ -51,22 +55,166 @@ pub const SW_NOT_FOUND: u16 = 0x6A88;
 pub const SW_INS: u16 = 0x6D00;
 pub const SW_CLA: u16 = 0x6E00;
 
-/// The record's size and layout (offsets).
-const RECORD_SIZE: u32 = 512;
+/// The record's size and layout (offsets), version 2.
+pub(crate) const RECORD_SIZE: u32 = 512;
 const R_VERSION: u32 = 0;
 pub(crate) const R_LIFE_CYCLE: u32 = 1;
 const R_COUNTER: u32 = 2;
 const R_AID: u32 = 5; // length byte, then 16 bytes
 pub(crate) const R_KEYSETS: u32 = 22; // count byte, then KEYSET_SIZE each
-pub(crate) const KEYSET_SIZE: u32 = 98; // kvn, key length, ENC, MAC, DEK (32 each)
+/// A key set: kvn, key type, key length, SCP02 sequence counter (2), ENC,
+/// MAC, DEK (32 each).
+pub(crate) const KEYSET_SIZE: u32 = 101;
+const K_TYPE: usize = 1;
+const K_LEN: usize = 2;
+pub(crate) const K_COUNTER: u32 = 3;
+const K_KEYS: usize = 5;
 pub(crate) const MAX_KEYSETS: usize = 4;
-const RECORD_VERSION: u8 = 1;
+/// The SCP02 option `i` the card answers with (15 or 55).
+const R_SCP02_I: u32 = R_KEYSETS + 1 + MAX_KEYSETS as u32 * KEYSET_SIZE;
+const RECORD_VERSION: u8 = 2;
+/// Version 1 (AES key sets only) stored a key set as kvn, key length, ENC,
+/// MAC, DEK in 98 bytes; such records are upgraded at boot.
+const V1_KEYSET_SIZE: usize = 98;
 
-/// One key version: the three SCP03 keys.
+/// The SCP02 option of a card that was not told otherwise: i = 55, what
+/// GP clients (gp) assume.
+pub const DEFAULT_SCP02_I: u8 = scp02::I_55;
+
+/// The SCP02 implementation options the card can announce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scp02Option {
+    /// i = 15: the card challenge is the card's own.
+    I15,
+    /// i = 55: the well-known pseudo-random card challenge.
+    I55,
+}
+
+impl Scp02Option {
+    pub fn i(self) -> u8 {
+        match self {
+            Scp02Option::I15 => scp02::I_15,
+            Scp02Option::I55 => scp02::I_55,
+        }
+    }
+}
+
+/// The type of a key set's keys (GP 2.3.1 Table 11-16), which is also its
+/// secure channel protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyType {
+    /// AES-128/192/256: SCP03.
+    Aes,
+    /// Two-key 3DES: SCP02.
+    Des,
+}
+
+impl KeyType {
+    /// The key type byte of PUT KEY and the key information template.
+    pub fn code(self) -> u8 {
+        match self {
+            KeyType::Aes => 0x88,
+            KeyType::Des => 0x80,
+        }
+    }
+
+    pub fn from_code(b: u8) -> Option<KeyType> {
+        match b {
+            0x88 => Some(KeyType::Aes),
+            0x80 => Some(KeyType::Des),
+            _ => None,
+        }
+    }
+
+    /// Whether `len` is a key length of this type.
+    pub fn valid_len(self, len: usize) -> bool {
+        match self {
+            KeyType::Aes => matches!(len, 16 | 24 | 32),
+            KeyType::Des => len == scp02::KEY_LEN,
+        }
+    }
+}
+
+/// One key version: three keys of one type, and the SCP02 sequence
+/// counter of a 3DES set (the next session's; it starts at 0 with the set).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySet {
     pub kvn: u8,
+    pub key_type: KeyType,
     pub keys: StaticKeys,
+    pub scp02_counter: u16,
+}
+
+/// The session of a secure channel, of either protocol; card side (the
+/// card manager) and host side (the script runner, tests).
+#[derive(Debug, Clone)]
+pub enum SecureSession {
+    Scp03(scp03::Session),
+    Scp02(scp02::Session),
+}
+
+impl SecureSession {
+    /// The security level once EXTERNAL AUTHENTICATE succeeded.
+    pub fn level(&self) -> Option<u8> {
+        match self {
+            SecureSession::Scp03(s) => s.level,
+            SecureSession::Scp02(s) => s.level,
+        }
+    }
+
+    /// Checks EXTERNAL AUTHENTICATE and opens the channel at its level.
+    pub fn authenticate(&mut self, cmd: &Command) -> core::result::Result<(), ScpError> {
+        match self {
+            SecureSession::Scp03(s) => s.authenticate(cmd),
+            SecureSession::Scp02(s) => s.authenticate(cmd),
+        }
+    }
+
+    /// Checks and strips a command's secure messaging.
+    pub fn unwrap(&mut self, cmd: &Command) -> core::result::Result<Command, ScpError> {
+        match self {
+            SecureSession::Scp03(s) => s.unwrap(cmd),
+            SecureSession::Scp02(s) => s.unwrap(cmd),
+        }
+    }
+
+    /// Decrypts PUT KEY key data: AES-CBC under the static DEK (SCP03),
+    /// 3DES-ECB under the DEK session key (SCP02).
+    pub fn decrypt_key(
+        &self,
+        static_dek: &[u8],
+        data: &mut [u8],
+    ) -> core::result::Result<(), ScpError> {
+        match self {
+            SecureSession::Scp03(_) => scp03::Session::decrypt_key(static_dek, data),
+            SecureSession::Scp02(s) => s.decrypt_key(data),
+        }
+    }
+
+    /// The host's side: EXTERNAL AUTHENTICATE at `level`.
+    pub fn host_authenticate(&mut self, level: u8) -> core::result::Result<Command, ScpError> {
+        match self {
+            SecureSession::Scp03(s) => s.host_authenticate(level),
+            SecureSession::Scp02(s) => s.host_authenticate(level),
+        }
+    }
+
+    /// The host's side: a command protected at the channel's level.
+    pub fn host_wrap(&mut self, cmd: &Command) -> core::result::Result<Command, ScpError> {
+        match self {
+            SecureSession::Scp03(s) => s.host_wrap(cmd),
+            SecureSession::Scp02(s) => s.host_wrap(cmd),
+        }
+    }
+
+    /// The host's side: a response's plain data (SCP02 with i = 15 or 55
+    /// protects no responses).
+    pub fn host_unwrap(&mut self, data: &[u8], sw: u16) -> core::result::Result<Vec<u8>, ScpError> {
+        match self {
+            SecureSession::Scp03(s) => s.host_unwrap(data, sw),
+            SecureSession::Scp02(_) => Ok(data.to_vec()),
+        }
+    }
 }
 
 /// An open or opening secure channel.
@@ -76,7 +224,7 @@ struct Channel {
     channel: u8,
     /// The key set it was opened with (PUT KEY decrypts under its DEK).
     kvn: u8,
-    session: Session,
+    session: SecureSession,
 }
 
 /// The card manager's state.
@@ -88,6 +236,8 @@ pub struct CardManager {
     pub life_cycle: u8,
     /// SCP03 sequence counter (24 bits).
     pub counter: u32,
+    /// The SCP02 option `i` of INITIALIZE UPDATE with a 3DES key set.
+    pub scp02_i: u8,
     pub key_sets: Vec<KeySet>,
     secure: Option<Channel>,
     /// GET STATUS entries not yet sent (paging with P2 = 03).
@@ -100,14 +250,52 @@ pub struct CardManager {
 pub(crate) fn encode_keyset(ks: &KeySet) -> [u8; KEYSET_SIZE as usize] {
     let mut r = [0u8; KEYSET_SIZE as usize];
     r[0] = ks.kvn;
-    r[1] = ks.keys.enc.len() as u8;
+    r[K_TYPE] = ks.key_type.code();
+    r[K_LEN] = ks.keys.enc.len() as u8;
+    let c = K_COUNTER as usize;
+    r[c..c + 2].copy_from_slice(&ks.scp02_counter.to_be_bytes());
     for (j, key) in [&ks.keys.enc, &ks.keys.mac, &ks.keys.dek]
         .iter()
         .enumerate()
     {
-        r[2 + 32 * j..2 + 32 * j + key.len()].copy_from_slice(key);
+        let o = K_KEYS + 32 * j;
+        r[o..o + key.len()].copy_from_slice(key);
     }
     r
+}
+
+/// A key set of a record of layout `version`; `None` if malformed.
+fn decode_keyset(version: u8, r: &[u8]) -> Option<KeySet> {
+    let (key_type, len, counter, keys) = if version == 1 {
+        (KeyType::Aes, *r.get(1)?, 0, 2)
+    } else {
+        let c = K_COUNTER as usize;
+        let counter = u16::from_be_bytes([*r.get(c)?, *r.get(c + 1)?]);
+        (
+            KeyType::from_code(*r.get(K_TYPE)?)?,
+            *r.get(K_LEN)?,
+            counter,
+            K_KEYS,
+        )
+    };
+    let len = usize::from(len);
+    if !key_type.valid_len(len) {
+        return None;
+    }
+    let key = |j: usize| {
+        r.get(keys + 32 * j..keys + 32 * j + len)
+            .map(<[u8]>::to_vec)
+    };
+    Some(KeySet {
+        kvn: *r.first()?,
+        key_type,
+        keys: StaticKeys {
+            enc: key(0)?,
+            mac: key(1)?,
+            dek: key(2)?,
+        },
+        scp02_counter: counter,
+    })
 }
 
 fn encode_record(cm: &CardManager) -> Vec<u8> {
@@ -122,27 +310,29 @@ fn encode_record(cm: &CardManager) -> Vec<u8> {
     r[k] = cm.key_sets.len() as u8;
     for (i, ks) in cm.key_sets.iter().enumerate() {
         let at = k + 1 + i * KEYSET_SIZE as usize;
-        r[at] = ks.kvn;
-        r[at + 1] = ks.keys.enc.len() as u8;
-        for (j, key) in [&ks.keys.enc, &ks.keys.mac, &ks.keys.dek]
-            .iter()
-            .enumerate()
-        {
-            let o = at + 2 + 32 * j;
-            r[o..o + key.len()].copy_from_slice(key);
-        }
+        r[at..at + KEYSET_SIZE as usize].copy_from_slice(&encode_keyset(ks));
     }
+    r[R_SCP02_I as usize] = cm.scp02_i;
     r
 }
 
-fn decode_record(record: u32, b: &[u8]) -> Result<CardManager> {
+/// The card manager of the record at `record`, and the record's layout
+/// version (1 or 2).
+fn decode_record(record: u32, b: &[u8]) -> Result<(CardManager, u8)> {
     let bad = Fault::Corrupt("card manager record");
     let r = b
         .get(record as usize..(record + RECORD_SIZE) as usize)
         .ok_or(bad.clone())?;
-    if r[R_VERSION as usize] != RECORD_VERSION {
-        return Err(bad);
-    }
+    let version = r[R_VERSION as usize];
+    let slot_size = match version {
+        1 => V1_KEYSET_SIZE,
+        RECORD_VERSION => KEYSET_SIZE as usize,
+        _ => {
+            return Err(Fault::Corrupt(
+                "card manager record of an unknown layout version (written by a newer runtime)",
+            ))
+        }
+    };
     let a = R_AID as usize;
     let aid_len = usize::from(r[a]);
     if !(5..=16).contains(&aid_len) {
@@ -155,68 +345,103 @@ fn decode_record(record: u32, b: &[u8]) -> Result<CardManager> {
     }
     let mut key_sets = Vec::with_capacity(n);
     for i in 0..n {
-        let at = k + 1 + i * KEYSET_SIZE as usize;
-        let len = usize::from(r[at + 1]);
-        if !matches!(len, 16 | 24 | 32) {
-            return Err(bad);
-        }
-        let key = |j: usize| r[at + 2 + 32 * j..at + 2 + 32 * j + len].to_vec();
-        key_sets.push(KeySet {
-            kvn: r[at],
-            keys: StaticKeys {
-                enc: key(0),
-                mac: key(1),
-                dek: key(2),
-            },
-        });
+        let at = k + 1 + i * slot_size;
+        let slot = r.get(at..at + slot_size).ok_or(bad.clone())?;
+        key_sets.push(decode_keyset(version, slot).ok_or(bad.clone())?);
     }
+    let scp02_i = match (version, r[R_SCP02_I as usize]) {
+        (1, _) => DEFAULT_SCP02_I,
+        (_, i @ (scp02::I_15 | scp02::I_55)) => i,
+        _ => return Err(bad),
+    };
     let c = R_COUNTER as usize;
-    Ok(CardManager {
+    let cm = CardManager {
         record,
         isd_aid: r[a + 1..a + 1 + aid_len].to_vec(),
         life_cycle: r[R_LIFE_CYCLE as usize],
         counter: u32::from_be_bytes([0, r[c], r[c + 1], r[c + 2]]),
+        scp02_i,
         key_sets,
         secure: None,
         pending_status: None,
         loading: None,
-    })
+    };
+    Ok((cm, version))
+}
+
+/// Writes `cm`'s record whole into fresh space and publishes it by one
+/// pointer write: a cut leaves the record that was there before (none at
+/// the first boot, which personalises again).
+fn publish<N: Nvm>(s: &mut Store<N>, mut cm: CardManager) -> Result<CardManager> {
+    let record = s.nvm_alloc(RECORD_SIZE)?;
+    s.nvm.write(record, &encode_record(&cm))?;
+    s.write_nvm(SB_CARDMGR, &record.to_be_bytes(), true)?;
+    cm.record = record;
+    Ok(cm)
 }
 
 impl CardManager {
     /// The card manager of a store: its record, written with the factory
-    /// defaults (GP test keys 40..4F as key set 30, the default ISD AID,
-    /// SECURED) the first time.
+    /// defaults (GP test keys 40..4F as AES key set 30, the default ISD AID,
+    /// SECURED, SCP02 i = 55) the first time. A record of layout version 1
+    /// is upgraded: rewritten whole in the current layout and published.
     pub fn open<N: Nvm>(s: &mut Store<N>) -> Result<CardManager> {
         let at = rd_u32(s.nvm.bytes(), SB_CARDMGR)?;
         if at != 0 {
-            return decode_record(at, s.nvm.bytes());
+            let (cm, version) = decode_record(at, s.nvm.bytes())?;
+            if version == RECORD_VERSION {
+                return Ok(cm);
+            }
+            return publish(s, cm);
         }
         let test_key: Vec<u8> = (0x40..0x50).collect();
-        let mut cm = CardManager {
+        let cm = CardManager {
             record: 0,
             isd_aid: DEFAULT_ISD_AID.to_vec(),
             life_cycle: CARD_SECURED,
             counter: 0,
+            scp02_i: DEFAULT_SCP02_I,
             key_sets: alloc::vec![KeySet {
                 kvn: DEFAULT_KVN,
+                key_type: KeyType::Aes,
                 keys: StaticKeys {
                     enc: test_key.clone(),
                     mac: test_key.clone(),
                     dek: test_key,
                 },
+                scp02_counter: 0,
             }],
             secure: None,
             pending_status: None,
             loading: None,
         };
-        // Written whole into fresh space, then published by one pointer
-        // write: a cut leaves no record (personalised again at next boot).
-        let record = s.nvm_alloc(RECORD_SIZE)?;
-        s.nvm.write(record, &encode_record(&cm))?;
-        s.write_nvm(SB_CARDMGR, &record.to_be_bytes(), true)?;
-        cm.record = record;
-        Ok(cm)
+        publish(s, cm)
+    }
+
+    /// Sets the SCP02 option of later channels, in one atomic write; the
+    /// ISD's configuration, not a GP command.
+    pub fn set_scp02_option<N: Nvm>(
+        &mut self,
+        s: &mut Store<N>,
+        option: Scp02Option,
+    ) -> Result<()> {
+        let i = option.i();
+        s.write_nvm(self.record + R_SCP02_I, &[i], true)?;
+        self.scp02_i = i;
+        Ok(())
+    }
+
+    /// The secure channel protocols the key sets offer, as (SCP, i):
+    /// SCP03 i = 70 for AES key sets, SCP02 for 3DES ones.
+    pub fn protocols(&self) -> Vec<(u8, u8)> {
+        let mut v = Vec::new();
+        if self.key_sets.iter().any(|k| k.key_type == KeyType::Aes) {
+            v.push((0x03, scp03::I_PARAM));
+        }
+        if self.key_sets.iter().any(|k| k.key_type == KeyType::Des) {
+            v.push((0x02, self.scp02_i));
+        }
+        v
     }
 
     /// Ends the secure channel (selection, reset, security error).
@@ -238,15 +463,15 @@ impl CardManager {
         self.secure
             .as_ref()
             .filter(|s| s.channel == ch)
-            .and_then(|s| s.session.level)
+            .and_then(|s| s.session.level())
     }
 
-    /// The key set `kvn` names (00: the first).
-    fn key_set(&self, kvn: u8) -> Option<&KeySet> {
+    /// The key set `kvn` names (00: the first), and its slot.
+    fn key_set(&self, kvn: u8) -> Option<(usize, &KeySet)> {
         if kvn == 0 {
-            self.key_sets.first()
+            self.key_sets.first().map(|k| (0, k))
         } else {
-            self.key_sets.iter().find(|k| k.kvn == kvn)
+            self.key_sets.iter().enumerate().find(|(_, k)| k.kvn == kvn)
         }
     }
 
@@ -262,7 +487,11 @@ impl<N: Nvm> Card<N> {
     pub(crate) fn isd_fci(&self) -> Response {
         let aid = &self.cardmgr.isd_aid;
         let mut a5 = Vec::new();
-        tlv::put(&mut a5, 0x73, &status::card_recognition_data());
+        tlv::put(
+            &mut a5,
+            0x73,
+            &status::card_recognition_data(&self.cardmgr.protocols()),
+        );
         tlv::put(&mut a5, 0x9F65, &[0xFF]);
         let mut fci = Vec::new();
         tlv::put(&mut fci, 0x84, aid);
@@ -330,10 +559,14 @@ impl<N: Nvm> Card<N> {
         let Some(sc) = self.cardmgr.secure.as_mut().filter(|s| s.channel == ch) else {
             return r;
         };
-        if sc.session.level.unwrap_or(0) & scp03::R_MAC == 0 {
+        // SCP02 with i = 15 or 55 has no R-MAC.
+        let SecureSession::Scp03(session) = &mut sc.session else {
+            return r;
+        };
+        if session.level.unwrap_or(0) & scp03::R_MAC == 0 {
             return r;
         }
-        match sc.session.wrap(&r.data, r.sw) {
+        match session.wrap(&r.data, r.sw) {
             Ok(mut bytes) => {
                 bytes.truncate(bytes.len() - 2);
                 Response {
@@ -349,8 +582,9 @@ impl<N: Nvm> Card<N> {
     }
 
     /// INITIALIZE UPDATE (`80 50 kvn 00 08 host-challenge`): derives the
-    /// session, answers KDD, key information, card challenge, card
-    /// cryptogram and the sequence counter.
+    /// session of the key set's protocol and answers KDD, key information,
+    /// card challenge and card cryptogram (SCP03: then the sequence
+    /// counter; SCP02: the counter before the challenge).
     fn initialize_update(&mut self, ch: u8, cmd: &Command) -> Response {
         self.cardmgr.close_session();
         if cmd.data.len() != 8 {
@@ -359,34 +593,23 @@ impl<N: Nvm> Card<N> {
         if cmd.p2() != 0 {
             return Response::sw(SW_INCORRECT_P1P2);
         }
-        let Some(ks) = self.cardmgr.key_set(cmd.p1()).cloned() else {
+        let Some((_, ks)) = self.cardmgr.key_set(cmd.p1()) else {
             return Response::sw(SW_NOT_FOUND);
         };
-        // The counter moves before it is used: a challenge is never reused,
-        // even across a power cut.
-        let counter = (self.cardmgr.counter + 1) & 0xFF_FFFF;
-        let bytes = counter.to_be_bytes();
-        let at = self.cardmgr.record + R_COUNTER;
-        if self.store.write_nvm(at, &bytes[1..], true).is_err() {
-            return Response::sw(crate::jcre::SW_UNKNOWN);
-        }
-        self.cardmgr.counter = counter;
-        let seq = [bytes[1], bytes[2], bytes[3]];
+        let ks = ks.clone();
         let mut host = [0u8; 8];
         host.copy_from_slice(&cmd.data);
-        let made = scp03::card_challenge(&ks.keys, seq, &self.cardmgr.isd_aid).and_then(|card| {
-            let s = Session::new(&ks.keys, &host, &card)?;
-            let crypto = s.card_cryptogram()?;
-            Ok((card, s, crypto))
-        });
-        let Ok((card, session, cryptogram)) = made else {
-            return Response::sw(crate::jcre::SW_UNKNOWN);
+        let made = match ks.key_type {
+            KeyType::Aes => self.initialize_scp03(&ks, &host),
+            KeyType::Des => self.initialize_scp02(&ks, &host),
+        };
+        let (body, session) = match made {
+            Ok(m) => m,
+            Err(sw) => return Response::sw(sw),
         };
         let mut data = self.cardmgr.kdd().to_vec();
-        data.extend_from_slice(&[ks.kvn, 0x03, scp03::I_PARAM]);
-        data.extend_from_slice(&card);
-        data.extend_from_slice(&cryptogram);
-        data.extend_from_slice(&seq);
+        data.push(ks.kvn);
+        data.extend_from_slice(&body);
         self.cardmgr.secure = Some(Channel {
             channel: ch,
             kvn: ks.kvn,
@@ -395,11 +618,69 @@ impl<N: Nvm> Card<N> {
         Response { data, sw: SW_OK }
     }
 
+    /// SCP03: `03 i card-challenge card-cryptogram counter`. The counter
+    /// moves before it is used: a challenge is never reused, even across a
+    /// power cut.
+    fn initialize_scp03(
+        &mut self,
+        ks: &KeySet,
+        host: &[u8; 8],
+    ) -> core::result::Result<(Vec<u8>, SecureSession), u16> {
+        let counter = (self.cardmgr.counter + 1) & 0xFF_FFFF;
+        let bytes = counter.to_be_bytes();
+        let at = self.cardmgr.record + R_COUNTER;
+        if self.store.write_nvm(at, &bytes[1..], true).is_err() {
+            return Err(crate::jcre::SW_UNKNOWN);
+        }
+        self.cardmgr.counter = counter;
+        let seq = [bytes[1], bytes[2], bytes[3]];
+        let made = scp03::card_challenge(&ks.keys, seq, &self.cardmgr.isd_aid).and_then(|card| {
+            let s = scp03::Session::new(&ks.keys, host, &card)?;
+            let crypto = s.card_cryptogram()?;
+            Ok((card, s, crypto))
+        });
+        let (card, session, cryptogram) = made.map_err(|_| crate::jcre::SW_UNKNOWN)?;
+        let mut data = alloc::vec![0x03, scp03::I_PARAM];
+        data.extend_from_slice(&card);
+        data.extend_from_slice(&cryptogram);
+        data.extend_from_slice(&seq);
+        Ok((data, SecureSession::Scp03(session)))
+    }
+
+    /// SCP02: `02 counter(2) card-challenge(6) card-cryptogram(8)`. The
+    /// session keys are made of the counter alone, so it must never repeat
+    /// for a key set: it moves when the channel opens (EXTERNAL
+    /// AUTHENTICATE writes it before its 9000, as GP defines), which also
+    /// keeps failed attempts from using it up; at FFFF the key set opens no
+    /// more channels (6985) until it is replaced.
+    fn initialize_scp02(
+        &mut self,
+        ks: &KeySet,
+        host: &[u8; 8],
+    ) -> core::result::Result<(Vec<u8>, SecureSession), u16> {
+        if ks.scp02_counter == u16::MAX {
+            return Err(SW_CONDITIONS);
+        }
+        let seq = ks.scp02_counter.to_be_bytes();
+        let i = self.cardmgr.scp02_i;
+        let made = scp02::card_challenge(&ks.keys, seq, &self.cardmgr.isd_aid).and_then(|card| {
+            let s = scp02::Session::new(&ks.keys, i, seq, host, &card)?;
+            let crypto = s.card_cryptogram()?;
+            Ok((card, s, crypto))
+        });
+        let (card, session, cryptogram) = made.map_err(|_| crate::jcre::SW_UNKNOWN)?;
+        let mut data = alloc::vec![0x02];
+        data.extend_from_slice(&seq);
+        data.extend_from_slice(&card);
+        data.extend_from_slice(&cryptogram);
+        Ok((data, SecureSession::Scp02(session)))
+    }
+
     /// EXTERNAL AUTHENTICATE (`84 82 level 00 10 host-cryptogram C-MAC`).
     fn external_authenticate(&mut self, ch: u8, cmd: &Command) -> Response {
-        let ok = match self.cardmgr.secure.as_mut() {
-            Some(sc) if sc.channel == ch && sc.session.level.is_none() => {
-                sc.session.authenticate(cmd).is_ok()
+        let (ok, kvn) = match self.cardmgr.secure.as_mut() {
+            Some(sc) if sc.channel == ch && sc.session.level().is_none() => {
+                (sc.session.authenticate(cmd).is_ok(), sc.kvn)
             }
             _ => {
                 self.cardmgr.close_session();
@@ -410,7 +691,29 @@ impl<N: Nvm> Card<N> {
             self.cardmgr.close_session();
             return Response::sw(SW_AUTH_FAILED);
         }
+        let seq = match self.cardmgr.secure.as_ref().map(|sc| &sc.session) {
+            Some(SecureSession::Scp02(s)) => Some(s.seq()),
+            _ => None,
+        };
+        if let Some(seq) = seq {
+            if self.use_scp02_counter(kvn, seq).is_err() {
+                self.cardmgr.close_session();
+                return Response::sw(crate::jcre::SW_UNKNOWN);
+            }
+        }
         Response::sw(SW_OK)
+    }
+
+    /// Moves key set `kvn`'s SCP02 counter past `seq` (one atomic write).
+    fn use_scp02_counter(&mut self, kvn: u8, seq: u16) -> Result<()> {
+        let Some((slot, _)) = self.cardmgr.key_set(kvn) else {
+            return Err(Fault::Corrupt("key set of the channel"));
+        };
+        let next = seq.checked_add(1).ok_or(Fault::Corrupt("SCP02 counter"))?;
+        let at = self.cardmgr.record + R_KEYSETS + 1 + slot as u32 * KEYSET_SIZE + K_COUNTER;
+        self.store.write_nvm(at, &next.to_be_bytes(), true)?;
+        self.cardmgr.key_sets[slot].scp02_counter = next;
+        Ok(())
     }
 
     /// GET DATA (GP 2.3.1 §11.3): P1 P2 is the tag.
@@ -421,16 +724,25 @@ impl<N: Nvm> Card<N> {
             0x0045 => self.cardmgr.kdd()[2..].to_vec(),
             0x0066 => {
                 let mut v = Vec::new();
-                tlv::put(&mut v, 0x73, &status::card_recognition_data());
+                tlv::put(
+                    &mut v,
+                    0x73,
+                    &status::card_recognition_data(&self.cardmgr.protocols()),
+                );
                 v
             }
-            0x00C1 => self.cardmgr.counter.to_be_bytes()[1..].to_vec(),
+            // The sequence counter of the default key set.
+            0x00C1 => match self.cardmgr.key_sets.first() {
+                Some(k) if k.key_type == KeyType::Des => k.scp02_counter.to_be_bytes().to_vec(),
+                _ => self.cardmgr.counter.to_be_bytes()[1..].to_vec(),
+            },
             0x00CF => self.cardmgr.kdd().to_vec(),
             0x00E0 => {
                 let mut v = Vec::new();
                 for ks in &self.cardmgr.key_sets {
                     for id in 1..=3u8 {
-                        tlv::put(&mut v, 0xC0, &[id, ks.kvn, 0x88, ks.keys.enc.len() as u8]);
+                        let (ty, len) = (ks.key_type.code(), ks.keys.enc.len() as u8);
+                        tlv::put(&mut v, 0xC0, &[id, ks.kvn, ty, len]);
                     }
                 }
                 v
@@ -450,6 +762,7 @@ impl<N: Nvm> Card<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::card::Config;
     use crate::nvm::RamNvm;
 
     const SIZE: usize = 256 * 1024;
@@ -505,5 +818,331 @@ mod tests {
             let cm = CardManager::open(&mut s).unwrap();
             assert!(cm.counter <= 1, "cut {cut}: counter {}", cm.counter);
         }
+    }
+
+    fn boot(nvm: RamNvm) -> Card<RamNvm> {
+        Card::boot(nvm, Config::default()).unwrap_or_else(|e| panic!("boot: {e}"))
+    }
+
+    fn test_key() -> Vec<u8> {
+        (0x40..0x50).collect()
+    }
+
+    fn keys(k: &[u8]) -> StaticKeys {
+        StaticKeys {
+            enc: k.to_vec(),
+            mac: k.to_vec(),
+            dek: k.to_vec(),
+        }
+    }
+
+    const HOST: [u8; 8] = [7, 6, 5, 4, 3, 2, 1, 0];
+
+    /// INITIALIZE UPDATE and EXTERNAL AUTHENTICATE at `level` with the host
+    /// side, the card cryptogram checked; the host's session.
+    fn open(card: &mut Card<RamNvm>, kvn: u8, k: &[u8], level: u8) -> SecureSession {
+        let mut init = alloc::vec![0x80, 0x50, kvn, 0x00, 0x08];
+        init.extend_from_slice(&HOST);
+        init.push(0);
+        let r = card.process(&init);
+        assert_eq!(r.sw, SW_OK);
+        let mut s = match r.data.get(11) {
+            Some(2) => {
+                assert_eq!(r.data.len(), 28);
+                let seq = [r.data[12], r.data[13]];
+                let mut challenge = [0u8; 6];
+                challenge.copy_from_slice(&r.data[14..20]);
+                let s = scp02::Session::new(&keys(k), card.cardmgr.scp02_i, seq, &HOST, &challenge)
+                    .unwrap();
+                assert_eq!(s.card_cryptogram().unwrap()[..], r.data[20..28]);
+                SecureSession::Scp02(s)
+            }
+            _ => {
+                let mut challenge = [0u8; 8];
+                challenge.copy_from_slice(&r.data[13..21]);
+                let s = scp03::Session::new(&keys(k), &HOST, &challenge).unwrap();
+                assert_eq!(s.card_cryptogram().unwrap()[..], r.data[21..29]);
+                SecureSession::Scp03(s)
+            }
+        };
+        let ext = s.host_authenticate(level).unwrap();
+        assert_eq!(card.process_command(ext).sw, SW_OK);
+        s
+    }
+
+    fn send(card: &mut Card<RamNvm>, s: &mut SecureSession, apdu: &[u8]) -> Response {
+        let wire = s.host_wrap(&Command::parse(apdu).unwrap()).unwrap();
+        card.process_command(wire)
+    }
+
+    /// PUT KEY data of three equal 3DES keys, encrypted under an AES DEK
+    /// (SCP03 channel) or under the SCP02 session's DEK.
+    fn des_put_key(replace: u8, new_kvn: u8, k: &[u8], s: &SecureSession, dek: &[u8]) -> Vec<u8> {
+        let mut data = alloc::vec![new_kvn];
+        for _ in 0..3 {
+            let enc = match s {
+                SecureSession::Scp02(s) => s.host_encrypt_key(k).unwrap(),
+                SecureSession::Scp03(_) => {
+                    let mut e = k.to_vec();
+                    scp03::cbc_with::<aes::Aes128>(dek, &[0; 16], &mut e, true).unwrap();
+                    e
+                }
+            };
+            data.extend_from_slice(&[0x80, 0x10]);
+            data.extend_from_slice(&enc);
+            data.push(3);
+            data.extend_from_slice(&scp02::kcv(k).unwrap());
+        }
+        let mut apdu = alloc::vec![0x80, 0xD8, replace, 0x81, data.len() as u8];
+        apdu.extend_from_slice(&data);
+        apdu.push(0);
+        apdu
+    }
+
+    const GET_STATUS_ISD: [u8; 8] = [0x80, 0xF2, 0x80, 0x02, 0x02, 0x4F, 0x00, 0x00];
+
+    /// A 3DES key set put over SCP03 answers with SCP02 at levels 01 and 03
+    /// under both options; card recognition data and the key information
+    /// template name it; the refusals close the channel.
+    #[test]
+    fn scp02_key_sets_open_scp02_channels() {
+        let mut card = boot(RamNvm::new(1 << 20));
+        let des1: Vec<u8> = (0x10..0x20).collect();
+        let des2: Vec<u8> = (0x20..0x30).collect();
+        let mut s = open(&mut card, 0x30, &test_key(), 0x03);
+        let put = des_put_key(0x00, 0x20, &des1, &s, &test_key());
+        let r = send(&mut card, &mut s, &put);
+        assert_eq!(r.sw, SW_OK);
+        assert_eq!(r.data[0], 0x20);
+        assert_eq!(card.cardmgr.protocols(), [(0x03, 0x70), (0x02, 0x55)]);
+        let fci = card.isd_fci().data;
+        let scp02_entry = [
+            0x64, 0x0B, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B, 0x04, 0x02, 0x55,
+        ];
+        assert!(fci.windows(13).any(|w| w == scp02_entry), "{fci:02X?}");
+        card.process(&[0x00, 0xA4, 0x04, 0x00, 0x00]); // ends the channel
+        let e0 = card.process(&[0x80, 0xCA, 0x00, 0xE0, 0x00]).data;
+        assert!(e0
+            .windows(6)
+            .any(|w| w == [0xC0, 0x04, 0x01, 0x20, 0x80, 0x10]));
+
+        for option in [Scp02Option::I55, Scp02Option::I15] {
+            card.cardmgr
+                .set_scp02_option(&mut card.store, option)
+                .unwrap();
+            for level in [0x01, 0x03] {
+                let before = card.cardmgr.key_set(0x20).unwrap().1.scp02_counter;
+                let mut s = open(&mut card, 0x20, &des1, level);
+                assert!(matches!(s, SecureSession::Scp02(_)));
+                assert_eq!(
+                    card.cardmgr.key_set(0x20).unwrap().1.scp02_counter,
+                    before + 1
+                );
+                let r = send(&mut card, &mut s, &GET_STATUS_ISD);
+                assert_eq!(
+                    (r.sw, &r.data[..2]),
+                    (SW_OK, &[0xE3, 0x1D][..]),
+                    "level {level:02X}"
+                );
+                // A replayed command: refused, the channel closed.
+                let wire = s
+                    .host_wrap(&Command::parse(&GET_STATUS_ISD).unwrap())
+                    .unwrap();
+                assert_eq!(card.process_command(wire.clone()).sw, SW_OK);
+                assert_eq!(card.process_command(wire).sw, SW_SECURITY);
+                assert_eq!(send(&mut card, &mut s, &GET_STATUS_ISD).sw, SW_SECURITY);
+            }
+        }
+        // i = 55: the card challenge is the well-known one.
+        card.cardmgr
+            .set_scp02_option(&mut card.store, Scp02Option::I55)
+            .unwrap();
+        let r = card.process(&[0x80, 0x50, 0x20, 0x00, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        let seq = [r.data[12], r.data[13]];
+        let aid = card.cardmgr.isd_aid.clone();
+        assert_eq!(
+            r.data[14..20],
+            scp02::card_challenge(&keys(&des1), seq, &aid).unwrap()
+        );
+        // A failed attempt does not use the counter up.
+        let counter = card.cardmgr.key_set(0x20).unwrap().1.scp02_counter;
+        assert_eq!(u16::from_be_bytes(seq), counter);
+        assert_eq!(
+            card.process(&[
+                0x84, 0x82, 0x01, 0x00, 0x10, 1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 6, 7, 8
+            ])
+            .sw,
+            SW_AUTH_FAILED
+        );
+        assert_eq!(card.cardmgr.key_set(0x20).unwrap().1.scp02_counter, counter);
+
+        // A bad C-MAC at level 03.
+        let mut s = open(&mut card, 0x20, &des1, 0x03);
+        let mut wire = s
+            .host_wrap(&Command::parse(&GET_STATUS_ISD).unwrap())
+            .unwrap();
+        let n = wire.data.len();
+        wire.data[n - 1] ^= 1;
+        assert_eq!(card.process_command(wire).sw, SW_SECURITY);
+        assert_eq!(send(&mut card, &mut s, &GET_STATUS_ISD).sw, SW_SECURITY);
+        // Wrong keys: the cryptograms do not match.
+        let mut init = alloc::vec![0x80, 0x50, 0x20, 0x00, 0x08];
+        init.extend_from_slice(&HOST);
+        let r = card.process(&init);
+        let mut challenge = [0u8; 6];
+        challenge.copy_from_slice(&r.data[14..20]);
+        let mut wrong = scp02::Session::new(
+            &keys(&des2),
+            0x55,
+            [r.data[12], r.data[13]],
+            &HOST,
+            &challenge,
+        )
+        .unwrap();
+        assert_ne!(wrong.card_cryptogram().unwrap()[..], r.data[20..28]);
+        assert_eq!(
+            card.process_command(wrong.host_authenticate(0x01).unwrap())
+                .sw,
+            SW_AUTH_FAILED
+        );
+        // Unknown key version.
+        assert_eq!(
+            card.process(&[0x80, 0x50, 0x2F, 0x00, 0x08, 0, 0, 0, 0, 0, 0, 0, 0])
+                .sw,
+            SW_NOT_FOUND
+        );
+
+        // PUT KEY over SCP02 (under the DEK session key) replaces the set;
+        // its counter starts again.
+        let mut s = open(&mut card, 0x20, &des1, 0x03);
+        let put = des_put_key(0x20, 0x20, &des2, &s, &[]);
+        let r = send(&mut card, &mut s, &put);
+        assert_eq!(r.sw, SW_OK);
+        assert_eq!(card.cardmgr.key_set(0x20).unwrap().1.scp02_counter, 0);
+        let mut s = open(&mut card, 0x20, &des2, 0x01);
+        assert_eq!(send(&mut card, &mut s, &GET_STATUS_ISD).sw, SW_OK);
+        // And it all survives a reboot.
+        let mut card = boot(card.power_down());
+        assert_eq!(card.cardmgr.key_set(0x20).unwrap().1.scp02_counter, 1);
+        assert_eq!(card.cardmgr.key_set(0x20).unwrap().1.key_type, KeyType::Des);
+        let mut s = open(&mut card, 0x20, &des2, 0x03);
+        assert_eq!(send(&mut card, &mut s, &GET_STATUS_ISD).sw, SW_OK);
+        // The SCP03 set still opens SCP03.
+        let mut s = open(&mut card, 0x30, &test_key(), 0x33);
+        assert!(matches!(s, SecureSession::Scp03(_)));
+        assert_eq!(send(&mut card, &mut s, &GET_STATUS_ISD).sw, SW_OK);
+    }
+
+    #[test]
+    fn scp02_counter_cut_at_every_write_never_reuses_a_session() {
+        let mut card = boot(RamNvm::new(1 << 20));
+        let des1: Vec<u8> = (0x10..0x20).collect();
+        let mut s = open(&mut card, 0x30, &test_key(), 0x01);
+        let put = des_put_key(0x00, 0x20, &des1, &s, &test_key());
+        assert_eq!(send(&mut card, &mut s, &put).sw, SW_OK);
+        let base = card.power_down();
+        let mut card = boot(base.clone());
+        let w0 = card.store.nvm.writes;
+        open(&mut card, 0x20, &des1, 0x01);
+        let n = card.store.nvm.writes - w0;
+        assert!(n >= 1);
+        for cut in 0..n {
+            let mut card = boot(base.clone());
+            card.store.nvm.fail_at = Some(card.store.nvm.writes + cut);
+            let mut init = alloc::vec![0x80, 0x50, 0x20, 0x00, 0x08];
+            init.extend_from_slice(&HOST);
+            let r = card.process(&init);
+            let mut challenge = [0u8; 6];
+            challenge.copy_from_slice(&r.data[14..20]);
+            let mut h = scp02::Session::new(
+                &keys(&des1),
+                0x55,
+                [r.data[12], r.data[13]],
+                &HOST,
+                &challenge,
+            )
+            .unwrap();
+            // The cut refuses the channel: it never opens with an unsaved counter.
+            assert_ne!(
+                card.process_command(h.host_authenticate(0x01).unwrap()).sw,
+                SW_OK,
+                "cut {cut}"
+            );
+            let mut nvm = card.power_down();
+            nvm.fail_at = None;
+            let mut card = boot(nvm);
+            let c = card.cardmgr.key_set(0x20).unwrap().1.scp02_counter;
+            assert!(c <= 1, "cut {cut}: counter {c}");
+            open(&mut card, 0x20, &des1, 0x01);
+        }
+    }
+
+    /// A record of layout version 1 (AES key sets of 98 bytes) is read and
+    /// upgraded; a cut at any write of the upgrade leaves a card that boots
+    /// to the same state.
+    #[test]
+    fn version_1_records_are_upgraded_atomically() {
+        let mut s = Store::open(RamNvm::new(SIZE), false, 4096).unwrap();
+        let cm = CardManager::open(&mut s).unwrap();
+        // The same state in layout 1, as the runtime before 3DES wrote it.
+        let mut v1 = alloc::vec![0u8; RECORD_SIZE as usize];
+        v1[0] = 1;
+        v1[1] = CARD_SECURED;
+        v1[2..5].copy_from_slice(&[0, 0, 7]);
+        v1[5] = 8;
+        v1[6..14].copy_from_slice(&DEFAULT_ISD_AID);
+        v1[22] = 2;
+        for (i, (kvn, fill, len)) in [(0x30u8, 0x40u8, 16usize), (0x31, 0x55, 32)]
+            .into_iter()
+            .enumerate()
+        {
+            let at = 23 + i * V1_KEYSET_SIZE;
+            v1[at] = kvn;
+            v1[at + 1] = len as u8;
+            for j in 0..3 {
+                v1[at + 2 + 32 * j..at + 2 + 32 * j + len].fill(fill);
+            }
+        }
+        s.nvm.write(cm.record, &v1).unwrap();
+        let base = s.nvm.clone();
+        let check = |cm: &CardManager, what: &str| {
+            assert_eq!(cm.counter, 7, "{what}");
+            assert_eq!(cm.scp02_i, DEFAULT_SCP02_I, "{what}");
+            assert_eq!(cm.key_sets.len(), 2, "{what}");
+            assert_eq!(cm.key_sets[1].kvn, 0x31, "{what}");
+            assert_eq!(cm.key_sets[1].keys.mac, [0x55; 32], "{what}");
+            assert!(
+                cm.key_sets.iter().all(|k| k.key_type == KeyType::Aes),
+                "{what}"
+            );
+        };
+        let n = writes_of(base.clone(), |s| {
+            check(&CardManager::open(s).unwrap(), "upgrade");
+        });
+        assert!(n >= 2, "{n} writes");
+        for cut in 0..n {
+            let mut s = Store::open(base.clone(), false, 4096).unwrap();
+            s.nvm.fail_at = Some(s.nvm.writes + cut);
+            assert!(CardManager::open(&mut s).is_err(), "cut {cut}");
+            let mut nvm = s.nvm;
+            nvm.fail_at = None;
+            let mut s = Store::open(nvm, false, 4096).unwrap();
+            let cm = CardManager::open(&mut s).unwrap();
+            check(&cm, "after the cut");
+            // Upgraded now: the next boot reads the same record.
+            assert_eq!(
+                CardManager::open(&mut s).unwrap().record,
+                cm.record,
+                "cut {cut}"
+            );
+        }
+        // A layout from the future is refused by name.
+        let mut s = Store::open(base, false, 4096).unwrap();
+        s.nvm.write(cm.record, &[9]).unwrap();
+        let e = CardManager::open(&mut s).unwrap_err();
+        assert!(
+            alloc::format!("{e}").contains("unknown layout version"),
+            "{e}"
+        );
     }
 }

@@ -34,12 +34,15 @@ const DC_S_ENC: u8 = 0x04;
 const DC_S_MAC: u8 = 0x06;
 const DC_S_RMAC: u8 = 0x07;
 
-/// Why a command was refused; the channel is closed with it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a command was refused; the channel is closed with it. Shared by
+/// SCP02 and SCP03.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum ScpError {
     /// No or a wrong C-MAC, or bad padding after decryption (6982).
+    #[error("secure messaging check failed")]
     Security,
     /// A key of unsupported length.
+    #[error("key of unsupported length")]
     Key,
 }
 
@@ -92,55 +95,65 @@ pub fn encrypt_block(key: &[u8], block: &mut [u8; 16]) -> Result<(), ScpError> {
     .map_err(|_| ScpError::Key)
 }
 
+/// CBC in place under block cipher `C`, without padding (`data` is whole
+/// blocks); shared by SCP03 (AES) and SCP02 (DES, 3DES).
+pub(crate) fn cbc_with<C>(
+    key: &[u8],
+    iv: &[u8],
+    data: &mut [u8],
+    encrypt: bool,
+) -> Result<(), ScpError>
+where
+    C: BlockCipher + BlockEncryptMut + BlockDecryptMut + KeyInit,
+{
+    use aes::cipher::block_padding::NoPadding;
+    let n = data.len();
+    let done = if encrypt {
+        cbc::Encryptor::<C>::new_from_slices(key, iv)
+            .map_err(|_| ScpError::Key)?
+            .encrypt_padded_mut::<NoPadding>(data, n)
+            .map(|_| ())
+            .map_err(|_| ())
+    } else {
+        cbc::Decryptor::<C>::new_from_slices(key, iv)
+            .map_err(|_| ScpError::Key)?
+            .decrypt_padded_mut::<NoPadding>(data)
+            .map(|_| ())
+            .map_err(|_| ())
+    };
+    done.map_err(|()| ScpError::Security)
+}
+
 /// AES-CBC in place, without padding (`data` is whole blocks).
 fn cbc(key: &[u8], iv: &[u8; 16], data: &mut [u8], encrypt: bool) -> Result<(), ScpError> {
-    fn run<C>(key: &[u8], iv: &[u8; 16], data: &mut [u8], encrypt: bool) -> Result<(), ScpError>
-    where
-        C: BlockCipher + BlockEncryptMut + BlockDecryptMut + KeyInit,
-    {
-        use aes::cipher::block_padding::NoPadding;
-        let n = data.len();
-        let done = if encrypt {
-            cbc::Encryptor::<C>::new_from_slices(key, iv)
-                .map_err(|_| ScpError::Key)?
-                .encrypt_padded_mut::<NoPadding>(data, n)
-                .map(|_| ())
-                .map_err(|_| ())
-        } else {
-            cbc::Decryptor::<C>::new_from_slices(key, iv)
-                .map_err(|_| ScpError::Key)?
-                .decrypt_padded_mut::<NoPadding>(data)
-                .map(|_| ())
-                .map_err(|_| ())
-        };
-        done.map_err(|()| ScpError::Security)
-    }
     match key.len() {
-        16 => run::<aes::Aes128>(key, iv, data, encrypt),
-        24 => run::<aes::Aes192>(key, iv, data, encrypt),
-        32 => run::<aes::Aes256>(key, iv, data, encrypt),
+        16 => cbc_with::<aes::Aes128>(key, iv, data, encrypt),
+        24 => cbc_with::<aes::Aes192>(key, iv, data, encrypt),
+        32 => cbc_with::<aes::Aes256>(key, iv, data, encrypt),
         _ => Err(ScpError::Key),
     }
 }
 
-/// ISO/IEC 9797-1 method 2 padding to whole AES blocks.
-fn pad(data: &[u8]) -> Vec<u8> {
+/// ISO/IEC 9797-1 padding method 2 (80 00 ..) to whole blocks of `block`
+/// bytes (16 for AES, 8 for DES).
+pub(crate) fn pad(data: &[u8], block: usize) -> Vec<u8> {
     let mut v = data.to_vec();
     v.push(0x80);
-    while !v.len().is_multiple_of(16) {
+    while !v.len().is_multiple_of(block) {
         v.push(0);
     }
     v
 }
 
-/// Strips method 2 padding; `None` if it is malformed.
-fn unpad(data: &[u8]) -> Option<&[u8]> {
+/// Strips method 2 padding of `block`-byte blocks; `None` if it is
+/// malformed.
+pub(crate) fn unpad(data: &[u8], block: usize) -> Option<&[u8]> {
     let end = data.iter().rposition(|&b| b != 0)?;
-    (data[end] == 0x80 && data.len() - end <= 16).then(|| &data[..end])
+    (data[end] == 0x80 && data.len() - end <= block).then(|| &data[..end])
 }
 
 /// Constant-time comparison of equal-length byte strings.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
@@ -155,7 +168,7 @@ pub struct StaticKeys {
 impl core::fmt::Debug for StaticKeys {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         // Key values never reach a log.
-        write!(f, "StaticKeys(AES-{})", self.enc.len() * 8)
+        write!(f, "StaticKeys({}-byte keys)", self.enc.len())
     }
 }
 
@@ -385,7 +398,7 @@ impl Session {
         if data.is_empty() {
             return Ok(Vec::new());
         }
-        let mut out = pad(data);
+        let mut out = pad(data, 16);
         cbc(&self.s_enc, &self.icv(response)?, &mut out, true)?;
         Ok(out)
     }
@@ -401,7 +414,7 @@ impl Session {
         }
         let mut out = data.to_vec();
         cbc(&self.s_enc, &self.icv(response)?, &mut out, false)?;
-        let n = unpad(&out).ok_or(ScpError::Security)?.len();
+        let n = unpad(&out, 16).ok_or(ScpError::Security)?.len();
         out.truncate(n);
         Ok(out)
     }
@@ -540,15 +553,18 @@ mod tests {
 
     #[test]
     fn padding() {
-        assert_eq!(pad(&[1]), {
+        assert_eq!(pad(&[1], 16), {
             let mut v = vec![1, 0x80];
             v.resize(16, 0);
             v
         });
-        assert_eq!(pad(&[0; 16]).len(), 32);
-        assert_eq!(unpad(&pad(&[1, 2, 0])), Some(&[1u8, 2, 0][..]));
-        assert_eq!(unpad(&[0u8; 16]), None);
-        assert_eq!(unpad(&[1u8; 16]), None);
+        assert_eq!(pad(&[0; 16], 16).len(), 32);
+        assert_eq!(pad(&[0; 7], 8).len(), 8);
+        assert_eq!(unpad(&pad(&[1, 2, 0], 16), 16), Some(&[1u8, 2, 0][..]));
+        assert_eq!(unpad(&pad(&[1, 2, 0], 8), 8), Some(&[1u8, 2, 0][..]));
+        assert_eq!(unpad(&[0x80, 0, 0, 0, 0, 0, 0, 0, 0], 8), None);
+        assert_eq!(unpad(&[0u8; 16], 16), None);
+        assert_eq!(unpad(&[1u8; 16], 16), None);
     }
 
     const ORACLE_CARD_CHALLENGE: &str = "86C8BD65FA1044EE";

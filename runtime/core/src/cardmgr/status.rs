@@ -26,9 +26,10 @@ const PAGE: usize = 224;
 const GP_OID: [u8; 6] = [0x2A, 0x86, 0x48, 0x86, 0xFC, 0x6B];
 
 /// Card recognition data (GP 2.3.1 §H.2), the value of tag 73: GP's OID,
-/// card management GP 2.3.1, the card identification scheme, and SCP03
-/// with i = 70.
-pub fn card_recognition_data() -> Vec<u8> {
+/// card management GP 2.3.1, the card identification scheme, and one
+/// secure channel protocol entry (tag 64) per protocol the key sets offer,
+/// given as (SCP, i).
+pub fn card_recognition_data(protocols: &[(u8, u8)]) -> Vec<u8> {
     let oid = |tail: &[u8]| {
         let mut v = GP_OID.to_vec();
         v.extend_from_slice(tail);
@@ -45,7 +46,9 @@ pub fn card_recognition_data() -> Vec<u8> {
     tlv::put(&mut v, 0x06, &oid(&[0x01]));
     v.extend(wrapped(0x60, &[0x02, 0x02, 0x03, 0x01]));
     v.extend(wrapped(0x63, &[0x03]));
-    v.extend(wrapped(0x64, &[0x04, 0x03, super::scp03::I_PARAM]));
+    for &(scp, i) in protocols {
+        v.extend(wrapped(0x64, &[0x04, scp, i]));
+    }
     v
 }
 
