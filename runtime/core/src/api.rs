@@ -20,7 +20,7 @@ const PIN_LIMIT: u32 = 0;
 const PIN_MAX: u32 = 1;
 const PIN_TRIES: u32 = 2;
 const PIN_LEN: u32 = 3;
-const PIN_VALUE: u32 = 4;
+pub(crate) const PIN_VALUE: u32 = 4;
 const PIN_FLAG: u32 = 5;
 
 /// Exception reasons used by the runtime.

@@ -37,13 +37,44 @@ pub struct Package {
     pub image: (u32, u32),
     /// Indices of the packages it imports, in import-token order.
     pub imports: Vec<u16>,
-    /// Deleted by the card manager: invisible (not listed, imported,
-    /// installed from or selected), but still linked, so that the class,
-    /// method and context numbers of the packages after it stay the same.
+    /// A vacant slot: the package that had this index (its context) was
+    /// deleted and nothing of it is linked; a later LOAD may take the slot.
     pub deleted: bool,
+    /// Bytes allocated for the static field image at `static_base`.
+    pub static_len: u32,
+    /// Reference static fields: the first `static_refs` 2-byte slots of the
+    /// static image (the StaticField component puts them first).
+    pub static_refs: u16,
+    /// Class id of its first class (ids `class_base..` are its classes).
+    pub class_base: u16,
 }
 
 impl Package {
+    /// A slot no package holds.
+    pub fn vacant() -> Package {
+        Package {
+            aid: Vec::new(),
+            major: 0,
+            minor: 0,
+            name: String::new(),
+            code: Rc::from(Vec::new()),
+            cp: Rc::from(Vec::new()),
+            handlers: Vec::new(),
+            static_base: 0,
+            export_classes: Vec::new(),
+            export_methods: Vec::new(),
+            export_fields: Vec::new(),
+            applets: Vec::new(),
+            class_offsets: Vec::new(),
+            image: (0, 0),
+            imports: Vec::new(),
+            deleted: true,
+            static_len: 0,
+            static_refs: 0,
+            class_base: 0,
+        }
+    }
+
     /// The firewall context of objects created by this package's code.
     pub fn context(index: u16) -> u8 {
         if index < crate::api_tables::N_BUILTIN {
@@ -118,7 +149,12 @@ impl<N: Nvm> Card<N> {
 pub struct Card<N: Nvm> {
     pub store: Store<N>,
     pub config: Config,
+    /// Packages by index (slot); vacant slots are `Package::deleted`.
     pub packages: Vec<Package>,
+    /// Loaded packages' slots in load order (each after those it imports).
+    pub load_order: Vec<u16>,
+    /// Methods of the built-in API (the linked packages' methods follow).
+    pub api_methods: usize,
     pub classes: Vec<Class>,
     pub methods: Vec<Method>,
     pub registry: Registry,

@@ -37,11 +37,40 @@ pub struct Class {
     pub itable: Vec<(ClassId, Vec<u8>)>,
     /// Interfaces: their superinterfaces, transitively.
     pub superinterfaces: Vec<ClassId>,
+    /// The reference fields this class adds: first cell and count (the
+    /// CAP's reference tokens are consecutive), so that the collector
+    /// follows references and nothing else.
+    pub refs: (u16, u16),
 }
+
+/// `Class::pkg` of a class id no package holds (a deleted package's).
+pub const NO_PACKAGE: u16 = 0xFFFF;
 
 impl Class {
     pub fn is_interface(&self) -> bool {
         self.flags & C_INTERFACE != 0
+    }
+
+    /// A class id no package holds.
+    pub fn vacant() -> Class {
+        Class {
+            pkg: NO_PACKAGE,
+            name: String::new(),
+            token: 0xFF,
+            flags: 0,
+            super_class: NO_CLASS,
+            base: 0,
+            cells: 0,
+            vtable: Vec::new(),
+            pvtable: Vec::new(),
+            itable: Vec::new(),
+            superinterfaces: Vec::new(),
+            refs: (0, 0),
+        }
+    }
+
+    pub fn is_vacant(&self) -> bool {
+        self.pkg == NO_PACKAGE
     }
 }
 

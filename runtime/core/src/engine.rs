@@ -23,4 +23,9 @@ pub trait Engine<N: Nvm> {
     /// `card.sp_top` is the first free stack word. The engine MUST leave
     /// `card.frames`, `card.ctx` and `card.sp_top` as it found them.
     fn run(&self, card: &mut Card<N>, m: MethodId, fp: usize) -> Option<Result<Ret, Exc>>;
+
+    /// The card's packages were relinked or one was loaded or deleted:
+    /// method ids and package slots may now name other code, so every
+    /// binding made so far MUST be forgotten.
+    fn relinked(&self);
 }

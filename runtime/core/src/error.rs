@@ -14,6 +14,10 @@ pub enum Fault {
     PowerLoss,
     #[error("NVM is not formatted for this runtime (bad magic or version)")]
     NvmFormat,
+    #[error("card state has NVM layout version {found}; this runtime reads version {expected} only (an older runtime wrote it: start from a new card state)")]
+    NvmVersion { found: u16, expected: u16 },
+    #[error("NVM of {size} bytes is larger than the 16 MiB the handle table can address")]
+    NvmTooLarge { size: u32 },
     #[error("card state is corrupt: {0}")]
     Corrupt(&'static str),
     #[error("out of persistent memory ({needed} bytes requested)")]

@@ -6,6 +6,7 @@
 //! through the transaction log when a transaction is open (and keeps
 //! multi-byte updates atomic when none is).
 
+use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
 
 use crate::error::{Fault, Result};
@@ -97,22 +98,62 @@ impl Obj {
 // ---- NVM layout -----------------------------------------------------------
 
 pub const MAGIC: u32 = 0x4859_4431; // "HYD1"
-pub const LAYOUT_VERSION: u16 = 1;
+/// 2: handle table entries carry a validity byte, space is reused (no heap
+/// top, no handle count), package records name their slot, class range and
+/// static area length.
+pub const LAYOUT_VERSION: u16 = 2;
 
 /// Superblock fields.
 pub const SB_MAGIC: u32 = 0;
 pub const SB_VERSION: u32 = 4;
 pub const SB_SIZE: u32 = 8;
-pub const SB_HEAP_TOP: u32 = 12;
-pub const SB_HANDLES: u32 = 16;
 /// Registry/package metadata blob: address and length, updated atomically
-/// (one 8-byte logged write).
+/// (one 8-byte logged write); address 0: no metadata (nothing loaded).
 pub const SB_META: u32 = 20;
 pub const SB_LOG_SIZE: u32 = 28;
 pub const SB_MAX_HANDLES: u32 = 32;
 /// Address of the card manager's record (0 until the first boot writes it).
 pub const SB_CARDMGR: u32 = 36;
 pub const SUPERBLOCK_SIZE: u32 = 64;
+
+/// Handle table entry: `[valid][address u24]`. The address is written
+/// first, the valid byte last, and freeing clears the valid byte alone:
+/// each change of an entry's meaning is one single-byte (atomic) write.
+const ENTRY_VALID: u8 = 1;
+/// Addresses must fit the entry's 24 bits.
+pub const MAX_NVM_SIZE: u32 = 1 << 24;
+
+/// Owner of a free handle's cached header. No package gets this context
+/// (at most 250 slots), so the firewall refuses every access from applet
+/// code; `Store::obj` does not return it.
+pub const FREE_OWNER: u8 = 0xFF;
+const FREE: Obj = Obj {
+    kind: K_INSTANCE,
+    flags: 0,
+    owner: FREE_OWNER,
+    class: 0xFFFF,
+    len: 0,
+    data: 0,
+};
+
+impl Obj {
+    #[inline]
+    pub fn is_free(&self) -> bool {
+        self.owner == FREE_OWNER
+    }
+    /// Bytes of NVM the object occupies (header, and data unless in RAM).
+    pub fn nvm_len(&self) -> u32 {
+        HEADER_SIZE + if self.in_ram() { 0 } else { self.data_len() }
+    }
+}
+
+/// The NVM space an allocation of `len` bytes occupies (4-byte granules).
+/// Allocation and the boot-time rebuild of the free list both use it, so a
+/// reboot finds exactly the extents that were handed out.
+pub const fn extent(len: u32) -> u32 {
+    let len = if len == 0 { 1 } else { len };
+    len.saturating_add(3) & !3
+}
 
 /// Geometry chosen at format time.
 #[derive(Debug, Clone, Copy)]
@@ -155,19 +196,41 @@ pub fn rd_u32(b: &[u8], at: u32) -> Result<u32> {
         .ok_or(Fault::NvmRange { at, len: 4 })
 }
 
+/// What an operation allocated, so that a refused operation can give it
+/// back (see [`Store::track`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Allocation {
+    Extent(u32, u32),
+    Handle(Ref),
+}
+
 /// The heap and everything under it: NVM, the transaction log, RAM.
+///
+/// Space is not recorded as allocated anywhere: an NVM byte is in use
+/// exactly when a published structure names it (the superblock's card
+/// manager record and metadata blob, the packages the metadata lists, the
+/// objects of valid handle table entries). The free list is that set's
+/// complement, rebuilt at every boot, so space written but never published
+/// (a LOAD cut by power loss) is free again after the reboot. See
+/// `docs/object-model.md`, "Allocation and reclamation".
 pub struct Store<N: Nvm> {
     pub nvm: N,
     pub layout: Layout,
     pub log: TxnLog,
-    /// Header cache of persistent objects, indexed by handle.
+    /// Header cache of persistent objects, indexed by handle (free
+    /// handles hold a header with owner [`FREE_OWNER`]).
     pub objs: Vec<Obj>,
     /// Header cache of RAM objects, indexed by handle - 0x8000.
     pub ram_objs: Vec<Obj>,
     /// RAM arena: transient array data and RAM objects.
     pub ram: Vec<u8>,
     pub ram_limit: u32,
-    heap_top: u32,
+    /// Free NVM extents `(address, length)`, ascending and coalesced.
+    free: Vec<(u32, u32)>,
+    /// Free handles below `objs.len()`.
+    free_handles: BTreeSet<Ref>,
+    /// Allocations of the operation being tracked.
+    tracked: Option<Vec<Allocation>>,
 }
 
 impl<N: Nvm> Store<N> {
@@ -185,7 +248,9 @@ impl<N: Nvm> Store<N> {
             ram_objs: Vec::new(),
             ram: Vec::new(),
             ram_limit,
-            heap_top: 0,
+            free: Vec::new(),
+            free_handles: BTreeSet::new(),
+            tracked: None,
         };
         if fresh {
             let log_size = (size / 16).clamp(1024, 16 * 1024);
@@ -196,6 +261,9 @@ impl<N: Nvm> Store<N> {
                     needed: layout.heap_start + 1024,
                 });
             }
+            if size > MAX_NVM_SIZE {
+                return Err(Fault::NvmTooLarge { size });
+            }
             s.layout = layout;
             // Zero the system area, then write the superblock; the magic last.
             let zeros = alloc::vec![0u8; layout.heap_start as usize];
@@ -203,21 +271,27 @@ impl<N: Nvm> Store<N> {
             let mut sb = [0u8; SUPERBLOCK_SIZE as usize];
             sb[4..6].copy_from_slice(&LAYOUT_VERSION.to_be_bytes());
             sb[8..12].copy_from_slice(&size.to_be_bytes());
-            sb[12..16].copy_from_slice(&layout.heap_start.to_be_bytes());
             sb[28..32].copy_from_slice(&log_size.to_be_bytes());
             sb[32..36].copy_from_slice(&max_handles.to_be_bytes());
             s.nvm.write(0, &sb)?;
             s.nvm.write(SB_MAGIC, &MAGIC.to_be_bytes())?;
-            s.objs.push(Obj::default());
-            s.heap_top = layout.heap_start;
+            s.objs.push(FREE);
+            s.free.push((layout.heap_start, size - layout.heap_start));
             s.log.init(&layout);
             return Ok(s);
         }
         let b = s.nvm.bytes();
-        if rd_u32(b, SB_MAGIC)? != MAGIC || rd_u16(b, SB_VERSION)? != LAYOUT_VERSION {
+        if rd_u32(b, SB_MAGIC)? != MAGIC {
             return Err(Fault::NvmFormat);
         }
-        if rd_u32(b, SB_SIZE)? != size {
+        let version = rd_u16(b, SB_VERSION)?;
+        if version != LAYOUT_VERSION {
+            return Err(Fault::NvmVersion {
+                found: version,
+                expected: LAYOUT_VERSION,
+            });
+        }
+        if rd_u32(b, SB_SIZE)? != size || size > MAX_NVM_SIZE {
             return Err(Fault::NvmFormat);
         }
         let log_size = rd_u32(b, SB_LOG_SIZE)?;
@@ -231,22 +305,20 @@ impl<N: Nvm> Store<N> {
         // Roll back whatever was in flight when the power went.
         crate::txn::recover(&mut s)?;
         let b = s.nvm.bytes();
-        s.heap_top = rd_u32(b, SB_HEAP_TOP)?;
-        if s.heap_top < layout.heap_start || s.heap_top > size {
-            return Err(Fault::Corrupt("heap top"));
-        }
-        let count = rd_u32(b, SB_HANDLES)?;
-        if count > max_handles {
-            return Err(Fault::Corrupt("handle count"));
-        }
-        s.objs.push(Obj::default());
-        for h in 1..=count {
-            let addr = rd_u32(b, layout.handles_start + 4 * h)?;
-            if addr == 0 {
-                s.objs.push(Obj::default());
-                continue;
+        s.objs.push(FREE);
+        for h in 1..=max_handles {
+            let at = layout.handles_start + 4 * h;
+            let entry = rd_u32(b, at)?;
+            match (entry >> 24) as u8 {
+                0 => {
+                    s.objs.push(FREE);
+                    continue;
+                }
+                ENTRY_VALID => {}
+                _ => return Err(Fault::Corrupt("handle table entry")),
             }
-            if addr < layout.heap_start || addr + HEADER_SIZE > s.heap_top {
+            let addr = entry & 0x00FF_FFFF;
+            if addr < layout.heap_start || addr + HEADER_SIZE > size {
                 return Err(Fault::Corrupt("object address"));
             }
             let a = addr as usize;
@@ -259,21 +331,30 @@ impl<N: Nvm> Store<N> {
                 len: u16::from_be_bytes([hd[6], hd[7]]),
                 data: addr + HEADER_SIZE,
             };
-            if o.kind > K_REF {
-                return Err(Fault::Corrupt("object kind"));
+            if o.kind > K_REF || o.owner == FREE_OWNER {
+                return Err(Fault::Corrupt("object header"));
             }
             if o.in_ram() {
                 o.data = 0;
-            } else if o.data + o.data_len() > s.heap_top {
+            } else if o.data + o.data_len() > size {
                 return Err(Fault::Corrupt("object extent"));
             }
             s.objs.push(o);
         }
+        // Trailing free handles are not kept: allocation grows `objs` again.
+        while s.objs.len() > 1 && s.objs.last().is_some_and(Obj::is_free) {
+            s.objs.pop();
+        }
+        s.free_handles = (1..s.objs.len())
+            .filter(|&h| s.objs[h].is_free())
+            .map(|h| h as Ref)
+            .collect();
+        s.rebuild_free()?;
         // Transient data starts zeroed at every reset (CLEAR_ON_RESET, and
         // CLEAR_ON_DESELECT since a reset deselects every applet).
         for h in 1..s.objs.len() {
             let o = s.objs[h];
-            if o.in_ram() {
+            if !o.is_free() && o.in_ram() {
                 let off = s.ram_alloc(o.data_len())?;
                 s.objs[h].data = off;
             }
@@ -281,12 +362,63 @@ impl<N: Nvm> Store<N> {
         Ok(s)
     }
 
-    pub fn heap_top(&self) -> u32 {
-        self.heap_top
+    /// The free list as the complement of every published extent; two
+    /// published extents that overlap are corruption.
+    fn rebuild_free(&mut self) -> Result<()> {
+        let b = self.nvm.bytes();
+        let mut used: Vec<(u32, u32)> = Vec::new();
+        for (h, o) in self.objs.iter().enumerate().skip(1) {
+            if !o.is_free() {
+                let at = rd_u32(b, self.layout.handles_start + 4 * h as u32)? & 0x00FF_FFFF;
+                used.push((at, extent(o.nvm_len())));
+            }
+        }
+        let record = rd_u32(b, SB_CARDMGR)?;
+        if record != 0 {
+            used.push((record, extent(crate::cardmgr::RECORD_SIZE)));
+        }
+        let meta = rd_u32(b, SB_META)?;
+        if meta != 0 {
+            used.push((meta, extent(rd_u32(b, SB_META + 4)?)));
+        }
+        let (pkgs, _) = crate::registry::load(self)?;
+        for p in &pkgs {
+            used.push((p.image, extent(p.image_len)));
+            used.push((p.static_base, extent(p.static_len)));
+        }
+        used.sort_unstable();
+        let mut free = Vec::new();
+        let mut at = self.layout.heap_start;
+        for (a, len) in used {
+            let end = a
+                .checked_add(len)
+                .filter(|&e| a >= at && e <= self.layout.size)
+                .ok_or(Fault::Corrupt("overlapping or stray NVM extents"))?;
+            if a > at {
+                free.push((at, a - at));
+            }
+            at = end;
+        }
+        if at < self.layout.size {
+            free.push((at, self.layout.size - at));
+        }
+        self.free = free;
+        Ok(())
     }
 
+    /// Free persistent memory, in bytes (possibly in several extents).
     pub fn free_nvm(&self) -> u32 {
-        self.layout.size - self.heap_top
+        self.free.iter().map(|e| e.1).sum()
+    }
+
+    /// The largest allocation that can succeed now.
+    pub fn largest_free(&self) -> u32 {
+        self.free.iter().map(|e| e.1).max().unwrap_or(0)
+    }
+
+    /// Free extents, ascending (for tests and figures).
+    pub fn free_extents(&self) -> &[(u32, u32)] {
+        &self.free
     }
 
     pub fn free_ram(&self) -> u32 {
@@ -304,25 +436,149 @@ impl<N: Nvm> Store<N> {
         Ok(off)
     }
 
-    /// Reserves raw NVM space (package images, metadata); zeroed.
-    pub fn nvm_alloc(&mut self, len: u32) -> Result<u32> {
-        let at = self.heap_top;
-        let len4 = (len + 3) & !3;
-        let top = at
-            .checked_add(len4)
-            .filter(|&t| t <= self.layout.size)
+    /// Starts recording allocations, so that [`Store::untrack`] can give
+    /// them back if the operation is refused.
+    pub fn track(&mut self) {
+        self.tracked = Some(Vec::new());
+    }
+
+    /// Ends the recording; `keep: false` frees what was allocated since
+    /// [`Store::track`] (objects by clearing their handle entries).
+    pub fn untrack(&mut self, keep: bool) -> Result<()> {
+        let Some(list) = self.tracked.take() else {
+            return Ok(());
+        };
+        if keep {
+            return Ok(());
+        }
+        for a in list.into_iter().rev() {
+            match a {
+                Allocation::Extent(at, len) => self.free_extent(at, len),
+                Allocation::Handle(h) => self.free_object(h)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// Reserves raw NVM space whose every byte the caller writes before
+    /// publishing it (package images, static images, metadata): first fit,
+    /// lowest address. Nothing is written: the space counts as used only
+    /// once a published structure names it.
+    pub fn nvm_alloc_raw(&mut self, len: u32) -> Result<u32> {
+        let need = extent(len);
+        let i = self
+            .free
+            .iter()
+            .position(|e| e.1 >= need)
             .ok_or(Fault::OutOfNvm { needed: len })?;
-        // Move the top first: an interrupted allocation leaks, never overlaps.
-        self.nvm.write(SB_HEAP_TOP, &top.to_be_bytes())?;
-        self.heap_top = top;
-        let zeros = [0u8; 256];
-        let mut p = at;
-        while p < top {
-            let n = (top - p).min(256);
-            self.nvm.write(p, &zeros[..n as usize])?;
-            p += n;
+        let (at, n) = self.free[i];
+        if n == need {
+            self.free.remove(i);
+        } else {
+            self.free[i] = (at + need, n - need);
+        }
+        if let Some(t) = self.tracked.as_mut() {
+            t.push(Allocation::Extent(at, need));
         }
         Ok(at)
+    }
+
+    /// Reserves zeroed NVM space. Reused space may hold an old owner's
+    /// bytes; only the 256-byte chunks that are not zero already are
+    /// written (fresh space costs no write).
+    pub fn nvm_alloc(&mut self, len: u32) -> Result<u32> {
+        let at = self.nvm_alloc_raw(len)?;
+        self.zero(at, extent(len))?;
+        Ok(at)
+    }
+
+    fn zero(&mut self, at: u32, len: u32) -> Result<()> {
+        let zeros = [0u8; 256];
+        let mut p = at;
+        while p < at + len {
+            let n = (at + len - p).min(256);
+            let dirty = self
+                .nvm
+                .bytes()
+                .get(p as usize..(p + n) as usize)
+                .is_none_or(|b| b.iter().any(|&x| x != 0));
+            if dirty {
+                self.nvm.write(p, &zeros[..n as usize])?;
+            }
+            p += n;
+        }
+        Ok(())
+    }
+
+    /// Returns an extent to the free list. The caller MUST have made the
+    /// NVM stop naming it first (unpublished it), so that a reuse can never
+    /// overwrite something a reboot would still find.
+    pub fn free_extent(&mut self, at: u32, len: u32) {
+        let len = extent(len);
+        if at < self.layout.heap_start {
+            return;
+        }
+        let i = self.free.partition_point(|e| e.0 < at);
+        self.free.insert(i, (at, len));
+        // Coalesce with the next, then with the previous extent.
+        if i + 1 < self.free.len() && at + len == self.free[i + 1].0 {
+            self.free[i].1 += self.free[i + 1].1;
+            self.free.remove(i + 1);
+        }
+        if i > 0 && self.free[i - 1].0 + self.free[i - 1].1 == at {
+            self.free[i - 1].1 += self.free[i].1;
+            self.free.remove(i);
+        }
+    }
+
+    /// Frees a persistent object: one single-byte write (its handle entry's
+    /// valid byte), then its extent and handle are reusable. Its RAM data
+    /// (a transient array) is given back by [`Store::compact_ram`].
+    pub fn free_object(&mut self, h: Ref) -> Result<()> {
+        let Some(o) = self.objs.get(usize::from(h)).copied() else {
+            return Ok(());
+        };
+        if h == NULL || o.is_free() {
+            return Ok(());
+        }
+        let entry = self.layout.handles_start + 4 * u32::from(h);
+        let addr = rd_u32(self.nvm.bytes(), entry)? & 0x00FF_FFFF;
+        self.nvm.write(entry, &[0])?;
+        self.objs[usize::from(h)] = FREE;
+        self.free_handles.insert(h);
+        self.free_extent(addr, o.nvm_len());
+        Ok(())
+    }
+
+    /// Packs the RAM arena: the data of live transient arrays and RAM
+    /// objects slides down over what freed transient arrays left (RAM data
+    /// is reached through the header caches only, so it may move).
+    pub fn compact_ram(&mut self) {
+        let mut parts: Vec<(u32, u32, bool, usize)> = Vec::new();
+        for (h, o) in self.objs.iter().enumerate() {
+            if !o.is_free() && o.in_ram() {
+                parts.push((o.data, o.data_len(), true, h));
+            }
+        }
+        for (i, o) in self.ram_objs.iter().enumerate() {
+            parts.push((o.data, o.data_len(), false, i));
+        }
+        parts.sort_unstable();
+        let mut to = 0u32;
+        for (from, len, persistent, i) in parts {
+            let len4 = (len + 3) & !3;
+            if from != to {
+                self.ram
+                    .copy_within(from as usize..(from + len4) as usize, to as usize);
+            }
+            if persistent {
+                self.objs[i].data = to;
+            } else {
+                self.ram_objs[i].data = to;
+            }
+            to += len4;
+        }
+        self.ram.truncate(to as usize);
     }
 
     /// Allocates an object; `flags` decides persistent/transient/RAM.
@@ -348,15 +604,30 @@ impl<N: Nvm> Store<N> {
             self.ram_objs.push(o);
             return Ok(RAM_HANDLE_BASE + (self.ram_objs.len() - 1) as u16);
         }
-        let h = self.objs.len() as u32;
+        if owner == FREE_OWNER {
+            return Err(Fault::Corrupt("object owner"));
+        }
+        let h = match self.free_handles.first() {
+            Some(&h) => u32::from(h),
+            None => self.objs.len() as u32,
+        };
         if h > self.layout.max_handles {
             return Err(Fault::OutOfHandles);
         }
-        let nvm_len = HEADER_SIZE + if o.in_ram() { 0 } else { data_len };
-        if o.in_ram() && self.free_ram() < data_len {
-            return Err(Fault::OutOfNvm { needed: data_len });
-        }
-        let addr = self.nvm_alloc(nvm_len)?;
+        // Transient data first: a refusal there leaves NVM untouched.
+        let ram_at = self.ram.len();
+        let ram_off = if o.in_ram() {
+            Some(self.ram_alloc(data_len)?)
+        } else {
+            None
+        };
+        let addr = match self.nvm_alloc(o.nvm_len()) {
+            Ok(a) => a,
+            Err(e) => {
+                self.ram.truncate(ram_at);
+                return Err(e);
+            }
+        };
         let mut hd = [0u8; 8];
         hd[0] = kind;
         hd[1] = o.flags;
@@ -364,23 +635,40 @@ impl<N: Nvm> Store<N> {
         hd[4..6].copy_from_slice(&class.to_be_bytes());
         hd[6..8].copy_from_slice(&len.to_be_bytes());
         self.nvm.write(addr, &hd)?;
-        self.nvm
-            .write(self.layout.handles_start + 4 * h, &addr.to_be_bytes())?;
-        self.nvm.write(SB_HANDLES, &h.to_be_bytes())?;
-        o.data = if o.in_ram() {
-            self.ram_alloc(data_len)?
+        // Publish: the address (skipped when a reused entry holds it
+        // already), then the valid byte.
+        let entry = self.layout.handles_start + 4 * h;
+        let a = addr.to_be_bytes();
+        if self
+            .nvm
+            .bytes()
+            .get((entry + 1) as usize..(entry + 4) as usize)
+            != Some(&a[1..])
+        {
+            self.nvm.write(entry + 1, &a[1..])?;
+        }
+        self.nvm.write(entry, &[ENTRY_VALID])?;
+        o.data = ram_off.unwrap_or(addr + HEADER_SIZE);
+        let h = h as Ref;
+        if usize::from(h) == self.objs.len() {
+            self.objs.push(o);
         } else {
-            addr + HEADER_SIZE
-        };
-        self.objs.push(o);
-        Ok(h as Ref)
+            self.objs[usize::from(h)] = o;
+            self.free_handles.remove(&h);
+        }
+        if let Some(t) = self.tracked.as_mut() {
+            t.push(Allocation::Handle(h));
+        }
+        Ok(h)
     }
 
     /// The header of a non-null reference, or `None` for a dangling one.
     #[inline]
     pub fn obj(&self, r: Ref) -> Option<&Obj> {
         if r < RAM_HANDLE_BASE {
-            self.objs.get(usize::from(r)).filter(|_| r != NULL)
+            self.objs
+                .get(usize::from(r))
+                .filter(|o| r != NULL && !o.is_free())
         } else {
             self.ram_objs.get(usize::from(r - RAM_HANDLE_BASE))
         }

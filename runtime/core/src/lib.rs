@@ -29,6 +29,7 @@ pub mod cardmgr;
 pub mod class;
 pub mod engine;
 pub mod error;
+pub mod gc;
 pub mod heap;
 pub mod interp;
 pub mod jcre;

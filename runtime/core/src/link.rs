@@ -54,6 +54,8 @@ impl<N: Nvm> Card<N> {
             store,
             config,
             packages: Vec::new(),
+            load_order: Vec::new(),
+            api_methods: 0,
             classes: Vec::new(),
             methods: Vec::new(),
             registry: Registry::default(),
@@ -78,22 +80,51 @@ impl<N: Nvm> Card<N> {
             call_ctx: None,
         };
         card.link_api();
+        card.api_methods = card.methods.len();
         let (pkgs, applets) = registry::load(&card.store)?;
-        for p in pkgs {
-            let image = card
+        card.link_stored(&pkgs)?;
+        card.registry.applets = applets;
+        card.make_jcre_objects()?;
+        // Whatever a cut left unreachable (the objects of a DELETE that had
+        // committed but not yet freed them, of an INSTALL that failed, of
+        // an aborted transaction) is freed before any applet runs.
+        card.collect()?;
+        Ok(card)
+    }
+
+    /// Links the stored packages in load order (the metadata's order).
+    fn link_stored(&mut self, pkgs: &[PackageRecord]) -> Result<(), LoadError> {
+        for &p in pkgs {
+            let image = self
                 .store
                 .nvm
                 .bytes()
-                .get(p.image as usize..(p.image + p.image_len) as usize)
+                .get(p.image as usize..(p.image as usize).saturating_add(p.image_len as usize))
                 .ok_or(Fault::Corrupt("package image"))?
                 .to_vec();
             let cap = CapFile::from_component_stream(&image)
                 .map_err(|e| LoadError::Cap(e.to_string()))?;
-            card.link(&cap, Some(p))?;
+            self.link(&cap, p, true)?;
         }
-        card.registry.applets = applets;
-        card.make_jcre_objects()?;
-        Ok(card)
+        Ok(())
+    }
+
+    /// Relinks every loaded package from NVM, as a boot does, after a
+    /// package was deleted: its classes become vacant ids and the method
+    /// ids close up (method ids are in no persistent structure; class ids,
+    /// which object headers hold, stay as the metadata records them).
+    pub fn relink(&mut self) -> Result<(), LoadError> {
+        let pkgs = self.package_records();
+        self.packages.truncate(usize::from(api_tables::N_BUILTIN));
+        self.classes.truncate(CLASSES.len());
+        self.methods.truncate(self.api_methods);
+        self.load_order.clear();
+        let r = self.link_stored(&pkgs);
+        // Compiled code is bound by method id: the engine binds again.
+        if let Some(e) = &self.engine {
+            e.relinked();
+        }
+        r
     }
 
     fn make_jcre_objects(&mut self) -> Result<(), Fault> {
@@ -160,6 +191,9 @@ impl<N: Nvm> Card<N> {
                 image: (0, 0),
                 imports: Vec::new(),
                 deleted: false,
+                static_len: 0,
+                static_refs: 0,
+                class_base: 0,
             });
         }
         for ac in CLASSES {
@@ -179,6 +213,13 @@ impl<N: Nvm> Card<N> {
                 pvtable: Vec::new(),
                 itable: Vec::new(),
                 superinterfaces: Vec::new(),
+                // The API objects' own references: an AID's bytes; an
+                // OwnerPIN's value (byte[]) and validated flag (boolean[]).
+                refs: match (ac.pkg, ac.token) {
+                    (FW, api_tables::tok::AID) => (0, 1),
+                    (FW, api_tables::tok::OWNER_PIN) => (crate::api::PIN_VALUE as u16, 2),
+                    _ => (0, 0),
+                },
             };
             if ac.interface {
                 for &(p, t) in ac.interfaces {
@@ -264,12 +305,11 @@ impl<N: Nvm> Card<N> {
         if self.live_package(&aid).is_some() {
             return Err(LoadError::DuplicatePackage { aid: hex(&aid) });
         }
-        if self.packages.len() >= 250 {
-            return Err(LoadError::Invalid {
-                package: hex(&aid),
-                what: "too many packages on the card".into(),
-            });
-        }
+        let slot = self.free_slot().ok_or_else(|| LoadError::Invalid {
+            package: hex(&aid),
+            what: "too many packages on the card".into(),
+        })?;
+        let class_base = self.free_class_range(cap.class.entries.len());
         // The stored image leaves out the Debug component (and its size in
         // the Directory, so the image parses again at boot).
         let mut stripped = cap.clone();
@@ -280,65 +320,138 @@ impl<N: Nvm> Card<N> {
         let image_bytes = stripped
             .to_load_file(false)
             .map_err(|e| LoadError::Cap(e.to_string()))?;
-        // Link first against a scratch static area so a package that cannot
-        // link leaves no trace in NVM.
-        let heap_top = self.store.heap_top();
+        // Everything allocated from here on is given back if the load is
+        // refused; a cut leaves it unpublished (free at the next boot) or,
+        // for the static arrays, unreachable (freed by the boot's collection).
         let (n_classes, n_methods) = (self.classes.len(), self.methods.len());
-        let result = (|| {
-            let image = self.store.nvm_alloc(image_bytes.len() as u32)?;
-            self.store.nvm.write(image, &image_bytes)?;
-            Ok::<_, Fault>(image)
-        })();
-        let image = result?;
+        self.store.track();
+        let r = self.store_and_link(cap, &image_bytes, slot, class_base);
+        let kept = r.is_ok();
+        if !kept {
+            if usize::from(slot) < self.packages.len() {
+                self.packages[usize::from(slot)] = Package::vacant();
+            }
+            self.load_order.retain(|&p| p != slot);
+            let n = cap.class.entries.len();
+            for c in self
+                .classes
+                .iter_mut()
+                .skip(usize::from(class_base))
+                .take(n)
+            {
+                *c = Class::vacant();
+            }
+            self.classes.truncate(n_classes);
+            self.methods.truncate(n_methods);
+        }
+        self.store.untrack(kept)?;
+        if let Some(e) = &self.engine {
+            e.relinked();
+        }
+        r
+    }
+
+    fn store_and_link(
+        &mut self,
+        cap: &CapFile,
+        image_bytes: &[u8],
+        slot: u16,
+        class_base: u16,
+    ) -> Result<u16, LoadError> {
+        let image = self.store.nvm_alloc_raw(image_bytes.len() as u32)?;
+        self.store.nvm.write(image, image_bytes)?;
         let rec = PackageRecord {
+            slot: slot as u8,
+            class_base,
             image,
             image_len: image_bytes.len() as u32,
             static_base: 0,
-            deleted: false,
+            static_len: 0,
         };
-        match self.link(cap, None) {
-            Ok(idx) => {
-                let static_base = self.packages[usize::from(idx)].static_base;
-                self.packages[usize::from(idx)].image = (image, rec.image_len);
-                self.save_meta_with(Some(PackageRecord { static_base, ..rec }))?;
-                Ok(idx)
-            }
-            Err(e) => {
-                let _ = heap_top;
-                self.classes.truncate(n_classes);
-                self.methods.truncate(n_methods);
-                Err(e)
+        let idx = self.link(cap, rec, false)?;
+        self.save_meta()?;
+        Ok(idx)
+    }
+
+    /// The lowest vacant package slot that nothing of its former package
+    /// (an object it owned) is left in, or a new one; at most 250 slots, as
+    /// contexts are one byte.
+    fn free_slot(&self) -> Option<u16> {
+        let first = usize::from(api_tables::N_BUILTIN);
+        let vacant = (first..self.packages.len()).find(|&i| {
+            self.packages[i].deleted
+                && !self
+                    .store
+                    .objs
+                    .iter()
+                    .any(|o| !o.is_free() && o.owner == Package::context(i as u16))
+        });
+        match vacant {
+            Some(i) => Some(i as u16),
+            None if self.packages.len() < 250 => Some(self.packages.len() as u16),
+            None => None,
+        }
+    }
+
+    /// The lowest run of `n` class ids that no package holds and no object
+    /// names (as its class or as its elements' class).
+    fn free_class_range(&self, n: usize) -> u16 {
+        let named = |c: usize| {
+            self.store
+                .objs
+                .iter()
+                .any(|o| !o.is_free() && usize::from(o.class) == c)
+        };
+        let free = |c: usize| {
+            self.classes
+                .get(c)
+                .is_none_or(|k| k.is_vacant() && !named(c))
+        };
+        let mut base = CLASSES.len();
+        while base < usize::from(NO_CLASS) {
+            match (base..base + n).find(|&c| !free(c)) {
+                None => break,
+                Some(c) => base = c + 1,
             }
         }
+        base.min(usize::from(NO_CLASS)) as u16
+    }
+
+    /// The metadata records of the loaded packages, in load order.
+    fn package_records(&self) -> Vec<PackageRecord> {
+        self.load_order
+            .iter()
+            .map(|&i| {
+                let p = &self.packages[usize::from(i)];
+                PackageRecord {
+                    slot: i as u8,
+                    class_base: p.class_base,
+                    image: p.image.0,
+                    image_len: p.image.1,
+                    static_base: p.static_base,
+                    static_len: p.static_len,
+                }
+            })
+            .collect()
     }
 
     /// Rewrites the metadata (packages and registry).
     pub fn save_meta(&mut self) -> Result<(), Fault> {
-        self.save_meta_with(None)
+        let pkgs = self.package_records();
+        let blob = (!pkgs.is_empty() || !self.registry.applets.is_empty())
+            .then(|| registry::encode(&pkgs, &self.registry.applets));
+        registry::store(&mut self.store, blob.as_deref())
     }
 
-    fn save_meta_with(&mut self, _new: Option<PackageRecord>) -> Result<(), Fault> {
-        let pkgs: Vec<PackageRecord> = self
-            .packages
-            .iter()
-            .skip(usize::from(api_tables::N_BUILTIN))
-            .map(|p| PackageRecord {
-                image: p.image.0,
-                image_len: p.image.1,
-                static_base: p.static_base,
-                deleted: p.deleted,
-            })
-            .collect();
-        let blob = registry::encode(&pkgs, &self.registry.applets);
-        registry::store(&mut self.store, &blob)
-    }
-
-    /// Links a parsed package. `existing` is set when relinking at boot (the
-    /// static image is already in NVM).
+    /// Links a parsed package into slot `rec.slot`, its classes at
+    /// `rec.class_base`. `stored` is set when relinking (the static image
+    /// is already in NVM at `rec.static_base`); otherwise the static image
+    /// is created.
     pub fn link(
         &mut self,
         cap: &CapFile,
-        existing: Option<PackageRecord>,
+        rec: PackageRecord,
+        stored: bool,
     ) -> Result<u16, LoadError> {
         let aid = cap.header.package.aid.as_bytes().to_vec();
         let pname = cap.header.package_name_str().unwrap_or_else(|| hex(&aid));
@@ -369,22 +482,21 @@ impl<N: Nvm> Card<N> {
                 }
             }
         }
-        let pkg_idx = self.packages.len() as u16;
+        let pkg_idx = u16::from(rec.slot);
+        let vacant = self
+            .packages
+            .get(usize::from(pkg_idx))
+            .is_none_or(|p| p.deleted);
+        if pkg_idx < api_tables::N_BUILTIN || !vacant {
+            return Err(LoadError::Fault(Fault::Corrupt("package slot")));
+        }
         let ctx = Package::context(pkg_idx);
 
         // Imports -> package indices.
         let mut imports = Vec::new();
-        // A live package imports live packages only; a deleted one, relinked
-        // at boot to keep the numbering, may have imported one deleted since.
-        let relinking_deleted = existing.is_some_and(|r| r.deleted);
         for imp in &cap.import.packages {
             let aid = imp.aid.as_bytes();
-            let found = self.live_package(aid).or_else(|| {
-                relinking_deleted
-                    .then(|| self.packages.iter().position(|p| p.aid == aid))
-                    .flatten()
-            });
-            match found {
+            match self.live_package(aid) {
                 Some(i)
                     if self.packages[i].major == imp.major
                         && (self.packages[i].minor >= imp.minor
@@ -466,8 +578,18 @@ impl<N: Nvm> Card<N> {
                 })
         };
 
-        // Classes: ids in component order.
-        let class_base = self.classes.len();
+        // Classes: ids in component order from the recorded base; the ids
+        // in between that no package holds stay vacant.
+        let class_base = usize::from(rec.class_base);
+        let n_classes = cap.class.entries.len();
+        if class_base < CLASSES.len() || class_base + n_classes >= usize::from(NO_CLASS) {
+            return Err(invalid("class ids out of range".into()));
+        }
+        let taken = (class_base..class_base + n_classes)
+            .any(|c| self.classes.get(c).is_some_and(|k| !k.is_vacant()));
+        if taken {
+            return Err(LoadError::Fault(Fault::Corrupt("class ids taken")));
+        }
         let mut class_offsets = Vec::new();
         for (i, e) in cap.class.entries.iter().enumerate() {
             class_offsets.push((e.offset(), (class_base + i) as ClassId));
@@ -514,8 +636,11 @@ impl<N: Nvm> Card<N> {
             }
         };
         // Placeholders so internal references resolve in any order.
-        for e in &cap.class.entries {
-            self.classes.push(Class {
+        if self.classes.len() < class_base + n_classes {
+            self.classes.resize(class_base + n_classes, Class::vacant());
+        }
+        for (i, e) in cap.class.entries.iter().enumerate() {
+            self.classes[class_base + i] = Class {
                 pkg: pkg_idx,
                 name: format!("{pname}@{}", e.offset()),
                 token: 0xFF,
@@ -527,7 +652,8 @@ impl<N: Nvm> Card<N> {
                 pvtable: Vec::new(),
                 itable: Vec::new(),
                 superinterfaces: Vec::new(),
-            });
+                refs: (0, 0),
+            };
         }
         // Interfaces first, then classes in an order where supers come first.
         for (i, e) in cap.class.entries.iter().enumerate() {
@@ -612,6 +738,16 @@ impl<N: Nvm> Card<N> {
                     .base
                     .checked_add(u16::from(ci.declared_instance_size))
                     .ok_or_else(|| invalid("instance too large".into()))?;
+                if ci.reference_count > 0 {
+                    let first = u32::from(c.base) + u32::from(ci.first_reference_token);
+                    if first + u32::from(ci.reference_count) > u32::from(c.cells) {
+                        return Err(invalid(format!(
+                            "class at {}: reference fields outside the instance",
+                            ci.offset
+                        )));
+                    }
+                    c.refs = (first as u16, u16::from(ci.reference_count));
+                }
                 for (k, &off) in ci.public_virtual_method_table.iter().enumerate() {
                     if off != 0 && off != 0xFFFF {
                         let tok = usize::from(ci.public_method_table_base) + k;
@@ -650,10 +786,20 @@ impl<N: Nvm> Card<N> {
 
         // Static fields.
         let sf = &cap.static_field;
-        let static_base = match existing {
-            Some(r) => r.static_base,
-            None => {
-                let base = self.store.nvm_alloc(u32::from(sf.image_size).max(1))?;
+        let static_len = u32::from(sf.image_size);
+        if 2 * u32::from(sf.reference_count) > static_len {
+            return Err(invalid("reference statics outside the static image".into()));
+        }
+        let static_base = if stored {
+            if rec.static_len < static_len {
+                return Err(LoadError::Fault(Fault::Corrupt("static field image")));
+            }
+            rec.static_base
+        } else {
+            {
+                // Written whole below (the arrays' handles, the initial
+                // values, zeros): no need to zero it first.
+                let base = self.store.nvm_alloc_raw(static_len)?;
                 let mut image = sf.initial_image();
                 image.resize(usize::from(sf.image_size), 0);
                 for (k, ai) in sf.array_init.iter().enumerate() {
@@ -981,7 +1127,11 @@ impl<N: Nvm> Card<N> {
                 ));
             }
         }
-        self.packages.push(Package {
+        if self.packages.len() <= usize::from(pkg_idx) {
+            self.packages
+                .resize_with(usize::from(pkg_idx) + 1, Package::vacant);
+        }
+        self.packages[usize::from(pkg_idx)] = Package {
             aid,
             major: cap.header.package.major,
             minor: cap.header.package.minor,
@@ -995,10 +1145,14 @@ impl<N: Nvm> Card<N> {
             export_fields,
             applets,
             class_offsets,
-            image: existing.map_or((0, 0), |r| (r.image, r.image_len)),
+            image: (rec.image, rec.image_len),
             imports,
-            deleted: existing.is_some_and(|r| r.deleted),
-        });
+            deleted: false,
+            static_len: if stored { rec.static_len } else { static_len },
+            static_refs: sf.reference_count,
+            class_base: rec.class_base,
+        };
+        self.load_order.push(pkg_idx);
         Ok(pkg_idx)
     }
 

@@ -76,15 +76,25 @@ impl Registry {
     }
 }
 
-/// A package record of the metadata.
+/// A package record of the metadata: where its parts are and which
+/// numbers it holds. Records are kept in load order, so that relinking
+/// them in that order finds every import already linked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PackageRecord {
+    /// Package index, which is also its firewall context.
+    pub slot: u8,
+    /// Class id of its first class; its classes take the ids after it
+    /// (object headers name them, so they stay the same across relinks).
+    pub class_base: u16,
     pub image: u32,
     pub image_len: u32,
     pub static_base: u32,
-    /// Deleted by the card manager (kept linked; see `Package::deleted`).
-    pub deleted: bool,
+    /// Bytes allocated for the static field image.
+    pub static_len: u32,
 }
+
+/// Bytes of one encoded package record.
+const PACKAGE_RECORD: u32 = 19;
 
 /// GlobalPlatform INSTALL [for install] parameters, as passed to
 /// `install(byte[] bArray, short bOffset, byte bLength)`:
@@ -104,9 +114,12 @@ pub fn encode(pkgs: &[PackageRecord], applets: &[AppletEntry]) -> Vec<u8> {
     let mut v = Vec::new();
     v.extend_from_slice(&(pkgs.len() as u16).to_be_bytes());
     for p in pkgs {
+        v.push(p.slot);
+        v.extend_from_slice(&p.class_base.to_be_bytes());
         v.extend_from_slice(&p.image.to_be_bytes());
         v.extend_from_slice(&p.image_len.to_be_bytes());
         v.extend_from_slice(&p.static_base.to_be_bytes());
+        v.extend_from_slice(&p.static_len.to_be_bytes());
     }
     v.extend_from_slice(&(applets.len() as u16).to_be_bytes());
     for a in applets {
@@ -117,15 +130,6 @@ pub fn encode(pkgs: &[PackageRecord], applets: &[AppletEntry]) -> Vec<u8> {
         v.extend_from_slice(&a.aid_obj.to_be_bytes());
         v.push(a.life_cycle);
         v.extend_from_slice(&a.privileges);
-    }
-    // Deleted packages, by position: a trailing section that metadata
-    // written before DELETE existed simply lacks.
-    let deleted: Vec<u16> = (0..pkgs.len() as u16)
-        .filter(|&i| pkgs[usize::from(i)].deleted)
-        .collect();
-    v.extend_from_slice(&(deleted.len() as u16).to_be_bytes());
-    for i in deleted {
-        v.extend_from_slice(&i.to_be_bytes());
     }
     v
 }
@@ -138,12 +142,14 @@ pub fn decode(b: &[u8]) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
     let mut pkgs = Vec::new();
     for _ in 0..n {
         pkgs.push(PackageRecord {
-            image: rd_u32(b, at)?,
-            image_len: rd_u32(b, at + 4)?,
-            static_base: rd_u32(b, at + 8)?,
-            deleted: false,
+            slot: *b.get(at as usize).ok_or(bad.clone())?,
+            class_base: rd_u16(b, at + 1)?,
+            image: rd_u32(b, at + 3)?,
+            image_len: rd_u32(b, at + 7)?,
+            static_base: rd_u32(b, at + 11)?,
+            static_len: rd_u32(b, at + 15)?,
         });
-        at += 12;
+        at += PACKAGE_RECORD;
     }
     let n = rd_u16(b, at)?;
     at += 2;
@@ -172,25 +178,32 @@ pub fn decode(b: &[u8]) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
             privileges: [p[0], p[1], p[2]],
         });
     }
-    if (at as usize) < b.len() {
-        let n = rd_u16(b, at)?;
-        for k in 0..u32::from(n) {
-            let i = usize::from(rd_u16(b, at + 2 + 2 * k)?);
-            pkgs.get_mut(i).ok_or(bad.clone())?.deleted = true;
-        }
+    if at as usize != b.len() {
+        return Err(bad);
     }
     Ok((pkgs, applets))
 }
 
-/// Writes new metadata: the blob to fresh NVM, then its (address, length)
-/// in the superblock in one atomic update.
-pub fn store<N: Nvm>(s: &mut Store<N>, blob: &[u8]) -> Result<()> {
-    let at = s.nvm_alloc(blob.len() as u32)?;
-    s.nvm.write(at, blob)?;
+/// Writes new metadata: the blob to free NVM, then its (address, length)
+/// in the superblock in one atomic update (the commit point of LOAD,
+/// INSTALL and DELETE); only then is the old blob's space free. An empty
+/// card has no blob (`None`, address 0), so deleting everything gives back every
+/// byte.
+pub fn store<N: Nvm>(s: &mut Store<N>, blob: Option<&[u8]>) -> Result<()> {
+    let b = s.nvm.bytes();
+    let old = (rd_u32(b, SB_META)?, rd_u32(b, SB_META + 4)?);
     let mut ptr = [0u8; 8];
-    ptr[..4].copy_from_slice(&at.to_be_bytes());
-    ptr[4..].copy_from_slice(&(blob.len() as u32).to_be_bytes());
-    s.write_nvm(SB_META, &ptr, true)
+    if let Some(blob) = blob {
+        let at = s.nvm_alloc_raw(blob.len() as u32)?;
+        s.nvm.write(at, blob)?;
+        ptr[..4].copy_from_slice(&at.to_be_bytes());
+        ptr[4..].copy_from_slice(&(blob.len() as u32).to_be_bytes());
+    }
+    s.write_nvm(SB_META, &ptr, true)?;
+    if old.0 != 0 {
+        s.free_extent(old.0, old.1);
+    }
+    Ok(())
 }
 
 pub fn load<N: Nvm>(s: &Store<N>) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {

@@ -31,6 +31,9 @@ fn run(code: &[u8], nargs: u8, locals: u8, args: &[i16]) -> Result<Ret, Exc> {
         image: (0, 0),
         imports: Vec::new(),
         deleted: false,
+        static_len: 0,
+        static_refs: 0,
+        class_base: 0,
     });
     let m = card.methods.len() as u16;
     card.methods.push(Method {

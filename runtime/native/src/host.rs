@@ -467,6 +467,11 @@ impl<N: Nvm> HostEngine<N> {
 }
 
 impl<N: Nvm> Engine<N> for HostEngine<N> {
+    fn relinked(&self) {
+        self.bindings.borrow_mut().clear();
+        self.tables.borrow_mut().clear();
+    }
+
     fn run(&self, card: &mut Card<N>, m: MethodId, fp: usize) -> Option<Result<Ret, Exc>> {
         let binding = {
             let mut b = self.bindings.borrow_mut();

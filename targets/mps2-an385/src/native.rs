@@ -592,6 +592,11 @@ fn dispatch_rows<N: Nvm>(card: &Card<N>, pkg: u16, image: &NativeImage, t: &mut 
 }
 
 impl<N: Nvm> Engine<N> for ThumbEngine<N> {
+    fn relinked(&self) {
+        self.bindings.borrow_mut().clear();
+        self.tables.borrow_mut().clear();
+    }
+
     fn run(&self, card: &mut Card<N>, m: MethodId, fp: usize) -> Option<Result<Ret, Exc>> {
         let binding = {
             let mut b = self.bindings.borrow_mut();

@@ -6,9 +6,11 @@
 //! specification requires.
 //!
 //! Every change is committed by the one atomic metadata update at its end:
-//! a power cut before it leaves the card as it was (space taken by a
-//! half-done load is not reclaimed: NVM is allocated by bumping, and
-//! DELETE marks packages deleted rather than freeing them).
+//! a power cut before it leaves the card as it was. Space comes back: a
+//! refused LOAD gives back what it allocated, an interrupted one left it
+//! unpublished (free after the reboot), and DELETE frees the objects that
+//! nothing reaches any more, the package's image, static area and slot
+//! (see `gc.rs` and `docs/object-model.md`).
 
 use alloc::vec::Vec;
 
@@ -16,8 +18,9 @@ use sha1::Digest as _;
 
 use super::{tlv, SW_CONDITIONS, SW_INCORRECT_P1P2, SW_NOT_FOUND, SW_OK, SW_WRONG_DATA};
 use crate::apdu::{Command, Response};
-use crate::card::Card;
+use crate::card::{Card, Package};
 use crate::error::{Fault, LoadError};
+use crate::gc::Doomed;
 use crate::nvm::Nvm;
 use crate::registry::{LC_INSTALLED, LC_SELECTABLE};
 
@@ -268,22 +271,70 @@ impl<N: Nvm> Card<N> {
         } else {
             return Response::sw(SW_NOT_FOUND);
         };
-        // Nothing selected on any channel is deleted.
-        if doomed.iter().any(|&i| self.registry.is_active(i)) {
+        // JCRE 3.0.5 §11.3.4: no applet of a context that loses an instance
+        // (or its package) is active on any channel.
+        let ctx_of = |i: usize| Package::context(self.registry.applets[i].pkg);
+        let ctxs: Vec<u8> = doomed
+            .iter()
+            .map(|&i| ctx_of(i))
+            .chain(package.map(|p| Package::context(p as u16)))
+            .collect();
+        if self
+            .registry
+            .selected
+            .iter()
+            .flatten()
+            .any(|&j| ctxs.contains(&ctx_of(j)))
+        {
             return Response::sw(SW_CONDITIONS);
         }
+        let plan = Doomed {
+            applets: doomed.clone(),
+            package: package.map(|p| p as u16),
+        };
+        if !self.may_delete(&plan) {
+            return Response::sw(SW_CONDITIONS);
+        }
+        // Commit: the metadata without them, in one atomic publication.
+        let (applets, selected) = (self.registry.applets.clone(), self.registry.selected);
+        let order = self.load_order.clone();
+        let old = package.map(|p| core::mem::replace(&mut self.packages[p], Package::vacant()));
         if let Some(p) = package {
-            self.packages[p].deleted = true;
+            self.load_order.retain(|&q| usize::from(q) != p);
         }
         self.remove_applets(&doomed);
         if self.save_meta().is_err() {
+            self.registry.applets = applets;
+            self.registry.selected = selected;
+            self.load_order = order;
+            if let (Some(p), Some(old)) = (package, old) {
+                self.packages[p] = old;
+            }
+            return Response::sw(crate::jcre::SW_UNKNOWN);
+        }
+        // Then free what nothing reaches any more. A cut from here on
+        // leaves garbage that the next boot's collection frees.
+        if self.reclaim(old.as_ref()).is_err() {
             return Response::sw(crate::jcre::SW_UNKNOWN);
         }
         done()
     }
 
+    /// After a committed DELETE: frees the unreachable objects and the
+    /// deleted package's image and static area, and relinks the packages
+    /// that remain.
+    fn reclaim(&mut self, package: Option<&Package>) -> Result<(), LoadError> {
+        self.collect()?;
+        if let Some(p) = package {
+            self.store.free_extent(p.image.0, p.image.1);
+            self.store.free_extent(p.static_base, p.static_len);
+            self.relink()?;
+        }
+        Ok(())
+    }
+
     /// Removes registry entries (indices ascending) and renumbers the
-    /// selections; the instances' objects stay in NVM, unreachable.
+    /// selections.
     fn remove_applets(&mut self, doomed: &[usize]) {
         for &i in doomed.iter().rev() {
             self.registry.applets.remove(i);
