@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """The card manager through PC/SC, checked against the independent SCP03
-host in scp03.py: the ISD's FCI, GET DATA, a secure channel at every
-security level (C-MAC, C-DECRYPTION, R-MAC, R-ENCRYPTION) with GET STATUS
-of the ISD, the applications and the load files, the refusals (wrong keys,
-a wrong host cryptogram, a bad MAC, a replayed command, an unknown key
-version), PUT KEY and SET STATUS.
+and SCP02 hosts in scp03.py and scp02.py: the ISD's FCI, GET DATA, a secure
+channel at every security level (C-MAC, C-DECRYPTION, R-MAC, R-ENCRYPTION)
+with GET STATUS of the ISD, the applications and the load files, the
+refusals (wrong keys, a wrong host cryptogram, a bad MAC, a replayed
+command, an unknown key version), PUT KEY and SET STATUS; then a 3DES key
+set put over SCP03, SCP02 channels with it at levels 01 and 03 (i = 55,
+the pseudo-random card challenge checked), GET STATUS over them, PUT KEY
+over SCP02 and the same refusals.
 
     cardmgr.py [--hydra target/release/hydra] [--engine interp]...
 """
@@ -12,6 +15,7 @@ version), PUT KEY and SET STATUS.
 import os
 import sys
 
+import scp02
 import scp03
 from pcsc_card import CheckFailed, HydraCard, check_args, on_card, per_engine
 
@@ -181,6 +185,82 @@ def keys_and_states(conn):
     expect("SELECT after the unlock", send(conn, bytes.fromhex("00A4040008") + PIN_APPLET)[1], 0x9000)
 
 
+def open_scp02(conn, level, keys, kvn=0x20, challenge=bytes(range(8))):
+    s = scp02.Scp02(keys)
+    data, sw = send(conn, s.initialize_update(challenge, kvn))
+    expect("SCP02 INITIALIZE UPDATE status", sw, 0x9000)
+    fields = s.check_init_response(data)
+    expect("key version, SCP", (fields["kvn"], fields["scp"]), (kvn, 2))
+    expect("i = 55 pseudo-random card challenge", fields["card_challenge"],
+           s.expected_card_challenge(fields["seq"], ISD))
+    data, sw = send(conn, s.external_authenticate(level))
+    expect(f"SCP02 EXTERNAL AUTHENTICATE at {level:02X}", (data, sw), (b"", 0x9000))
+    return s
+
+
+def des_put_key_over_scp03(replace, new_kvn, key, dek):
+    """PUT KEY of three equal 3DES keys over SCP03: AES-CBC under the AES
+    DEK, DES KCVs."""
+    data = bytes([new_kvn])
+    for _ in range(3):
+        data += b"\x80\x10" + scp03.cbc(dek, bytes(16), key, True) + b"\x03" + scp02.kcv(key)
+    return bytes([0x80, 0xD8, replace, 0x81, len(data)]) + data + b"\x00"
+
+
+def scp02_checks(conn):
+    """A 3DES key set and SCP02 channels with it."""
+    k1 = bytes(range(0x10, 0x20))
+    k2 = bytes.fromhex("404142434445464748494A4B4C4D4E4F")[::-1]
+    send(conn, bytes.fromhex("00A4040000"))  # the ISD again (the PIN applet was selected)
+    s = open_channel(conn, 0x03)
+    data, sw = send(conn, s.wrap(des_put_key_over_scp03(0x00, 0x20, k1, scp03.TEST_KEY)))
+    expect("PUT KEY (add 3DES set 20)", (data, sw), (b"\x20" + scp02.kcv(k1) * 3, 0x9000))
+    data, sw = send(conn, bytes.fromhex("00A4040000"))
+    crd = tlvs(dict(tlvs(dict(tlvs(dict(tlvs(data))[0x6F]))[0xA5]))[0x73])
+    expect("protocols in card recognition data", [v for t, v in crd if t == 0x64],
+           [bytes.fromhex("06092A864886FC6B040370"), bytes.fromhex("06092A864886FC6B040255")])
+    data, sw = send(conn, bytes.fromhex("80CA00E000"))
+    infos = [v for t, v in tlvs(dict(tlvs(data))[0xE0]) if t == 0xC0]
+    expect("3DES keys in the key information template",
+           [v for v in infos if v[1] == 0x20], [bytes([i, 0x20, 0x80, 0x10]) for i in (1, 2, 3)])
+
+    for level in (0x01, 0x03):
+        s = open_scp02(conn, level, (k1, k1, k1))
+        isd = get_status(conn, s, 0x80)
+        expect(f"ISD entry over SCP02 at {level:02X}", [(e[0x4F], e[0x9F70]) for e in isd], [(ISD, b"\x0f")])
+        apps = get_status(conn, s, 0x40)
+        expect(f"applications over SCP02 at {level:02X}", [e[0x4F] for e in apps], [PIN_APPLET])
+
+    # A replayed command: refused, and the channel is closed with it.
+    s = open_scp02(conn, 0x01, (k1, k1, k1))
+    cmd = s.wrap(bytes.fromhex("80F28002024F0000"))
+    expect("first SCP02 GET STATUS", send(conn, cmd)[1], 0x9000)
+    expect("replayed SCP02 GET STATUS", send(conn, cmd)[1], 0x6982)
+    expect("after the refusal", send(conn, s.wrap(bytes.fromhex("80F28002024F0000")))[1], 0x6982)
+    # A flipped MAC bit at level 03.
+    s = open_scp02(conn, 0x03, (k1, k1, k1))
+    cmd = bytearray(s.wrap(bytes.fromhex("80F28002024F0000")))
+    cmd[-2] ^= 0x01
+    expect("bad SCP02 C-MAC", send(conn, bytes(cmd))[1], 0x6982)
+    # Wrong keys: the card cryptogram does not match; a wrong host cryptogram.
+    wrong = scp02.Scp02((k2, k2, k2))
+    data, sw = send(conn, wrong.initialize_update(bytes(8), 0x20))
+    try:
+        wrong.check_init_response(data)
+        raise CheckFailed("an SCP02 card cryptogram matched the wrong keys")
+    except scp02.ScpError:
+        pass
+    expect("wrong SCP02 host cryptogram", send(conn, wrong.external_authenticate(0x01))[1], 0x6300)
+    expect("unknown key version", send(conn, bytes.fromhex("80502F0008000102030405060700"))[1], 0x6A88)
+    # PUT KEY over SCP02 (3DES-ECB under the DEK session key) replaces the set.
+    s = open_scp02(conn, 0x03, (k1, k1, k1))
+    put = s.put_key_data(0x20, [k2] * 3)
+    data, sw = send(conn, s.wrap(bytes([0x80, 0xD8, 0x20, 0x81, len(put)]) + put + b"\x00"))
+    expect("PUT KEY over SCP02 (replace 20)", (data, sw), (b"\x20" + scp02.kcv(k2) * 3, 0x9000))
+    s = open_scp02(conn, 0x01, (k2, k2, k2))
+    expect("ISD over the replaced set", [e[0x4F] for e in get_status(conn, s, 0x80)], [ISD])
+
+
 def main():
     args, hydra, ctx, engines = check_args(__doc__)
 
@@ -188,13 +268,15 @@ def main():
         def body(conn):
             check_card(ctx, conn)
             keys_and_states(conn)
+            scp02_checks(conn)
             return conn
 
         on_card(ctx, HydraCard(hydra, engine, [PIN_CAP], vpcd=args.vpcd, ctx=ctx), body)
         levels = " ".join("%02X" % level for level in LEVELS)
-        return f"ISD, GET DATA, SCP03 at levels {levels}, GET STATUS, PUT KEY, SET STATUS, refusals"
+        return (f"ISD, GET DATA, SCP03 at levels {levels}, GET STATUS, PUT KEY, SET STATUS, refusals; "
+                "3DES key set, SCP02 at levels 01 03, PUT KEY over SCP02, refusals")
 
-    return per_engine(engines, check, (scp03.ScpError,))
+    return per_engine(engines, check, (scp03.ScpError, scp02.ScpError))
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,18 +1,23 @@
 //! Oracle apdutool scripts: parsing, running them on a card behind any
 //! [`Reader`], and the apdutool output format.
 //!
-//! One statement goes beyond apdutool: `scp03 LEVEL [KVN [KEY]];` opens a
-//! GlobalPlatform SCP03 secure channel to the selected security domain
-//! (INITIALIZE UPDATE and EXTERNAL AUTHENTICATE with the fixed host
-//! challenge `00 01 .. 07`, so that runs repeat exactly; KEY, one AES key
-//! in hex, is all three keys; default: key version 00 and the GP test key
-//! `40..4F`). Later commands are protected at LEVEL and printed, with their
-//! responses, as plain text; the channel ends at a SELECT, at power events
-//! and when the card refuses a command with 6982.
+//! Two statements go beyond apdutool: `scp03 LEVEL [KVN [KEY]];` and
+//! `scp02 LEVEL [KVN [KEY]];` open a GlobalPlatform SCP03 or SCP02 secure
+//! channel to the selected security domain (INITIALIZE UPDATE and EXTERNAL
+//! AUTHENTICATE with the fixed host challenge `00 01 .. 07`, so that runs
+//! repeat exactly; KEY, one key in hex — AES for scp03, two-key 3DES for
+//! scp02 — is all three keys; default: key version 00 and the GP test key
+//! `40..4F`). The statement names the protocol the script expects: a card
+//! that answers INITIALIZE UPDATE with the other one is an error. LEVEL is
+//! 00, 01, 03, 11, 13 or 33 for SCP03, 00, 01 or 03 for SCP02 (i = 15 and
+//! 55 have no R-MAC). Later commands are protected at LEVEL and printed,
+//! with their responses, as plain text; the channel ends at a SELECT, at
+//! power events and when the card refuses a command with 6982.
 
 use std::fmt::Write as _;
 
-use hydra_runtime::cardmgr::scp03::{Session, StaticKeys};
+use hydra_runtime::cardmgr::scp03::StaticKeys;
+use hydra_runtime::cardmgr::{scp02, scp03, SecureSession};
 use hydra_runtime::Command;
 
 /// One statement of a script.
@@ -25,8 +30,10 @@ pub enum Stmt {
     Echo(String),
     Output(bool),
     Delay(u32),
-    /// `scp03 LEVEL [KVN [KEY]]`: open a secure channel.
+    /// `scp03|scp02 LEVEL [KVN [KEY]]`: open a secure channel.
     SecureChannel {
+        /// 3 (SCP03) or 2 (SCP02).
+        scp: u8,
         level: u8,
         kvn: u8,
         key: Vec<u8>,
@@ -101,7 +108,8 @@ fn stmt(t: &[String], line: usize) -> Result<Stmt, ScriptError> {
                 t.get(1).and_then(|s| s.parse().ok()).unwrap_or(0),
             ))
         }
-        "scp03" => return secure_channel(&t[1..]).map_err(err),
+        "scp03" => return secure_channel(3, &t[1..]).map_err(err),
+        "scp02" => return secure_channel(2, &t[1..]).map_err(err),
         _ => {}
     }
     let mut bytes = Vec::with_capacity(t.len());
@@ -139,20 +147,39 @@ fn stmt(t: &[String], line: usize) -> Result<Stmt, ScriptError> {
     Ok(Stmt::Apdu(bytes))
 }
 
-fn secure_channel(args: &[String]) -> Result<Stmt, String> {
-    let usage = "scp03 LEVEL [KVN [KEY]]: LEVEL 0x00, 0x01, 0x03, 0x11, 0x13 or 0x33";
+fn secure_channel(scp: u8, args: &[String]) -> Result<Stmt, String> {
+    let (usage, levels, lens, kind): (_, &[u8], &[usize], _) = if scp == 3 {
+        (
+            "scp03 LEVEL [KVN [KEY]]: LEVEL 0x00, 0x01, 0x03, 0x11, 0x13 or 0x33",
+            &[0x00, 0x01, 0x03, 0x11, 0x13, 0x33],
+            &[16, 24, 32],
+            "an AES key in hex (16, 24 or 32 bytes)",
+        )
+    } else {
+        (
+            "scp02 LEVEL [KVN [KEY]]: LEVEL 0x00, 0x01 or 0x03",
+            &[0x00, 0x01, 0x03],
+            &[16],
+            "a two-key 3DES key in hex (16 bytes)",
+        )
+    };
     let level = byte(args.first().ok_or(usage)?)?;
-    if !matches!(level, 0x00 | 0x01 | 0x03 | 0x11 | 0x13 | 0x33) || args.len() > 3 {
+    if !levels.contains(&level) || args.len() > 3 {
         return Err(usage.into());
     }
     let kvn = args.get(1).map(|k| byte(k)).transpose()?.unwrap_or(0);
     let key = match args.get(2) {
         Some(k) => crate::unhex(k.strip_prefix("0x").unwrap_or(k))
-            .filter(|k| matches!(k.len(), 16 | 24 | 32))
-            .ok_or_else(|| format!("'{k}' is not an AES key in hex (16, 24 or 32 bytes)"))?,
+            .filter(|k| lens.contains(&k.len()))
+            .ok_or_else(|| format!("'{k}' is not {kind}"))?,
         None => (0x40..0x50).collect(),
     };
-    Ok(Stmt::SecureChannel { level, kvn, key })
+    Ok(Stmt::SecureChannel {
+        scp,
+        level,
+        kvn,
+        key,
+    })
 }
 
 /// One byte as apdutool reads it: `0x`-prefixed hexadecimal, otherwise
@@ -222,7 +249,7 @@ pub fn run<R: Reader>(reader: &mut R, text: &str) -> Result<String, R::Error> {
     let stmts = parse(text).map_err(|e| reader.script_error(e.line, e.what))?;
     let mut out = String::new();
     let (mut output, mut powered) = (true, false);
-    let mut secure: Option<Session> = None;
+    let mut secure: Option<SecureSession> = None;
     for (line, st) in stmts {
         match st {
             Stmt::PowerUp => {
@@ -243,13 +270,17 @@ pub fn run<R: Reader>(reader: &mut R, text: &str) -> Result<String, R::Error> {
             }
             Stmt::Output(on) => output = on,
             Stmt::Delay(_) => {}
-            Stmt::SecureChannel { level, kvn, key } => {
+            Stmt::SecureChannel {
+                scp,
+                level,
+                kvn,
+                key,
+            } => {
                 if !powered {
-                    return Err(
-                        reader.script_error(line, "scp03 while the card is powered down".into())
-                    );
+                    return Err(reader
+                        .script_error(line, format!("scp0{scp} while the card is powered down")));
                 }
-                secure = Some(open_channel(reader, line, level, kvn, key)?);
+                secure = Some(open_channel(reader, line, scp, level, kvn, key)?);
             }
             Stmt::Apdu(bytes) => {
                 if !powered {
@@ -294,10 +325,11 @@ pub fn run<R: Reader>(reader: &mut R, text: &str) -> Result<String, R::Error> {
 fn open_channel<R: Reader>(
     reader: &mut R,
     line: usize,
+    scp: u8,
     level: u8,
     kvn: u8,
     key: Vec<u8>,
-) -> Result<Session, R::Error> {
+) -> Result<SecureSession, R::Error> {
     let init = Command {
         header: [0x80, 0x50, kvn, 0x00],
         data: HOST_CHALLENGE.to_vec(),
@@ -305,40 +337,57 @@ fn open_channel<R: Reader>(
         extended: false,
     };
     let (r, sw) = reader.transmit(line, &init)?;
-    if sw != 0x9000 || !matches!(r.len(), 29 | 32) || r[11] != 3 {
+    // SCP03: KDD KVN 03 i challenge(8) cryptogram(8) [counter(3)];
+    // SCP02: KDD KVN 02 counter(2) challenge(6) cryptogram(8).
+    let answered = matches!(
+        (scp, r.len(), r.get(11)),
+        (3, 29 | 32, Some(3)) | (2, 28, Some(2))
+    );
+    if sw != 0x9000 || !answered {
         return Err(reader.script_error(
             line,
             format!(
-                "scp03: INITIALIZE UPDATE answered {} {sw:04X}",
+                "scp0{scp}: INITIALIZE UPDATE answered {} {sw:04X}",
                 crate::hex(&r)
             ),
         ));
     }
-    let mut card = [0u8; 8];
-    card.copy_from_slice(&r[13..21]);
     let keys = StaticKeys {
         enc: key.clone(),
         mac: key.clone(),
         dek: key,
     };
-    let made = Session::new(&keys, &HOST_CHALLENGE, &card);
+    let made = if scp == 3 {
+        let mut card = [0u8; 8];
+        card.copy_from_slice(&r[13..21]);
+        scp03::Session::new(&keys, &HOST_CHALLENGE, &card)
+            .and_then(|s| Ok((s.card_cryptogram()?, SecureSession::Scp03(s))))
+    } else {
+        let mut card = [0u8; 6];
+        card.copy_from_slice(&r[14..20]);
+        // The host side does not depend on i (15 and 55 differ in how the
+        // card makes its challenge only).
+        scp02::Session::new(&keys, scp02::I_55, [r[12], r[13]], &HOST_CHALLENGE, &card)
+            .and_then(|s| Ok((s.card_cryptogram()?, SecureSession::Scp02(s))))
+    };
+    let cryptogram_at = if scp == 3 { 21..29 } else { 20..28 };
     let mut s = match made {
-        Ok(s) if s.card_cryptogram().is_ok_and(|c| c[..] == r[21..29]) => s,
+        Ok((c, s)) if c[..] == r[cryptogram_at] => s,
         _ => {
             return Err(reader.script_error(
                 line,
-                "scp03: the card cryptogram does not match the keys".into(),
+                format!("scp0{scp}: the card cryptogram does not match the keys"),
             ))
         }
     };
     let ext = s
         .host_authenticate(level)
-        .map_err(|_| reader.script_error(line, "scp03: bad key".into()))?;
+        .map_err(|_| reader.script_error(line, format!("scp0{scp}: bad key")))?;
     let (_, sw) = reader.transmit(line, &ext)?;
     if sw != 0x9000 {
         return Err(reader.script_error(
             line,
-            format!("scp03: EXTERNAL AUTHENTICATE answered {sw:04X}"),
+            format!("scp0{scp}: EXTERNAL AUTHENTICATE answered {sw:04X}"),
         ));
     }
     Ok(s)
@@ -406,5 +455,74 @@ mod tests {
         assert!(e.what.contains("not a byte"), "{e}");
         let e = apdu("0x80 0x10 0 0 0 0x100;").unwrap_err();
         assert!(e.what.contains("not a byte"), "{e}");
+    }
+
+    #[test]
+    fn secure_channel_statements_say_what_is_wrong() {
+        let one = |text: &str| parse(text).map(|mut v| v.pop().map(|(_, s)| s));
+        assert_eq!(
+            one("scp02 0x03 0x20 0x101112131415161718191A1B1C1D1E1F;").unwrap(),
+            Some(Stmt::SecureChannel {
+                scp: 2,
+                level: 3,
+                kvn: 0x20,
+                key: (0x10..0x20).collect(),
+            })
+        );
+        let e = one("scp02 0x13;").unwrap_err();
+        assert!(e.what.contains("0x00, 0x01 or 0x03"), "{e}");
+        let e =
+            one("scp02 1 0x20 0x00112233445566778899AABBCCDDEEFF0011223344556677;").unwrap_err();
+        assert!(e.what.contains("3DES"), "{e}");
+        assert!(one("scp03 0x33 0x30 0x00112233445566778899AABBCCDDEEFF0011223344556677;").is_ok());
+    }
+
+    /// A 3DES key set put over SCP03, then an SCP02 channel with it at
+    /// level 03, on the host card; `scp02` on an AES set is an error.
+    #[test]
+    fn scp02_statement_opens_a_channel_on_a_3des_key_set() {
+        // PUT KEY of 3DES key set 20 (keys 10..1F, AES-CBC under the test
+        // DEK, DES KCVs), computed with conformance/pcsc/scp02.py.
+        let script = "powerup;
+            scp03 0x03;
+            0x80 0xD8 0x00 0x81 0x43 0x20 0x80 0x10 0x79 0x0A 0xCC 0xDA 0x85 0x8B 0x99 0x70 0x29 0xFA 0x9A 0xE5 0x0C 0x9C 0xD0 0x28 0x03 0xFE 0x8A 0x09 0x80 0x10 0x79 0x0A 0xCC 0xDA 0x85 0x8B 0x99 0x70 0x29 0xFA 0x9A 0xE5 0x0C 0x9C 0xD0 0x28 0x03 0xFE 0x8A 0x09 0x80 0x10 0x79 0x0A 0xCC 0xDA 0x85 0x8B 0x99 0x70 0x29 0xFA 0x9A 0xE5 0x0C 0x9C 0xD0 0x28 0x03 0xFE 0x8A 0x09 0x7F;
+            scp02 0x03 0x20 0x101112131415161718191A1B1C1D1E1F;
+            0x80 0xF2 0x80 0x02 0x02 0x4F 0x00 0x7F;
+            scp02 0x01 0x20 0x101112131415161718191A1B1C1D1E1F;
+            0x80 0xF2 0x80 0x02 0x02 0x4F 0x00 0x7F;";
+        let mut host = crate::Host::in_memory();
+        let out = run(
+            &mut crate::ScriptReader {
+                host: &mut host,
+                path: "t",
+            },
+            script,
+        )
+        .unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 3, "{out}");
+        assert!(
+            lines[0].starts_with("CLA: 80, INS: d8") && lines[0].contains("20, fe, 8a, 09, fe"),
+            "{out}"
+        );
+        for l in &lines[1..] {
+            assert!(
+                l.contains("e3, 1d, 4f, 08, a0") && l.ends_with("SW1: 90, SW2: 00"),
+                "{out}"
+            );
+        }
+        let mut host = crate::Host::in_memory();
+        let e = run(
+            &mut crate::ScriptReader {
+                host: &mut host,
+                path: "t",
+            },
+            "powerup; scp02 0x01;",
+        )
+        .unwrap_err();
+        assert!(
+            format!("{e}").contains("scp02: INITIALIZE UPDATE answered"),
+            "{e}"
+        );
     }
 }
