@@ -465,6 +465,15 @@ impl<N: Nvm> Store<N> {
     /// lowest address. Nothing is written: the space counts as used only
     /// once a published structure names it.
     pub fn nvm_alloc_raw(&mut self, len: u32) -> Result<u32> {
+        let at = self.take_extent(len)?;
+        if let Some(t) = self.tracked.as_mut() {
+            t.push(Allocation::Extent(at, extent(len)));
+        }
+        Ok(at)
+    }
+
+    /// First fit, not tracked (objects are tracked by handle).
+    fn take_extent(&mut self, len: u32) -> Result<u32> {
         let need = extent(len);
         let i = self
             .free
@@ -476,9 +485,6 @@ impl<N: Nvm> Store<N> {
             self.free.remove(i);
         } else {
             self.free[i] = (at + need, n - need);
-        }
-        if let Some(t) = self.tracked.as_mut() {
-            t.push(Allocation::Extent(at, need));
         }
         Ok(at)
     }
@@ -519,6 +525,13 @@ impl<N: Nvm> Store<N> {
             return;
         }
         let i = self.free.partition_point(|e| e.0 < at);
+        // Space already free (a caller's double free) stays counted once.
+        let overlaps_prev = i > 0 && self.free[i - 1].0 + self.free[i - 1].1 > at;
+        let overlaps_next = self.free.get(i).is_some_and(|e| at + len > e.0);
+        if overlaps_prev || overlaps_next {
+            debug_assert!(false, "double free of NVM extent {at:#x}+{len}");
+            return;
+        }
         self.free.insert(i, (at, len));
         // Coalesce with the next, then with the previous extent.
         if i + 1 < self.free.len() && at + len == self.free[i + 1].0 {
@@ -621,13 +634,14 @@ impl<N: Nvm> Store<N> {
         } else {
             None
         };
-        let addr = match self.nvm_alloc(o.nvm_len()) {
+        let addr = match self.take_extent(o.nvm_len()) {
             Ok(a) => a,
             Err(e) => {
                 self.ram.truncate(ram_at);
                 return Err(e);
             }
         };
+        self.zero(addr + HEADER_SIZE, extent(o.nvm_len()) - HEADER_SIZE)?;
         let mut hd = [0u8; 8];
         hd[0] = kind;
         hd[1] = o.flags;
@@ -759,6 +773,24 @@ impl<N: Nvm> Store<N> {
                     d.fill(0);
                 }
             }
+        }
+    }
+
+    /// Drops RAM object `r` if it is the last one made (a temporary the
+    /// JCRE no longer needs: no field, static or array can hold it), with
+    /// its data when that ends the arena.
+    pub fn drop_last_ram_object(&mut self, r: Ref) {
+        let Some(i) = r.checked_sub(RAM_HANDLE_BASE).map(usize::from) else {
+            return;
+        };
+        if i + 1 != self.ram_objs.len() {
+            return;
+        }
+        let o = self.ram_objs[i];
+        self.ram_objs.pop();
+        let end = o.data + ((o.data_len() + 3) & !3);
+        if end as usize == self.ram.len() {
+            self.ram.truncate(o.data as usize);
         }
     }
 

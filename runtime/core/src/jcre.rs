@@ -213,6 +213,9 @@ impl<N: Nvm> Card<N> {
         let before = self.registry.applets.len();
         let r = self.applet_call(pkg, install, &[barray as i16, 0, data.len() as i16]);
         self.installing = None;
+        // The parameters are a temporary global array: dead once install()
+        // returns, so each INSTALL does not keep RAM until the next reset.
+        self.store.drop_last_ram_object(barray);
         let failed = match r {
             Err(e) => Some(format!("install() threw {}", self.describe(&e))),
             Ok(_) if self.registry.applets.len() == before => {

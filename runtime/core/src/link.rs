@@ -377,20 +377,15 @@ impl<N: Nvm> Card<N> {
     /// (an object it owned) is left in, or a new one; at most 250 slots, as
     /// contexts are one byte.
     fn free_slot(&self) -> Option<u16> {
-        let first = usize::from(api_tables::N_BUILTIN);
-        let vacant = (first..self.packages.len()).find(|&i| {
-            self.packages[i].deleted
+        let first = api_tables::N_BUILTIN;
+        (first..250).find(|&i| {
+            self.packages.get(usize::from(i)).is_none_or(|p| p.deleted)
                 && !self
                     .store
                     .objs
                     .iter()
-                    .any(|o| !o.is_free() && o.owner == Package::context(i as u16))
-        });
-        match vacant {
-            Some(i) => Some(i as u16),
-            None if self.packages.len() < 250 => Some(self.packages.len() as u16),
-            None => None,
-        }
+                    .any(|o| !o.is_free() && o.owner == Package::context(i))
+        })
     }
 
     /// The lowest run of `n` class ids that no package holds and no object

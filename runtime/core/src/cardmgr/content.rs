@@ -368,29 +368,59 @@ fn app_parameters(params: &[u8]) -> Option<&[u8]> {
 mod tests {
     //! A power cut at every NVM write of LOAD, INSTALL and DELETE: after
     //! the reboot the card holds the package (or instance) completely or
-    //! not at all, and goes on working.
+    //! not at all, goes on working, and has exactly the free NVM of the
+    //! state it holds. DELETE gives back every byte: 100 load, install,
+    //! delete cycles end where they started.
 
     extern crate std;
     use super::*;
     use crate::card::Config;
+    use crate::heap::extent;
     use crate::nvm::RamNvm;
     use alloc::vec;
+    use std::println;
 
     const PIN_PACKAGE: &[u8] = &[0xF0, 0x48, 0x59, 0x44, 0x52, 0x41, 0x08];
     const PIN_APPLET: &[u8] = &[0xF0, 0x48, 0x59, 0x44, 0x52, 0x41, 0x08, 0x01];
 
-    /// The load file of the PIN conformance package, without Descriptor.
-    fn load_file() -> Vec<u8> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../conformance/applets/pin/cap/pin.cap"
+    /// NVM one PIN instance holds, from the sizes (8-byte headers, 4-byte
+    /// extents): the PinApplet (1 cell: 10 -> 12), its OwnerPIN (6 cells:
+    /// 20), the PIN value byte[8] (16), the validated flags boolean[2]
+    /// (transient: the header alone, 8), the instance's AID object (1 cell:
+    /// 12) and its bytes byte[8] (16).
+    const PIN_INSTANCE: u32 = 12 + 20 + 16 + 8 + 12 + 16;
+    /// The constructor's `initial` byte[4] (12), unreachable once
+    /// install() returns: freed by the next collection.
+    const PIN_GARBAGE: u32 = 12;
+    /// Metadata blobs: 2 + 19 per package + 2 + (10 + AID length) per
+    /// applet, in 4-byte extents. An empty card has none.
+    const META_PACKAGE: u32 = 24; // 23 bytes
+    const META_PACKAGE_APPLET: u32 = 44; // 42 bytes
+    /// The PIN package has no static fields: its static area is one extent.
+    const PIN_STATICS: u32 = 4;
+
+    fn cap(name: &str) -> hydra_cap::CapFile {
+        let path = std::format!(
+            "{}/../../conformance/applets/{name}/cap/{name}.cap",
+            env!("CARGO_MANIFEST_DIR")
         );
-        let loaded = hydra_cap::container::read_path(std::path::Path::new(path)).unwrap();
-        let block = loaded.cap.to_gp_load_file().unwrap();
+        hydra_cap::container::read_path(std::path::Path::new(&path))
+            .unwrap()
+            .cap
+    }
+
+    /// A load file `C4 <components without Descriptor>`.
+    fn load_file_of(cap: &hydra_cap::CapFile) -> Vec<u8> {
+        let block = cap.to_gp_load_file().unwrap();
         let mut lf = vec![0xC4];
         tlv::put_len(&mut lf, block.len());
         lf.extend_from_slice(&block);
         lf
+    }
+
+    /// The load file of the PIN conformance package.
+    fn load_file() -> Vec<u8> {
+        load_file_of(&cap("pin"))
     }
 
     fn lv(out: &mut Vec<u8>, b: &[u8]) {
@@ -407,20 +437,21 @@ mod tests {
         }
     }
 
-    fn load(card: &mut Card<RamNvm>) -> u16 {
+    /// INSTALL [for load] and the LOAD blocks of `lf`; `blocks` stops
+    /// after that many (an abandoned load).
+    fn load_some(card: &mut Card<RamNvm>, aid: &[u8], lf: &[u8], blocks: usize) -> u16 {
         let mut d = Vec::new();
-        for f in [PIN_PACKAGE, &[], &[], &[], &[]] {
+        for f in [aid, &[], &[], &[], &[]] {
             lv(&mut d, f);
         }
         let r = card.install_cmd(&cmd([0x80, 0xE6, 0x02, 0x00], d));
         if r.sw != SW_OK {
             return r.sw;
         }
-        let lf = load_file();
-        let blocks: Vec<&[u8]> = lf.chunks(240).collect();
+        let chunks: Vec<&[u8]> = lf.chunks(240).collect();
         let mut sw = SW_OK;
-        for (i, b) in blocks.iter().enumerate() {
-            let last = if i + 1 == blocks.len() { 0x80 } else { 0 };
+        for (i, b) in chunks.iter().enumerate().take(blocks) {
+            let last = if i + 1 == chunks.len() { 0x80 } else { 0 };
             sw = card
                 .load_cmd(&cmd([0x80, 0xE8, last, i as u8], b.to_vec()))
                 .sw;
@@ -431,31 +462,47 @@ mod tests {
         sw
     }
 
-    fn install(card: &mut Card<RamNvm>) -> u16 {
+    fn load(card: &mut Card<RamNvm>) -> u16 {
+        load_some(card, PIN_PACKAGE, &load_file(), usize::MAX)
+    }
+
+    fn install_of(card: &mut Card<RamNvm>, package: &[u8], applet: &[u8]) -> u16 {
         let mut d = Vec::new();
-        for f in [
-            PIN_PACKAGE,
-            PIN_APPLET,
-            PIN_APPLET,
-            &[0u8][..],
-            &[0xC9, 0x00],
-            &[],
-        ] {
+        for f in [package, applet, applet, &[0u8][..], &[0xC9, 0x00], &[]] {
             lv(&mut d, f);
         }
         card.install_cmd(&cmd([0x80, 0xE6, 0x0C, 0x00], d)).sw
     }
 
-    fn delete(card: &mut Card<RamNvm>) -> u16 {
+    fn install(card: &mut Card<RamNvm>) -> u16 {
+        install_of(card, PIN_PACKAGE, PIN_APPLET)
+    }
+
+    fn delete_aid(card: &mut Card<RamNvm>, aid: &[u8], p2: u8) -> u16 {
         let mut d = vec![0x4F];
-        lv(&mut d, PIN_PACKAGE);
-        card.delete_cmd(&cmd([0x80, 0xE4, 0x00, 0x80], d)).sw
+        lv(&mut d, aid);
+        card.delete_cmd(&cmd([0x80, 0xE4, 0x00, p2], d)).sw
+    }
+
+    /// DELETE of the PIN package with its applications (P2 80).
+    fn delete(card: &mut Card<RamNvm>) -> u16 {
+        delete_aid(card, PIN_PACKAGE, 0x80)
+    }
+
+    fn delete_applet(card: &mut Card<RamNvm>) -> u16 {
+        delete_aid(card, PIN_APPLET, 0x00)
+    }
+
+    fn delete_package(card: &mut Card<RamNvm>) -> u16 {
+        delete_aid(card, PIN_PACKAGE, 0x00)
     }
 
     fn has_package(card: &Card<RamNvm>) -> bool {
-        card.packages
-            .iter()
-            .any(|p| p.aid == PIN_PACKAGE && !p.deleted)
+        card.live_package(PIN_PACKAGE).is_some()
+    }
+
+    fn has_applet(card: &Card<RamNvm>) -> bool {
+        card.registry.find_exact(PIN_APPLET).is_some()
     }
 
     /// The PIN applet answers STATUS: 3 tries, not validated.
@@ -466,20 +513,42 @@ mod tests {
             && card.process(&[0x80, 0x81, 0x00, 0x00, 0x00]).data == [0, 3, 0]
     }
 
+    /// Back to the card manager on the basic channel (the PIN applet is
+    /// deselected, so it may be deleted).
+    fn select_isd(card: &mut Card<RamNvm>) {
+        assert_eq!(card.process(&[0x00, 0xA4, 0x04, 0x00, 0x00]).sw, SW_OK);
+    }
+
     fn boot(nvm: RamNvm) -> Card<RamNvm> {
         Card::boot(nvm, Config::default()).unwrap_or_else(|e| panic!("boot: {e}"))
     }
 
+    /// The state `base` holds after a reboot, and its free NVM.
+    fn rebooted(base: &RamNvm) -> (RamNvm, u32) {
+        let card = boot(base.clone());
+        let free = card.store.free_nvm();
+        (card.power_down(), free)
+    }
+
+    /// The image extent of the PIN package as the card stores it (its
+    /// length is the CAP writer's business; everything else is by hand).
+    fn pin_image(card: &Card<RamNvm>) -> u32 {
+        let p = card.live_package(PIN_PACKAGE).unwrap();
+        extent(card.packages[p].image.1)
+    }
+
     /// Runs `op` on a card booted from `base` with a cut at each of its
-    /// writes; `check` sees the rebooted card.
+    /// writes; `check` sees the rebooted card. Returns the writes `op`
+    /// makes uninterrupted.
     fn cut_everywhere(
         base: &RamNvm,
         op: fn(&mut Card<RamNvm>) -> u16,
+        expect: u16,
         check: impl Fn(&mut Card<RamNvm>, usize),
     ) -> u64 {
         let mut card = boot(base.clone());
         let w0 = card.store.nvm.writes;
-        assert_eq!(op(&mut card), SW_OK);
+        assert_eq!(op(&mut card), expect);
         let n = card.store.nvm.writes - w0;
         for cut in 0..n {
             let mut card = boot(base.clone());
@@ -495,41 +564,295 @@ mod tests {
 
     #[test]
     fn load_install_delete_survive_a_cut_at_every_write() {
-        let empty = boot(RamNvm::new(1 << 20)).power_down();
-        let n = cut_everywhere(&empty, load, |card, cut| {
+        let (empty, free_empty) = rebooted(&boot(RamNvm::new(1 << 20)).power_down());
+        let mut card = boot(empty.clone());
+        assert_eq!(load(&mut card), SW_OK);
+        let image = pin_image(&card);
+        let (loaded, free_loaded) = rebooted(&card.power_down());
+        assert_eq!(free_empty - free_loaded, image + PIN_STATICS + META_PACKAGE);
+        let mut card = boot(loaded.clone());
+        assert_eq!(install(&mut card), SW_OK);
+        assert_eq!(
+            free_loaded - card.store.free_nvm(),
+            PIN_INSTANCE + PIN_GARBAGE + META_PACKAGE_APPLET - META_PACKAGE
+        );
+        // The reboot's collection frees the constructor's garbage.
+        let (installed, free_installed) = rebooted(&card.power_down());
+        assert_eq!(
+            free_loaded - free_installed,
+            PIN_INSTANCE + META_PACKAGE_APPLET - META_PACKAGE
+        );
+
+        let n = cut_everywhere(&empty, load, SW_OK, |card, cut| {
             if has_package(card) {
+                assert_eq!(card.store.free_nvm(), free_loaded, "load cut {cut}");
                 assert_eq!(install(card), SW_OK, "load cut {cut}");
                 assert!(works(card), "load cut {cut}");
             } else {
+                assert_eq!(card.store.free_nvm(), free_empty, "load cut {cut}");
                 assert_eq!(load(card), SW_OK, "load cut {cut}: loads again");
             }
         });
-        std::println!("LOAD: cut at each of {n} writes");
+        println!("LOAD: cut at each of {n} writes");
 
-        let mut card = boot(empty);
-        assert_eq!(load(&mut card), SW_OK);
-        let loaded = card.power_down();
-        let n = cut_everywhere(&loaded, install, |card, cut| {
-            if card.registry.find_exact(PIN_APPLET).is_some() {
+        let n = cut_everywhere(&loaded, install, SW_OK, |card, cut| {
+            if has_applet(card) {
+                assert_eq!(card.store.free_nvm(), free_installed, "install cut {cut}");
                 assert!(works(card), "install cut {cut}");
             } else {
+                assert_eq!(card.store.free_nvm(), free_loaded, "install cut {cut}");
                 assert_eq!(install(card), SW_OK, "install cut {cut}: installs again");
             }
         });
-        std::println!("INSTALL: cut at each of {n} writes");
+        println!("INSTALL: cut at each of {n} writes");
 
-        let mut card = boot(loaded);
-        assert_eq!(install(&mut card), SW_OK);
-        let installed = card.power_down();
-        let n = cut_everywhere(&installed, delete, |card, cut| {
-            let app = card.registry.find_exact(PIN_APPLET).is_some();
-            assert_eq!(app, has_package(card), "delete cut {cut}: half deleted");
-            if app {
+        // DELETE of the package with its applet (P2 80): all or nothing.
+        let n = cut_everywhere(&installed, delete, SW_OK, |card, cut| {
+            assert_eq!(
+                has_applet(card),
+                has_package(card),
+                "delete cut {cut}: half deleted"
+            );
+            if has_applet(card) {
+                assert_eq!(card.store.free_nvm(), free_installed, "delete cut {cut}");
                 assert!(works(card), "delete cut {cut}");
+                select_isd(card);
+                assert_eq!(delete(card), SW_OK, "delete cut {cut}: deletes again");
+                assert_eq!(card.store.free_nvm(), free_empty, "delete cut {cut}");
             } else {
+                assert_eq!(card.store.free_nvm(), free_empty, "delete cut {cut}");
                 assert_eq!(load(card), SW_OK, "delete cut {cut}: loads again");
+                assert_eq!(card.store.free_nvm(), free_loaded, "delete cut {cut}");
             }
         });
-        std::println!("DELETE: cut at each of {n} writes");
+        println!("DELETE package and applet: cut at each of {n} writes");
+
+        // DELETE of the applet alone.
+        let n = cut_everywhere(&installed, delete_applet, SW_OK, |card, cut| {
+            assert!(has_package(card), "delete applet cut {cut}");
+            if has_applet(card) {
+                assert_eq!(
+                    card.store.free_nvm(),
+                    free_installed,
+                    "delete applet cut {cut}"
+                );
+                assert!(works(card), "delete applet cut {cut}");
+            } else {
+                assert_eq!(
+                    card.store.free_nvm(),
+                    free_loaded,
+                    "delete applet cut {cut}"
+                );
+                assert_eq!(install(card), SW_OK, "delete applet cut {cut}");
+                assert!(works(card), "delete applet cut {cut}");
+            }
+        });
+        println!("DELETE applet: cut at each of {n} writes");
+
+        // DELETE of the package alone (no applet left).
+        let n = cut_everywhere(&loaded, delete_package, SW_OK, |card, cut| {
+            if has_package(card) {
+                assert_eq!(
+                    card.store.free_nvm(),
+                    free_loaded,
+                    "delete package cut {cut}"
+                );
+                assert_eq!(install(card), SW_OK, "delete package cut {cut}");
+                assert!(works(card), "delete package cut {cut}");
+            } else {
+                assert_eq!(
+                    card.store.free_nvm(),
+                    free_empty,
+                    "delete package cut {cut}"
+                );
+                assert_eq!(load(card), SW_OK, "delete package cut {cut}");
+            }
+        });
+        println!("DELETE package: cut at each of {n} writes");
+    }
+
+    /// A LOAD abandoned after some blocks and a LOAD the linker refuses
+    /// (after it created the static arrays) leave the card as it was, with
+    /// every byte free again — also when the power goes at any write.
+    #[test]
+    fn abandoned_and_refused_loads_leave_no_bytes_behind() {
+        let (empty, free_empty) = rebooted(&boot(RamNvm::new(1 << 20)).power_down());
+        // Abandoned: the blocks so far are in RAM only.
+        let mut card = boot(empty.clone());
+        let w0 = card.store.nvm.writes;
+        assert_eq!(load_some(&mut card, PIN_PACKAGE, &load_file(), 1), SW_OK);
+        assert_eq!(card.store.nvm.writes, w0);
+        assert_eq!(card.store.free_nvm(), free_empty);
+        assert_eq!(load(&mut card), SW_OK, "a new load replaces it");
+
+        // Refused: the statics package calling a virtual method token the
+        // API does not implement. Linking fails at the constant pool,
+        // after the static image and its four arrays exist.
+        let mut bad = cap("statics");
+        let aid = bad.header.package.aid.as_bytes().to_vec();
+        let call = bad.constant_pool.entries.iter_mut().find_map(|e| match e {
+            hydra_cap::component::CpEntry::VirtualMethod {
+                class: hydra_cap::ClassRef::External { .. },
+                token,
+            } => Some(token),
+            _ => None,
+        });
+        *call.unwrap() = 0x7F;
+        let lf = load_file_of(&bad);
+        let refused = |card: &mut Card<RamNvm>| load_some(card, &aid, &lf, usize::MAX);
+        let mut card = boot(empty.clone());
+        let w0 = card.store.nvm.writes;
+        assert_eq!(refused(&mut card), SW_WRONG_DATA);
+        let n = card.store.nvm.writes - w0;
+        // The image, the four arrays (header and elements, then the two
+        // writes publishing each handle), the static image; then the four
+        // handles freed.
+        assert_eq!(n, 1 + 4 * 4 + 1 + 4, "writes of the refused load");
+        assert_eq!(card.store.free_nvm(), free_empty);
+        assert!(card.store.objs.iter().all(|o| o.is_free()));
+        assert_eq!(load(&mut card), SW_OK, "the card still loads");
+        for cut in 0..n {
+            let mut card = boot(empty.clone());
+            card.store.nvm.fail_at = Some(card.store.nvm.writes + cut);
+            let _ = refused(&mut card);
+            let mut nvm = card.power_down();
+            nvm.fail_at = None;
+            let mut card = boot(nvm);
+            assert_eq!(card.store.free_nvm(), free_empty, "refused load cut {cut}");
+            assert!(card.live_package(&aid).is_none(), "refused load cut {cut}");
+            assert_eq!(load(&mut card), SW_OK, "refused load cut {cut}");
+        }
+    }
+
+    /// JCRE 3.0.5 §11.3.4.1: an applet whose object another context holds
+    /// (in its package's static field, or in an object it owns) is not
+    /// deleted: 6985, and not one NVM byte changes.
+    #[test]
+    fn delete_refused_while_another_context_holds_an_object() {
+        let server = cap("shareserver");
+        let client = cap("shareclient");
+        let server_applet = server.applet.as_ref().unwrap().applets[0]
+            .aid
+            .as_bytes()
+            .to_vec();
+        let client_pkg = client.header.package.aid.as_bytes().to_vec();
+        let client_applet = client.applet.as_ref().unwrap().applets[0]
+            .aid
+            .as_bytes()
+            .to_vec();
+        let mut card = boot(RamNvm::new(1 << 20));
+        card.load_package(&server).unwrap();
+        let c = card.load_package(&client).unwrap();
+        card.install(&server_applet, None, &[0], &[]).unwrap();
+        card.install(&client_applet, None, &[0], &[]).unwrap();
+        let instance = card.registry.applets[0].instance;
+        let (statics, n_refs) = {
+            let p = &card.packages[usize::from(c)];
+            (p.static_base, p.static_refs)
+        };
+        assert_eq!(n_refs, 2, "SERVER_AID and MISSING_AID");
+        // The client's static SERVER_AID now holds the server applet.
+        card.store
+            .write_nvm(statics, &instance.to_be_bytes(), true)
+            .unwrap();
+        let before = card.store.nvm.data.clone();
+        assert_eq!(delete_aid(&mut card, &server_applet, 0), SW_CONDITIONS);
+        assert!(
+            card.store.nvm.data == before,
+            "a refused DELETE changes nothing"
+        );
+        // An Object[1] of the client's context holding the server applet
+        // (a Shareable kept from an earlier call), in that static instead.
+        let ctx = Package::context(c);
+        let obj_class = card.api_class(crate::api_tables::LANG, 0);
+        let arr = card
+            .store
+            .alloc(crate::heap::K_REF, 0, ctx, obj_class, 1)
+            .unwrap();
+        let o = *card.store.obj(arr).unwrap();
+        card.store
+            .write(&o, 0, &instance.to_be_bytes(), true)
+            .unwrap();
+        card.store
+            .write_nvm(statics, &arr.to_be_bytes(), true)
+            .unwrap();
+        let before = card.store.nvm.data.clone();
+        assert_eq!(delete_aid(&mut card, &server_applet, 0), SW_CONDITIONS);
+        assert!(
+            card.store.nvm.data == before,
+            "a refused DELETE changes nothing"
+        );
+        // Deleting the client with its package frees the holder; then the
+        // server goes.
+        assert_eq!(delete_aid(&mut card, &client_pkg, 0x80), SW_OK);
+        assert_eq!(delete_aid(&mut card, &server_applet, 0), SW_OK);
+        assert!(card.store.obj(arr).is_none());
+        assert!(card.store.obj(instance).is_none());
+    }
+
+    /// 100 times: load, install, use and delete the PIN package. Free NVM
+    /// (and its very extents) and RAM end exactly where they started; the
+    /// package takes the same slot, class ids and handles every time.
+    #[test]
+    fn a_hundred_load_delete_cycles_give_back_every_byte() {
+        let mut card = boot(RamNvm::new(1 << 20));
+        let (free0, extents0) = (card.store.free_nvm(), card.store.free_extents().to_vec());
+        let ram0 = card.store.free_ram();
+        let mut slot0 = None;
+        let (mut first, mut writes) = ([0u64; 3], [0u64; 3]);
+        for cycle in 0..100 {
+            let w = card.store.nvm.writes;
+            assert_eq!(load(&mut card), SW_OK, "cycle {cycle}");
+            let w1 = card.store.nvm.writes;
+            assert_eq!(install(&mut card), SW_OK, "cycle {cycle}");
+            let w2 = card.store.nvm.writes;
+            assert!(works(&mut card), "cycle {cycle}");
+            select_isd(&mut card);
+            let slot = card.live_package(PIN_PACKAGE).unwrap();
+            assert_eq!(
+                *slot0.get_or_insert(slot),
+                slot,
+                "cycle {cycle}: slot reused"
+            );
+            let ctx = Package::context(slot as u16);
+            let w3 = card.store.nvm.writes;
+            assert_eq!(delete(&mut card), SW_OK, "cycle {cycle}");
+            let d = [w1 - w, w2 - w1, card.store.nvm.writes - w3];
+            // Reused space differs from fresh space in what is already
+            // in place (a handle entry's address, zeros): from the second
+            // cycle on, every cycle writes the same.
+            if cycle == 0 {
+                first = d;
+            } else if cycle == 1 {
+                writes = d;
+            }
+            assert!(
+                cycle == 0 || d == writes,
+                "cycle {cycle}: {d:?}, not {writes:?}"
+            );
+            assert_eq!(card.store.free_nvm(), free0, "cycle {cycle}");
+            assert_eq!(card.store.free_extents(), &extents0[..], "cycle {cycle}");
+            assert_eq!(card.store.free_ram(), ram0, "cycle {cycle}");
+            assert!(
+                card.store
+                    .objs
+                    .iter()
+                    .all(|o| o.is_free() || o.owner != ctx),
+                "cycle {cycle}: nothing of the old context remains"
+            );
+        }
+        // The PIN_INSTANCE and PIN_GARBAGE objects: 7 freed, one write
+        // each; the emptied metadata: no blob, the atomic pointer (4).
+        assert_eq!(writes[2], 7 + 4, "writes of DELETE");
+        assert_eq!(first[2], writes[2], "writes of DELETE");
+        println!(
+            "100 cycles: free NVM {free0} bytes before, {} after; NVM writes per \
+             LOAD {}, INSTALL {} (first cycle {}), DELETE {}; bytes moved 0",
+            card.store.free_nvm(),
+            writes[0],
+            writes[1],
+            first[1],
+            writes[2]
+        );
     }
 }
