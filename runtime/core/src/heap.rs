@@ -799,3 +799,57 @@ impl<N: Nvm> Store<N> {
         self.ram_objs.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use crate::nvm::RamNvm;
+    use std::string::ToString;
+
+    /// A state file of an earlier layout is refused with one line naming
+    /// both versions, and left as it was.
+    #[test]
+    fn an_older_layout_is_refused_by_name() {
+        let mut nvm = Store::open(RamNvm::new(64 * 1024), true, 1024).unwrap().nvm;
+        nvm.write(SB_VERSION, &1u16.to_be_bytes()).unwrap();
+        let before = nvm.data.clone();
+        let e = Store::open(nvm.clone(), false, 1024).err().unwrap();
+        assert_eq!(
+            e,
+            Fault::NvmVersion {
+                found: 1,
+                expected: 2
+            }
+        );
+        let line = e.to_string();
+        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 2"));
+        assert!(nvm.data == before);
+    }
+
+    /// Freed extents coalesce with both neighbours, and a reboot rebuilds
+    /// the same free list from the handle table.
+    #[test]
+    fn freed_objects_coalesce_and_survive_a_reboot() {
+        let mut s = Store::open(RamNvm::new(64 * 1024), true, 1024).unwrap();
+        let free0 = s.free_nvm();
+        // Headers of 8 bytes: 8 + 5 -> 16, 8 + 2 * 3 -> 16, 8 + 4 -> 12.
+        let a = s.alloc(K_BYTE, 0, 3, 0xFFFF, 5).unwrap();
+        let b = s.alloc(K_SHORT, 0, 3, 0xFFFF, 3).unwrap();
+        let c = s.alloc(K_INT, 0, 3, 0xFFFF, 1).unwrap();
+        assert_eq!(free0 - s.free_nvm(), 16 + 16 + 12);
+        s.free_object(a).unwrap();
+        s.free_object(c).unwrap();
+        assert_eq!(
+            s.free_extents().len(),
+            2,
+            "a's hole, and c's merged into the rest"
+        );
+        let s2 = Store::open(s.nvm.clone(), false, 1024).unwrap();
+        assert_eq!(s2.free_extents(), s.free_extents());
+        s.free_object(b).unwrap();
+        assert_eq!(s.free_extents(), &[(s.layout.heap_start, free0)]);
+        // The lowest handle is reused.
+        assert_eq!(s.alloc(K_BYTE, 0, 3, 0xFFFF, 1).unwrap(), a);
+    }
+}
