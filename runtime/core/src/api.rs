@@ -22,6 +22,9 @@ const PIN_TRIES: u32 = 2;
 const PIN_LEN: u32 = 3;
 pub(crate) const PIN_VALUE: u32 = 4;
 const PIN_FLAG: u32 = 5;
+// The collector follows an OwnerPIN's references as two cells from
+// PIN_VALUE (see `link_api`).
+const _: () = assert!(PIN_FLAG == PIN_VALUE + 1);
 
 /// Exception reasons used by the runtime.
 pub mod reason {

@@ -791,34 +791,32 @@ impl<N: Nvm> Card<N> {
             }
             rec.static_base
         } else {
-            {
-                // Written whole below (the arrays' handles, the initial
-                // values, zeros): no need to zero it first.
-                let base = self.store.nvm_alloc_raw(static_len)?;
-                let mut image = sf.initial_image();
-                image.resize(usize::from(sf.image_size), 0);
-                for (k, ai) in sf.array_init.iter().enumerate() {
-                    let kind = match ai.element_type {
-                        2 => heap::K_BOOL,
-                        3 => heap::K_BYTE,
-                        4 => heap::K_SHORT,
-                        _ => heap::K_INT,
-                    };
-                    let n = ai.element_count();
-                    let r = self.store.alloc(kind, 0, ctx, NO_CLASS, n as u16)?;
-                    let o = *self.store.obj(r).ok_or(Fault::Corrupt("new array"))?;
-                    self.store
-                        .nvm
-                        .write(o.data, &ai.values[..n * heap::elem_size(kind) as usize])?;
-                    if let Some(slot) = image.get_mut(2 * k..2 * k + 2) {
-                        slot.copy_from_slice(&r.to_be_bytes());
-                    }
+            // Written whole below (the arrays' handles, the initial
+            // values, zeros): no need to zero it first.
+            let base = self.store.nvm_alloc_raw(static_len)?;
+            let mut image = sf.initial_image();
+            image.resize(usize::from(sf.image_size), 0);
+            for (k, ai) in sf.array_init.iter().enumerate() {
+                let kind = match ai.element_type {
+                    2 => heap::K_BOOL,
+                    3 => heap::K_BYTE,
+                    4 => heap::K_SHORT,
+                    _ => heap::K_INT,
+                };
+                let n = ai.element_count();
+                let r = self.store.alloc(kind, 0, ctx, NO_CLASS, n as u16)?;
+                let o = *self.store.obj(r).ok_or(Fault::Corrupt("new array"))?;
+                self.store
+                    .nvm
+                    .write(o.data, &ai.values[..n * heap::elem_size(kind) as usize])?;
+                if let Some(slot) = image.get_mut(2 * k..2 * k + 2) {
+                    slot.copy_from_slice(&r.to_be_bytes());
                 }
-                if !image.is_empty() {
-                    self.store.nvm.write(base, &image)?;
-                }
-                base
             }
+            if !image.is_empty() {
+                self.store.nvm.write(base, &image)?;
+            }
+            base
         };
 
         // Constant pool.
