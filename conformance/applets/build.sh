@@ -5,6 +5,11 @@
 #
 #   conformance/applets/build.sh [path/to/java_card_kit]     (or set JC_HOME)
 #
+# Packages that import org.globalplatform need its export file: set
+# GP_EXPORTS to the folder that holds org/globalplatform/javacard/
+# globalplatform.exp (version 1.0). They compile against the declarations
+# in <name>/stubs, which are never converted.
+#
 # Outputs (all committed):
 #   <name>/cap/<name>.cap          canonical build: -target 3.0.5, no -debug
 #   <name>/cap/<name>.exp          export file, for packages other packages import
@@ -33,7 +38,7 @@ API_JAR=$KIT/lib/api_classic-3.0.5.jar
 TARGETS="3.0.4 3.0.5 3.1.0 3.2.0"
 CANONICAL=3.0.5
 
-# name  package-byte  int?  applet classes (Class:instance-byte,...)  imported package of ours
+# name  package-byte  int?  applet classes (Class:instance-byte,...)  imported package of ours (gp: org.globalplatform)
 PACKAGES="
 arith       0x01 int ArithApplet:0x01       -
 arrays      0x02 int ArraysApplet:0x01      -
@@ -46,15 +51,30 @@ pin         0x08 -   PinApplet:0x01         -
 shareserver 0x09 -   ServerApplet:0x01      -
 shareclient 0x0A -   ClientApplet:0x01      shareserver
 apdu        0x0B -   ApduApplet:0x01        -
+personal    0x0C -   PersonalApplet:0x01    gp
 "
 
 # packages that other packages of ours import: their export file is committed
-IMPORTED=$(echo "$PACKAGES" | awk '$5 != "-" && $5 != "" { print $5 }')
+IMPORTED=$(echo "$PACKAGES" | awk '$5 != "-" && $5 != "gp" && $5 != "" { print $5 }')
+if echo "$PACKAGES" | awk '$5 == "gp"' | grep -q .; then
+    if [ -z "${GP_EXPORTS:-}" ] || [ ! -f "$GP_EXPORTS/org/globalplatform/javacard/globalplatform.exp" ]; then
+        echo "set GP_EXPORTS to the folder holding org/globalplatform/javacard/globalplatform.exp (org.globalplatform 1.0)" >&2
+        exit 2
+    fi
+    GP_EXPORTS=$(cd "$GP_EXPORTS" && pwd)
+fi
 
 # compile <name> <import>
 compile() {
     cp=$API_JAR
-    if [ "$2" != "-" ]; then
+    if [ -d "$HERE/$1/stubs" ]; then
+        mkdir -p "$WORK/stubs/$1"
+        # shellcheck disable=SC2046
+        javac --release 8 -nowarn -cp "$cp" -d "$WORK/stubs/$1" \
+            $(find "$HERE/$1/stubs" -name '*.java' | LC_ALL=C sort)
+        cp=$cp:$WORK/stubs/$1
+    fi
+    if [ "$2" != "-" ] && [ "$2" != "gp" ]; then
         cp=$cp:$WORK/classes/$2
     fi
     mkdir -p "$WORK/classes/$1"
@@ -69,7 +89,9 @@ convert() {
     set -- -nobanner -nowarn -classdir "$WORK/classes/$name" -d "$out" -out CAP EXP -target "$target"
     [ "$int" = int ] && set -- "$@" -i
     [ "$debug" = yes ] && set -- "$@" -debug
-    if [ "$imp" != "-" ]; then
+    if [ "$imp" = gp ]; then
+        set -- "$@" -exportpath "$GP_EXPORTS"
+    elif [ "$imp" != "-" ]; then
         set -- "$@" -exportpath "$WORK/exp/$target"
     fi
     for a in $(echo "$applets" | tr ',' ' '); do

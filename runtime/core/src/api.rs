@@ -140,6 +140,12 @@ pub enum Native {
     SetShort,
     ArrayFill,
     BuildOwnerPin,
+    /// org.globalplatform.GPSystem.getCardState()
+    GpGetCardState,
+    /// GPSystem.getCardContentState(): the running applet's life cycle.
+    GpGetCardContentState,
+    /// GPSystem.setCardContentState(byte): an application-specific state.
+    GpSetCardContentState,
     AssertIntegrity,
     IsIntegritySensitive,
     IsIntegritySensitiveArraysSupported,
@@ -172,6 +178,8 @@ impl Native {
             | ApduGetCurrentApduBuffer
             | ApduGetClaChannel
             | AppletReSelecting
+            | GpGetCardState
+            | GpGetCardContentState
             | IsIntegritySensitiveArraysSupported => 0,
             PinGetTryLimit | PinDecrementTriesRemaining => 1,
             PinSetTryLimit | PinSetTriesRemaining => 2,
@@ -206,7 +214,8 @@ impl Native {
             | ApduIsValidCla
             | AssertIntegrity
             | IsIntegritySensitive
-            | ClearArray => 1,
+            | ClearArray
+            | GpSetCardContentState => 1,
             ObjectEquals
             | ExceptionInit
             | SetReason
@@ -319,21 +328,29 @@ impl<N: Nvm> Card<N> {
         1
     }
 
-    /// The AID object of the applet running in context `ctx`.
-    fn aid_of_context(&self, ctx: u8) -> Ref {
-        if let Some(a) = self
-            .active_applet
-            .and_then(|i| self.registry.applets.get(i))
-        {
-            if Package::context(a.pkg) == ctx {
-                return a.aid_obj;
+    /// The registry index of the applet running in context `ctx`: the
+    /// active applet if it is of that context, else the first of it.
+    fn applet_of_context(&self, ctx: u8) -> Option<usize> {
+        if let Some(i) = self.active_applet {
+            if self
+                .registry
+                .applets
+                .get(i)
+                .is_some_and(|a| Package::context(a.pkg) == ctx)
+            {
+                return Some(i);
             }
         }
         self.registry
             .applets
             .iter()
-            .find(|a| Package::context(a.pkg) == ctx)
-            .map_or(NULL, |a| a.aid_obj)
+            .position(|a| Package::context(a.pkg) == ctx)
+    }
+
+    /// The AID object of the applet running in context `ctx`.
+    fn aid_of_context(&self, ctx: u8) -> Ref {
+        self.applet_of_context(ctx)
+            .map_or(NULL, |i| self.registry.applets[i].aid_obj)
     }
 
     fn aid_bytes(&self, aid: Ref) -> Result<Vec<u8>, Exc> {
@@ -1052,6 +1069,22 @@ impl<N: Nvm> Card<N> {
                 }
                 Ok(self.bool_ret(base, false))
             }
+            // ---- org.globalplatform.GPSystem ----
+            GpGetCardState => Ok(self.ret1(base, i16::from(self.cardmgr.life_cycle as i8))),
+            GpGetCardContentState => {
+                let lc = self
+                    .applet_of_context(self.ctx)
+                    .map_or(0, |i| self.registry.applets[i].life_cycle);
+                Ok(self.ret1(base, i16::from(lc as i8)))
+            }
+            GpSetCardContentState => {
+                let ok = match self.applet_of_context(self.ctx) {
+                    Some(i) => self.set_application_specific_state(i, a0 as u8)?,
+                    None => false,
+                };
+                Ok(self.bool_ret(base, ok))
+            }
+
             AssertIntegrity => {
                 if a0 == 0 {
                     return Err(self.npe());

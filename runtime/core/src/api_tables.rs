@@ -1,11 +1,16 @@
-//! The built-in API classes of `java.lang` and `javacard.framework`, bound by
-//! export tokens (class token, method token) as in the 3.0.5 export files.
+//! The built-in API classes of `java.lang`, `javacard.framework`,
+//! `javacardx.apdu` and `org.globalplatform`, bound by export tokens (class
+//! token, method token) as in the 3.0.5 and GP 1.6 export files.
 
 use crate::api::Native as N;
 
 pub const LANG_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x00, 0x01];
 pub const FRAMEWORK_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x01, 0x01];
 pub const APDUX_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x09];
+pub const GP_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x01, 0x51, 0x00];
+/// org.globalplatform: the newest export (1.6) names the tokens; what an
+/// applet uses beyond the table below fails at link time.
+pub const GP_VERSION: (u8, u8) = (1, 6);
 /// Versions implemented: java.lang 1.0, javacard.framework 1.6 (3.0.5).
 pub const LANG_VERSION: (u8, u8) = (1, 0);
 pub const FRAMEWORK_VERSION: (u8, u8) = (1, 6);
@@ -14,6 +19,8 @@ pub const LANG: u16 = 0;
 pub const FW: u16 = 1;
 /// javacardx.apdu (ExtendedLength).
 pub const APDUX: u16 = 2;
+/// org.globalplatform (Application, GPSystem).
+pub const GP: u16 = 3;
 
 /// The built-in packages, by package index: AID, version implemented, name.
 /// A CAP may import any minor version of the same major version; what it
@@ -22,9 +29,10 @@ pub static PACKAGES: &[(&[u8], (u8, u8), &str)] = &[
     (LANG_AID, LANG_VERSION, "java.lang"),
     (FRAMEWORK_AID, FRAMEWORK_VERSION, "javacard.framework"),
     (APDUX_AID, (1, 0), "javacardx.apdu"),
+    (GP_AID, GP_VERSION, "org.globalplatform"),
 ];
 /// Packages below this index belong to the JCRE context.
-pub const N_BUILTIN: u16 = 3;
+pub const N_BUILTIN: u16 = 4;
 
 pub struct ApiClass {
     pub pkg: u16,
@@ -129,6 +137,9 @@ pub mod tok {
     pub const UTIL: u8 = 16;
     pub const MULTI_SELECTABLE: u8 = 17;
     pub const APPLET_EVENT: u8 = 18;
+
+    /// org.globalplatform
+    pub const GP_APPLICATION: u8 = 0;
 }
 
 /// Every API class, java.lang first; superclasses before subclasses.
@@ -506,6 +517,20 @@ pub static CLASSES: &[ApiClass] = &[
         ],
     ),
     i(APDUX, 0, "javacardx.apdu.ExtendedLength", &[], 0),
+    i(GP, 0, "org.globalplatform.Application", &[(FW, 2)], 1),
+    c(
+        GP,
+        3,
+        "org.globalplatform.GPSystem",
+        OBJ,
+        0,
+        &[],
+        &[
+            (1, N::GpGetCardContentState),
+            (2, N::GpGetCardState),
+            (8, N::GpSetCardContentState),
+        ],
+    ),
     c(
         FW,
         21,

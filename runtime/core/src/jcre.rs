@@ -57,7 +57,7 @@ fn hex(b: &[u8]) -> String {
 impl<N: Nvm> Card<N> {
     /// Runs `m` for an applet in its context, with the JCRE's clean-up:
     /// an open transaction is aborted when the method returns.
-    fn applet_call(&mut self, pkg: u16, m: u16, args: &[i16]) -> Result<Ret, Exc> {
+    pub(crate) fn applet_call(&mut self, pkg: u16, m: u16, args: &[i16]) -> Result<Ret, Exc> {
         self.ctx = Package::context(pkg);
         self.prev_ctx = 0;
         self.sp_top = 0;
@@ -118,7 +118,7 @@ impl<N: Nvm> Card<N> {
     }
 
     /// The status word for an exception escaping an applet.
-    fn sw_of(&self, e: &Exc) -> u16 {
+    pub(crate) fn sw_of(&self, e: &Exc) -> u16 {
         if let Exc::Throw(r) = e {
             if let Some(o) = self.store.obj(*r) {
                 if !o.is_array()
@@ -347,7 +347,8 @@ impl<N: Nvm> Card<N> {
         let is_select = interindustry && cmd.ins() == 0xA4 && cmd.p1() == 0x04;
         let ch = usize::from(ch);
         if is_select {
-            let selectable = |i: &usize| self.registry.applets[*i].life_cycle == LC_SELECTABLE;
+            let selectable =
+                |i: &usize| crate::registry::is_selectable(self.registry.applets[*i].life_cycle);
             let isd = &self.cardmgr.isd_aid;
             // An applet by its full AID, then the ISD (by its AID, or by a
             // SELECT without one, as GP clients discover it), then an

@@ -12,6 +12,15 @@ use crate::nvm::Nvm;
 /// GlobalPlatform application life cycle states.
 pub const LC_INSTALLED: u8 = 0x03;
 pub const LC_SELECTABLE: u8 = 0x07;
+/// The life cycle bit of a locked application.
+pub const LC_LOCKED_BIT: u8 = 0x80;
+
+/// May an application in this life cycle state be selected? SELECTABLE
+/// and the application-specific states above it (bits 1-3 set), unless
+/// locked (GP 2.3.1 §5.3.1).
+pub fn is_selectable(life_cycle: u8) -> bool {
+    life_cycle & LC_LOCKED_BIT == 0 && life_cycle & LC_SELECTABLE == LC_SELECTABLE
+}
 pub const LC_LOCKED: u8 = 0x83;
 
 #[derive(Debug, Clone, PartialEq, Eq)]

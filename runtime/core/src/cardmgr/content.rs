@@ -37,7 +37,7 @@ pub struct Loading {
 }
 
 /// The length-prefixed fields of INSTALL data, in order.
-fn fields<const N: usize>(data: &[u8]) -> Option<[&[u8]; N]> {
+pub(super) fn fields<const N: usize>(data: &[u8]) -> Option<[&[u8]; N]> {
     let mut out = [&[][..]; N];
     let mut rest = data;
     for f in out.iter_mut() {
@@ -77,12 +77,15 @@ impl<N: Nvm> Card<N> {
     }
 
     /// INSTALL (`80 E6 P1 00`): [for load] (P1 02), [for install] (04),
-    /// [for make selectable] (08) and the two together (0C).
+    /// [for make selectable] (08), the two together (0C) and [for
+    /// personalization] (20).
     pub(crate) fn install_cmd(&mut self, cmd: &Command) -> Response {
         if !self.content_allowed() {
             return Response::sw(SW_CONDITIONS);
         }
+        self.cardmgr.personalizing = None;
         match cmd.p1() {
+            0x20 => self.install_for_personalization(&cmd.data),
             0x02 => self.install_for_load(&cmd.data),
             0x04 | 0x0C => self.install_for_install(&cmd.data, cmd.p1() & 0x08 != 0),
             0x08 => self.make_selectable(&cmd.data),

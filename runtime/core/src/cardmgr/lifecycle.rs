@@ -17,8 +17,7 @@ use crate::apdu::{Command, Response};
 use crate::card::Card;
 use crate::nvm::Nvm;
 
-/// Application life cycle bit that marks it locked.
-const APP_LOCKED_BIT: u8 = 0x80;
+use crate::registry::LC_LOCKED_BIT as APP_LOCKED_BIT;
 
 /// May the card go from `from` to `to`?
 fn card_transition(from: u8, to: u8) -> bool {
@@ -96,6 +95,31 @@ impl<N: Nvm> Card<N> {
             return Response::sw(crate::jcre::SW_UNKNOWN);
         }
         Response::sw(SW_OK)
+    }
+
+    /// `GPSystem.setCardContentState(state)`: applet `i` moves itself to an
+    /// application-specific state (GP 2.3.1 §5.3.1: bit 8 clear, bits 1-3
+    /// set, so `SELECTABLE` is kept); `false` for any other value and for a
+    /// locked or not yet selectable application.
+    pub(crate) fn set_application_specific_state(
+        &mut self,
+        i: usize,
+        state: u8,
+    ) -> Result<bool, crate::interp::Exc> {
+        let Some(lc) = self.registry.applets.get(i).map(|a| a.life_cycle) else {
+            return Ok(false);
+        };
+        if !crate::registry::is_selectable(state) || !crate::registry::is_selectable(lc) {
+            return Ok(false);
+        }
+        if lc != state {
+            self.registry.applets[i].life_cycle = state;
+            if let Err(f) = self.save_meta() {
+                self.registry.applets[i].life_cycle = lc;
+                return Err(crate::interp::Exc::Fault(f));
+            }
+        }
+        Ok(true)
     }
 }
 

@@ -13,6 +13,7 @@
 pub mod content;
 pub mod keys;
 pub mod lifecycle;
+mod personalize;
 pub mod scp02;
 pub mod scp03;
 pub mod status;
@@ -244,6 +245,9 @@ pub struct CardManager {
     pending_status: Option<status::Pending>,
     /// The load between INSTALL [for load] and the last LOAD block.
     loading: Option<content::Loading>,
+    /// Registry index of the application STORE DATA goes to (INSTALL [for
+    /// personalization]), for the secure channel that named it.
+    personalizing: Option<usize>,
 }
 
 /// One key set as the record stores it.
@@ -365,6 +369,7 @@ fn decode_record(record: u32, b: &[u8]) -> Result<(CardManager, u8)> {
         secure: None,
         pending_status: None,
         loading: None,
+        personalizing: None,
     };
     Ok((cm, version))
 }
@@ -414,6 +419,7 @@ impl CardManager {
             secure: None,
             pending_status: None,
             loading: None,
+            personalizing: None,
         };
         publish(s, cm)
     }
@@ -449,6 +455,7 @@ impl CardManager {
         self.secure = None;
         self.pending_status = None;
         self.loading = None;
+        self.personalizing = None;
     }
 
     /// Ends the secure channel of logical channel `ch`, if it has one.
@@ -545,6 +552,7 @@ impl<N: Nvm> Card<N> {
             0xE6 if level.is_some() => self.install_cmd(&cmd),
             0xE8 if level.is_some() => self.load_cmd(&cmd),
             0xE4 if level.is_some() => self.delete_cmd(&cmd),
+            0xE2 if level.is_some() => self.store_data(&cmd),
             // Content and key management need an authenticated channel.
             0xF2 | 0xE6 | 0xE8 | 0xE4 | 0xD8 | 0xF0 | 0xE2 if level.is_none() => {
                 Response::sw(SW_SECURITY)
