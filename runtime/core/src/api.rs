@@ -140,6 +140,19 @@ pub enum Native {
     SetShort,
     ArrayFill,
     BuildOwnerPin,
+    /// javacard.security
+    CryptoThrowIt,
+    DigestGetInstance,
+    DigestDoFinal,
+    DigestGetAlgorithm,
+    DigestGetLength,
+    DigestReset,
+    DigestUpdate,
+    RandomGetInstance,
+    RandomGenerateData,
+    RandomSetSeed,
+    RandomNextBytes,
+    RandomGetAlgorithm,
     /// org.globalplatform.GPSystem.getCardState()
     GpGetCardState,
     /// GPSystem.getCardContentState(): the running applet's life cycle.
@@ -215,7 +228,13 @@ impl Native {
             | AssertIntegrity
             | IsIntegritySensitive
             | ClearArray
-            | GpSetCardContentState => 1,
+            | GpSetCardContentState
+            | CryptoThrowIt
+            | RandomGetInstance
+            | DigestGetAlgorithm
+            | DigestGetLength
+            | DigestReset
+            | RandomGetAlgorithm => 1,
             ObjectEquals
             | ExceptionInit
             | SetReason
@@ -231,7 +250,8 @@ impl Native {
             | ApduReceiveBytes
             | ApduSetOutgoingLength
             | GetShort
-            | MakeShort => 2,
+            | MakeShort
+            | DigestGetInstance => 2,
             AppletGetShareable
             | AppletInstall
             | AidGetBytes
@@ -244,8 +264,10 @@ impl Native {
             | BuildOwnerPin
             | MakeIntegritySensitiveArray => 3,
             AppletRegisterAid | AidInit | AidEquals | AidPartialEquals | PinCheck | PinUpdate
-            | ApduSendBytesLong | ArrayFillNonAtomic | ArrayFill => 4,
+            | ApduSendBytesLong | ArrayFillNonAtomic | ArrayFill | DigestUpdate
+            | RandomGenerateData | RandomSetSeed | RandomNextBytes => 4,
             AidGetPartialBytes | ArrayCompare | ArrayCopy | ArrayCopyNonAtomic => 5,
+            DigestDoFinal => 6,
         }
     }
 }
@@ -270,7 +292,7 @@ impl<N: Nvm> Card<N> {
     }
 
     /// A byte array and a checked range in it.
-    fn byte_range(&self, r: Ref, off: i16, len: i16) -> Result<Obj, Exc> {
+    pub(crate) fn byte_range(&self, r: Ref, off: i16, len: i16) -> Result<Obj, Exc> {
         let o = self.access(r)?;
         if o.kind != K_BYTE && o.kind != K_BOOL {
             return Err(Exc::Fault(Fault::Corrupt("not a byte array")));
@@ -1069,6 +1091,49 @@ impl<N: Nvm> Card<N> {
                 }
                 Ok(self.bool_ret(base, false))
             }
+            // ---- javacard.security ----
+            CryptoThrowIt => Err(self.crypto_exc(a0 as u16)),
+            DigestGetInstance => {
+                let r = self.digest_get_instance(a0 as u8, a1 != 0)?;
+                Ok(self.ret1(base, r as i16))
+            }
+            DigestUpdate => {
+                self.digest_update(a0 as Ref, a1 as Ref, a2, a3)?;
+                Ok(0)
+            }
+            DigestDoFinal => {
+                let n = self.digest_do_final(a0 as Ref, (a1 as Ref, a2, a3), (a4 as Ref, a(5)))?;
+                Ok(self.ret1(base, n))
+            }
+            DigestGetAlgorithm | RandomGetAlgorithm => {
+                self.engine(a0 as Ref)?;
+                Ok(self.ret1(base, i16::from(self.engine_alg(a0 as Ref) as i8)))
+            }
+            DigestGetLength => {
+                let n = self.digest_length(a0 as Ref)?;
+                Ok(self.ret1(base, n))
+            }
+            DigestReset => {
+                self.digest_reset(a0 as Ref)?;
+                Ok(0)
+            }
+            RandomGetInstance => {
+                let r = self.random_get_instance(a0 as u8)?;
+                Ok(self.ret1(base, r as i16))
+            }
+            RandomGenerateData => {
+                self.random_generate(a0 as Ref, a1 as Ref, a2, a3)?;
+                Ok(0)
+            }
+            RandomNextBytes => {
+                self.random_generate(a0 as Ref, a1 as Ref, a2, a3)?;
+                Ok(self.ret1(base, a2.wrapping_add(a3)))
+            }
+            RandomSetSeed => {
+                self.random_set_seed(a0 as Ref, a1 as Ref, a2, a3)?;
+                Ok(0)
+            }
+
             // ---- org.globalplatform.GPSystem ----
             GpGetCardState => Ok(self.ret1(base, i16::from(self.cardmgr.life_cycle as i8))),
             GpGetCardContentState => {

@@ -8,6 +8,7 @@ pub const LANG_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x00, 0x01];
 pub const FRAMEWORK_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x01, 0x01];
 pub const APDUX_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x09];
 pub const GP_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x01, 0x51, 0x00];
+pub const SECURITY_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x01, 0x02];
 /// org.globalplatform: the newest export (1.6) names the tokens; what an
 /// applet uses beyond the table below fails at link time.
 pub const GP_VERSION: (u8, u8) = (1, 6);
@@ -21,6 +22,8 @@ pub const FW: u16 = 1;
 pub const APDUX: u16 = 2;
 /// org.globalplatform (Application, GPSystem).
 pub const GP: u16 = 3;
+/// javacard.security.
+pub const SEC: u16 = 4;
 
 /// The built-in packages, by package index: AID, version implemented, name.
 /// A CAP may import any minor version of the same major version; what it
@@ -30,9 +33,10 @@ pub static PACKAGES: &[(&[u8], (u8, u8), &str)] = &[
     (FRAMEWORK_AID, FRAMEWORK_VERSION, "javacard.framework"),
     (APDUX_AID, (1, 0), "javacardx.apdu"),
     (GP_AID, GP_VERSION, "org.globalplatform"),
+    (SECURITY_AID, (1, 6), "javacard.security"),
 ];
 /// Packages below this index belong to the JCRE context.
-pub const N_BUILTIN: u16 = 4;
+pub const N_BUILTIN: u16 = 5;
 
 pub struct ApiClass {
     pub pkg: u16,
@@ -518,6 +522,44 @@ pub static CLASSES: &[ApiClass] = &[
     ),
     i(APDUX, 0, "javacardx.apdu.ExtendedLength", &[], 0),
     i(GP, 0, "org.globalplatform.Application", &[(FW, 2)], 1),
+    c(
+        SEC,
+        12,
+        "javacard.security.CryptoException",
+        Some((FW, 5)),
+        0,
+        &[],
+        &[(0, N::ExceptionInit), (1, N::CryptoThrowIt)],
+    ),
+    c(
+        SEC,
+        11,
+        "javacard.security.MessageDigest",
+        OBJ,
+        1,
+        &[
+            (1, N::DigestDoFinal),
+            (2, N::DigestGetAlgorithm),
+            (3, N::DigestGetLength),
+            (4, N::DigestReset),
+            (5, N::DigestUpdate),
+        ],
+        &[(0, N::DigestGetInstance)],
+    ),
+    c(
+        SEC,
+        14,
+        "javacard.security.RandomData",
+        OBJ,
+        1,
+        &[
+            (1, N::RandomGenerateData),
+            (2, N::RandomSetSeed),
+            (3, N::RandomNextBytes),
+            (4, N::RandomGetAlgorithm),
+        ],
+        &[(0, N::RandomGetInstance)],
+    ),
     c(
         GP,
         3,

@@ -99,6 +99,9 @@ pub struct Config {
     pub budget: u64,
     /// Which load files the card manager accepts (see `load_check`).
     pub verify_loads: crate::load_check::VerifyLoads,
+    /// The board's entropy source (a TRNG): fills the buffer, `false` on
+    /// failure; none: no secure random numbers (see `security::random`).
+    pub entropy: Option<fn(&mut [u8]) -> bool>,
 }
 
 impl Default for Config {
@@ -109,6 +112,7 @@ impl Default for Config {
             ram_bytes: 32 * 1024,
             budget: 50_000_000,
             verify_loads: crate::load_check::VerifyLoads::WhenPossible,
+            entropy: None,
         }
     }
 }
@@ -191,6 +195,8 @@ pub struct Card<N: Nvm> {
     pub sp_top: usize,
     /// Runs compiled methods (none: everything is interpreted).
     pub engine: Option<Rc<dyn crate::engine::Engine<N>>>,
+    /// Running state of javacard.security engine objects (RAM).
+    pub engines: crate::security::Engines,
     /// Context a compiled callee of the interpreter's `invokevirtual` /
     /// `invokeinterface` runs in (set only around that call).
     pub call_ctx: Option<u8>,

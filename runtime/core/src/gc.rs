@@ -175,6 +175,7 @@ impl<N: Nvm> Card<N> {
             if !o.is_free() && !live.get(h) {
                 ram |= o.in_ram();
                 self.store.free_object(h as Ref)?;
+                self.engines.forget(h as Ref);
                 freed += 1;
             }
         }

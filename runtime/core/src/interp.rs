@@ -115,7 +115,12 @@ impl<N: Nvm> Card<N> {
 
     /// A javacard.framework CardRuntimeException subclass with a reason.
     pub fn cre(&mut self, token: u8, reason: u16) -> Exc {
-        let e = self.jcre_exception(FW, token);
+        self.api_exception(FW, token, reason)
+    }
+
+    /// The JCRE instance of API exception class `(pkg, token)` with a reason.
+    pub fn api_exception(&mut self, pkg: u16, token: u8, reason: u16) -> Exc {
+        let e = self.jcre_exception(pkg, token);
         if let Exc::Throw(r) = e {
             if let Some(o) = self.store.obj(r).copied() {
                 let _ = self.store.write(&o, 0, &reason.to_be_bytes(), false);

@@ -11,8 +11,9 @@
 //!  heap       objects behind handles; persistent in NVM, transient in RAM
 //!  txn        undo log: transactions, atomic updates, recovery at boot
 //!  registry   applet registry and card metadata (GlobalPlatform-shaped)
-//!  cardmgr    the GlobalPlatform Issuer Security Domain: SCP03, GET DATA,
-//!             GET STATUS
+//!  cardmgr    the GlobalPlatform Issuer Security Domain: SCP02/03, content
+//!             and key management, GET STATUS, personalization
+//!  security   javacard.security: engine objects over RustCrypto
 //!  nvm        the persistent-memory trait every write goes through
 //! ```
 
@@ -37,6 +38,7 @@ pub mod link;
 pub mod load_check;
 pub mod nvm;
 pub mod registry;
+pub mod security;
 pub mod txn;
 
 pub use apdu::{Command, Response};

@@ -77,6 +77,7 @@ impl<N: Nvm> Card<N> {
             sp_top: 0,
             budget_end: u64::MAX,
             engine: None,
+            engines: Default::default(),
             call_ctx: None,
         };
         card.link_api();

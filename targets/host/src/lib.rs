@@ -129,7 +129,10 @@ impl Host {
         Host {
             card: None,
             nvm: Some(nvm),
-            config: Config::default(),
+            config: Config {
+                entropy: Some(os_entropy),
+                ..Config::default()
+            },
             stats: false,
             opcode_counts: Box::new([0; 256]),
             bytecodes: 0,
@@ -290,6 +293,14 @@ impl Host {
         }
         (n, counts)
     }
+}
+
+/// The host board's TRNG: the operating system's random numbers.
+fn os_entropy(out: &mut [u8]) -> bool {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(out))
+        .is_ok()
 }
 
 /// The host card's ATR: T=1, historical bytes "HYDRA-PC".
