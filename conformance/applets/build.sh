@@ -52,6 +52,11 @@ shareserver 0x09 -   ServerApplet:0x01      -
 shareclient 0x0A -   ClientApplet:0x01      shareserver
 apdu        0x0B -   ApduApplet:0x01        -
 personal    0x0C -   PersonalApplet:0x01    gp
+cryptodigest 0x0D -  DigestApplet:0x01      -
+cryptosym   0x0E -   SymApplet:0x01         -
+cryptomac   0x0F -   MacApplet:0x01         -
+cryptoec    0x10 -   EcApplet:0x01          -
+cryptorsa   0x11 -   RsaApplet:0x01         -
 "
 
 # packages that other packages of ours import: their export file is committed
