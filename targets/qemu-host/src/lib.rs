@@ -169,6 +169,17 @@ pub fn package_image_with(
     Ok((img, ranges))
 }
 
+/// 32 bytes from the operating system's random source, as 64 hex digits:
+/// the emulated board's entropy (see the firmware's `board_entropy`).
+fn entropy_seed() -> Result<String> {
+    use std::io::Read;
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .map_err(|e| Error::Io("reading /dev/urandom".into(), e))?;
+    Ok(seed.iter().map(|b| format!("{b:02x}")).collect())
+}
+
 /// How to start QEMU.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -488,6 +499,9 @@ impl Session {
         if cfg.verify_all_loads {
             semihosting.push_str(",arg=verify=always");
         }
+        // The board has no TRNG: its entropy comes from this host's.
+        semihosting.push_str(",arg=seed=");
+        semihosting.push_str(&entropy_seed()?);
         let mut cmd = Command::new(&qemu);
         cmd.args([
             "-M",

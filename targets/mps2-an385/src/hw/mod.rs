@@ -85,6 +85,39 @@ fn arg<'a>(cmdline: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
         .find_map(|w| w.strip_prefix(key)?.strip_prefix(b"="))
 }
 
+/// The board's entropy source. QEMU's mps2-an385 has no TRNG, so the host
+/// that starts the emulation passes 32 bytes from its own random source
+/// (`seed=HEX` on the semihosting command line), as a virtio-rng device
+/// would; ChaCha20 stretches them. Without a seed the card has no secure
+/// random numbers (`RandomData` answers NO_SUCH_ALGORITHM for them).
+static ENTROPY: critical_section::Mutex<core::cell::RefCell<Option<rand_chacha::ChaCha20Rng>>> =
+    critical_section::Mutex::new(core::cell::RefCell::new(None));
+
+fn board_entropy(out: &mut [u8]) -> bool {
+    use rand_chacha::rand_core::RngCore;
+    critical_section::with(|cs| match ENTROPY.borrow_ref_mut(cs).as_mut() {
+        Some(rng) => {
+            rng.fill_bytes(out);
+            true
+        }
+        None => false,
+    })
+}
+
+/// A ChaCha20 generator from 64 hex digits.
+fn seed_from_hex(hex: &[u8]) -> Option<rand_chacha::ChaCha20Rng> {
+    use rand_chacha::rand_core::SeedableRng;
+    let mut seed = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (i, pair) in hex.chunks(2).enumerate() {
+        let s = core::str::from_utf8(pair).ok()?;
+        seed[i] = u8::from_str_radix(s, 16).ok()?;
+    }
+    Some(rand_chacha::ChaCha20Rng::from_seed(seed))
+}
+
 /// Reports a fatal start-up error and stops the emulation.
 fn fatal(what: core::fmt::Arguments) -> ! {
     let _ = writeln!(semihosting::Console::stderr(), "hydra firmware: {what}");
@@ -127,7 +160,8 @@ fn serve<C: Card<Error = Infallible>>(card: &mut C, uart: &mut uart::Uart0) -> !
 /// `nvm=PATH`, the NVM backing file (without it the NVM is volatile);
 /// `card=loopback`, the board-test card instead of the runtime;
 /// `verify=always`, a card manager that accepts only load files its
-/// verifier type-checked.
+/// verifier type-checked; `seed=HEX`, 32 bytes of entropy (see
+/// [`board_entropy`]).
 pub fn run() -> ! {
     init_heap();
     let mut uart = uart::Uart0::take().unwrap_or_else(|| fatal(format_args!("UART0 taken twice")));
@@ -138,7 +172,11 @@ pub fn run() -> ! {
     if arg(cmdline, b"card") == Some(b"loopback") {
         serve(&mut LoopbackCard::new(nvm), &mut uart)
     }
+    let entropy = arg(cmdline, b"seed").and_then(seed_from_hex);
+    let has_entropy = entropy.is_some();
+    critical_section::with(|cs| *ENTROPY.borrow_ref_mut(cs) = entropy);
     let config = hydra_runtime::Config {
+        entropy: has_entropy.then_some(board_entropy as fn(&mut [u8]) -> bool),
         verify_loads: if arg(cmdline, b"verify") == Some(b"always") {
             hydra_runtime::load_check::VerifyLoads::Always
         } else {
