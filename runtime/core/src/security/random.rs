@@ -2,8 +2,9 @@
 //! from the board's entropy source (`Config::entropy`).
 //!
 //! `ALG_SECURE_RANDOM`, `ALG_TRNG`, `ALG_KEYGENERATION` and
-//! `ALG_PRESEEDED_DRBG` need that source: a board without one (the emulated
-//! meter has no TRNG) answers `NO_SUCH_ALGORITHM` for them, as the
+//! `ALG_PRESEEDED_DRBG` need that source (the host board reads
+//! /dev/urandom; the emulated meter gets a seed from the emulator's host): a
+//! board without one answers `NO_SUCH_ALGORITHM` for them, as the
 //! specification asks of an algorithm the card cannot offer, rather than
 //! hand out predictable numbers. `ALG_PSEUDO_RANDOM` and `ALG_FAST` are
 //! always there: seeded from the source when there is one, else from a
