@@ -245,9 +245,9 @@ pub struct CardManager {
     pending_status: Option<status::Pending>,
     /// The load between INSTALL [for load] and the last LOAD block.
     loading: Option<content::Loading>,
-    /// Registry index of the application STORE DATA goes to (INSTALL [for
+    /// AID of the application STORE DATA goes to (INSTALL [for
     /// personalization]), for the secure channel that named it.
-    personalizing: Option<usize>,
+    personalizing: Option<Vec<u8>>,
 }
 
 /// One key set as the record stores it.

@@ -38,7 +38,7 @@ impl<N: Nvm> Card<N> {
         {
             return Response::sw(SW_CONDITIONS);
         }
-        self.cardmgr.personalizing = Some(i);
+        self.cardmgr.personalizing = Some(aid.to_vec());
         Response {
             data: alloc::vec![0x00],
             sw: SW_OK,
@@ -56,14 +56,21 @@ impl<N: Nvm> Card<N> {
     /// STORE DATA (`80 E2 P1 P2 Lc data`, already unwrapped): forwarded to
     /// the application being personalized.
     pub(crate) fn store_data(&mut self, cmd: &Command) -> Response {
-        let Some(i) = self.cardmgr.personalizing else {
-            // Data for the ISD itself: none is defined on this card.
-            return Response::sw(SW_CONDITIONS);
-        };
-        let Some(a) = self.registry.applets.get(i) else {
+        // Data for the ISD itself (no session): none is defined on this
+        // card. By AID, not registry index: a DELETE in between renumbers
+        // the registry, and a deleted application gets nothing.
+        let found = self
+            .cardmgr
+            .personalizing
+            .as_deref()
+            .and_then(|aid| self.registry.find_exact(aid));
+        let Some((i, a)) = found.and_then(|i| Some((i, self.registry.applets.get(i)?))) else {
             self.cardmgr.personalizing = None;
             return Response::sw(SW_CONDITIONS);
         };
+        if a.life_cycle & LC_LOCKED_BIT != 0 {
+            return Response::sw(SW_CONDITIONS);
+        }
         let (pkg, instance) = (a.pkg, a.instance);
         let (Some(m), Ok(lc)) = (
             self.process_data_method(instance),
