@@ -153,6 +153,8 @@ pub enum Native {
     RandomSetSeed,
     RandomNextBytes,
     RandomGetAlgorithm,
+    /// Keys, Signature, Cipher, Checksum (`security::crypto_native`).
+    Crypto(crate::security::Op),
     /// org.globalplatform.GPSystem.getCardState()
     GpGetCardState,
     /// GPSystem.getCardContentState(): the running applet's life cycle.
@@ -268,6 +270,7 @@ impl Native {
             | RandomGenerateData | RandomSetSeed | RandomNextBytes => 4,
             AidGetPartialBytes | ArrayCompare | ArrayCopy | ArrayCopyNonAtomic => 5,
             DigestDoFinal => 6,
+            Crypto(op) => op.nargs(),
         }
     }
 }
@@ -1133,6 +1136,7 @@ impl<N: Nvm> Card<N> {
                 self.random_set_seed(a0 as Ref, a1 as Ref, a2, a3)?;
                 Ok(0)
             }
+            Crypto(op) => self.crypto_native(op, base),
 
             // ---- org.globalplatform.GPSystem ----
             GpGetCardState => Ok(self.ret1(base, i16::from(self.cardmgr.life_cycle as i8))),

@@ -9,6 +9,7 @@ pub const FRAMEWORK_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x01, 0x01];
 pub const APDUX_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x09];
 pub const GP_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x01, 0x51, 0x00];
 pub const SECURITY_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x01, 0x02];
+pub const CRYPTO_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x01];
 /// org.globalplatform: the newest export (1.6) names the tokens; what an
 /// applet uses beyond the table below fails at link time.
 pub const GP_VERSION: (u8, u8) = (1, 6);
@@ -24,6 +25,8 @@ pub const APDUX: u16 = 2;
 pub const GP: u16 = 3;
 /// javacard.security.
 pub const SEC: u16 = 4;
+/// javacardx.crypto.
+pub const CRYPTO: u16 = 5;
 
 /// The built-in packages, by package index: AID, version implemented, name.
 /// A CAP may import any minor version of the same major version; what it
@@ -34,9 +37,10 @@ pub static PACKAGES: &[(&[u8], (u8, u8), &str)] = &[
     (APDUX_AID, (1, 0), "javacardx.apdu"),
     (GP_AID, GP_VERSION, "org.globalplatform"),
     (SECURITY_AID, (1, 6), "javacard.security"),
+    (CRYPTO_AID, (1, 6), "javacardx.crypto"),
 ];
 /// Packages below this index belong to the JCRE context.
-pub const N_BUILTIN: u16 = 5;
+pub const N_BUILTIN: u16 = 6;
 
 pub struct ApiClass {
     pub pkg: u16,
@@ -104,6 +108,56 @@ const fn i(
 }
 
 const OBJ: Option<(u16, u8)> = Some((LANG, 0));
+use crate::security::Op as C;
+use crate::security::{cipher, key as seckey, tok as st};
+
+/// The methods of a secret key class: Object.equals is 0; Key's four are
+/// 1-4 (clearKey, getSize, getType, isInitialized); then `extra`.
+const fn key_class(
+    token: u8,
+    name: &'static str,
+    ifaces: &'static [(u16, u8)],
+    virtuals: &'static [(u8, N)],
+    imaps: &'static [((u16, u8), &'static [u8])],
+) -> ApiClass {
+    ApiClass {
+        pkg: SEC,
+        token,
+        name,
+        super_class: OBJ,
+        interface: false,
+        interfaces: ifaces,
+        cells: seckey::KEY_CELLS,
+        virtuals,
+        statics: &[],
+        imaps,
+        interface_methods: 0,
+    }
+}
+const KEY_V: [(u8, N); 4] = [
+    (1, N::Crypto(C::KeyClear)),
+    (2, N::Crypto(C::KeyGetSize)),
+    (3, N::Crypto(C::KeyGetType)),
+    (4, N::Crypto(C::KeyIsInitialized)),
+];
+/// Key and SecretKey methods (clearKey, getSize, getType, isInitialized).
+const KEY_MAP: &[u8] = &[1, 2, 3, 4];
+const SECRET_V: &[(u8, N)] = &[
+    KEY_V[0],
+    KEY_V[1],
+    KEY_V[2],
+    KEY_V[3],
+    (5, N::Crypto(C::KeySetSecret)),
+    (6, N::Crypto(C::KeyGetSecret)),
+];
+const HMAC_V: &[(u8, N)] = &[
+    KEY_V[0],
+    KEY_V[1],
+    KEY_V[2],
+    KEY_V[3],
+    (5, N::Crypto(C::KeySetHmac)),
+    (6, N::Crypto(C::KeyGetSecret)),
+];
 const EXC_V: &[(u8, N)] = &[(1, N::GetReason), (2, N::SetReason)];
 const LANG_EXC_S: &[(u8, N)] = &[(0, N::ObjectInit)];
 
@@ -559,6 +613,141 @@ pub static CLASSES: &[ApiClass] = &[
             (4, N::RandomGetAlgorithm),
         ],
         &[(0, N::RandomGetInstance)],
+    ),
+    // javacard.security keys: interfaces (methods by export token), then
+    // the card's classes (tokens 0xF0.., see security::key::KINDS).
+    i(SEC, st::KEY, "javacard.security.Key", &[], 4),
+    i(
+        SEC,
+        st::SECRET_KEY,
+        "javacard.security.SecretKey",
+        &[(SEC, st::KEY)],
+        4,
+    ),
+    i(
+        SEC,
+        st::DES_KEY,
+        "javacard.security.DESKey",
+        &[(SEC, st::SECRET_KEY), (SEC, st::KEY)],
+        6,
+    ),
+    i(
+        SEC,
+        st::AES_KEY,
+        "javacard.security.AESKey",
+        &[(SEC, st::SECRET_KEY), (SEC, st::KEY)],
+        6,
+    ),
+    i(
+        SEC,
+        st::HMAC_KEY,
+        "javacard.security.HMACKey",
+        &[(SEC, st::SECRET_KEY), (SEC, st::KEY)],
+        6,
+    ),
+    // DESKey: getKey 4, setKey 5.
+    key_class(
+        0xF0,
+        "javacard.security.DESKey (card implementation)",
+        &[(SEC, st::DES_KEY), (SEC, st::SECRET_KEY), (SEC, st::KEY)],
+        SECRET_V,
+        &[
+            ((SEC, st::KEY), KEY_MAP),
+            ((SEC, st::SECRET_KEY), KEY_MAP),
+            ((SEC, st::DES_KEY), &[1, 2, 3, 4, 6, 5]),
+        ],
+    ),
+    // AESKey: setKey 4, getKey 5.
+    key_class(
+        0xF1,
+        "javacard.security.AESKey (card implementation)",
+        &[(SEC, st::AES_KEY), (SEC, st::SECRET_KEY), (SEC, st::KEY)],
+        SECRET_V,
+        &[
+            ((SEC, st::KEY), KEY_MAP),
+            ((SEC, st::SECRET_KEY), KEY_MAP),
+            ((SEC, st::AES_KEY), &[1, 2, 3, 4, 5, 6]),
+        ],
+    ),
+    // HMACKey: setKey(byte[], short, short) 4, getKey 5.
+    key_class(
+        0xF2,
+        "javacard.security.HMACKey (card implementation)",
+        &[(SEC, st::HMAC_KEY), (SEC, st::SECRET_KEY), (SEC, st::KEY)],
+        HMAC_V,
+        &[
+            ((SEC, st::KEY), KEY_MAP),
+            ((SEC, st::SECRET_KEY), KEY_MAP),
+            ((SEC, st::HMAC_KEY), &[1, 2, 3, 4, 5, 6]),
+        ],
+    ),
+    c(
+        SEC,
+        st::KEY_BUILDER,
+        "javacard.security.KeyBuilder",
+        OBJ,
+        0,
+        &[],
+        &[(0, N::Crypto(C::KeyBuild)), (1, N::Crypto(C::KeyBuildMem))],
+    ),
+    // getAlgorithm of every engine reads its algorithm cell
+    // (DigestGetAlgorithm).
+    c(
+        SEC,
+        st::SIGNATURE,
+        "javacard.security.Signature",
+        OBJ,
+        1,
+        &[
+            (1, N::DigestGetAlgorithm),
+            (2, N::Crypto(C::SigGetLength)),
+            (3, N::Crypto(C::SigInit)),
+            (4, N::Crypto(C::SigInitParam)),
+            (5, N::Crypto(C::SigSign)),
+            (6, N::Crypto(C::SigUpdate)),
+            (7, N::Crypto(C::SigVerify)),
+            (11, N::Crypto(C::SigDigestAlgorithm)),
+            (12, N::Crypto(C::SigCipherAlgorithm)),
+            (13, N::Crypto(C::SigPaddingAlgorithm)),
+        ],
+        &[
+            (0, N::Crypto(C::SigGetInstance)),
+            (2, N::Crypto(C::SigGetInstanceParts)),
+        ],
+    ),
+    c(
+        SEC,
+        st::CHECKSUM,
+        "javacard.security.Checksum",
+        OBJ,
+        1,
+        &[
+            (1, N::Crypto(C::ChecksumInit)),
+            (2, N::DigestGetAlgorithm),
+            (3, N::Crypto(C::ChecksumDoFinal)),
+            (4, N::Crypto(C::ChecksumUpdate)),
+        ],
+        &[(0, N::Crypto(C::ChecksumGetInstance))],
+    ),
+    c(
+        CRYPTO,
+        cipher::CIPHER,
+        "javacardx.crypto.Cipher",
+        OBJ,
+        1,
+        &[
+            (1, N::Crypto(C::CipherDoFinal)),
+            (2, N::DigestGetAlgorithm),
+            (3, N::Crypto(C::CipherInit)),
+            (4, N::Crypto(C::CipherInitParam)),
+            (5, N::Crypto(C::CipherUpdate)),
+            (6, N::Crypto(C::CipherCipherAlgorithm)),
+            (7, N::Crypto(C::CipherPaddingAlgorithm)),
+        ],
+        &[
+            (0, N::Crypto(C::CipherGetInstance)),
+            (2, N::Crypto(C::CipherGetInstanceParts)),
+        ],
     ),
     c(
         GP,

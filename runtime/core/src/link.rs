@@ -219,6 +219,14 @@ impl<N: Nvm> Card<N> {
                 refs: match (ac.pkg, ac.token) {
                     (FW, api_tables::tok::AID) => (0, 1),
                     (FW, api_tables::tok::OWNER_PIN) => (crate::api::PIN_VALUE as u16, 2),
+                    // A key's material array.
+                    (api_tables::SEC, t)
+                        if crate::security::key::KINDS
+                            .iter()
+                            .any(|k| k.class_token == t) =>
+                    {
+                        (crate::security::key::CELL_DATA as u16, 1)
+                    }
                     _ => (0, 0),
                 },
             };

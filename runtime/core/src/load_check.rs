@@ -19,7 +19,7 @@ use alloc::string::String;
 use hydra_cap::{CapFile, ComponentTag};
 use hydra_verify::BuiltinImports;
 
-use crate::api_tables::{APDUX_AID, FRAMEWORK_AID, GP_AID, LANG_AID, SECURITY_AID};
+use crate::api_tables::{APDUX_AID, CRYPTO_AID, FRAMEWORK_AID, GP_AID, LANG_AID, SECURITY_AID};
 use crate::error::LoadError;
 
 /// Which load files the card accepts.
@@ -61,11 +61,17 @@ pub fn has_descriptor(components: &[u8]) -> bool {
 fn card_api() -> BuiltinImports {
     let jc = hydra_jcapi::ApiVersion::V3_0_5.packages().iter();
     let gp = hydra_jcapi::GpVersion::V1_6.packages().iter();
-    BuiltinImports::new(
-        jc.chain(gp).copied().filter(|p| {
-            [LANG_AID, FRAMEWORK_AID, APDUX_AID, GP_AID, SECURITY_AID].contains(&&*p.aid)
-        }),
-    )
+    BuiltinImports::new(jc.chain(gp).copied().filter(|p| {
+        [
+            LANG_AID,
+            FRAMEWORK_AID,
+            APDUX_AID,
+            GP_AID,
+            SECURITY_AID,
+            CRYPTO_AID,
+        ]
+        .contains(&&*p.aid)
+    }))
 }
 
 /// Checks a parsed load file; `described` says whether it carried its own

@@ -7,8 +7,27 @@
 //! loss or reset clear, and it keeps secret intermediate values out of
 //! NVM. Primitives are RustCrypto's `no_std` crates, never written here.
 
+//!
+//! Extension points for the asymmetric algorithms:
+//! - keys: a [`key::KeyKind`] with its row in [`key::KINDS`] and its
+//!   [`key::shape`] (parts); `KeyBuilder.buildKey`, `clearKey`, `getSize`,
+//!   `getType`, `isInitialized` and the collector then handle it, setters
+//!   and getters use `Card::key_set_part` / `key_get_part`, and every
+//!   engine's `init` receives its [`key::KeyMaterial`];
+//! - Signature: a [`signature::SignatureEngine`] (row in
+//!   [`signature::ALGS`], arm in [`signature::engine_for`]);
+//! - Cipher: a [`cipher::CipherEngine`] (row in [`cipher::ALGS`], arm in
+//!   [`cipher::engine_for`]);
+//! - other engine classes (KeyAgreement, KeyPair): an [`Engine`] variant
+//!   and [`Op`] natives.
+
+pub mod block;
+pub mod checksum;
+pub mod cipher;
 pub mod digest;
+pub mod key;
 pub mod random;
+pub mod signature;
 
 use alloc::collections::BTreeMap;
 
@@ -27,11 +46,41 @@ pub mod reason {
     pub const ILLEGAL_USE: u16 = 5;
 }
 
+/// A `CryptoException` reason, as the engines return it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CryptoError {
+    IllegalValue,
+    UninitializedKey,
+    NoSuchAlgorithm,
+    InvalidInit,
+    IllegalUse,
+}
+
+impl CryptoError {
+    pub fn reason(self) -> u16 {
+        match self {
+            CryptoError::IllegalValue => reason::ILLEGAL_VALUE,
+            CryptoError::UninitializedKey => reason::UNINITIALIZED_KEY,
+            CryptoError::NoSuchAlgorithm => reason::NO_SUCH_ALGORITHM,
+            CryptoError::InvalidInit => reason::INVALID_INIT,
+            CryptoError::IllegalUse => reason::ILLEGAL_USE,
+        }
+    }
+}
+
 /// Class tokens of javacard.security 1.6.
 pub mod tok {
+    pub const KEY: u8 = 0;
+    pub const SECRET_KEY: u8 = 4;
+    pub const DES_KEY: u8 = 10;
     pub const MESSAGE_DIGEST: u8 = 11;
     pub const CRYPTO_EXCEPTION: u8 = 12;
+    pub const KEY_BUILDER: u8 = 13;
     pub const RANDOM_DATA: u8 = 14;
+    pub const SIGNATURE: u8 = 15;
+    pub const AES_KEY: u8 = 20;
+    pub const CHECKSUM: u8 = 21;
+    pub const HMAC_KEY: u8 = 23;
 }
 
 /// Cell 0 of every engine object: its algorithm.
@@ -41,6 +90,70 @@ pub(crate) const CELL_ALG: u32 = 0;
 pub enum Engine {
     Digest(digest::Hasher),
     Random(random::Generator),
+    Signature(signature::Signer),
+    Cipher(cipher::Ciph),
+    Checksum(checksum::Crc16or32),
+}
+
+/// Natives of the key framework, Signature, Cipher and Checksum (one
+/// `api::Native::Crypto` each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    KeyBuild,
+    KeyBuildMem,
+    KeyClear,
+    KeyGetSize,
+    KeyGetType,
+    KeyIsInitialized,
+    /// DESKey / AESKey `setKey(byte[], short)`.
+    KeySetSecret,
+    /// `getKey(byte[], short)` of a secret key.
+    KeyGetSecret,
+    /// `HMACKey.setKey(byte[], short, short)`.
+    KeySetHmac,
+    SigGetInstance,
+    SigGetInstanceParts,
+    SigGetLength,
+    SigInit,
+    SigInitParam,
+    SigSign,
+    SigUpdate,
+    SigVerify,
+    SigDigestAlgorithm,
+    SigCipherAlgorithm,
+    SigPaddingAlgorithm,
+    CipherGetInstance,
+    CipherGetInstanceParts,
+    CipherInit,
+    CipherInitParam,
+    CipherUpdate,
+    CipherDoFinal,
+    CipherCipherAlgorithm,
+    CipherPaddingAlgorithm,
+    ChecksumGetInstance,
+    ChecksumInit,
+    ChecksumUpdate,
+    ChecksumDoFinal,
+}
+
+impl Op {
+    /// Argument words, `this` included.
+    pub fn nargs(self) -> u8 {
+        use Op::*;
+        match self {
+            KeyClear | KeyGetSize | KeyGetType | KeyIsInitialized | SigGetLength
+            | SigDigestAlgorithm | SigCipherAlgorithm | SigPaddingAlgorithm
+            | CipherCipherAlgorithm | CipherPaddingAlgorithm => 1,
+            SigGetInstance | CipherGetInstance | ChecksumGetInstance => 2,
+            KeyBuild | KeySetSecret | KeyGetSecret | SigInit | CipherInit
+            | CipherGetInstanceParts => 3,
+            KeyBuildMem | KeySetHmac | SigGetInstanceParts | SigUpdate | ChecksumInit
+            | ChecksumUpdate => 4,
+            SigInitParam | SigSign | CipherInitParam | CipherUpdate | CipherDoFinal
+            | ChecksumDoFinal => 6,
+            SigVerify => 7,
+        }
+    }
 }
 
 /// Engine states by object handle; lost at power-down, as the
@@ -74,7 +187,12 @@ impl<N: Nvm> Card<N> {
 
     /// A new engine object of API class `(SEC, token)` with algorithm `alg`.
     pub(crate) fn new_engine(&mut self, token: u8, alg: u8, e: Engine) -> Result<Ref, Exc> {
-        let c = self.api_class(SEC, token);
+        self.new_engine_in(SEC, token, alg, e)
+    }
+
+    /// A new engine object of API class `(pkg, token)`.
+    pub(crate) fn new_engine_in(&mut self, pkg: u16, token: u8, alg: u8, e: Engine) -> Result<Ref, Exc> {
+        let c = self.api_class(pkg, token);
         let cells = self
             .classes
             .get(usize::from(c))
@@ -106,6 +224,100 @@ impl<N: Nvm> Card<N> {
         match self.store.obj(this) {
             Some(o) => self.store.read_u16(o, 2 * CELL_ALG) as u8,
             None => 0,
+        }
+    }
+
+    /// Runs a javacard.security / javacardx.crypto native; the number of
+    /// result words written at `base`.
+    pub(crate) fn crypto_native(&mut self, op: Op, base: usize) -> Result<usize, Exc> {
+        use Op::*;
+        let a = |i: usize| self.stack.get(base + i).copied().unwrap_or(0);
+        let (a0, a1, a2, a3, a4, a5, a6) = (a(0), a(1), a(2), a(3), a(4), a(5), a(6));
+        let (r0, r1, r4) = (a0 as Ref, a1 as Ref, a4 as Ref);
+        // Results: a byte is sign-extended, a boolean is 0 or 1.
+        let v: Option<i16> = match op {
+            KeyBuild => Some(self.key_build(a0 as u8, a1, a2 != 0)? as i16),
+            KeyBuildMem => Some(self.key_build_mem(a0 as u8, a1 as u8, a2, a3 != 0)? as i16),
+            KeyClear => {
+                self.key_clear(r0)?;
+                None
+            }
+            KeyGetSize => Some(self.key_size(r0)?),
+            KeyGetType => Some(i16::from(self.key_type(r0)? as i8)),
+            KeyIsInitialized => Some(i16::from(self.key_initialized(r0)?)),
+            KeySetSecret => {
+                self.key_set_secret(r0, r1, a2)?;
+                None
+            }
+            KeyGetSecret => Some(i16::from(self.key_get_secret(r0, r1, a2)? as i8)),
+            KeySetHmac => {
+                self.key_set_hmac(r0, r1, a2, a3)?;
+                None
+            }
+            SigGetInstance => Some(self.sig_get_instance(a0 as u8, a1 != 0)? as i16),
+            SigGetInstanceParts => {
+                let p = signature::Parts {
+                    digest: a0 as u8,
+                    cipher: a1 as u8,
+                    pad: a2 as u8,
+                };
+                Some(self.sig_get_instance_parts(p, a3 != 0)? as i16)
+            }
+            SigGetLength => Some(self.sig_length(r0)?),
+            SigInit => {
+                self.sig_init(r0, r1, a2 as u8, None)?;
+                None
+            }
+            SigInitParam => {
+                self.sig_init(r0, r1, a2 as u8, Some((a3 as Ref, a4, a5)))?;
+                None
+            }
+            SigSign => Some(self.sig_sign(r0, (r1, a2, a3), (r4, a5))?),
+            SigUpdate => {
+                self.sig_update(r0, (r1, a2, a3))?;
+                None
+            }
+            SigVerify => Some(i16::from(self.sig_verify(r0, (r1, a2, a3), (r4, a5, a6))?)),
+            SigDigestAlgorithm => Some(i16::from(self.sig_parts(r0)?.digest as i8)),
+            SigCipherAlgorithm => Some(i16::from(self.sig_parts(r0)?.cipher as i8)),
+            SigPaddingAlgorithm => Some(i16::from(self.sig_parts(r0)?.pad as i8)),
+            CipherGetInstance => Some(self.cipher_get_instance(a0 as u8, a1 != 0)? as i16),
+            CipherGetInstanceParts => {
+                Some(self.cipher_get_instance_parts(a0 as u8, a1 as u8, a2 != 0)? as i16)
+            }
+            CipherInit => {
+                self.cipher_init(r0, r1, a2 as u8, None)?;
+                None
+            }
+            CipherInitParam => {
+                self.cipher_init(r0, r1, a2 as u8, Some((a3 as Ref, a4, a5)))?;
+                None
+            }
+            CipherUpdate => Some(self.cipher_update(r0, (r1, a2, a3), (r4, a5))?),
+            CipherDoFinal => Some(self.cipher_do_final(r0, (r1, a2, a3), (r4, a5))?),
+            CipherCipherAlgorithm => Some(i16::from(self.cipher_parts(r0)?.0 as i8)),
+            CipherPaddingAlgorithm => Some(i16::from(self.cipher_parts(r0)?.1 as i8)),
+            ChecksumGetInstance => Some(self.checksum_get_instance(a0 as u8, a1 != 0)? as i16),
+            ChecksumInit => {
+                self.checksum_init(r0, r1, a2, a3)?;
+                None
+            }
+            ChecksumUpdate => {
+                self.checksum_update(r0, r1, a2, a3)?;
+                None
+            }
+            ChecksumDoFinal => Some(self.checksum_do_final(r0, (r1, a2, a3), (r4, a5))?),
+        };
+        match v {
+            Some(v) => {
+                let slot = self
+                    .stack
+                    .get_mut(base)
+                    .ok_or(Exc::Fault(crate::error::Fault::Corrupt("native result")))?;
+                *slot = v;
+                Ok(1)
+            }
+            None => Ok(0),
         }
     }
 
