@@ -25,8 +25,10 @@ pub mod block;
 pub mod checksum;
 pub mod cipher;
 pub mod digest;
+pub mod ec;
 pub mod key;
 pub mod random;
+pub mod rsa;
 pub mod signature;
 
 use alloc::collections::BTreeMap;
