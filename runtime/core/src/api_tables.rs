@@ -697,7 +697,7 @@ pub static CLASSES: &[ApiClass] = &[
         st::SIGNATURE,
         "javacard.security.Signature",
         OBJ,
-        1,
+        3,
         &[
             (1, N::DigestGetAlgorithm),
             (2, N::Crypto(C::SigGetLength)),
@@ -734,7 +734,7 @@ pub static CLASSES: &[ApiClass] = &[
         cipher::CIPHER,
         "javacardx.crypto.Cipher",
         OBJ,
-        1,
+        2,
         &[
             (1, N::Crypto(C::CipherDoFinal)),
             (2, N::DigestGetAlgorithm),

@@ -60,7 +60,7 @@ pub enum Crc16or32 {
 }
 
 impl Crc16or32 {
-    fn new(alg: u8) -> Option<Crc16or32> {
+    pub fn new(alg: u8) -> Option<Crc16or32> {
         Some(match alg {
             ALG_ISO3309_CRC16 => Crc16or32::C16(CRC16.digest()),
             ALG_ISO3309_CRC32 => Crc16or32::C32(CRC32.digest()),

@@ -150,6 +150,7 @@ impl CipherEngine for BlockMode {
         self.iv = match (self.chaining, iv) {
             (Chaining::Cbc, Some(iv)) if iv.len() == bs => iv.to_vec(),
             (Chaining::Cbc, None) => alloc::vec![0; bs],
+            (Chaining::Ecb, None) => Vec::new(),
             // ECB takes no IV.
             _ => return Err(CryptoError::IllegalValue),
         };
@@ -204,6 +205,18 @@ pub struct Ciph {
     engine: Box<dyn CipherEngine>,
 }
 
+impl Ciph {
+    /// A Cipher as `getInstance` makes it (not initialized).
+    pub fn new(cipher: u8, pad: u8) -> Option<Ciph> {
+        Some(Ciph {
+            cipher,
+            pad,
+            mode: None,
+            engine: engine_for(cipher, pad)?,
+        })
+    }
+}
+
 impl<N: Nvm> Card<N> {
     /// `Cipher.getInstance(byte algorithm, boolean externalAccess)`.
     pub(crate) fn cipher_get_instance(&mut self, alg: u8, external: bool) -> Result<Ref, Exc> {
@@ -239,7 +252,9 @@ impl<N: Nvm> Card<N> {
             mode: None,
             engine,
         };
-        self.new_engine_in(CRYPTO, CIPHER, alg, Engine::Cipher(c))
+        let r = self.new_engine_in(CRYPTO, CIPHER, alg, Engine::Cipher(c))?;
+        self.set_engine_parts(r, &[u16::from(cipher) << 8 | u16::from(pad)])?;
+        Ok(r)
     }
 
     fn ciph(&mut self, this: Ref) -> Result<&mut Ciph, Exc> {

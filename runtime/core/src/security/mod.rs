@@ -87,6 +87,9 @@ pub mod tok {
 
 /// Cell 0 of every engine object: its algorithm.
 pub(crate) const CELL_ALG: u32 = 0;
+/// Signature: cell 1 digest << 8 | cipher, cell 2 padding; Cipher: cell 1
+/// cipher << 8 | padding.
+pub(crate) const CELL_PARTS: u32 = 1;
 
 /// The running state of one engine object.
 pub enum Engine {
@@ -143,11 +146,22 @@ impl Op {
     pub fn nargs(self) -> u8 {
         use Op::*;
         match self {
-            KeyClear | KeyGetSize | KeyGetType | KeyIsInitialized | SigGetLength
-            | SigDigestAlgorithm | SigCipherAlgorithm | SigPaddingAlgorithm
-            | CipherCipherAlgorithm | CipherPaddingAlgorithm => 1,
+            KeyClear
+            | KeyGetSize
+            | KeyGetType
+            | KeyIsInitialized
+            | SigGetLength
+            | SigDigestAlgorithm
+            | SigCipherAlgorithm
+            | SigPaddingAlgorithm
+            | CipherCipherAlgorithm
+            | CipherPaddingAlgorithm => 1,
             SigGetInstance | CipherGetInstance | ChecksumGetInstance => 2,
-            KeyBuild | KeySetSecret | KeyGetSecret | SigInit | CipherInit
+            KeyBuild
+            | KeySetSecret
+            | KeyGetSecret
+            | SigInit
+            | CipherInit
             | CipherGetInstanceParts => 3,
             KeyBuildMem | KeySetHmac | SigGetInstanceParts | SigUpdate | ChecksumInit
             | ChecksumUpdate => 4,
@@ -193,7 +207,13 @@ impl<N: Nvm> Card<N> {
     }
 
     /// A new engine object of API class `(pkg, token)`.
-    pub(crate) fn new_engine_in(&mut self, pkg: u16, token: u8, alg: u8, e: Engine) -> Result<Ref, Exc> {
+    pub(crate) fn new_engine_in(
+        &mut self,
+        pkg: u16,
+        token: u8,
+        alg: u8,
+        e: Engine,
+    ) -> Result<Ref, Exc> {
         let c = self.api_class(pkg, token);
         let cells = self
             .classes
@@ -214,11 +234,56 @@ impl<N: Nvm> Card<N> {
     pub(crate) fn engine(&mut self, this: Ref) -> Result<&mut Engine, Exc> {
         self.access(this)?;
         if self.engines.get_mut(this).is_none() {
-            return Err(self.crypto_exc(reason::ILLEGAL_USE));
+            // A reset or power loss took the RAM state: the object comes
+            // back as constructed, which is what the specification asks.
+            match self.rebuild_engine(this) {
+                Some(e) => self.engines.insert(this, e),
+                None => return Err(self.crypto_exc(reason::ILLEGAL_USE)),
+            }
         }
         self.engines
             .get_mut(this)
             .ok_or(Exc::Fault(crate::error::Fault::Corrupt("engine state")))
+    }
+
+    /// An engine object's state as `getInstance` made it, from its class
+    /// and cells (cell 0 the algorithm, then [`CELL_PARTS`]).
+    fn rebuild_engine(&self, this: Ref) -> Option<Engine> {
+        let o = *self.store.obj(this)?;
+        let c = self.classes.get(usize::from(o.class))?;
+        let alg = self.engine_alg(this);
+        let cell = |i: u32| (self.store.read_u16(&o, 2 * i) >> 8) as u8;
+        let low = |i: u32| self.store.read_u16(&o, 2 * i) as u8;
+        Some(match (c.pkg, c.token) {
+            (SEC, tok::MESSAGE_DIGEST) => Engine::Digest(digest::Hasher::new(alg)?),
+            (SEC, tok::SIGNATURE) => {
+                let p = signature::Parts {
+                    digest: cell(CELL_PARTS),
+                    cipher: low(CELL_PARTS),
+                    pad: low(CELL_PARTS + 1),
+                };
+                Engine::Signature(signature::Signer::new(p)?)
+            }
+            (crate::api_tables::CRYPTO, cipher::CIPHER) => {
+                Engine::Cipher(cipher::Ciph::new(cell(CELL_PARTS), low(CELL_PARTS))?)
+            }
+            (SEC, tok::CHECKSUM) => Engine::Checksum(checksum::Crc16or32::new(alg)?),
+            _ => return None,
+        })
+    }
+
+    /// Records an engine's algorithm parts in its cells from
+    /// [`CELL_PARTS`] (so a reset can rebuild it).
+    pub(crate) fn set_engine_parts(&mut self, this: Ref, cells: &[u16]) -> Result<(), Exc> {
+        let o = *self.store.obj(this).ok_or_else(|| self.npe())?;
+        let bytes: alloc::vec::Vec<u8> = cells.iter().flat_map(|c| c.to_be_bytes()).collect();
+        if 2 * CELL_PARTS + bytes.len() as u32 > o.data_len() {
+            return Err(Exc::Fault(crate::error::Fault::Corrupt("engine cells")));
+        }
+        // A new object: nothing reaches it yet.
+        self.store
+            .write(&o, 2 * CELL_PARTS, &bytes, false)
+            .map_err(Exc::Fault)
     }
 
     /// The algorithm cell of an engine object.
@@ -279,7 +344,11 @@ impl<N: Nvm> Card<N> {
                 self.sig_update(r0, (r1, a2, a3))?;
                 None
             }
-            SigVerify => Some(i16::from(self.sig_verify(r0, (r1, a2, a3), (r4, a5, a6))?)),
+            SigVerify => Some(i16::from(self.sig_verify(
+                r0,
+                (r1, a2, a3),
+                (r4, a5, a6),
+            )?)),
             SigDigestAlgorithm => Some(i16::from(self.sig_parts(r0)?.digest as i8)),
             SigCipherAlgorithm => Some(i16::from(self.sig_parts(r0)?.cipher as i8)),
             SigPaddingAlgorithm => Some(i16::from(self.sig_parts(r0)?.pad as i8)),

@@ -365,6 +365,17 @@ pub struct Signer {
     engine: Box<dyn SignatureEngine>,
 }
 
+impl Signer {
+    /// A Signature as `getInstance` makes it (not initialized).
+    pub fn new(parts: Parts) -> Option<Signer> {
+        Some(Signer {
+            parts,
+            mode: None,
+            engine: engine_for(parts)?,
+        })
+    }
+}
+
 impl<N: Nvm> Card<N> {
     /// `Signature.getInstance(byte algorithm, boolean externalAccess)`.
     pub(crate) fn sig_get_instance(&mut self, alg: u8, external: bool) -> Result<Ref, Exc> {
@@ -399,7 +410,13 @@ impl<N: Nvm> Card<N> {
             mode: None,
             engine,
         };
-        self.new_engine(tok::SIGNATURE, alg, Engine::Signature(s))
+        let r = self.new_engine(tok::SIGNATURE, alg, Engine::Signature(s))?;
+        let cells = [
+            u16::from(parts.digest) << 8 | u16::from(parts.cipher),
+            u16::from(parts.pad),
+        ];
+        self.set_engine_parts(r, &cells)?;
+        Ok(r)
     }
 
     fn signer(&mut self, this: Ref) -> Result<&mut Signer, Exc> {
