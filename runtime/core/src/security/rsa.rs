@@ -26,6 +26,13 @@
 //! attacker can measure finely. A raw (n, d) key with an unknown e is not
 //! blinded at all (blinding needs e).
 //!
+//! Cost on the emulated Cortex-M3 (`hydra-qemu-icount`, release firmware,
+//! instructions, not cycles): RSA-2048 PKCS#1 v1.5 SHA-256 signature with
+//! a CRT key 58 M (blinded, checked with e), verification 4.0 M; building
+//! the CRT key from (p, q, dp, dq, pq) 6.2 M, so an engine should keep the
+//! built key from `init` on. The crates add about 110 KiB of flash for RSA
+//! (num-bigint-dig, prime generation included) and 33 KiB for P-256.
+//!
 //! No function panics on any input; failures are [`RsaError`]s, which
 //! [`RsaError::reason`] maps to the `CryptoException` reason the
 //! specification gives.
@@ -275,8 +282,10 @@ pub fn components(k: &RsaPrivateKey) -> Option<Components> {
 
 /// A new key pair of `bits` bits with public exponent `e` (65537 when
 /// `None`), from `rng`: the crate's probable-prime search (Miller–Rabin
-/// plus Lucas). Slow on a card; see the report in the commit that measured
-/// it.
+/// plus Lucas). Slow on a card: one 1024-bit generation took 800 million
+/// instructions on the emulated Cortex-M3 (about 10 s at 72 MHz; the prime
+/// search is random, so this varies from key to key), against 58 million
+/// for one RSA-2048 CRT signature.
 pub fn generate(
     rng: &mut impl CryptoRngCore,
     bits: usize,
