@@ -268,6 +268,7 @@ impl<N: Nvm> Card<N> {
                 Engine::Cipher(cipher::Ciph::new(cell(CELL_PARTS), low(CELL_PARTS))?)
             }
             (SEC, tok::CHECKSUM) => Engine::Checksum(checksum::Crc16or32::new(alg)?),
+            (SEC, tok::RANDOM_DATA) => Engine::Random(self.new_generator(alg)?),
             _ => return None,
         })
     }

@@ -59,8 +59,9 @@ impl<N: Nvm> Card<N> {
         fill(&mut seed).then_some(seed)
     }
 
-    /// `RandomData.getInstance(byte algorithm)`.
-    pub(crate) fn random_get_instance(&mut self, alg: u8) -> Result<Ref, Exc> {
+    /// A fresh generator of algorithm `alg`, if the card can offer it. Also
+    /// what a `RandomData` object gets back after a reset took its state.
+    pub(crate) fn new_generator(&self, alg: u8) -> Option<Generator> {
         let seed = match alg {
             ALG_SECURE_RANDOM | ALG_TRNG | ALG_PRESEEDED_DRBG | ALG_KEYGENERATION => {
                 self.entropy_seed()
@@ -68,10 +69,15 @@ impl<N: Nvm> Card<N> {
             ALG_PSEUDO_RANDOM | ALG_FAST => Some(self.entropy_seed().unwrap_or([0x5A; 32])),
             _ => None,
         };
-        let Some(seed) = seed else {
+        seed.map(Generator::new)
+    }
+
+    /// `RandomData.getInstance(byte algorithm)`.
+    pub(crate) fn random_get_instance(&mut self, alg: u8) -> Result<Ref, Exc> {
+        let Some(g) = self.new_generator(alg) else {
             return Err(self.crypto_exc(reason::NO_SUCH_ALGORITHM));
         };
-        self.new_engine(tok::RANDOM_DATA, alg, Engine::Random(Generator::new(seed)))
+        self.new_engine(tok::RANDOM_DATA, alg, Engine::Random(g))
     }
 
     fn generator(&mut self, this: Ref) -> Result<&mut Generator, Exc> {
@@ -107,5 +113,52 @@ impl<N: Nvm> Card<N> {
         let data = self.bytes_in(a, off, len)?;
         self.generator(this)?.reseed(&data);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::card::Config;
+    use crate::heap::K_BYTE;
+    use crate::nvm::RamNvm;
+
+    fn card(entropy: Option<fn(&mut [u8]) -> bool>) -> Card<RamNvm> {
+        let config = Config {
+            entropy,
+            ..Config::default()
+        };
+        Card::boot(RamNvm::new(256 * 1024), config).unwrap()
+    }
+
+    fn counting(out: &mut [u8]) -> bool {
+        for (i, b) in out.iter_mut().enumerate() {
+            *b = i as u8;
+        }
+        true
+    }
+
+    #[test]
+    fn secure_random_needs_an_entropy_source_and_survives_a_reset() {
+        let mut without = card(None);
+        assert!(without.random_get_instance(ALG_SECURE_RANDOM).is_err());
+        assert!(without.random_get_instance(ALG_PSEUDO_RANDOM).is_ok());
+        assert!(without.random_get_instance(9).is_err());
+
+        let mut c = card(Some(counting));
+        let r = c.random_get_instance(ALG_SECURE_RANDOM).unwrap();
+        let buf = c.new_array(K_BYTE, crate::class::NO_CLASS, 32, 0).unwrap();
+        c.random_generate(r, buf, 0, 16).unwrap();
+        let first = c.bytes_in(buf, 0, 16).unwrap();
+        c.random_generate(r, buf, 16, 16).unwrap();
+        assert_ne!(
+            first,
+            c.bytes_in(buf, 16, 16).unwrap(),
+            "the stream moves on"
+        );
+        // A reset takes the RAM state; the object works again, freshly seeded.
+        c.engines = Default::default();
+        c.random_generate(r, buf, 0, 32).unwrap();
+        assert!(c.random_generate(r, buf, 20, 16).is_err(), "out of bounds");
     }
 }
