@@ -506,10 +506,14 @@ HMAC, 2 AES-128, 3 DES, 4 2-key 3DES.""")
         assert mac.hex() == want
         s.cmd(0x10, 1, data=key)
         sign(HS256, 1, msg, mac)
-        sign(HS256, 1, msg, mac, split=20)
+        # A split inside the message (its first part updated first).
+        sign(HS256, 1, msg, mac, split=min(20, len(msg) - 1))
         verify(HS256, 1, msg, mac, split=1)
-    s.comment("sign again without init: the same MAC (the object is back to its init state)")
+    s.comment("sign on an object initialized for verify: INVALID_INIT (JC 3.0.5 Signature.sign);")
+    s.comment("after a sign, sign again without init: the same MAC (the object is back to its init state)")
     key, msg, _ = rfc4231[-1]
+    s.cmd(0x32, HS256, data=msg, status=INVALID_INIT)
+    sign(HS256, 1, msg, hmac.new(key, msg, "sha256").digest())
     s.cmd(0x32, HS256, data=msg, resp=hmac.new(key, msg, "sha256").digest())
     s.cmd(0x33, HS256, resp=bytes([HS256]) + u16(32))
     s.comment("an AES key for HMAC: ILLEGAL_VALUE")
