@@ -73,9 +73,16 @@ pub struct RunArgs {
 }
 
 fn host_err(path: &Path, e: HostError) -> CliError {
-    CliError::Io {
-        path: path.display().to_string(),
-        message: e.to_string(),
+    match e {
+        // Already `SCRIPT:LINE: what`, as the meter engines say it.
+        HostError::Script { path, source } => CliError::Io {
+            path: format!("{path}:{}", source.line),
+            message: source.what,
+        },
+        e => CliError::Io {
+            path: path.display().to_string(),
+            message: e.to_string(),
+        },
     }
 }
 
