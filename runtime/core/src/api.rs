@@ -306,14 +306,14 @@ impl<N: Nvm> Card<N> {
         Ok(o)
     }
 
-    fn cell(&self, this: Ref, c: u32) -> i16 {
+    pub(crate) fn cell(&self, this: Ref, c: u32) -> i16 {
         match self.store.obj(this) {
             Some(o) => self.store.read_u16(o, 2 * c) as i16,
             None => 0,
         }
     }
 
-    fn set_cell(&mut self, this: Ref, c: u32, v: i16) -> Result<(), Exc> {
+    pub(crate) fn set_cell(&mut self, this: Ref, c: u32, v: i16) -> Result<(), Exc> {
         let o = *self.store.obj(this).ok_or_else(|| self.npe())?;
         if 2 * c + 2 > o.data_len() {
             return Err(Exc::Fault(Fault::Corrupt("API object too small")));

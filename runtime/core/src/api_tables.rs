@@ -158,6 +158,39 @@ const HMAC_V: &[(u8, N)] = &[
     (5, N::Crypto(C::KeySetHmac)),
     (6, N::Crypto(C::KeyGetSecret)),
 ];
+/// The card's EC key classes: `ECPublicKey` / `ECPrivateKey` method token
+/// t is virtual token t + 1 (Object.equals keeps 0); setW / setS is 19,
+/// getW / getS 20.
+const EC_V: &[(u8, N)] = &[
+    KEY_V[0],
+    KEY_V[1],
+    KEY_V[2],
+    KEY_V[3],
+    (5, N::Crypto(C::EcSet(seckey::ec_part::FIELD as u8))),
+    (6, N::Crypto(C::EcSetF2m1)),
+    (7, N::Crypto(C::EcSetF2m3)),
+    (8, N::Crypto(C::EcSet(seckey::ec_part::A as u8))),
+    (9, N::Crypto(C::EcSet(seckey::ec_part::B as u8))),
+    (10, N::Crypto(C::EcSet(seckey::ec_part::G as u8))),
+    (11, N::Crypto(C::EcSet(seckey::ec_part::R as u8))),
+    (12, N::Crypto(C::EcSetK)),
+    (13, N::Crypto(C::EcGet(seckey::ec_part::FIELD as u8))),
+    (14, N::Crypto(C::EcGet(seckey::ec_part::A as u8))),
+    (15, N::Crypto(C::EcGet(seckey::ec_part::B as u8))),
+    (16, N::Crypto(C::EcGet(seckey::ec_part::G as u8))),
+    (17, N::Crypto(C::EcGet(seckey::ec_part::R as u8))),
+    (18, N::Crypto(C::EcGetK)),
+    (19, N::Crypto(C::EcSet(seckey::ec_part::VALUE as u8))),
+    (20, N::Crypto(C::EcGet(seckey::ec_part::VALUE as u8))),
+    (21, N::Crypto(C::EcCopyDomain)),
+];
+/// ECKey (tokens 0-14: the domain setters and getters, then
+/// copyDomainParametersFrom).
+const ECKEY_MAP: &[u8] = &[5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 21];
+/// ECPublicKey / ECPrivateKey (tokens 0-20).
+const EC_MAP: &[u8] = &[
+    1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+];
 const EXC_V: &[(u8, N)] = &[(1, N::GetReason), (2, N::SetReason)];
 const LANG_EXC_S: &[(u8, N)] = &[(0, N::ObjectInit)];
 
@@ -645,6 +678,35 @@ pub static CLASSES: &[ApiClass] = &[
         &[(SEC, st::SECRET_KEY), (SEC, st::KEY)],
         6,
     ),
+    i(
+        SEC,
+        st::PRIVATE_KEY,
+        "javacard.security.PrivateKey",
+        &[(SEC, st::KEY)],
+        4,
+    ),
+    i(
+        SEC,
+        st::PUBLIC_KEY,
+        "javacard.security.PublicKey",
+        &[(SEC, st::KEY)],
+        4,
+    ),
+    i(SEC, st::EC_KEY, "javacard.security.ECKey", &[], 15),
+    i(
+        SEC,
+        st::EC_PRIVATE_KEY,
+        "javacard.security.ECPrivateKey",
+        &[(SEC, st::KEY), (SEC, st::PRIVATE_KEY), (SEC, st::EC_KEY)],
+        21,
+    ),
+    i(
+        SEC,
+        st::EC_PUBLIC_KEY,
+        "javacard.security.ECPublicKey",
+        &[(SEC, st::KEY), (SEC, st::PUBLIC_KEY), (SEC, st::EC_KEY)],
+        21,
+    ),
     // DESKey: getKey 4, setKey 5.
     key_class(
         0xF0,
@@ -681,6 +743,71 @@ pub static CLASSES: &[ApiClass] = &[
             ((SEC, st::HMAC_KEY), &[1, 2, 3, 4, 5, 6]),
         ],
     ),
+    key_class(
+        0xF3,
+        "javacard.security.ECPublicKey (card implementation)",
+        &[
+            (SEC, st::EC_PUBLIC_KEY),
+            (SEC, st::PUBLIC_KEY),
+            (SEC, st::EC_KEY),
+            (SEC, st::KEY),
+        ],
+        EC_V,
+        &[
+            ((SEC, st::KEY), KEY_MAP),
+            ((SEC, st::PUBLIC_KEY), KEY_MAP),
+            ((SEC, st::EC_KEY), ECKEY_MAP),
+            ((SEC, st::EC_PUBLIC_KEY), EC_MAP),
+        ],
+    ),
+    key_class(
+        0xF4,
+        "javacard.security.ECPrivateKey (card implementation)",
+        &[
+            (SEC, st::EC_PRIVATE_KEY),
+            (SEC, st::PRIVATE_KEY),
+            (SEC, st::EC_KEY),
+            (SEC, st::KEY),
+        ],
+        EC_V,
+        &[
+            ((SEC, st::KEY), KEY_MAP),
+            ((SEC, st::PRIVATE_KEY), KEY_MAP),
+            ((SEC, st::EC_KEY), ECKEY_MAP),
+            ((SEC, st::EC_PRIVATE_KEY), EC_MAP),
+        ],
+    ),
+    // KeyPair: cell 0 the algorithm, 1 and 2 the keys (see
+    // security::ecapi). Its constructors are static tokens 0 and 1.
+    c(
+        SEC,
+        st::KEY_PAIR,
+        "javacard.security.KeyPair",
+        OBJ,
+        crate::security::ecapi::KEYPAIR_CELLS,
+        &[
+            (1, N::Crypto(C::KeyPairGen)),
+            (2, N::Crypto(C::KeyPairGetPrivate)),
+            (3, N::Crypto(C::KeyPairGetPublic)),
+        ],
+        &[
+            (0, N::Crypto(C::KeyPairInit)),
+            (1, N::Crypto(C::KeyPairInitKeys)),
+        ],
+    ),
+    c(
+        SEC,
+        st::KEY_AGREEMENT,
+        "javacard.security.KeyAgreement",
+        OBJ,
+        1,
+        &[
+            (1, N::Crypto(C::AgreementInit)),
+            (2, N::DigestGetAlgorithm),
+            (3, N::Crypto(C::AgreementGenerate)),
+        ],
+        &[(0, N::Crypto(C::AgreementGetInstance))],
+    ),
     c(
         SEC,
         st::KEY_BUILDER,
@@ -706,6 +833,7 @@ pub static CLASSES: &[ApiClass] = &[
             (5, N::Crypto(C::SigSign)),
             (6, N::Crypto(C::SigUpdate)),
             (7, N::Crypto(C::SigVerify)),
+            (9, N::Crypto(C::SigSignPrehash)),
             (11, N::Crypto(C::SigDigestAlgorithm)),
             (12, N::Crypto(C::SigCipherAlgorithm)),
             (13, N::Crypto(C::SigPaddingAlgorithm)),

@@ -219,6 +219,10 @@ impl<N: Nvm> Card<N> {
                 refs: match (ac.pkg, ac.token) {
                     (FW, api_tables::tok::AID) => (0, 1),
                     (FW, api_tables::tok::OWNER_PIN) => (crate::api::PIN_VALUE as u16, 2),
+                    // A KeyPair's two keys.
+                    (api_tables::SEC, crate::security::tok::KEY_PAIR) => {
+                        (crate::security::ecapi::CELL_PUBLIC as u16, 2)
+                    }
                     // A key's material array.
                     (api_tables::SEC, t)
                         if crate::security::key::KINDS

@@ -103,7 +103,7 @@ impl EcError {
 
 /// `value` without its leading zero bytes: Java Card lets an applet pass
 /// an integer with or without them.
-fn significant(value: &[u8]) -> &[u8] {
+pub(crate) fn significant(value: &[u8]) -> &[u8] {
     let zeros = value.iter().take_while(|b| **b == 0).count();
     &value[zeros..]
 }

@@ -63,6 +63,10 @@ pub enum KeyKind {
     Des,
     Aes,
     Hmac,
+    /// `TYPE_EC_FP_PUBLIC`: P-256 domain parameters and W.
+    EcPublic,
+    /// `TYPE_EC_FP_PRIVATE`: P-256 domain parameters and S.
+    EcPrivate,
 }
 
 /// One key kind's binding to the API.
@@ -96,7 +100,36 @@ pub static KINDS: &[KindInfo] = &[
         alg_type: 9,
         types: [21, 19, 20],
     },
+    // JC 3.0.5 has no transient EC public key types.
+    KindInfo {
+        kind: KeyKind::EcPublic,
+        class_token: 0xF3,
+        alg_type: 7,
+        types: [11, 0, 0],
+    },
+    KindInfo {
+        kind: KeyKind::EcPrivate,
+        class_token: 0xF4,
+        alg_type: 8,
+        types: [12, 30, 31],
+    },
 ];
+
+/// Parts of an EC key, in [`shape`] order: the domain parameters
+/// (`ECKey.setFieldFP`, `setA`, `setB`, `setG`, `setR`, `setK`), then W
+/// (public) or S (private).
+pub mod ec_part {
+    pub const FIELD: usize = 0;
+    pub const A: usize = 1;
+    pub const B: usize = 2;
+    pub const G: usize = 3;
+    pub const R: usize = 4;
+    pub const K: usize = 5;
+    /// W of a public key, S of a private one.
+    pub const VALUE: usize = 6;
+    /// The domain parameters (parts 0..=5).
+    pub const DOMAIN: core::ops::Range<usize> = 0..6;
+}
 
 /// The longest HMAC key the card stores (bytes); longer keys are hashed
 /// by HMAC anyway, so this only bounds NVM use.
@@ -124,6 +157,20 @@ pub fn shape(kind: KeyKind, size: i16) -> Option<Shape> {
         // HMAC: the size is the key's capacity in bytes
         // (LENGTH_HMAC_SHA_1_BLOCK_64 = 64 bytes); setKey takes 1..=size.
         (KeyKind::Hmac, 1..) if size as u16 <= HMAC_MAX => one(size as u16),
+        // P-256 only (LENGTH_EC_FP_256). K is not required: the card's one
+        // curve has cofactor 1, and only ALG_EC_SVDP_DHC reads it.
+        (KeyKind::EcPublic | KeyKind::EcPrivate, 256) => {
+            let value = if kind == KeyKind::EcPublic {
+                super::ec::POINT_LEN
+            } else {
+                super::ec::FIELD_LEN
+            } as u16;
+            let f = super::ec::FIELD_LEN as u16;
+            Some(Shape {
+                parts: alloc::vec![f, f, f, super::ec::POINT_LEN as u16, f, 2, value],
+                required: 0x7F & !(1 << ec_part::K),
+            })
+        }
         _ => None,
     }
 }
@@ -210,7 +257,7 @@ impl<N: Nvm> Card<N> {
         }
     }
 
-    fn key_new(
+    pub(crate) fn key_new(
         &mut self,
         info: &'static KindInfo,
         memory: u8,
@@ -338,33 +385,41 @@ impl<N: Nvm> Card<N> {
     /// length against what the API method allows). ILLEGAL_VALUE when the
     /// part does not exist or `bytes` is longer than it.
     pub fn key_set_part(&mut self, this: Ref, i: usize, bytes: &[u8]) -> Result<(), Exc> {
+        self.key_set_parts(this, &[(i, bytes)])
+    }
+
+    /// Sets several parts of key `this` as one update (power loss leaves
+    /// all of them old or all new): `copyDomainParametersFrom`, and a
+    /// generated key pair's value with its domain.
+    pub fn key_set_parts(&mut self, this: Ref, parts: &[(usize, &[u8])]) -> Result<(), Exc> {
         let k = self.key_obj(this)?;
-        let fits = k
-            .shape
-            .parts
-            .get(i)
-            .is_some_and(|&max| bytes.len() <= usize::from(max));
-        if !fits || i >= 16 {
-            return Err(self.crypto_exc(reason::ILLEGAL_VALUE));
+        let mut mask = self.key_mask(&k);
+        let mut pieces: Vec<(u32, Vec<u8>)> = Vec::with_capacity(parts.len() + 1);
+        for &(i, bytes) in parts {
+            let max = match k.shape.parts.get(i) {
+                Some(&max) if i < 16 && bytes.len() <= usize::from(max) => usize::from(max),
+                _ => return Err(self.crypto_exc(reason::ILLEGAL_VALUE)),
+            };
+            // The whole part is written, so a shorter new value leaves no
+            // bytes of the old one behind.
+            let mut part = Vec::with_capacity(2 + max);
+            part.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
+            part.extend_from_slice(bytes);
+            part.resize(2 + max, 0);
+            pieces.push((part_offset(&k.shape, i) as u32, part));
+            mask |= 1 << i;
         }
-        let at = part_offset(&k.shape, i);
-        let max = usize::from(k.shape.parts[i]);
-        // The whole part is written, so a shorter new value leaves no
-        // bytes of the old one behind.
-        let mut part = Vec::with_capacity(2 + max);
-        part.extend_from_slice(&(bytes.len() as u16).to_be_bytes());
-        part.extend_from_slice(bytes);
-        part.resize(2 + max, 0);
-        let mask = (self.key_mask(&k) | (1 << i)).to_be_bytes();
-        if at == 2 {
-            // Mask and part are adjacent: one piece.
-            let mut all = Vec::with_capacity(2 + part.len());
-            all.extend_from_slice(&mask);
-            all.extend_from_slice(&part);
-            self.key_write(&k.data, &[(0, &all)])
-        } else {
-            self.key_write(&k.data, &[(at as u32, &part), (0, &mask)])
+        let mask = mask.to_be_bytes();
+        match pieces.first_mut() {
+            // Mask and part 0 are adjacent: one piece.
+            Some((2, first)) => {
+                first.splice(0..0, mask);
+                pieces[0].0 = 0;
+            }
+            _ => pieces.push((0, mask.to_vec())),
         }
+        let refs: Vec<(u32, &[u8])> = pieces.iter().map(|(o, b)| (*o, b.as_slice())).collect();
+        self.key_write(&k.data, &refs)
     }
 
     /// Part `i` of key `this`; UNINITIALIZED_KEY when it is not set.

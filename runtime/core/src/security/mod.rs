@@ -26,6 +26,7 @@ pub mod checksum;
 pub mod cipher;
 pub mod digest;
 pub mod ec;
+pub mod ecapi;
 pub mod key;
 pub mod random;
 pub mod rsa;
@@ -83,6 +84,13 @@ pub mod tok {
     pub const AES_KEY: u8 = 20;
     pub const CHECKSUM: u8 = 21;
     pub const HMAC_KEY: u8 = 23;
+    pub const PRIVATE_KEY: u8 = 2;
+    pub const PUBLIC_KEY: u8 = 3;
+    pub const KEY_PAIR: u8 = 16;
+    pub const EC_KEY: u8 = 17;
+    pub const EC_PRIVATE_KEY: u8 = 18;
+    pub const EC_PUBLIC_KEY: u8 = 19;
+    pub const KEY_AGREEMENT: u8 = 22;
 }
 
 /// Cell 0 of every engine object: its algorithm.
@@ -98,6 +106,7 @@ pub enum Engine {
     Signature(signature::Signer),
     Cipher(cipher::Ciph),
     Checksum(checksum::Crc16or32),
+    Agreement(ecapi::Agreement),
 }
 
 /// Natives of the key framework, Signature, Cipher and Checksum (one
@@ -139,6 +148,28 @@ pub enum Op {
     ChecksumInit,
     ChecksumUpdate,
     ChecksumDoFinal,
+    /// `Signature.signPreComputedHash`.
+    SigSignPrehash,
+    /// An `ECKey` / `ECPublicKey` / `ECPrivateKey` setter of a byte-array
+    /// part ([`key::ec_part`]).
+    EcSet(u8),
+    EcSetK,
+    /// `setFieldF2M(short)` and `setFieldF2M(short, short, short)`.
+    EcSetF2m1,
+    EcSetF2m3,
+    /// A getter of a byte-array part.
+    EcGet(u8),
+    EcGetK,
+    EcCopyDomain,
+    /// `KeyPair(byte, short)` and `KeyPair(PublicKey, PrivateKey)`.
+    KeyPairInit,
+    KeyPairInitKeys,
+    KeyPairGen,
+    KeyPairGetPublic,
+    KeyPairGetPrivate,
+    AgreementGetInstance,
+    AgreementInit,
+    AgreementGenerate,
 }
 
 impl Op {
@@ -155,18 +186,26 @@ impl Op {
             | SigCipherAlgorithm
             | SigPaddingAlgorithm
             | CipherCipherAlgorithm
-            | CipherPaddingAlgorithm => 1,
-            SigGetInstance | CipherGetInstance | ChecksumGetInstance => 2,
+            | CipherPaddingAlgorithm
+            | EcGetK
+            | KeyPairGen
+            | KeyPairGetPublic
+            | KeyPairGetPrivate => 1,
+            SigGetInstance | CipherGetInstance | ChecksumGetInstance | EcSetK | EcSetF2m1
+            | EcCopyDomain | AgreementGetInstance | AgreementInit => 2,
             KeyBuild
             | KeySetSecret
             | KeyGetSecret
             | SigInit
             | CipherInit
-            | CipherGetInstanceParts => 3,
+            | CipherGetInstanceParts
+            | EcGet(_)
+            | KeyPairInit
+            | KeyPairInitKeys => 3,
             KeyBuildMem | KeySetHmac | SigGetInstanceParts | SigUpdate | ChecksumInit
-            | ChecksumUpdate => 4,
+            | ChecksumUpdate | EcSet(_) | EcSetF2m3 => 4,
             SigInitParam | SigSign | CipherInitParam | CipherUpdate | CipherDoFinal
-            | ChecksumDoFinal => 6,
+            | ChecksumDoFinal | SigSignPrehash | AgreementGenerate => 6,
             SigVerify => 7,
         }
     }
@@ -269,6 +308,8 @@ impl<N: Nvm> Card<N> {
             }
             (SEC, tok::CHECKSUM) => Engine::Checksum(checksum::Crc16or32::new(alg)?),
             (SEC, tok::RANDOM_DATA) => Engine::Random(self.new_generator(alg)?),
+            // Uninitialized, as getInstance made it.
+            (SEC, tok::KEY_AGREEMENT) => Engine::Agreement(ecapi::Agreement::new(alg)?),
             _ => return None,
         })
     }
@@ -379,6 +420,45 @@ impl<N: Nvm> Card<N> {
                 None
             }
             ChecksumDoFinal => Some(self.checksum_do_final(r0, (r1, a2, a3), (r4, a5))?),
+            SigSignPrehash => Some(self.sig_sign_prehash(r0, (r1, a2, a3), (r4, a5))?),
+            EcSet(part) => {
+                self.ec_set(r0, usize::from(part), (r1, a2, a3))?;
+                None
+            }
+            EcSetK => {
+                self.ec_set_k(r0, a1)?;
+                None
+            }
+            EcSetF2m1 | EcSetF2m3 => {
+                self.ec_set_f2m(r0)?;
+                None
+            }
+            EcGet(part) => Some(self.ec_get(r0, usize::from(part), r1, a2)?),
+            EcGetK => Some(self.ec_get_k(r0)?),
+            EcCopyDomain => {
+                self.ec_copy_domain(r0, r1)?;
+                None
+            }
+            KeyPairInit => {
+                self.keypair_init(r0, a1 as u8, a2)?;
+                None
+            }
+            KeyPairInitKeys => {
+                self.keypair_init_keys(r0, r1, a2 as Ref)?;
+                None
+            }
+            KeyPairGen => {
+                self.keypair_generate(r0)?;
+                None
+            }
+            KeyPairGetPublic => Some(self.keypair_get(r0, ecapi::CELL_PUBLIC)?),
+            KeyPairGetPrivate => Some(self.keypair_get(r0, ecapi::CELL_PRIVATE)?),
+            AgreementGetInstance => Some(self.agreement_get_instance(a0 as u8, a1 != 0)? as i16),
+            AgreementInit => {
+                self.agreement_init(r0, r1)?;
+                None
+            }
+            AgreementGenerate => Some(self.agreement_generate(r0, (r1, a2, a3), (r4, a5))?),
         };
         match v {
             Some(v) => {

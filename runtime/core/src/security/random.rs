@@ -41,6 +41,12 @@ impl Generator {
         }
     }
 
+    /// The generator itself, for the engines that draw from it (ECDSA
+    /// nonces' hedge, key generation, RSA blinding).
+    pub(crate) fn rng(&mut self) -> &mut ChaCha20Rng {
+        &mut self.rng
+    }
+
     /// Mixes `data` into the seed (SHA-256 of the old seed and the data).
     fn reseed(&mut self, data: &[u8]) {
         let mut h = sha2::Sha256::new();

@@ -32,6 +32,7 @@ pub mod sig_cipher {
     pub const AES_MAC128: u8 = 6;
     pub const HMAC: u8 = 7;
     pub const AES_CMAC128: u8 = 10;
+    pub const ECDSA: u8 = 5;
 }
 
 /// `Cipher.PAD_*` values a Signature uses beyond [`Pad`]'s.
@@ -77,6 +78,8 @@ pub static ALGS: &[(u8, Parts)] = &[
     (47, p(0, sig_cipher::DES_MAC4, PAD_ISO9797_1_M1_ALG3)),
     (48, p(0, sig_cipher::DES_MAC8, PAD_ISO9797_1_M1_ALG3)),
     (49, p(0, sig_cipher::AES_CMAC128, PAD_NULL)), // ALG_AES_CMAC_128
+    (17, p(1, sig_cipher::ECDSA, PAD_NULL)),       // ALG_ECDSA_SHA
+    (33, p(4, sig_cipher::ECDSA, PAD_NULL)),       // ALG_ECDSA_SHA_256
 ];
 
 /// The cryptography of one Signature algorithm. `Signer` checks the mode
@@ -102,6 +105,23 @@ pub trait SignatureEngine {
         let mac = self.sign(data)?;
         Ok(mac.len() == sig.len() && bool::from(mac.ct_eq(sig)))
     }
+    /// Whether every signature is `length()` bytes; a variable-length one
+    /// (DER ECDSA) is only bounded by it, so `sign` cannot check the output
+    /// range before computing.
+    fn fixed_length(&self) -> bool {
+        true
+    }
+    /// Whether the engine draws random numbers (then `Signer` hands it a
+    /// generator at every `init`; the MACs need none).
+    fn needs_rng(&self) -> bool {
+        false
+    }
+    fn set_rng(&mut self, _g: super::random::Generator) {}
+    /// `signPreComputedHash`: ILLEGAL_USE where the algorithm has none
+    /// (JC 3.0.5), or the hash is not the digest's length.
+    fn sign_prehash(&mut self, _hash: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        Err(CryptoError::IllegalUse)
+    }
 }
 
 /// The engine for an algorithm's parts, if the card has it.
@@ -121,6 +141,12 @@ pub fn engine_for(a: Parts) -> Option<Box<dyn SignatureEngine>> {
         }
         (0, sig_cipher::AES_CMAC128, PAD_NULL) => Box::new(Keyed::Cmac(None)),
         (1 | 4 | 5 | 6, sig_cipher::HMAC, PAD_NULL) => Box::new(Keyed::Hmac(a.digest, None)),
+        (1, sig_cipher::ECDSA, PAD_NULL) => {
+            Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha1))
+        }
+        (4, sig_cipher::ECDSA, PAD_NULL) => {
+            Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha256))
+        }
         _ => return None,
     })
 }
@@ -455,7 +481,17 @@ impl<N: Nvm> Card<N> {
             Some((a, off, len)) => Some(self.bytes_in(a, off, len)?),
             None => None,
         };
+        let rng = if self.signer(this)?.engine.needs_rng() {
+            // Always offered (seeded from the entropy source when the
+            // board has one).
+            self.new_generator(super::random::ALG_PSEUDO_RANDOM)
+        } else {
+            None
+        };
         self.with_signer(this, |s| {
+            if let Some(g) = rng {
+                s.engine.set_rng(g);
+            }
             s.mode = None;
             s.engine.init(&m, mode, param.as_deref())?;
             s.mode = Some(mode);
@@ -496,7 +532,12 @@ impl<N: Nvm> Card<N> {
         let data = self.bytes_in(a, off, len)?;
         // The output range is checked first: an out-of-bounds call leaves
         // the message in progress as it was.
-        let n = self.signer(this)?.engine.length() as i16;
+        let e = &self.signer(this)?.engine;
+        let n = if e.fixed_length() {
+            e.length() as i16
+        } else {
+            0
+        };
         self.byte_range(out, out_off, n)?;
         let mac = self.with_signer(this, |s| {
             if s.mode != Some(MODE_SIGN) {
@@ -506,6 +547,26 @@ impl<N: Nvm> Card<N> {
         })?;
         self.bytes_out(out, out_off, &mac)?;
         Ok(mac.len() as i16)
+    }
+
+    /// `signPreComputedHash(hashBuff, hashOffset, hashLength, sigBuff,
+    /// sigOffset)`: the length.
+    pub(crate) fn sig_sign_prehash(
+        &mut self,
+        this: Ref,
+        (a, off, len): (Ref, i16, i16),
+        (out, out_off): (Ref, i16),
+    ) -> Result<i16, Exc> {
+        let hash = self.bytes_in(a, off, len)?;
+        self.byte_range(out, out_off, 0)?;
+        let sig = self.with_signer(this, |s| {
+            if s.mode != Some(MODE_SIGN) {
+                return Err(CryptoError::InvalidInit);
+            }
+            s.engine.sign_prehash(&hash)
+        })?;
+        self.bytes_out(out, out_off, &sig)?;
+        Ok(sig.len() as i16)
     }
 
     /// `verify(inBuff, inOffset, inLength, sigBuff, sigOffset, sigLength)`.
