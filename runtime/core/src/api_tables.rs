@@ -191,6 +191,38 @@ const ECKEY_MAP: &[u8] = &[5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 21
 const EC_MAP: &[u8] = &[
     1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
 ];
+/// RSAPublicKey / RSAPrivateKey: method token t is virtual token t + 1
+/// (getExponent, getModulus, setExponent, setModulus).
+const RSA_V: &[(u8, N)] = &[
+    KEY_V[0],
+    KEY_V[1],
+    KEY_V[2],
+    KEY_V[3],
+    (5, N::Crypto(C::RsaGet(seckey::rsa_part::EXPONENT as u8))),
+    (6, N::Crypto(C::RsaGet(seckey::rsa_part::MODULUS as u8))),
+    (7, N::Crypto(C::RsaSet(seckey::rsa_part::EXPONENT as u8))),
+    (8, N::Crypto(C::RsaSet(seckey::rsa_part::MODULUS as u8))),
+];
+const RSA_MAP: &[u8] = &[1, 2, 3, 4, 5, 6, 7, 8];
+/// RSAPrivateCrtKey: getDP1, getDQ1, getP, getPQ, getQ, then the setters
+/// in the same order (tokens 4-13, virtual t + 1).
+const RSA_CRT_V: &[(u8, N)] = &[
+    KEY_V[0],
+    KEY_V[1],
+    KEY_V[2],
+    KEY_V[3],
+    (5, N::Crypto(C::RsaGet(seckey::rsa_part::DP1 as u8))),
+    (6, N::Crypto(C::RsaGet(seckey::rsa_part::DQ1 as u8))),
+    (7, N::Crypto(C::RsaGet(seckey::rsa_part::P as u8))),
+    (8, N::Crypto(C::RsaGet(seckey::rsa_part::PQ as u8))),
+    (9, N::Crypto(C::RsaGet(seckey::rsa_part::Q as u8))),
+    (10, N::Crypto(C::RsaSet(seckey::rsa_part::DP1 as u8))),
+    (11, N::Crypto(C::RsaSet(seckey::rsa_part::DQ1 as u8))),
+    (12, N::Crypto(C::RsaSet(seckey::rsa_part::P as u8))),
+    (13, N::Crypto(C::RsaSet(seckey::rsa_part::PQ as u8))),
+    (14, N::Crypto(C::RsaSet(seckey::rsa_part::Q as u8))),
+];
+const RSA_CRT_MAP: &[u8] = &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14];
 const EXC_V: &[(u8, N)] = &[(1, N::GetReason), (2, N::SetReason)];
 const LANG_EXC_S: &[(u8, N)] = &[(0, N::ObjectInit)];
 
@@ -695,6 +727,27 @@ pub static CLASSES: &[ApiClass] = &[
     i(SEC, st::EC_KEY, "javacard.security.ECKey", &[], 15),
     i(
         SEC,
+        st::RSA_PRIVATE_CRT_KEY,
+        "javacard.security.RSAPrivateCrtKey",
+        &[(SEC, st::KEY), (SEC, st::PRIVATE_KEY)],
+        14,
+    ),
+    i(
+        SEC,
+        st::RSA_PRIVATE_KEY,
+        "javacard.security.RSAPrivateKey",
+        &[(SEC, st::KEY), (SEC, st::PRIVATE_KEY)],
+        8,
+    ),
+    i(
+        SEC,
+        st::RSA_PUBLIC_KEY,
+        "javacard.security.RSAPublicKey",
+        &[(SEC, st::KEY), (SEC, st::PUBLIC_KEY)],
+        8,
+    ),
+    i(
+        SEC,
         st::EC_PRIVATE_KEY,
         "javacard.security.ECPrivateKey",
         &[(SEC, st::KEY), (SEC, st::PRIVATE_KEY), (SEC, st::EC_KEY)],
@@ -775,6 +828,51 @@ pub static CLASSES: &[ApiClass] = &[
             ((SEC, st::PRIVATE_KEY), KEY_MAP),
             ((SEC, st::EC_KEY), ECKEY_MAP),
             ((SEC, st::EC_PRIVATE_KEY), EC_MAP),
+        ],
+    ),
+    key_class(
+        0xF5,
+        "javacard.security.RSAPublicKey (card implementation)",
+        &[
+            (SEC, st::RSA_PUBLIC_KEY),
+            (SEC, st::PUBLIC_KEY),
+            (SEC, st::KEY),
+        ],
+        RSA_V,
+        &[
+            ((SEC, st::KEY), KEY_MAP),
+            ((SEC, st::PUBLIC_KEY), KEY_MAP),
+            ((SEC, st::RSA_PUBLIC_KEY), RSA_MAP),
+        ],
+    ),
+    key_class(
+        0xF6,
+        "javacard.security.RSAPrivateKey (card implementation)",
+        &[
+            (SEC, st::RSA_PRIVATE_KEY),
+            (SEC, st::PRIVATE_KEY),
+            (SEC, st::KEY),
+        ],
+        RSA_V,
+        &[
+            ((SEC, st::KEY), KEY_MAP),
+            ((SEC, st::PRIVATE_KEY), KEY_MAP),
+            ((SEC, st::RSA_PRIVATE_KEY), RSA_MAP),
+        ],
+    ),
+    key_class(
+        0xF7,
+        "javacard.security.RSAPrivateCrtKey (card implementation)",
+        &[
+            (SEC, st::RSA_PRIVATE_CRT_KEY),
+            (SEC, st::PRIVATE_KEY),
+            (SEC, st::KEY),
+        ],
+        RSA_CRT_V,
+        &[
+            ((SEC, st::KEY), KEY_MAP),
+            ((SEC, st::PRIVATE_KEY), KEY_MAP),
+            ((SEC, st::RSA_PRIVATE_CRT_KEY), RSA_CRT_MAP),
         ],
     ),
     // KeyPair: cell 0 the algorithm, 1 and 2 the keys (see

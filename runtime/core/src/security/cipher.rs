@@ -30,28 +30,37 @@ pub mod cipher_alg {
     pub const AES_ECB: u8 = 2;
     pub const DES_CBC: u8 = 3;
     pub const DES_ECB: u8 = 4;
+    pub const RSA: u8 = 7;
 }
+
+/// `Cipher.PAD_*` of the RSA ciphers.
+const PAD_NOPAD: u8 = 1;
+const PAD_PKCS1: u8 = 7;
+const PAD_PKCS1_OAEP: u8 = 9;
 
 /// `Cipher.ALG_*` the card has, with (cipher, padding) parts. The
 /// ALG_AES_BLOCK_192/256 ones are Rijndael with longer blocks, not AES:
 /// not offered.
 pub static ALGS: &[(u8, (u8, u8))] = &[
-    (1, (cipher_alg::DES_CBC, 1)),  // ALG_DES_CBC_NOPAD
-    (2, (cipher_alg::DES_CBC, 2)),  // ALG_DES_CBC_ISO9797_M1
-    (3, (cipher_alg::DES_CBC, 3)),  // ALG_DES_CBC_ISO9797_M2
-    (4, (cipher_alg::DES_CBC, 6)),  // ALG_DES_CBC_PKCS5
-    (5, (cipher_alg::DES_ECB, 1)),  // ALG_DES_ECB_NOPAD
-    (6, (cipher_alg::DES_ECB, 2)),  // ALG_DES_ECB_ISO9797_M1
-    (7, (cipher_alg::DES_ECB, 3)),  // ALG_DES_ECB_ISO9797_M2
-    (8, (cipher_alg::DES_ECB, 6)),  // ALG_DES_ECB_PKCS5
-    (13, (cipher_alg::AES_CBC, 1)), // ALG_AES_BLOCK_128_CBC_NOPAD
-    (14, (cipher_alg::AES_ECB, 1)), // ALG_AES_BLOCK_128_ECB_NOPAD
-    (22, (cipher_alg::AES_CBC, 2)), // ALG_AES_CBC_ISO9797_M1
-    (23, (cipher_alg::AES_CBC, 3)), // ALG_AES_CBC_ISO9797_M2
-    (24, (cipher_alg::AES_CBC, 6)), // ALG_AES_CBC_PKCS5
-    (25, (cipher_alg::AES_ECB, 2)), // ALG_AES_ECB_ISO9797_M1
-    (26, (cipher_alg::AES_ECB, 3)), // ALG_AES_ECB_ISO9797_M2
-    (27, (cipher_alg::AES_ECB, 6)), // ALG_AES_ECB_PKCS5
+    (1, (cipher_alg::DES_CBC, 1)),           // ALG_DES_CBC_NOPAD
+    (2, (cipher_alg::DES_CBC, 2)),           // ALG_DES_CBC_ISO9797_M1
+    (3, (cipher_alg::DES_CBC, 3)),           // ALG_DES_CBC_ISO9797_M2
+    (4, (cipher_alg::DES_CBC, 6)),           // ALG_DES_CBC_PKCS5
+    (5, (cipher_alg::DES_ECB, 1)),           // ALG_DES_ECB_NOPAD
+    (6, (cipher_alg::DES_ECB, 2)),           // ALG_DES_ECB_ISO9797_M1
+    (7, (cipher_alg::DES_ECB, 3)),           // ALG_DES_ECB_ISO9797_M2
+    (8, (cipher_alg::DES_ECB, 6)),           // ALG_DES_ECB_PKCS5
+    (13, (cipher_alg::AES_CBC, 1)),          // ALG_AES_BLOCK_128_CBC_NOPAD
+    (14, (cipher_alg::AES_ECB, 1)),          // ALG_AES_BLOCK_128_ECB_NOPAD
+    (22, (cipher_alg::AES_CBC, 2)),          // ALG_AES_CBC_ISO9797_M1
+    (23, (cipher_alg::AES_CBC, 3)),          // ALG_AES_CBC_ISO9797_M2
+    (24, (cipher_alg::AES_CBC, 6)),          // ALG_AES_CBC_PKCS5
+    (25, (cipher_alg::AES_ECB, 2)),          // ALG_AES_ECB_ISO9797_M1
+    (26, (cipher_alg::AES_ECB, 3)),          // ALG_AES_ECB_ISO9797_M2
+    (27, (cipher_alg::AES_ECB, 6)),          // ALG_AES_ECB_PKCS5
+    (10, (cipher_alg::RSA, PAD_PKCS1)),      // ALG_RSA_PKCS1
+    (12, (cipher_alg::RSA, PAD_NOPAD)),      // ALG_RSA_NOPAD
+    (15, (cipher_alg::RSA, PAD_PKCS1_OAEP)), // ALG_RSA_PKCS1_OAEP
 ];
 
 /// The cryptography of one Cipher algorithm; `Ciph` checks the call order.
@@ -70,10 +79,25 @@ pub trait CipherEngine {
     fn update(&mut self, data: &[u8]) -> Result<Vec<u8>, CryptoError>;
     /// The rest of the output; the engine is then as `init` left it.
     fn do_final(&mut self, data: &[u8]) -> Result<Vec<u8>, CryptoError>;
+    /// Whether the engine draws random numbers (RSA padding and blinding):
+    /// then `cipher_init` hands it a generator.
+    fn needs_rng(&self) -> bool {
+        false
+    }
+    fn set_rng(&mut self, _g: super::random::Generator) {}
 }
 
 /// The engine for `(cipher, padding)`, if the card has it.
 pub fn engine_for(cipher: u8, pad: u8) -> Option<Box<dyn CipherEngine>> {
+    if cipher == cipher_alg::RSA {
+        let scheme = match pad {
+            PAD_NOPAD => super::rsa::Scheme::NoPad,
+            PAD_PKCS1 => super::rsa::Scheme::Pkcs1,
+            PAD_PKCS1_OAEP => super::rsa::Scheme::OaepSha1,
+            _ => return None,
+        };
+        return Some(Box::new(super::rsaapi::RsaCipher::new(scheme)));
+    }
     let (family, chaining) = match cipher {
         cipher_alg::AES_CBC => (Family::Aes, Chaining::Cbc),
         cipher_alg::AES_ECB => (Family::Aes, Chaining::Ecb),
@@ -297,7 +321,17 @@ impl<N: Nvm> Card<N> {
             Some((a, off, len)) => Some(self.bytes_in(a, off, len)?),
             None => None,
         };
+        let rng = if self.ciph(this)?.engine.needs_rng() {
+            // Always offered (seeded from the entropy source when the
+            // board has one).
+            self.new_generator(super::random::ALG_PSEUDO_RANDOM)
+        } else {
+            None
+        };
         self.with_ciph(this, |c| {
+            if let Some(g) = rng {
+                c.engine.set_rng(g);
+            }
             c.mode = None;
             c.engine.init(&m, mode, param.as_deref())?;
             c.mode = Some(mode);

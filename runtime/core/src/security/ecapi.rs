@@ -38,29 +38,36 @@ impl From<EcError> for CryptoError {
     }
 }
 
-/// The running hash of an ECDSA signature.
+/// The running hash of an ECDSA or RSA signature.
 #[derive(Clone)]
-enum Hasher {
+pub(crate) enum Hasher {
     Sha1(sha1::Sha1),
     Sha256(sha2::Sha256),
 }
 
 impl Hasher {
-    fn new(h: ec::Hash) -> Hasher {
+    pub(crate) fn for_rsa(h: super::rsa::Hash) -> Hasher {
+        Hasher::new(match h {
+            super::rsa::Hash::Sha1 => ec::Hash::Sha1,
+            super::rsa::Hash::Sha256 => ec::Hash::Sha256,
+        })
+    }
+
+    pub(crate) fn new(h: ec::Hash) -> Hasher {
         match h {
             ec::Hash::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
             ec::Hash::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
         }
     }
 
-    fn update(&mut self, data: &[u8]) {
+    pub(crate) fn update(&mut self, data: &[u8]) {
         match self {
             Hasher::Sha1(h) => h.update(data),
             Hasher::Sha256(h) => h.update(data),
         }
     }
 
-    fn finish(&mut self) -> Vec<u8> {
+    pub(crate) fn finish(&mut self) -> Vec<u8> {
         match self {
             Hasher::Sha1(h) => h.finalize_reset().to_vec(),
             Hasher::Sha256(h) => h.finalize_reset().to_vec(),
@@ -313,6 +320,8 @@ impl<N: Nvm> Card<N> {
         self.access(this)?;
         let kinds = match alg {
             KEYPAIR_EC_FP => (KeyKind::EcPublic, KeyKind::EcPrivate),
+            super::rsaapi::KEYPAIR_RSA => (KeyKind::RsaPublic, KeyKind::RsaPrivate),
+            super::rsaapi::KEYPAIR_RSA_CRT => (KeyKind::RsaPublic, KeyKind::RsaCrtPrivate),
             _ => return Err(self.crypto_exc(reason::NO_SUCH_ALGORITHM)),
         };
         let info = |k: KeyKind| super::key::KINDS.iter().find(|i| i.kind == k);
@@ -343,10 +352,14 @@ impl<N: Nvm> Card<N> {
         let (pk, sk) = (self.key_kind(public)?, self.key_kind(private)?);
         let alg = match (pk, sk) {
             (KeyKind::EcPublic, KeyKind::EcPrivate) => KEYPAIR_EC_FP,
-            (KeyKind::EcPublic | KeyKind::EcPrivate, _) | (_, KeyKind::EcPrivate) => {
-                return Err(self.crypto_exc(reason::ILLEGAL_VALUE))
+            (KeyKind::RsaPublic, KeyKind::RsaPrivate) => super::rsaapi::KEYPAIR_RSA,
+            (KeyKind::RsaPublic, KeyKind::RsaCrtPrivate) => super::rsaapi::KEYPAIR_RSA_CRT,
+            // Secret keys have no pairs; any other mix is inconsistent.
+            (KeyKind::Des | KeyKind::Aes | KeyKind::Hmac, _)
+            | (_, KeyKind::Des | KeyKind::Aes | KeyKind::Hmac) => {
+                return Err(self.crypto_exc(reason::NO_SUCH_ALGORITHM))
             }
-            _ => return Err(self.crypto_exc(reason::NO_SUCH_ALGORITHM)),
+            _ => return Err(self.crypto_exc(reason::ILLEGAL_VALUE)),
         };
         if self.key_size(public)? != self.key_size(private)? {
             return Err(self.crypto_exc(reason::ILLEGAL_VALUE));
@@ -373,10 +386,12 @@ impl<N: Nvm> Card<N> {
         if public == NULL || private == NULL {
             return Err(Exc::Fault(crate::error::Fault::Corrupt("KeyPair cells")));
         }
-        if self.ec_kind(public)? != KeyKind::EcPublic
-            || self.ec_kind(private)? != KeyKind::EcPrivate
-        {
-            return Err(self.crypto_exc(reason::ILLEGAL_VALUE));
+        match (self.key_kind(public)?, self.key_kind(private)?) {
+            (KeyKind::EcPublic, KeyKind::EcPrivate) => {}
+            (KeyKind::RsaPublic, KeyKind::RsaPrivate | KeyKind::RsaCrtPrivate) => {
+                return self.rsa_generate(public, private)
+            }
+            _ => return Err(self.crypto_exc(reason::ILLEGAL_VALUE)),
         }
         // Key generation needs real entropy; without a source the card
         // has no key generation (ALG_KEYGENERATION is refused likewise).

@@ -67,6 +67,12 @@ pub enum KeyKind {
     EcPublic,
     /// `TYPE_EC_FP_PRIVATE`: P-256 domain parameters and S.
     EcPrivate,
+    /// `TYPE_RSA_PUBLIC`: modulus, exponent.
+    RsaPublic,
+    /// `TYPE_RSA_PRIVATE`: modulus, exponent.
+    RsaPrivate,
+    /// `TYPE_RSA_CRT_PRIVATE`: P, Q, DP1, DQ1, PQ.
+    RsaCrtPrivate,
 }
 
 /// One key kind's binding to the API.
@@ -113,7 +119,38 @@ pub static KINDS: &[KindInfo] = &[
         alg_type: 8,
         types: [12, 30, 31],
     },
+    // JC 3.0.5 has no transient RSA public key types.
+    KindInfo {
+        kind: KeyKind::RsaPublic,
+        class_token: 0xF5,
+        alg_type: 11,
+        types: [4, 0, 0],
+    },
+    KindInfo {
+        kind: KeyKind::RsaPrivate,
+        class_token: 0xF6,
+        alg_type: 12,
+        types: [5, 22, 23],
+    },
+    KindInfo {
+        kind: KeyKind::RsaCrtPrivate,
+        class_token: 0xF7,
+        alg_type: 13,
+        types: [6, 24, 25],
+    },
 ];
+
+/// Parts of an RSA key: (modulus, exponent) of a public or plain private
+/// key; (P, Q, DP1, DQ1, PQ) of a CRT key.
+pub mod rsa_part {
+    pub const MODULUS: usize = 0;
+    pub const EXPONENT: usize = 1;
+    pub const P: usize = 0;
+    pub const Q: usize = 1;
+    pub const DP1: usize = 2;
+    pub const DQ1: usize = 3;
+    pub const PQ: usize = 4;
+}
 
 /// Parts of an EC key, in [`shape`] order: the domain parameters
 /// (`ECKey.setFieldFP`, `setA`, `setB`, `setG`, `setR`, `setK`), then W
@@ -169,6 +206,24 @@ pub fn shape(kind: KeyKind, size: i16) -> Option<Shape> {
             Some(Shape {
                 parts: alloc::vec![f, f, f, super::ec::POINT_LEN as u16, f, 2, value],
                 required: 0x7F & !(1 << ec_part::K),
+            })
+        }
+        // RSA from 512 to 2048 bits in whole bytes (the KeyBuilder
+        // LENGTH_RSA_* up to 2048; longer keys cost more than a card
+        // transaction can bear here). CRT parts are half the modulus, one
+        // byte more for a leading zero an applet may pass.
+        (KeyKind::RsaPublic | KeyKind::RsaPrivate, 512..=2048) if size % 8 == 0 => {
+            let n = size as u16 / 8;
+            Some(Shape {
+                parts: alloc::vec![n, n],
+                required: 0b11,
+            })
+        }
+        (KeyKind::RsaCrtPrivate, 512..=2048) if size % 16 == 0 => {
+            let h = size as u16 / 16 + 1;
+            Some(Shape {
+                parts: alloc::vec![h; 5],
+                required: 0b1_1111,
             })
         }
         _ => None,

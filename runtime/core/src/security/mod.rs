@@ -30,6 +30,7 @@ pub mod ecapi;
 pub mod key;
 pub mod random;
 pub mod rsa;
+pub mod rsaapi;
 pub mod signature;
 
 use alloc::collections::BTreeMap;
@@ -91,6 +92,9 @@ pub mod tok {
     pub const EC_PRIVATE_KEY: u8 = 18;
     pub const EC_PUBLIC_KEY: u8 = 19;
     pub const KEY_AGREEMENT: u8 = 22;
+    pub const RSA_PRIVATE_CRT_KEY: u8 = 7;
+    pub const RSA_PRIVATE_KEY: u8 = 8;
+    pub const RSA_PUBLIC_KEY: u8 = 9;
 }
 
 /// Cell 0 of every engine object: its algorithm.
@@ -170,6 +174,9 @@ pub enum Op {
     AgreementGetInstance,
     AgreementInit,
     AgreementGenerate,
+    /// An RSA key setter / getter of part n ([`key::rsa_part`]).
+    RsaSet(u8),
+    RsaGet(u8),
 }
 
 impl Op {
@@ -200,10 +207,11 @@ impl Op {
             | CipherInit
             | CipherGetInstanceParts
             | EcGet(_)
+            | RsaGet(_)
             | KeyPairInit
             | KeyPairInitKeys => 3,
             KeyBuildMem | KeySetHmac | SigGetInstanceParts | SigUpdate | ChecksumInit
-            | ChecksumUpdate | EcSet(_) | EcSetF2m3 => 4,
+            | ChecksumUpdate | EcSet(_) | EcSetF2m3 | RsaSet(_) => 4,
             SigInitParam | SigSign | CipherInitParam | CipherUpdate | CipherDoFinal
             | ChecksumDoFinal | SigSignPrehash | AgreementGenerate => 6,
             SigVerify => 7,
@@ -459,6 +467,11 @@ impl<N: Nvm> Card<N> {
                 None
             }
             AgreementGenerate => Some(self.agreement_generate(r0, (r1, a2, a3), (r4, a5))?),
+            RsaSet(part) => {
+                self.rsa_set(r0, usize::from(part), (r1, a2, a3))?;
+                None
+            }
+            RsaGet(part) => Some(self.rsa_get(r0, usize::from(part), r1, a2)?),
         };
         match v {
             Some(v) => {

@@ -33,12 +33,14 @@ pub mod sig_cipher {
     pub const HMAC: u8 = 7;
     pub const AES_CMAC128: u8 = 10;
     pub const ECDSA: u8 = 5;
+    pub const RSA: u8 = 3;
 }
 
 /// `Cipher.PAD_*` values a Signature uses beyond [`Pad`]'s.
 const PAD_NULL: u8 = 0;
 const PAD_ISO9797_1_M1_ALG3: u8 = 4;
 const PAD_ISO9797_1_M2_ALG3: u8 = 5;
+const PAD_PKCS1: u8 = 7;
 
 /// An algorithm as its parts: `getMessageDigestAlgorithm`,
 /// `getCipherAlgorithm`, `getPaddingAlgorithm`.
@@ -80,6 +82,8 @@ pub static ALGS: &[(u8, Parts)] = &[
     (49, p(0, sig_cipher::AES_CMAC128, PAD_NULL)), // ALG_AES_CMAC_128
     (17, p(1, sig_cipher::ECDSA, PAD_NULL)),       // ALG_ECDSA_SHA
     (33, p(4, sig_cipher::ECDSA, PAD_NULL)),       // ALG_ECDSA_SHA_256
+    (10, p(1, sig_cipher::RSA, PAD_PKCS1)),        // ALG_RSA_SHA_PKCS1
+    (40, p(4, sig_cipher::RSA, PAD_PKCS1)),        // ALG_RSA_SHA_256_PKCS1
 ];
 
 /// The cryptography of one Signature algorithm. `Signer` checks the mode
@@ -143,6 +147,12 @@ pub fn engine_for(a: Parts) -> Option<Box<dyn SignatureEngine>> {
         (1 | 4 | 5 | 6, sig_cipher::HMAC, PAD_NULL) => Box::new(Keyed::Hmac(a.digest, None)),
         (1, sig_cipher::ECDSA, PAD_NULL) => {
             Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha1))
+        }
+        (1, sig_cipher::RSA, PAD_PKCS1) => {
+            Box::new(super::rsaapi::RsaSig::new(super::rsa::Hash::Sha1))
+        }
+        (4, sig_cipher::RSA, PAD_PKCS1) => {
+            Box::new(super::rsaapi::RsaSig::new(super::rsa::Hash::Sha256))
         }
         (4, sig_cipher::ECDSA, PAD_NULL) => {
             Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha256))
