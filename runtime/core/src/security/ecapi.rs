@@ -378,7 +378,8 @@ impl<N: Nvm> Card<N> {
     /// `KeyPair.genKeyPair()`: a fresh (S, W) on P-256. Domain parameters
     /// already set are kept (they can only be secp256r1's); missing ones
     /// get secp256r1's, the "pre-specified values" the JC 3.0.5 javadoc
-    /// lets a card use. Each key is one atomic update.
+    /// lets a card use. The pair is one atomic update (see
+    /// `keys_atomically`).
     pub(crate) fn keypair_generate(&mut self, this: Ref) -> Result<(), Exc> {
         self.access(this)?;
         let public = self.cell(this, CELL_PUBLIC) as Ref;
@@ -402,13 +403,15 @@ impl<N: Nvm> Card<N> {
         let domain: Vec<(usize, Vec<u8>)> = ec_part::DOMAIN
             .filter_map(|i| Some((i, domain_value(i)?)))
             .collect();
-        for (key, value) in [(public, w.to_vec()), (private, s.to_vec())] {
-            let mut parts: Vec<(usize, &[u8])> =
-                domain.iter().map(|(i, v)| (*i, v.as_slice())).collect();
-            parts.push((ec_part::VALUE, &value));
-            self.key_set_parts(key, &parts)?;
-        }
-        Ok(())
+        self.keys_atomically(&[public, private], |c| {
+            for (key, value) in [(public, w.to_vec()), (private, s.to_vec())] {
+                let mut parts: Vec<(usize, &[u8])> =
+                    domain.iter().map(|(i, v)| (*i, v.as_slice())).collect();
+                parts.push((ec_part::VALUE, &value));
+                c.key_set_parts(key, &parts)?;
+            }
+            Ok(())
+        })
     }
 
     // ---- KeyAgreement ----

@@ -1,6 +1,6 @@
 //! `KeyBuilder` and the card's key objects: the key framework every
-//! Signature, Cipher (and later KeyAgreement / KeyPair) engine reads its
-//! key through.
+//! Signature, Cipher and KeyAgreement engine reads its key through, and
+//! KeyPair generates into (EC in `ecapi`, RSA in `rsaapi`).
 //!
 //! A key object is an instance of an internal API class (one per key kind,
 //! tokens from 0xF0 in javacard.security) implementing the API interfaces
@@ -475,6 +475,37 @@ impl<N: Nvm> Card<N> {
         }
         let refs: Vec<(u32, &[u8])> = pieces.iter().map(|(o, b)| (*o, b.as_slice())).collect();
         self.key_write(&k.data, &refs)
+    }
+
+    /// Runs `f`, the update of keys `keys` (a generated pair), as one
+    /// atomic update when the log can hold the whole material of all of
+    /// them, so that a power loss leaves the old pair or the new one;
+    /// otherwise (a small log and large RSA keys) each key's update is
+    /// atomic on its own. Inside an open transaction the transaction
+    /// already covers them.
+    pub(crate) fn keys_atomically<T>(
+        &mut self,
+        keys: &[Ref],
+        f: impl FnOnce(&mut Self) -> Result<T, Exc>,
+    ) -> Result<T, Exc> {
+        let mut need = 0u32;
+        let mut in_ram = true;
+        for &k in keys {
+            let k = self.key_obj(k)?;
+            in_ram &= k.data.in_ram();
+            // Each key_set_parts writes every part it sets, whole, plus
+            // the mask; every piece costs a log record header.
+            let pieces = k.shape.parts.len() as u32 + 1;
+            need += part_offset(&k.shape, k.shape.parts.len()) as u32 + 8 * pieces;
+        }
+        let opened = if !in_ram && need <= self.store.log.unused() {
+            crate::txn::begin_atomic(&mut self.store)?
+        } else {
+            false
+        };
+        let r = f(self);
+        crate::txn::end_atomic(&mut self.store, opened)?;
+        r
     }
 
     /// Part `i` of key `this`; UNINITIALIZED_KEY when it is not set.

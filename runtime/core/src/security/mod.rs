@@ -18,8 +18,9 @@
 //!   [`signature::ALGS`], arm in [`signature::engine_for`]);
 //! - Cipher: a [`cipher::CipherEngine`] (row in [`cipher::ALGS`], arm in
 //!   [`cipher::engine_for`]);
-//! - other engine classes (KeyAgreement, KeyPair): an [`Engine`] variant
-//!   and [`Op`] natives.
+//! - other engine classes: an [`Engine`] variant and [`Op`] natives, as
+//!   KeyAgreement ([`ecapi::Agreement`]); KeyPair is a plain object whose
+//!   cells hold its two keys ([`ecapi`]).
 
 pub mod block;
 pub mod checksum;

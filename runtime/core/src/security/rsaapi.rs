@@ -335,8 +335,8 @@ impl<N: Nvm> Card<N> {
     }
 
     /// `genKeyPair` of an RSA pair: a public exponent already set on the
-    /// public key is kept, else 65537 (the JC 3.0.5 javadoc). Each key is
-    /// one atomic update.
+    /// public key is kept, else 65537 (the JC 3.0.5 javadoc). The pair is
+    /// one atomic update when the log can hold it (`keys_atomically`).
     pub(crate) fn rsa_generate(&mut self, public: Ref, private: Ref) -> Result<(), Exc> {
         let size = self.key_size(public)?;
         let e = self.key_get_part(public, rsa_part::EXPONENT).ok();
@@ -352,26 +352,30 @@ impl<N: Nvm> Card<N> {
         let Some(c) = rs::components(&key) else {
             return Err(self.crypto_exc(reason::ILLEGAL_VALUE));
         };
-        self.key_set_parts(
-            public,
-            &[(rsa_part::MODULUS, &c.n), (rsa_part::EXPONENT, &c.e)],
-        )?;
-        match self.key_kind(private)? {
-            KeyKind::RsaCrtPrivate => self.key_set_parts(
-                private,
-                &[
-                    (rsa_part::P, &c.p),
-                    (rsa_part::Q, &c.q),
-                    (rsa_part::DP1, &c.dp),
-                    (rsa_part::DQ1, &c.dq),
-                    (rsa_part::PQ, &c.pq),
-                ],
-            ),
-            _ => self.key_set_parts(
-                private,
-                &[(rsa_part::MODULUS, &c.n), (rsa_part::EXPONENT, &c.d)],
-            ),
-        }
+        let crt = self.key_kind(private)? == KeyKind::RsaCrtPrivate;
+        self.keys_atomically(&[public, private], |card| {
+            card.key_set_parts(
+                public,
+                &[(rsa_part::MODULUS, &c.n), (rsa_part::EXPONENT, &c.e)],
+            )?;
+            if crt {
+                card.key_set_parts(
+                    private,
+                    &[
+                        (rsa_part::P, &c.p),
+                        (rsa_part::Q, &c.q),
+                        (rsa_part::DP1, &c.dp),
+                        (rsa_part::DQ1, &c.dq),
+                        (rsa_part::PQ, &c.pq),
+                    ],
+                )
+            } else {
+                card.key_set_parts(
+                    private,
+                    &[(rsa_part::MODULUS, &c.n), (rsa_part::EXPONENT, &c.d)],
+                )
+            }
+        })
     }
 }
 
