@@ -233,23 +233,34 @@ pub fn generate(rng: &mut impl CryptoRngCore) -> ([u8; FIELD_LEN], [u8; POINT_LE
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hash {
     Sha1,
+    Sha224,
     Sha256,
+    Sha384,
+    Sha512,
 }
 
 impl Hash {
-    /// The digest length, which `signPreComputedHash` requires of its input.
-    pub fn digest_len(self) -> usize {
+    /// A running hash of this kind (the MessageDigest engine's).
+    pub fn hasher(self) -> super::digest::Hasher {
+        use super::digest::Hasher;
         match self {
-            Hash::Sha1 => 20,
-            Hash::Sha256 => 32,
+            Hash::Sha1 => Hasher::Sha1(Default::default()),
+            Hash::Sha224 => Hasher::Sha224(Default::default()),
+            Hash::Sha256 => Hasher::Sha256(Default::default()),
+            Hash::Sha384 => Hasher::Sha384(Default::default()),
+            Hash::Sha512 => Hasher::Sha512(Default::default()),
         }
     }
 
+    /// The digest length, which `signPreComputedHash` requires of its input.
+    pub fn digest_len(self) -> usize {
+        self.hasher().digest_len()
+    }
+
     pub fn digest(self, msg: &[u8]) -> Vec<u8> {
-        match self {
-            Hash::Sha1 => sha1::Sha1::digest(msg).to_vec(),
-            Hash::Sha256 => sha2::Sha256::digest(msg).to_vec(),
-        }
+        let mut h = self.hasher();
+        h.update(msg);
+        h.finish()
     }
 }
 
@@ -473,8 +484,9 @@ mod tests {
     }
 
     // RFC 6979 A.2.5 (ECDSA, 256 bits, prime field): key pair and the
-    // deterministic signatures of "sample" (SHA-1, SHA-256) and "test"
-    // (SHA-256); each also checked with Python `cryptography`'s verify.
+    // deterministic signatures of "sample" (SHA-1, SHA-224, SHA-256,
+    // SHA-384, SHA-512) and "test" (SHA-256); each also checked with Python
+    // `cryptography`'s verify.
     const RFC_X: &str = "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721";
     const RFC_UX: &str = "60fed4ba255a9d31c961eb74c6356d68c049b8923b61fa6ce669622e60f29fb6";
     const RFC_UY: &str = "7903fe1008b8bc99a41ae9e95628bc64f2f1b20c2d7e9f5177a3c294d4462299";
@@ -506,6 +518,26 @@ mod tests {
                 b"test",
                 "f1abb023518351cd71d881567b1ea663ed3efcf6c5132b354f28d3b0b7d38367",
                 "019f4113742a2b14bd25926b49c649155f267e60d3814b4c0cc84250e46f0083",
+            ),
+            // "sample" with SHA-224, SHA-384 (digest truncated to 256 bits)
+            // and SHA-512, from the same appendix.
+            (
+                Hash::Sha224,
+                b"sample",
+                "53b2fff5d1752b2c689df257c04c40a587fababb3f6fc2702f1343af7ca9aa3f",
+                "b9afb64fdc03dc1a131c7d2386d11e349f070aa432a4acc918bea988bf75c74c",
+            ),
+            (
+                Hash::Sha384,
+                b"sample",
+                "0eafea039b20e9b42309fb1d89e213057cbf973dc0cfc8f129edddc800ef7719",
+                "4861f0491e6998b9455193e34e7b0d284ddd7149a74b95b9261f13abde940954",
+            ),
+            (
+                Hash::Sha512,
+                b"sample",
+                "8496a60b5e9b47c825488827e0495b0e3fa109ec4568fd3f8d1097678eb97f00",
+                "2362ab1adbe2b8adf9cb9edab740ea6049c028114f2460f96554f61fae3302fe",
             ),
         ] {
             // RFC 6979 derives k with HMAC of the message's own digest;

@@ -11,8 +11,6 @@
 
 use alloc::vec::Vec;
 
-use sha2::Digest as _;
-
 use super::ec::{self, EcError};
 use super::key::{ec_part, KeyKind, KeyMaterial};
 use super::random::Generator;
@@ -38,48 +36,12 @@ impl From<EcError> for CryptoError {
     }
 }
 
-/// The running hash of an ECDSA or RSA signature.
-#[derive(Clone)]
-pub(crate) enum Hasher {
-    Sha1(sha1::Sha1),
-    Sha256(sha2::Sha256),
-}
-
-impl Hasher {
-    pub(crate) fn for_rsa(h: super::rsa::Hash) -> Hasher {
-        Hasher::new(match h {
-            super::rsa::Hash::Sha1 => ec::Hash::Sha1,
-            super::rsa::Hash::Sha256 => ec::Hash::Sha256,
-        })
-    }
-
-    pub(crate) fn new(h: ec::Hash) -> Hasher {
-        match h {
-            ec::Hash::Sha1 => Hasher::Sha1(sha1::Sha1::new()),
-            ec::Hash::Sha256 => Hasher::Sha256(sha2::Sha256::new()),
-        }
-    }
-
-    pub(crate) fn update(&mut self, data: &[u8]) {
-        match self {
-            Hasher::Sha1(h) => h.update(data),
-            Hasher::Sha256(h) => h.update(data),
-        }
-    }
-
-    pub(crate) fn finish(&mut self) -> Vec<u8> {
-        match self {
-            Hasher::Sha1(h) => h.finalize_reset().to_vec(),
-            Hasher::Sha256(h) => h.finalize_reset().to_vec(),
-        }
-    }
-}
-
-/// `ALG_ECDSA_SHA` / `ALG_ECDSA_SHA_256`: DER signatures (as Java Card
-/// returns them) over P-256.
+/// `ALG_ECDSA_SHA`, `_SHA_224`, `_SHA_256`, `_SHA_384`, `_SHA_512`: DER
+/// signatures (as Java Card returns them) over P-256; a digest longer
+/// than the field is truncated to its leftmost 256 bits (FIPS 186-4).
 pub struct Ecdsa {
     hash: ec::Hash,
-    hasher: Hasher,
+    hasher: super::digest::Hasher,
     /// S (sign) or W (verify), from `init`.
     key: Vec<u8>,
     rng: Option<Generator>,
@@ -89,7 +51,7 @@ impl Ecdsa {
     pub fn new(hash: ec::Hash) -> Ecdsa {
         Ecdsa {
             hash,
-            hasher: Hasher::new(hash),
+            hasher: hash.hasher(),
             key: Vec::new(),
             rng: None,
         }
@@ -141,7 +103,7 @@ impl SignatureEngine for Ecdsa {
             .get(ec_part::VALUE)
             .ok_or(CryptoError::IllegalValue)?;
         self.key = value.clone();
-        self.hasher = Hasher::new(self.hash);
+        self.hasher = self.hash.hasher();
         Ok(())
     }
 
@@ -165,7 +127,7 @@ impl SignatureEngine for Ecdsa {
     fn sign_prehash(&mut self, hash: &[u8]) -> Result<Vec<u8>, CryptoError> {
         // JC 3.0.5 signPreComputedHash: a hash of another length than the
         // algorithm's digest is ILLEGAL_USE. The object starts over.
-        self.hasher = Hasher::new(self.hash);
+        self.hasher = self.hash.hasher();
         if hash.len() != self.hash.digest_len() {
             return Err(CryptoError::IllegalUse);
         }

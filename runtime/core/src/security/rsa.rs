@@ -44,7 +44,6 @@ use num_bigint_dig::{BigInt, ModInverse};
 use rand_chacha::rand_core::CryptoRngCore;
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
 use rsa::{BigUint, Oaep, Pkcs1v15Encrypt, Pkcs1v15Sign, Pss, RsaPrivateKey, RsaPublicKey};
-use sha1::Digest as _;
 
 use super::reason;
 
@@ -306,18 +305,22 @@ pub enum Hash {
 }
 
 impl Hash {
-    pub fn digest_len(self) -> usize {
+    /// A running hash of this kind (the MessageDigest engine's).
+    pub fn hasher(self) -> super::digest::Hasher {
         match self {
-            Hash::Sha1 => 20,
-            Hash::Sha256 => 32,
+            Hash::Sha1 => super::digest::Hasher::Sha1(Default::default()),
+            Hash::Sha256 => super::digest::Hasher::Sha256(Default::default()),
         }
     }
 
+    pub fn digest_len(self) -> usize {
+        self.hasher().digest_len()
+    }
+
     pub fn digest(self, msg: &[u8]) -> Vec<u8> {
-        match self {
-            Hash::Sha1 => sha1::Sha1::digest(msg).to_vec(),
-            Hash::Sha256 => sha2::Sha256::digest(msg).to_vec(),
-        }
+        let mut h = self.hasher();
+        h.update(msg);
+        h.finish()
     }
 
     fn pkcs1(self) -> Pkcs1v15Sign {

@@ -89,7 +89,7 @@ pub struct RsaSig {
     hash: rs::Hash,
     /// The message so far (the crate signs a digest; the digest is taken
     /// at the end, as `ec` does for ECDSA).
-    hasher: super::ecapi::Hasher,
+    hasher: super::digest::Hasher,
     key: Built,
     rng: Option<Generator>,
 }
@@ -98,7 +98,7 @@ impl RsaSig {
     pub fn new(hash: rs::Hash) -> RsaSig {
         RsaSig {
             hash,
-            hasher: super::ecapi::Hasher::for_rsa(hash),
+            hasher: hash.hasher(),
             key: Built::None,
             rng: None,
         }
@@ -132,7 +132,7 @@ impl SignatureEngine for RsaSig {
         }
         self.key = Built::None;
         self.key = Built::from_material(key)?;
-        self.hasher = super::ecapi::Hasher::for_rsa(self.hash);
+        self.hasher = self.hash.hasher();
         Ok(())
     }
 
@@ -165,7 +165,7 @@ impl SignatureEngine for RsaSig {
     fn sign_prehash(&mut self, hash: &[u8]) -> Result<Vec<u8>, CryptoError> {
         // JC 3.0.5 signPreComputedHash: a hash of another length than the
         // digest's is ILLEGAL_USE.
-        self.hasher = super::ecapi::Hasher::for_rsa(self.hash);
+        self.hasher = self.hash.hasher();
         if hash.len() != self.hash.digest_len() {
             return Err(CryptoError::IllegalUse);
         }

@@ -82,6 +82,9 @@ pub static ALGS: &[(u8, Parts)] = &[
     (49, p(0, sig_cipher::AES_CMAC128, PAD_NULL)), // ALG_AES_CMAC_128
     (17, p(1, sig_cipher::ECDSA, PAD_NULL)),       // ALG_ECDSA_SHA
     (33, p(4, sig_cipher::ECDSA, PAD_NULL)),       // ALG_ECDSA_SHA_256
+    (34, p(5, sig_cipher::ECDSA, PAD_NULL)),       // ALG_ECDSA_SHA_384
+    (37, p(7, sig_cipher::ECDSA, PAD_NULL)),       // ALG_ECDSA_SHA_224
+    (38, p(6, sig_cipher::ECDSA, PAD_NULL)),       // ALG_ECDSA_SHA_512
     (10, p(1, sig_cipher::RSA, PAD_PKCS1)),        // ALG_RSA_SHA_PKCS1
     (40, p(4, sig_cipher::RSA, PAD_PKCS1)),        // ALG_RSA_SHA_256_PKCS1
 ];
@@ -156,6 +159,15 @@ pub fn engine_for(a: Parts) -> Option<Box<dyn SignatureEngine>> {
         }
         (4, sig_cipher::ECDSA, PAD_NULL) => {
             Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha256))
+        }
+        (5, sig_cipher::ECDSA, PAD_NULL) => {
+            Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha384))
+        }
+        (6, sig_cipher::ECDSA, PAD_NULL) => {
+            Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha512))
+        }
+        (7, sig_cipher::ECDSA, PAD_NULL) => {
+            Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha224))
         }
         _ => return None,
     })
