@@ -582,7 +582,13 @@ impl<N: Nvm> Card<N> {
             Err(e) => {
                 let sw = self.sw_of(&e);
                 self.last_uncaught = Some(alloc::format!("uncaught {}", self.describe(&e)));
-                Response::sw(sw)
+                // What the applet already sent goes out with the status word
+                // of the exception: applets end with ISOException.throwIt(SW)
+                // after sendBytes (61xx response chaining, or 9000 itself).
+                Response {
+                    data: core::mem::take(&mut self.apdu.response),
+                    sw,
+                }
             }
         }
     }

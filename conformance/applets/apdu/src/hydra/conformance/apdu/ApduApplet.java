@@ -9,7 +9,8 @@ import javacardx.apdu.ExtendedLength;
 
 /**
  * The APDU class: the four cases, short and extended lengths, receiving data
- * in pieces, the outgoing methods, the protocol, and a wrong Lc.
+ * in pieces, the outgoing methods, the protocol, a wrong Lc, and data sent
+ * before an ISOException (it goes out with the exception's status word).
  */
 public class ApduApplet extends Applet implements ExtendedLength {
 
@@ -24,6 +25,7 @@ public class ApduApplet extends Applet implements ExtendedLength {
     static final byte INS_PROTOCOL = (byte) 0xB6;
     static final byte INS_EXACT = (byte) 0xB7;
     static final byte INS_LAST = (byte) 0xB8;
+    static final byte INS_SEND_THEN_THROW = (byte) 0xB9;
 
     // 64 bytes 00..3f, sent repeatedly by sendBytesLong.
     private final byte[] pattern;
@@ -79,6 +81,14 @@ public class ApduApplet extends Applet implements ExtendedLength {
             Util.setShort(buf, (short) 0, lastLength);
             Util.setShort(buf, (short) 2, lastSum);
             apdu.setOutgoingAndSend((short) 0, (short) 4);
+            return;
+        case INS_SEND_THEN_THROW:
+            // The first P1 pattern bytes, then the status word P2 P2 as an
+            // ISOException: how applets signal 61xx (more data) after a chunk.
+            apdu.setOutgoing();
+            apdu.setOutgoingLength((short) (buf[ISO7816.OFFSET_P1] & 0xFF));
+            apdu.sendBytesLong(pattern, (short) 0, (short) (buf[ISO7816.OFFSET_P1] & 0xFF));
+            ISOException.throwIt((short) (0x6100 | (buf[ISO7816.OFFSET_P2] & 0xFF)));
             return;
         default:
             ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
