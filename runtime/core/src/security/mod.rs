@@ -6,9 +6,8 @@
 //! the object's handle. That is the state the specification lets a power
 //! loss or reset clear, and it keeps secret intermediate values out of
 //! NVM. Primitives are RustCrypto's `no_std` crates, never written here.
-
 //!
-//! Extension points for the asymmetric algorithms:
+//! Where a new algorithm goes:
 //! - keys: a [`key::KeyKind`] with its row in [`key::KINDS`] and its
 //!   [`key::shape`] (parts); `KeyBuilder.buildKey`, `clearKey`, `getSize`,
 //!   `getType`, `isInitialized` and the collector then handle it, setters
