@@ -39,19 +39,64 @@ impl From<EcError> for CryptoError {
 /// `ALG_ECDSA_SHA`, `_SHA_224`, `_SHA_256`, `_SHA_384`, `_SHA_512`: DER
 /// signatures (as Java Card returns them) over P-256; a digest longer
 /// than the field is truncated to its leftmost 256 bits (FIPS 186-4).
+/// Without a digest (`getInstance(ALG_NULL, SIG_CIPHER_ECDSA, PAD_NULL)`)
+/// the data itself is the hash to sign, as a host that hashes sends it.
 pub struct Ecdsa {
-    hash: ec::Hash,
-    hasher: super::digest::Hasher,
+    hash: Option<ec::Hash>,
+    hasher: Hashing,
     /// S (sign) or W (verify), from `init`.
     key: Vec<u8>,
     rng: Option<Generator>,
 }
 
+/// What an ECDSA engine does with its input: hash it, or keep it (the
+/// input is the hash).
+enum Hashing {
+    Digest(super::digest::Hasher),
+    Raw(Vec<u8>),
+}
+
+impl Hashing {
+    fn new(hash: Option<ec::Hash>) -> Hashing {
+        match hash {
+            Some(h) => Hashing::Digest(h.hasher()),
+            None => Hashing::Raw(Vec::new()),
+        }
+    }
+
+    fn update(&mut self, data: &[u8]) -> Result<(), CryptoError> {
+        match self {
+            Hashing::Digest(h) => h.update(data),
+            // No hash is longer than SHA-512's 64 bytes.
+            Hashing::Raw(v) if v.len() + data.len() <= 64 => v.extend_from_slice(data),
+            Hashing::Raw(_) => return Err(CryptoError::IllegalUse),
+        }
+        Ok(())
+    }
+
+    /// The hash to sign; the engine starts over.
+    fn finish(&mut self) -> Vec<u8> {
+        match self {
+            Hashing::Digest(h) => h.finish(),
+            Hashing::Raw(v) => core::mem::take(v),
+        }
+    }
+}
+
 impl Ecdsa {
     pub fn new(hash: ec::Hash) -> Ecdsa {
+        Ecdsa::with(Some(hash))
+    }
+
+    /// ECDSA over data that is already a hash (`MessageDigest.ALG_NULL`).
+    pub fn prehashed() -> Ecdsa {
+        Ecdsa::with(None)
+    }
+
+    fn with(hash: Option<ec::Hash>) -> Ecdsa {
         Ecdsa {
             hash,
-            hasher: hash.hasher(),
+            hasher: Hashing::new(hash),
             key: Vec::new(),
             rng: None,
         }
@@ -103,32 +148,33 @@ impl SignatureEngine for Ecdsa {
             .get(ec_part::VALUE)
             .ok_or(CryptoError::IllegalValue)?;
         self.key = value.clone();
-        self.hasher = self.hash.hasher();
+        self.hasher = Hashing::new(self.hash);
         Ok(())
     }
 
     fn update(&mut self, data: &[u8]) -> Result<(), CryptoError> {
-        self.hasher.update(data);
-        Ok(())
+        self.hasher.update(data)
     }
 
     fn sign(&mut self, data: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        self.hasher.update(data);
+        let r = self.hasher.update(data);
         let h = self.hasher.finish();
+        r?;
         self.sign_hash(&h)
     }
 
     fn verify(&mut self, data: &[u8], sig: &[u8]) -> Result<bool, CryptoError> {
-        self.hasher.update(data);
+        let r = self.hasher.update(data);
         let h = self.hasher.finish();
+        r?;
         Ok(ec::verify_prehash(&self.key, &h, sig)?)
     }
 
     fn sign_prehash(&mut self, hash: &[u8]) -> Result<Vec<u8>, CryptoError> {
         // JC 3.0.5 signPreComputedHash: a hash of another length than the
         // algorithm's digest is ILLEGAL_USE. The object starts over.
-        self.hasher = self.hash.hasher();
-        if hash.len() != self.hash.digest_len() {
+        self.hasher = Hashing::new(self.hash);
+        if self.hash.is_some_and(|h| hash.len() != h.digest_len()) {
             return Err(CryptoError::IllegalUse);
         }
         self.sign_hash(hash)
@@ -528,6 +574,46 @@ mod tests {
         assert!(c.ec_copy_domain(s, s).is_err(), "its own are not set");
         c.ec_copy_domain(s, k).unwrap();
         assert_eq!(c.ec_get(s, ec_part::R, a, 0).unwrap(), 32);
+    }
+
+    #[test]
+    fn ecdsa_without_a_digest_signs_the_hash_it_is_given() {
+        let mut c = card();
+        let pair = c.new_object(c.api_class(crate::api_tables::SEC, tok::KEY_PAIR), 3);
+        let pair = pair.unwrap();
+        c.keypair_init(pair, KEYPAIR_EC_FP, 256).unwrap();
+        c.keypair_generate(pair).unwrap();
+        let (w, s) = (
+            c.keypair_get(pair, CELL_PUBLIC).unwrap() as Ref,
+            c.keypair_get(pair, CELL_PRIVATE).unwrap() as Ref,
+        );
+        // getInstance(ALG_NULL, SIG_CIPHER_ECDSA, PAD_NULL): the input is
+        // the SHA-256 of "message", given in two pieces.
+        let parts = super::super::signature::Parts {
+            digest: 0,
+            cipher: 5,
+            pad: 0,
+        };
+        let sig = c.sig_get_instance_parts(parts, false).unwrap();
+        let h = ec::Hash::Sha256.digest(b"message");
+        let buf = array(&mut c, &h);
+        c.sig_init(sig, s, MODE_SIGN, None).unwrap();
+        c.sig_update(sig, (buf, 0, 10)).unwrap();
+        let n = c.sig_sign(sig, (buf, 10, 22), (buf, 100)).unwrap();
+        let der = c.bytes_in(buf, 100, n).unwrap();
+        let mut wb = [0u8; 65];
+        let out = array(&mut c, &[]);
+        c.ec_get(w, ec_part::VALUE, out, 0).unwrap();
+        wb.copy_from_slice(&c.bytes_in(out, 0, 65).unwrap());
+        // The same signature as ALG_ECDSA_SHA_256 over the message.
+        assert_eq!(
+            ec::verify(&wb, ec::Hash::Sha256, b"message", &der),
+            Ok(true)
+        );
+        // More than any hash: ILLEGAL_USE.
+        let long = array(&mut c, &[7; 65]);
+        c.sig_init(sig, s, MODE_SIGN, None).unwrap();
+        assert!(c.sig_sign(sig, (long, 0, 65), (long, 0)).is_err());
     }
 
     #[test]

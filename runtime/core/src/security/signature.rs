@@ -148,6 +148,7 @@ pub fn engine_for(a: Parts) -> Option<Box<dyn SignatureEngine>> {
         }
         (0, sig_cipher::AES_CMAC128, PAD_NULL) => Box::new(Keyed::Cmac(None)),
         (1 | 4 | 5 | 6, sig_cipher::HMAC, PAD_NULL) => Box::new(Keyed::Hmac(a.digest, None)),
+        (0, sig_cipher::ECDSA, PAD_NULL) => Box::new(super::ecapi::Ecdsa::prehashed()),
         (1, sig_cipher::ECDSA, PAD_NULL) => {
             Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha1))
         }
