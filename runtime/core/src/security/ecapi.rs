@@ -52,14 +52,15 @@ pub struct Ecdsa {
 /// What an ECDSA engine does with its input: hash it, or keep it (the
 /// input is the hash).
 enum Hashing {
-    Digest(super::digest::Hasher),
+    // Boxed: a SHA-512 state is 200-odd bytes, a kept hash a pointer.
+    Digest(alloc::boxed::Box<super::digest::Hasher>),
     Raw(Vec<u8>),
 }
 
 impl Hashing {
     fn new(hash: Option<ec::Hash>) -> Hashing {
         match hash {
-            Some(h) => Hashing::Digest(h.hasher()),
+            Some(h) => Hashing::Digest(alloc::boxed::Box::new(h.hasher())),
             None => Hashing::Raw(Vec::new()),
         }
     }
