@@ -295,8 +295,9 @@ impl Host {
     }
 }
 
-/// The host board's TRNG: the operating system's random numbers.
-fn os_entropy(out: &mut [u8]) -> bool {
+/// The host board's TRNG: the operating system's random numbers (also
+/// the emulated meter's, whose seed comes from here).
+pub fn os_entropy(out: &mut [u8]) -> bool {
     use std::io::Read;
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(out))

@@ -172,11 +172,12 @@ pub fn package_image_with(
 /// 32 bytes from the operating system's random source, as 64 hex digits:
 /// the emulated board's entropy (see the firmware's `board_entropy`).
 fn entropy_seed() -> Result<String> {
-    use std::io::Read;
     let mut seed = [0u8; 32];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut seed))
-        .map_err(|e| Error::Io("reading /dev/urandom".into(), e))?;
+    if !hydra_host::os_entropy(&mut seed) {
+        return Err(Error::Config(
+            "no random numbers from /dev/urandom for the emulated board's seed".into(),
+        ));
+    }
     Ok(seed.iter().map(|b| format!("{b:02x}")).collect())
 }
 

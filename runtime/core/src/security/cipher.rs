@@ -316,18 +316,8 @@ impl<N: Nvm> Card<N> {
         if mode != MODE_ENCRYPT && mode != MODE_DECRYPT {
             return Err(self.crypto_exc(super::reason::ILLEGAL_VALUE));
         }
-        let m = self.key_material(key)?;
-        let param = match param {
-            Some((a, off, len)) => Some(self.bytes_in(a, off, len)?),
-            None => None,
-        };
-        let rng = if self.ciph(this)?.engine.needs_rng() {
-            // Always offered (seeded from the entropy source when the
-            // board has one).
-            self.new_generator(super::random::ALG_PSEUDO_RANDOM)
-        } else {
-            None
-        };
+        let needs_rng = self.ciph(this)?.engine.needs_rng();
+        let (m, param, rng) = self.init_args(key, param, needs_rng)?;
         self.with_ciph(this, |c| {
             if let Some(g) = rng {
                 c.engine.set_rng(g);

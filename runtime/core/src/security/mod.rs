@@ -97,6 +97,14 @@ pub mod tok {
     pub const RSA_PUBLIC_KEY: u8 = 9;
 }
 
+/// A Signature's or Cipher's `init` arguments, read: key material,
+/// parameter bytes, generator (see `Card::init_args`).
+pub(crate) type InitArgs = (
+    key::KeyMaterial,
+    Option<alloc::vec::Vec<u8>>,
+    Option<random::Generator>,
+);
+
 /// Cell 0 of every engine object: its algorithm.
 pub(crate) const CELL_ALG: u32 = 0;
 /// Signature: cell 1 digest << 8 | cipher, cell 2 padding; Cipher: cell 1
@@ -334,6 +342,29 @@ impl<N: Nvm> Card<N> {
         self.store
             .write(&o, 2 * CELL_PARTS, &bytes, false)
             .map_err(Exc::Fault)
+    }
+
+    /// What a Signature's or Cipher's `init` hands its engine: the key's
+    /// material, the optional parameter bytes (an IV...), and a generator
+    /// when the engine asks for one (always offered: seeded from the
+    /// entropy source when the board has one).
+    pub(crate) fn init_args(
+        &mut self,
+        key: Ref,
+        param: Option<(Ref, i16, i16)>,
+        needs_rng: bool,
+    ) -> Result<InitArgs, Exc> {
+        let m = self.key_material(key)?;
+        let param = match param {
+            Some((a, off, len)) => Some(self.bytes_in(a, off, len)?),
+            None => None,
+        };
+        let rng = if needs_rng {
+            self.new_generator(random::ALG_PSEUDO_RANDOM)
+        } else {
+            None
+        };
+        Ok((m, param, rng))
     }
 
     /// The algorithm cell of an engine object.
