@@ -426,6 +426,35 @@ pub struct SuiteEntry {
     pub installs: Vec<InstallSpec>,
 }
 
+impl SuiteEntry {
+    /// Runs the script on a fresh in-memory card with `caps` loaded (the
+    /// entry's own, or changed ones) and its applets installed, on the
+    /// interpreter (`engine` None) or with compiled code. A refused load
+    /// or install, or a script failure, is its one-line message.
+    pub fn run_with(
+        &self,
+        caps: &[CapFile],
+        engine: Option<EngineFactory>,
+    ) -> Result<String, String> {
+        let mut host = Host::in_memory();
+        host.engine = engine;
+        for c in caps {
+            host.load(c).map_err(|x| x.to_string())?;
+        }
+        if self.installs.is_empty() {
+            host.install_all().map_err(|x| x.to_string())?;
+        } else {
+            for i in &self.installs {
+                host.install(i).map_err(|x| x.to_string())?;
+            }
+        }
+        host.power_down();
+        let text = std::fs::read_to_string(&self.script).map_err(|x| x.to_string())?;
+        host.run_script(&self.script.display().to_string(), &text)
+            .map_err(|x| x.to_string())
+    }
+}
+
 /// Reads `suite.json`; see `conformance/applets/suite.json`.
 pub fn read_suite(path: &Path) -> Result<Vec<SuiteEntry>, HostError> {
     let text = std::fs::read_to_string(path).map_err(|source| HostError::Io {
