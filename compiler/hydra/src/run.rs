@@ -79,6 +79,7 @@ fn host_err(path: &Path, e: HostError) -> CliError {
             path: format!("{path}:{}", source.line),
             message: source.what,
         },
+        e @ (HostError::Cap(_) | HostError::Io { .. } | HostError::Suite(_)) => CliError::Host(e),
         e => CliError::Io {
             path: path.display().to_string(),
             message: e.to_string(),
@@ -116,7 +117,7 @@ pub(crate) fn setup(
 
 /// The last line of a suite run; a failure makes the exit code non-zero.
 fn suite_summary(total: usize, failed: usize) -> Result<(), CliError> {
-    println!("{} of {total} scripts pass", total - failed);
+    hydra::outln!("{} of {total} scripts pass", total - failed);
     if failed > 0 {
         return Err(CliError::Usage(format!(
             "{failed} conformance script(s) failed"
@@ -214,10 +215,10 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
                 check(&e.script, &out, &e.expected)
             })();
             match r {
-                Ok(()) => println!("pass {}", e.script.display()),
+                Ok(()) => hydra::outln!("pass {}", e.script.display()),
                 Err(err) => {
                     failed += 1;
-                    println!("FAIL {err}");
+                    hydra::outln!("FAIL {err}");
                 }
             }
         }
@@ -250,7 +251,7 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
         .map_err(|e| host_err(&script, e))?;
     let elapsed = t.elapsed().as_secs_f64();
     host.power_down();
-    print!("{out}");
+    hydra::out!("{out}");
     if args.stats {
         print_stats(&host, elapsed);
     }

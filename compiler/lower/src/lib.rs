@@ -804,6 +804,28 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.ins().jump(exc, &[]);
     }
 
+    /// Takes one tick of the execution budget; with none left, the
+    /// budget fault is pending and the code leaves as for an exception.
+    fn tick(&mut self) {
+        let off = self.lay.ticks_left() as i32;
+        let vm = self.vm();
+        let left = self.b.ins().load(I32, MemFlagsData::trusted(), vm, off);
+        let out = self.b.ins().icmp_imm_s(IntCC::Equal, left, 0);
+        let cold = self.b.create_block();
+        self.b.set_cold_block(cold);
+        let cont = self.b.create_block();
+        self.b.ins().brif(out, cold, &[], cont, &[]);
+        self.enter(cold);
+        let t = self.iconst32(i32::from(abi::OUT_OF_BUDGET));
+        self.call_rt(Entry::ThrowVm, &[t]);
+        let exc = self.exc_block();
+        self.b.ins().jump(exc, &[]);
+        self.enter(cont);
+        let left = self.b.ins().iadd_imm_s(left, -1);
+        let vm = self.vm();
+        self.b.ins().store(MemFlagsData::trusted(), left, vm, off);
+    }
+
     /// Throws java.lang exception `token` (cold path) if `cond` holds.
     fn throw_if(&mut self, cond: Value, token: u8) {
         let cold = self.b.create_block();

@@ -184,9 +184,12 @@ pub struct Vm {
     /// no code addresses).
     frames_left: u32,
     words_left: u32,
+    ticks_left: u32,
     // ---- engine-only ----
     card: *mut (),
     exc: Option<Exc>,
+    /// `ticks_left` when last filled from the card's budget.
+    ticks_given: u32,
 }
 
 const _: () = {
@@ -202,6 +205,7 @@ const _: () = {
     assert!(core::mem::offset_of!(Vm, pending) == l.pending() as usize);
     assert!(core::mem::offset_of!(Vm, frames_left) == l.frames_left() as usize);
     assert!(core::mem::offset_of!(Vm, words_left) == l.words_left() as usize);
+    assert!(core::mem::offset_of!(Vm, ticks_left) == l.ticks_left() as usize);
     assert!(core::mem::size_of::<Obj>() == abi::obj::SIZE as usize);
     assert!(core::mem::offset_of!(Obj, kind) == abi::obj::KIND as usize);
     assert!(core::mem::offset_of!(Obj, flags) == abi::obj::FLAGS as usize);
@@ -221,6 +225,12 @@ impl Vm {
         self.nvm = card.store.nvm.bytes().as_ptr();
         self.ram = card.store.ram.as_mut_ptr();
         self.ctx = u32::from(card.ctx);
+    }
+
+    /// Gives compiled code what is left of the card's budget.
+    fn fill_ticks<N: Nvm>(&mut self, card: &Card<N>) {
+        self.ticks_left = ops::ticks_available(card);
+        self.ticks_given = self.ticks_left;
     }
 
     fn set<N: Nvm, T: Default>(&mut self, card: &mut Card<N>, r: Result<T, Exc>) -> T {
@@ -252,7 +262,9 @@ unsafe fn with<N: Nvm, T: Default>(
     // SAFETY: as above; no other reference to the card is in use while
     // compiled code runs.
     let card = unsafe { &mut *vm.card.cast::<Card<N>>() };
+    ops::charge_ticks(card, vm.ticks_given, vm.ticks_left);
     let r = f(card);
+    vm.fill_ticks(card);
     vm.set(card, r)
 }
 
@@ -522,15 +534,19 @@ impl<N: Nvm> Engine<N> for HostEngine<N> {
             pending: 0,
             frames_left: 0,
             words_left: 0,
+            ticks_left: 0,
             card: (card as *mut Card<N>).cast(),
             exc: None,
+            ticks_given: 0,
         };
         vm.refresh(card);
+        vm.fill_ticks(card);
         // SAFETY: `f` is compiled code with the ABI's method signature; `vm`
         // and `table` outlive the call; `args` points at `nargs` words of the
         // card's stack, which compiled code reads before calling anything.
         // While it runs, the card is reached only through `vm.card`.
         let r = unsafe { f(&mut vm, table.as_ptr(), args) };
+        ops::charge_ticks(card, vm.ticks_given, vm.ticks_left);
         let exc = vm.exc.take();
         card.frames.pop();
         card.ctx = saved_ctx;

@@ -24,8 +24,9 @@ pub const NVM_SIZE: usize = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    #[error("{path}: {what}")]
-    Cap { path: String, what: String },
+    /// A CAP file that cannot be read (the error names the file).
+    #[error(transparent)]
+    Cap(#[from] hydra_cap::container::ReadError),
     #[error("{0}")]
     Load(#[from] LoadError),
     /// A load error explained with API names.
@@ -98,12 +99,7 @@ impl InstallSpec {
 
 /// Reads a CAP file (JAR, component stream or folder).
 pub fn read_cap(path: &Path) -> Result<CapFile, HostError> {
-    hydra_cap::container::read_path(path)
-        .map(|l| l.cap)
-        .map_err(|e| HostError::Cap {
-            path: path.display().to_string(),
-            what: e.to_string(),
-        })
+    Ok(hydra_cap::container::read_path(path)?.cap)
 }
 
 /// A card on the host, powered or not.
