@@ -80,6 +80,9 @@ impl Lowerer<'_, '_> {
                 ticked.insert((at - code_offset) as i32);
             }
         }
+        if calls || !ticked.is_empty() {
+            self.keep_ticks();
+        }
         if calls {
             self.pc = 0;
             self.tick();
@@ -434,17 +437,17 @@ impl Lowerer<'_, '_> {
             0x77 | 0x78 => {
                 let v = self.pop()?;
                 let r = self.sext(v);
-                self.b.ins().return_(&[r]);
+                self.ret(r);
                 return Ok(false);
             }
             0x79 => {
                 let r = self.pop_int()?;
-                self.b.ins().return_(&[r]);
+                self.ret(r);
                 return Ok(false);
             }
             0x7A => {
                 let z = self.iconst32(0);
-                self.b.ins().return_(&[z]);
+                self.ret(z);
                 return Ok(false);
             }
             // statics
@@ -551,7 +554,7 @@ impl Lowerer<'_, '_> {
                 self.enter(next);
             }
             let z = self.iconst32(0);
-            self.b.ins().return_(&[z]);
+            self.ret(z);
         }
         Ok(())
     }

@@ -758,8 +758,10 @@ impl<N: Nvm> Store<N> {
             self.nvm.write(at, bytes)
         } else if atomic && bytes.len() > 1 {
             crate::txn::atomic_write(self, at, bytes)
-        } else {
+        } else if atomic {
             self.nvm.write(at, bytes)
+        } else {
+            self.nvm.write_tearable(at, bytes)
         }
     }
 

@@ -4,6 +4,7 @@
 
 pub mod names;
 pub mod nvm;
+pub mod power_cut;
 pub mod reader;
 pub mod script;
 
@@ -37,6 +38,9 @@ pub enum HostError {
         path: String,
         source: std::io::Error,
     },
+    /// A card state file the runtime refuses to boot from.
+    #[error("{path}: {source}")]
+    State { path: String, source: LoadError },
     #[error("{path}: {source}")]
     Script {
         path: String,
@@ -163,8 +167,14 @@ impl Host {
     /// Powers the card up (a reset if it is already up).
     pub fn power_up(&mut self) -> Result<&mut Card<FileNvm>, HostError> {
         self.power_down();
-        let nvm = self.nvm.take().expect("NVM is present while powered down");
-        let mut card = Card::boot(nvm, self.config)?;
+        let nvm = self.nvm.take().ok_or_else(|| {
+            HostError::Unsupported("the card's state was refused at an earlier boot".into())
+        })?;
+        let state = nvm.path().map(|p| p.display().to_string());
+        let mut card = Card::boot(nvm, self.config).map_err(|source| match state {
+            Some(path) => HostError::State { path, source },
+            None => HostError::Load(source),
+        })?;
         card.engine = self.engine.as_ref().map(|f| f());
         if self.stats {
             card.stats = Some(Box::new([0; 256]));

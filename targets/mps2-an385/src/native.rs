@@ -256,6 +256,24 @@ unsafe fn with<N: Nvm, T: Default>(
     // SAFETY: `card` is the `&mut Card<N>` that `run` gave up for the
     // duration of the call; nothing else uses it meanwhile.
     let card = unsafe { &mut *vm.card.cast::<Card<N>>() };
+    let r = f(card);
+    vm.set(card, r)
+}
+
+/// [`with`] for an entry point that runs other code (`invoke`): compiled
+/// code wrote its budget back before the call and reads it after, so the
+/// ticks it took are charged first and what is left is given back after.
+///
+/// # Safety
+/// As for [`with`].
+unsafe fn with_ticks<N: Nvm, T: Default>(
+    vm: *mut Vm,
+    f: impl FnOnce(&mut Card<N>) -> Result<T, Exc>,
+) -> T {
+    // SAFETY: as in `with`.
+    let vm = unsafe { &mut *vm };
+    // SAFETY: as in `with`.
+    let card = unsafe { &mut *vm.card.cast::<Card<N>>() };
     ops::charge_ticks(card, vm.ticks_given, vm.ticks_left);
     let r = f(card);
     vm.fill_ticks(card);
@@ -323,7 +341,7 @@ unsafe extern "C" fn e_invoke<N: Nvm>(
     };
     // SAFETY: called by compiled code with its context.
     unsafe {
-        with::<N, _>(vm, |c| {
+        with_ticks::<N, _>(vm, |c| {
             if held_frames == 0 && held_words == 0 {
                 return ops::invoke(c, p, op, index, a);
             }
