@@ -663,7 +663,10 @@ pub static CLASSES: &[ApiClass] = &[
             (4, N::DigestReset),
             (5, N::DigestUpdate),
         ],
-        &[(0, N::DigestGetInstance)],
+        &[
+            (0, N::DigestGetInstance),
+            (2, N::Crypto(C::DigestGetInitialized)),
+        ],
     ),
     c(
         SEC,
@@ -1011,6 +1014,17 @@ pub static CLASSES: &[ApiClass] = &[
             (3, N::MakeIntegritySensitiveArray),
             (4, N::ClearArray),
         ],
+    ),
+    // InitializedMessageDigest: MessageDigest's methods and
+    // setInitialDigest (security::initdigest).
+    c(
+        SEC,
+        crate::security::initdigest::INITIALIZED_MESSAGE_DIGEST,
+        "javacard.security.InitializedMessageDigest",
+        Some((SEC, st::MESSAGE_DIGEST)),
+        0,
+        &[(6, N::Crypto(C::DigestSetInitial))],
+        &[],
     ),
 ];
 

@@ -24,6 +24,8 @@ pub enum Hasher {
     Sha256(sha2::Sha256),
     Sha384(sha2::Sha384),
     Sha512(sha2::Sha512),
+    /// Resumed from a state by `setInitialDigest`.
+    Resumed(alloc::boxed::Box<super::initdigest::Resumed>),
 }
 
 impl Hasher {
@@ -47,6 +49,7 @@ impl Hasher {
             Hasher::Sha256(_) => 32,
             Hasher::Sha384(_) => 48,
             Hasher::Sha512(_) => 64,
+            Hasher::Resumed(r) => r.digest_len(),
         }
     }
 
@@ -57,6 +60,7 @@ impl Hasher {
             Hasher::Sha256(h) => h.update(data),
             Hasher::Sha384(h) => h.update(data),
             Hasher::Sha512(h) => h.update(data),
+            Hasher::Resumed(r) => r.update(data),
         }
     }
 
@@ -68,6 +72,14 @@ impl Hasher {
             Hasher::Sha256(h) => h.finalize_reset().to_vec(),
             Hasher::Sha384(h) => h.finalize_reset().to_vec(),
             Hasher::Sha512(h) => h.finalize_reset().to_vec(),
+            // Starts over from the algorithm's own initial value.
+            Hasher::Resumed(r) => {
+                let out = (**r).clone().finish();
+                if let Some(fresh) = Hasher::new(r.alg()) {
+                    *self = fresh;
+                }
+                out
+            }
         }
     }
 

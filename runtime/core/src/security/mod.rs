@@ -27,6 +27,7 @@ pub mod cipher;
 pub mod digest;
 pub mod ec;
 pub mod ecapi;
+pub mod initdigest;
 pub mod key;
 pub mod random;
 pub mod rsa;
@@ -185,6 +186,10 @@ pub enum Op {
     /// An RSA key setter / getter of part n ([`key::rsa_part`]).
     RsaSet(u8),
     RsaGet(u8),
+    /// `MessageDigest.getInitializedMessageDigestInstance`.
+    DigestGetInitialized,
+    /// `InitializedMessageDigest.setInitialDigest`.
+    DigestSetInitial,
 }
 
 impl Op {
@@ -222,7 +227,8 @@ impl Op {
             | ChecksumUpdate | EcSet(_) | EcSetF2m3 | RsaSet(_) => 4,
             SigInitParam | SigSign | CipherInitParam | CipherUpdate | CipherDoFinal
             | ChecksumDoFinal | SigSignPrehash | AgreementGenerate => 6,
-            SigVerify => 7,
+            SigVerify | DigestSetInitial => 7,
+            DigestGetInitialized => 2,
         }
     }
 }
@@ -310,7 +316,9 @@ impl<N: Nvm> Card<N> {
         let cell = |i: u32| (self.store.read_u16(&o, 2 * i) >> 8) as u8;
         let low = |i: u32| self.store.read_u16(&o, 2 * i) as u8;
         Some(match (c.pkg, c.token) {
-            (SEC, tok::MESSAGE_DIGEST) => Engine::Digest(digest::Hasher::new(alg)?),
+            (SEC, tok::MESSAGE_DIGEST | initdigest::INITIALIZED_MESSAGE_DIGEST) => {
+                Engine::Digest(digest::Hasher::new(alg)?)
+            }
             (SEC, tok::SIGNATURE) => {
                 let p = signature::Parts {
                     digest: cell(CELL_PARTS),
@@ -503,6 +511,13 @@ impl<N: Nvm> Card<N> {
                 None
             }
             RsaGet(part) => Some(self.rsa_get(r0, usize::from(part), r1, a2)?),
+            DigestGetInitialized => {
+                Some(self.digest_get_initialized_instance(a0 as u8, a1 != 0)? as i16)
+            }
+            DigestSetInitial => {
+                self.digest_set_initial(r0, (r1, a2, a3), (r4, a5, a6))?;
+                None
+            }
         };
         match v {
             Some(v) => {
