@@ -55,7 +55,7 @@ impl Resumed {
         // The length field is 64 bits (SHA-1, SHA-256) or 128 bits of *bit*
         // count.
         let max_bytes: u128 = if block == 64 { 1 << 61 } else { u128::MAX >> 3 };
-        if count % block != 0 || count >= max_bytes {
+        if !count.is_multiple_of(block) || count >= max_bytes {
             return Err(CryptoError::IllegalValue);
         }
         let chain = match chain {
@@ -114,21 +114,21 @@ impl Resumed {
             Chain::Sha1(s) => {
                 let b: Vec<GenericArray<u8, _>> = blocks
                     .chunks_exact(64)
-                    .map(|c| GenericArray::clone_from_slice(c))
+                    .map(GenericArray::clone_from_slice)
                     .collect();
                 sha1::compress(s, &b);
             }
             Chain::Sha256(s) => {
                 let b: Vec<GenericArray<u8, _>> = blocks
                     .chunks_exact(64)
-                    .map(|c| GenericArray::clone_from_slice(c))
+                    .map(GenericArray::clone_from_slice)
                     .collect();
                 sha2::compress256(s, &b);
             }
             Chain::Sha512(s) => {
                 let b: Vec<GenericArray<u8, _>> = blocks
                     .chunks_exact(128)
-                    .map(|c| GenericArray::clone_from_slice(c))
+                    .map(GenericArray::clone_from_slice)
                     .collect();
                 sha2::compress512(s, &b);
             }

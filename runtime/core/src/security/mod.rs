@@ -21,6 +21,7 @@
 //!   KeyAgreement ([`ecapi::Agreement`]); KeyPair is a plain object whose
 //!   cells hold its two keys ([`ecapi`]).
 
+pub mod aead;
 pub mod block;
 pub mod checksum;
 pub mod cipher;
@@ -29,6 +30,7 @@ pub mod ec;
 pub mod ecapi;
 pub mod initdigest;
 pub mod key;
+pub mod oneshot;
 pub mod random;
 pub mod rsa;
 pub mod rsaapi;
@@ -190,6 +192,17 @@ pub enum Op {
     DigestGetInitialized,
     /// `InitializedMessageDigest.setInitialDigest`.
     DigestSetInitial,
+    /// `open` of one OneShot class.
+    OneShotOpen(oneshot::Kind),
+    OneShotClose,
+    /// `update` of a OneShot class, with its argument words.
+    OneShotUpdate(u8),
+    /// AEADCipher's `init` with lengths, `updateAAD`, `retrieveTag`,
+    /// `verifyTag`.
+    AeadInit,
+    AeadUpdateAad,
+    AeadRetrieveTag,
+    AeadVerifyTag,
 }
 
 impl Op {
@@ -229,6 +242,12 @@ impl Op {
             | ChecksumDoFinal | SigSignPrehash | AgreementGenerate => 6,
             SigVerify | DigestSetInitial => 7,
             DigestGetInitialized => 2,
+            OneShotOpen(k) => k.nargs(),
+            OneShotClose => 1,
+            OneShotUpdate(n) => n,
+            AeadInit => 9,
+            AeadUpdateAad | AeadRetrieveTag => 4,
+            AeadVerifyTag => 5,
         }
     }
 }
@@ -238,6 +257,8 @@ impl Op {
 #[derive(Default)]
 pub struct Engines {
     by_object: BTreeMap<Ref, Engine>,
+    /// The OneShot instances.
+    pub(crate) oneshots: oneshot::Pool,
 }
 
 impl Engines {
@@ -327,7 +348,7 @@ impl<N: Nvm> Card<N> {
                 };
                 Engine::Signature(signature::Signer::new(p)?)
             }
-            (crate::api_tables::CRYPTO, cipher::CIPHER) => {
+            (crate::api_tables::CRYPTO, cipher::CIPHER | aead::AEAD_CIPHER) => {
                 Engine::Cipher(cipher::Ciph::new(cell(CELL_PARTS), low(CELL_PARTS))?)
             }
             (SEC, tok::CHECKSUM) => Engine::Checksum(checksum::Crc16or32::new(alg)?),
@@ -518,6 +539,26 @@ impl<N: Nvm> Card<N> {
                 self.digest_set_initial(r0, (r1, a2, a3), (r4, a5, a6))?;
                 None
             }
+            OneShotOpen(k) => Some(self.oneshot_open(k, [a0 as u8, a1 as u8, a2 as u8])? as i16),
+            OneShotClose => {
+                self.oneshot_close(r0)?;
+                None
+            }
+            OneShotUpdate(_) => {
+                self.oneshot_update(r0)?;
+                None
+            }
+            AeadInit => {
+                let (a7, a8) = (a(7), a(8));
+                self.aead_init(r0, r1, a2 as u8, (a3 as Ref, a4, a5), (a6, a7, a8))?;
+                None
+            }
+            AeadUpdateAad => {
+                self.aead_update_aad(r0, (r1, a2, a3))?;
+                None
+            }
+            AeadRetrieveTag => Some(self.aead_retrieve_tag(r0, (r1, a2, a3))?),
+            AeadVerifyTag => Some(i16::from(self.aead_verify_tag(r0, (r1, a2, a3), a4)?)),
         };
         match v {
             Some(v) => {
