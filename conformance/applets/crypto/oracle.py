@@ -1044,7 +1044,8 @@ computed with `cryptography`'s AESGCM / AESCCM.
 RSA: the RSA-1024 key of the cryptorsa script; PKCS #1 v1.5 with SHA-224,
 SHA-384, SHA-512 (deterministic, computed here); PSS (RFC 8017 8.1, MGF1
 with the same digest, salt of the digest's length) signed here and verified
-on the card, and signed on the card and verified there (PSS is randomized).""")
+on the card, and signed on the card and verified there (PSS is randomized);
+the same through signPreComputedHash / verifyPreComputedHash.""")
     from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
     _check_mid_state()
     s.select(0x12)
@@ -1260,6 +1261,19 @@ before init: INVALID_INIT; 12 Cipher.OneShot of AES-GCM: NO_SUCH_ALGORITHM""")
         stage(other)
         s.cmd(0x52, alg, 0, u16(128) + msg, resp=b"\x00")
         s.cmd(0x53, alg, 0, msg, resp=b"\x01" + u16(128))
+        s.comment(f"PSS {hname} through verifyPreComputedHash (the signature made here, then a\n"
+                  "hash one byte short: ILLEGAL_USE), and signPreComputedHash then verifyPreComputedHash")
+        digest = hashlib.new(hash_.name, msg).digest()
+        stage(sig)
+        s.cmd(0x54, alg, 0, u16(128) + digest, resp=b"\x01")
+        s.cmd(0x54, alg, 0, u16(128) + digest[:-1], status=ILLEGAL_USE)
+        s.cmd(0x55, alg, 0, digest, resp=b"\x01" + u16(128))
+    s.comment("PKCS #1 v1.5 SHA-256 (40) through verifyPreComputedHash: the signature of msg, 01;\n"
+              "of another hash, 00")
+    sig = key.sign(msg, padding.PKCS1v15(), hashes.SHA256())
+    stage(sig)
+    s.cmd(0x54, 40, 0, u16(128) + hashlib.sha256(msg).digest(), resp=b"\x01")
+    s.cmd(0x54, 40, 0, u16(128) + hashlib.sha256(msg + b"!").digest(), resp=b"\x00")
     return s
 
 def main():

@@ -935,6 +935,7 @@ pub static CLASSES: &[ApiClass] = &[
             (6, N::Crypto(C::SigUpdate)),
             (7, N::Crypto(C::SigVerify)),
             (9, N::Crypto(C::SigSignPrehash)),
+            (10, N::Crypto(C::SigVerifyPrehash)),
             (11, N::Crypto(C::SigDigestAlgorithm)),
             (12, N::Crypto(C::SigCipherAlgorithm)),
             (13, N::Crypto(C::SigPaddingAlgorithm)),

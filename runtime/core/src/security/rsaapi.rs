@@ -172,6 +172,17 @@ impl SignatureEngine for RsaSig {
             _ => Err(CryptoError::InvalidInit),
         }
     }
+
+    fn verify_prehash(&mut self, hash: &[u8], sig: &[u8]) -> Result<bool, CryptoError> {
+        self.hasher = self.hash.hasher();
+        if hash.len() != self.hash.digest_len() {
+            return Err(CryptoError::IllegalUse);
+        }
+        match &self.key {
+            Built::Public(k) => Ok(rs::verify_prehash(k, self.hash, self.padding, hash, sig)?),
+            _ => Err(CryptoError::InvalidInit),
+        }
+    }
 }
 
 /// `ALG_RSA_PKCS1`, `ALG_RSA_PKCS1_OAEP`, `ALG_RSA_NOPAD`: one block per

@@ -138,6 +138,10 @@ pub trait SignatureEngine {
     fn sign_prehash(&mut self, _hash: &[u8]) -> Result<Vec<u8>, CryptoError> {
         Err(CryptoError::IllegalUse)
     }
+    /// `verifyPreComputedHash`: as `sign_prehash`.
+    fn verify_prehash(&mut self, _hash: &[u8], _sig: &[u8]) -> Result<bool, CryptoError> {
+        Err(CryptoError::IllegalUse)
+    }
 }
 
 /// The engine for an algorithm's parts, if the card has it.
@@ -600,6 +604,24 @@ impl<N: Nvm> Card<N> {
         })?;
         self.bytes_out(out, out_off, &sig)?;
         Ok(sig.len() as i16)
+    }
+
+    /// `verifyPreComputedHash(hashBuff, hashOffset, hashLength, sigBuff,
+    /// sigOffset, sigLength)`.
+    pub(crate) fn sig_verify_prehash(
+        &mut self,
+        this: Ref,
+        (a, off, len): (Ref, i16, i16),
+        (sig, sig_off, sig_len): (Ref, i16, i16),
+    ) -> Result<bool, Exc> {
+        let hash = self.bytes_in(a, off, len)?;
+        let sig = self.bytes_in(sig, sig_off, sig_len)?;
+        self.with_signer(this, |s| {
+            if s.mode != Some(MODE_VERIFY) {
+                return Err(CryptoError::InvalidInit);
+            }
+            s.engine.verify_prehash(&hash, &sig)
+        })
     }
 
     /// `verify(inBuff, inOffset, inLength, sigBuff, sigOffset, sigLength)`.

@@ -102,6 +102,10 @@ public class AeadApplet extends Applet {
     static final byte INS_RSA_VERIFY = (byte) 0x52;
     /** Sign data, then verify it on the card: 01 and the length. */
     static final byte INS_RSA_ROUND = (byte) 0x53;
+    /** verifyPreComputedHash with the public key; data: signature length (2), hash; the signature is in the input area. */
+    static final byte INS_RSA_VERIFY_HASH = (byte) 0x54;
+    /** signPreComputedHash(data), then verifyPreComputedHash of it on the card: 01 and the length. */
+    static final byte INS_RSA_ROUND_HASH = (byte) 0x55;
 
     private final byte[] in;
     private final byte[] out;
@@ -305,6 +309,23 @@ public class AeadApplet extends Applet {
             short sl = s.sign(d, (short) 0, lc, out, (short) 0);
             s.init(rsaPub, Signature.MODE_VERIFY);
             buf[0] = s.verify(d, (short) 0, lc, out, (short) 0, sl) ? (byte) 1 : (byte) 0;
+            Util.setShort(buf, (short) 1, sl);
+            return 3;
+        }
+        case INS_RSA_VERIFY_HASH: {
+            Signature s = Signature.getInstance(p1, false);
+            s.init(rsaPub, Signature.MODE_VERIFY);
+            short sl = Util.getShort(d, (short) 0);
+            buf[0] = s.verifyPreComputedHash(d, (short) 2, (short) (lc - 2), in, (short) 0, sl)
+                    ? (byte) 1 : (byte) 0;
+            return 1;
+        }
+        case INS_RSA_ROUND_HASH: {
+            Signature s = Signature.getInstance(p1, false);
+            s.init(rsaCrt, Signature.MODE_SIGN);
+            short sl = s.signPreComputedHash(d, (short) 0, lc, out, (short) 0);
+            s.init(rsaPub, Signature.MODE_VERIFY);
+            buf[0] = s.verifyPreComputedHash(d, (short) 0, lc, out, (short) 0, sl) ? (byte) 1 : (byte) 0;
             Util.setShort(buf, (short) 1, sl);
             return 3;
         }
