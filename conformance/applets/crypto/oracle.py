@@ -1045,7 +1045,8 @@ RSA: the RSA-1024 key of the cryptorsa script; PKCS #1 v1.5 with SHA-224,
 SHA-384, SHA-512 (deterministic, computed here); PSS (RFC 8017 8.1, MGF1
 with the same digest, salt of the digest's length) signed here and verified
 on the card, and signed on the card and verified there (PSS is randomized);
-the same through signPreComputedHash / verifyPreComputedHash.""")
+the same through signPreComputedHash / verifyPreComputedHash; a signature
+of a message whose start is given by setInitialDigest.""")
     from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
     _check_mid_state()
     s.select(0x12)
@@ -1274,6 +1275,17 @@ before init: INVALID_INIT; 12 Cipher.OneShot of AES-GCM: NO_SUCH_ALGORITHM""")
     stage(sig)
     s.cmd(0x54, 40, 0, u16(128) + hashlib.sha256(msg).digest(), resp=b"\x01")
     s.cmd(0x54, 40, 0, u16(128) + hashlib.sha256(msg + b"!").digest(), resp=b"\x00")
+    s.comment("Signature.setInitialDigest: PKCS #1 v1.5 SHA-256 and SHA-512 of a 256-byte prefix\n"
+              "given as its intermediate hash value, then the rest: the signature of the whole")
+    prefix = bytes((i * 5 + 1) & 0xFF for i in range(256))
+    for alg, py, hash_, slen in ((40, "sha256", hashes.SHA256(), 32), (42, "sha512", hashes.SHA512(), 64)):
+        sig = key.sign(prefix + msg, padding.PKCS1v15(), hash_)
+        s.cmd(0x56, alg, 0, bytes([slen]) + mid_state(py, prefix) + (256).to_bytes(8, "big") + msg,
+              resp=u16(128))
+        read(sig)
+    s.comment("setInitialDigest with a count off the block: ILLEGAL_VALUE")
+    s.cmd(0x56, 40, 0, bytes([32]) + mid_state("sha256", prefix) + (255).to_bytes(8, "big") + msg,
+          status=ILLEGAL_VALUE)
     return s
 
 def main():

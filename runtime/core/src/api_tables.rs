@@ -934,6 +934,7 @@ pub static CLASSES: &[ApiClass] = &[
             (5, N::Crypto(C::SigSign)),
             (6, N::Crypto(C::SigUpdate)),
             (7, N::Crypto(C::SigVerify)),
+            (8, N::Crypto(C::SigSetInitial)),
             (9, N::Crypto(C::SigSignPrehash)),
             (10, N::Crypto(C::SigVerifyPrehash)),
             (11, N::Crypto(C::SigDigestAlgorithm)),

@@ -41,6 +41,25 @@ impl Hasher {
         })
     }
 
+    /// Its `MessageDigest.ALG_*`.
+    pub fn alg(&self) -> u8 {
+        match self {
+            Hasher::Sha1(_) => ALG_SHA,
+            Hasher::Sha224(_) => ALG_SHA_224,
+            Hasher::Sha256(_) => ALG_SHA_256,
+            Hasher::Sha384(_) => ALG_SHA_384,
+            Hasher::Sha512(_) => ALG_SHA_512,
+            Hasher::Resumed(r) => r.alg(),
+        }
+    }
+
+    /// The same hash resumed from `state` after `count` bytes
+    /// (`setInitialDigest`).
+    pub fn resumed(&self, state: &[u8], count: u128) -> Result<Hasher, super::CryptoError> {
+        let r = super::initdigest::Resumed::new(self.alg(), state, count)?;
+        Ok(Hasher::Resumed(alloc::boxed::Box::new(r)))
+    }
+
     /// Digest length in bytes.
     pub fn digest_len(&self) -> usize {
         match self {

@@ -169,6 +169,15 @@ impl Resumed {
     }
 }
 
+/// The digested byte count of `setInitialDigest`: big-endian, 1 to 16
+/// bytes.
+pub(crate) fn byte_count(bytes: &[u8]) -> Result<u128, CryptoError> {
+    if bytes.is_empty() || bytes.len() > 16 {
+        return Err(CryptoError::IllegalValue);
+    }
+    Ok(bytes.iter().fold(0u128, |n, &b| (n << 8) | u128::from(b)))
+}
+
 fn fill32<const N: usize>(w: &mut [u32; N], state: &[u8]) -> Result<(), CryptoError> {
     if state.len() != 4 * N {
         return Err(CryptoError::IllegalValue);
@@ -212,13 +221,8 @@ impl<N: Nvm> Card<N> {
             return Err(Exc::Fault(crate::error::Fault::Corrupt("not a digest")));
         }
         let state = self.bytes_in(a, off, len)?;
-        let count_bytes = self.bytes_in(c, c_off, c_len)?;
-        if count_bytes.is_empty() || count_bytes.len() > 16 {
-            return Err(self.crypto_exc(reason::ILLEGAL_VALUE));
-        }
-        let count = count_bytes
-            .iter()
-            .fold(0u128, |n, &b| (n << 8) | u128::from(b));
+        let count = byte_count(&self.bytes_in(c, c_off, c_len)?)
+            .map_err(|e| self.crypto_exc(e.reason()))?;
         let r = Resumed::new(alg, &state, count).map_err(|e| self.crypto_exc(e.reason()))?;
         if let Engine::Digest(h) = self.engine(this)? {
             *h = Hasher::Resumed(alloc::boxed::Box::new(r));

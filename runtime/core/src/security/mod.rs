@@ -205,6 +205,8 @@ pub enum Op {
     AeadVerifyTag,
     /// `Signature.verifyPreComputedHash`.
     SigVerifyPrehash,
+    /// `Signature.setInitialDigest`.
+    SigSetInitial,
 }
 
 impl Op {
@@ -242,7 +244,7 @@ impl Op {
             | ChecksumUpdate | EcSet(_) | EcSetF2m3 | RsaSet(_) => 4,
             SigInitParam | SigSign | CipherInitParam | CipherUpdate | CipherDoFinal
             | ChecksumDoFinal | SigSignPrehash | AgreementGenerate => 6,
-            SigVerify | DigestSetInitial | SigVerifyPrehash => 7,
+            SigVerify | DigestSetInitial | SigVerifyPrehash | SigSetInitial => 7,
             DigestGetInitialized => 2,
             OneShotOpen(k) => k.nargs(),
             OneShotClose => 1,
@@ -561,6 +563,10 @@ impl<N: Nvm> Card<N> {
             }
             AeadRetrieveTag => Some(self.aead_retrieve_tag(r0, (r1, a2, a3))?),
             AeadVerifyTag => Some(i16::from(self.aead_verify_tag(r0, (r1, a2, a3), a4)?)),
+            SigSetInitial => {
+                self.sig_set_initial(r0, (r1, a2, a3), (r4, a5, a6))?;
+                None
+            }
             SigVerifyPrehash => Some(i16::from(self.sig_verify_prehash(
                 r0,
                 (r1, a2, a3),

@@ -173,6 +173,11 @@ impl SignatureEngine for RsaSig {
         }
     }
 
+    fn set_initial_digest(&mut self, state: &[u8], count: u128) -> Result<(), CryptoError> {
+        self.hasher = self.hash.hasher().resumed(state, count)?;
+        Ok(())
+    }
+
     fn verify_prehash(&mut self, hash: &[u8], sig: &[u8]) -> Result<bool, CryptoError> {
         self.hasher = self.hash.hasher();
         if hash.len() != self.hash.digest_len() {

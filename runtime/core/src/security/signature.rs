@@ -138,6 +138,11 @@ pub trait SignatureEngine {
     fn sign_prehash(&mut self, _hash: &[u8]) -> Result<Vec<u8>, CryptoError> {
         Err(CryptoError::IllegalUse)
     }
+    /// `setInitialDigest`: the running hash resumes from an intermediate
+    /// state (ILLEGAL_USE where the algorithm hashes nothing).
+    fn set_initial_digest(&mut self, _state: &[u8], _count: u128) -> Result<(), CryptoError> {
+        Err(CryptoError::IllegalUse)
+    }
     /// `verifyPreComputedHash`: as `sign_prehash`.
     fn verify_prehash(&mut self, _hash: &[u8], _sig: &[u8]) -> Result<bool, CryptoError> {
         Err(CryptoError::IllegalUse)
@@ -604,6 +609,26 @@ impl<N: Nvm> Card<N> {
         })?;
         self.bytes_out(out, out_off, &sig)?;
         Ok(sig.len() as i16)
+    }
+
+    /// `setInitialDigest(initialDigestBuf, initialDigestOffset,
+    /// initialDigestLength, digestedMsgLenBuf, digestedMsgLenOffset,
+    /// digestedMsgLenLength)`.
+    pub(crate) fn sig_set_initial(
+        &mut self,
+        this: Ref,
+        (a, off, len): (Ref, i16, i16),
+        (c, c_off, c_len): (Ref, i16, i16),
+    ) -> Result<(), Exc> {
+        let state = self.bytes_in(a, off, len)?;
+        let count = self.bytes_in(c, c_off, c_len)?;
+        self.with_signer(this, |s| {
+            if s.mode.is_none() {
+                return Err(CryptoError::InvalidInit);
+            }
+            let count = super::initdigest::byte_count(&count)?;
+            s.engine.set_initial_digest(&state, count)
+        })
     }
 
     /// `verifyPreComputedHash(hashBuff, hashOffset, hashLength, sigBuff,

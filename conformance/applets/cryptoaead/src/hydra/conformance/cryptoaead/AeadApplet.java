@@ -106,6 +106,12 @@ public class AeadApplet extends Applet {
     static final byte INS_RSA_VERIFY_HASH = (byte) 0x54;
     /** signPreComputedHash(data), then verifyPreComputedHash of it on the card: 01 and the length. */
     static final byte INS_RSA_ROUND_HASH = (byte) 0x55;
+    /**
+     * Signature.getInstance(P1) with the CRT key, setInitialDigest(state,
+     * count), sign(rest) into the output area: the length. Data: state
+     * length, state, count (8), rest.
+     */
+    static final byte INS_RSA_SIGN_RESUMED = (byte) 0x56;
 
     private final byte[] in;
     private final byte[] out;
@@ -328,6 +334,15 @@ public class AeadApplet extends Applet {
             buf[0] = s.verifyPreComputedHash(d, (short) 0, lc, out, (short) 0, sl) ? (byte) 1 : (byte) 0;
             Util.setShort(buf, (short) 1, sl);
             return 3;
+        }
+        case INS_RSA_SIGN_RESUMED: {
+            Signature s = Signature.getInstance(p1, false);
+            s.init(rsaCrt, Signature.MODE_SIGN);
+            short sl = d[0];
+            s.setInitialDigest(d, (short) 1, sl, d, (short) (1 + sl), (short) 8);
+            short m = (short) (1 + sl + 8);
+            Util.setShort(buf, (short) 0, s.sign(d, m, (short) (lc - m), out, (short) 0));
+            return 2;
         }
         default:
             ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
