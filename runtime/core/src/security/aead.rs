@@ -519,6 +519,34 @@ mod tests {
         assert_eq!(d.retrieve_tag(16), Err(CryptoError::IllegalUse));
     }
 
+    #[test]
+    fn more_than_the_buffer_holds_is_illegal_use_and_the_next_operation_works() {
+        let k = key("feffe9928665731c6d6a8f9467308308");
+        let mut e = Aead::new(Mode::Gcm);
+        e.start(&k, cipher::MODE_ENCRYPT, Some(&[0; 12]), None)
+            .unwrap();
+        e.update_aad(&[0; 1000]).unwrap();
+        assert_eq!(
+            e.update(&[0; MAX_BUFFERED - 999]),
+            Err(CryptoError::IllegalUse)
+        );
+        assert_eq!(
+            e.do_final(&[0; MAX_BUFFERED - 1000]).map(|c| c.len()),
+            Ok(MAX_BUFFERED - 1000)
+        );
+        assert_eq!(e.retrieve_tag(16).map(|t| t.len()), Ok(16));
+        // Another length: a nonce GCM does not take, a CCM tag it does not have.
+        assert_eq!(
+            e.start(&k, cipher::MODE_ENCRYPT, Some(&[0; 16]), None),
+            Err(CryptoError::IllegalValue)
+        );
+        let mut c = Aead::new(Mode::Ccm);
+        assert_eq!(
+            c.start(&k, cipher::MODE_ENCRYPT, Some(&[0; 13]), Some((0, 0, 3))),
+            Err(CryptoError::IllegalValue)
+        );
+    }
+
     /// RFC 3610 packet vector 1: AES-128, 13-byte nonce, 8-byte tag, 8
     /// bytes of associated data.
     #[test]
