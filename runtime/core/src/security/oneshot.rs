@@ -110,8 +110,8 @@ impl<N: Nvm> Card<N> {
                 let (c, p) = (args[0], args[1]);
                 // An AEAD cipher needs AEADCipher's methods, which a
                 // Cipher.OneShot does not have.
-                let c_ = cipher::Ciph::new(c, p).filter(|x| !x.is_aead());
-                let Some(ciph) = c_ else {
+                let made = cipher::Ciph::new(c, p).filter(|x| !x.is_aead());
+                let Some(ciph) = made else {
                     return Err(no_alg(self));
                 };
                 let alg = cipher::ALGS
