@@ -57,6 +57,7 @@ cryptosym   0x0E -   SymApplet:0x01         -
 cryptomac   0x0F -   MacApplet:0x01         -
 cryptoec    0x10 -   EcApplet:0x01          -
 cryptorsa   0x11 -   RsaApplet:0x01         -
+cryptoaead  0x12 -   AeadApplet:0x01        -
 fwlib       0x17 -   -                      -
 fwvictim    0x15 -   VictimApplet:0x01      fwlib
 fwattack    0x16 -   AttackApplet:0x01      fwlib

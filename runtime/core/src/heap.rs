@@ -796,6 +796,21 @@ impl<N: Nvm> Store<N> {
         }
     }
 
+    /// Gives RAM object `r` to context `owner` (a JCRE pool object lent to
+    /// the applet that opened it); false if `r` is no RAM object.
+    pub fn set_ram_owner(&mut self, r: Ref, owner: u8) -> bool {
+        match r
+            .checked_sub(RAM_HANDLE_BASE)
+            .and_then(|i| self.ram_objs.get_mut(usize::from(i)))
+        {
+            Some(o) => {
+                o.owner = owner;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Drops the RAM objects (at reset).
     pub fn reset_ram_objects(&mut self) {
         self.ram_objs.clear();
