@@ -29,7 +29,7 @@ use hydra_host::{first_difference, read_suite, SuiteEntry};
 use hydra_qemu_host::script::run_script;
 use hydra_qemu_host::{find_qemu, Artifacts, Config, Counts, FirmwareSymbols, Install, Session};
 use indicatif::{ProgressBar, ProgressStyle};
-use object::{Object, ObjectSection};
+use object::{Object, ObjectSection, ObjectSymbol};
 use serde::Serialize;
 
 #[derive(clap::Args)]
@@ -126,6 +126,78 @@ pub struct Footprint {
     /// Bytes of RAM taken by data, bss and the heap area (the stack
     /// comes on top).
     pub ram: u64,
+    /// Bytes of flash in the symbols of the cryptography: the RustCrypto
+    /// crates and the runtime's `security` module (generic code they
+    /// instantiate in `core`/`alloc` is not counted).
+    pub crypto_flash: u64,
+}
+
+/// Crates whose code is the card's cryptography.
+const CRYPTO_CRATES: &[&str] = &[
+    "aes",
+    "aes_gcm",
+    "block_buffer",
+    "cbc",
+    "ccm",
+    "cipher",
+    "cmac",
+    "crc",
+    "crypto_bigint",
+    "crypto_common",
+    "ctr",
+    "der",
+    "des",
+    "digest",
+    "ecb",
+    "ecdsa",
+    "elliptic_curve",
+    "ff",
+    "ghash",
+    "group",
+    "hmac",
+    "inout",
+    "num_bigint_dig",
+    "num_integer",
+    "num_traits",
+    "p256",
+    "pkcs1",
+    "pkcs8",
+    "polyval",
+    "primeorder",
+    "rand_chacha",
+    "chacha20",
+    "rand_core",
+    "rfc6979",
+    "rsa",
+    "sec1",
+    "sha1",
+    "sha2",
+    "signature",
+    "spki",
+    "subtle",
+    "universal_hash",
+    "zeroize",
+];
+
+/// Whether a (legacy-mangled) symbol belongs to the cryptography.
+fn is_crypto_symbol(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix("_ZN") else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let Ok(n) = rest[..digits].parse::<usize>() else {
+        return false;
+    };
+    let Some(first) = rest.get(digits..digits + n) else {
+        return false;
+    };
+    if first == "hydra_runtime" {
+        return rest[digits + n..].starts_with("8security");
+    }
+    // `<impl ...>` paths start with `_$LT$` and name the crate next.
+    let first = first.trim_start_matches('_').trim_start_matches("$LT$");
+    let krate = first.split("..").next().unwrap_or(first);
+    CRYPTO_CRATES.contains(&krate)
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -344,6 +416,11 @@ fn footprint(elf: &Path) -> Result<Footprint, CliError> {
             }
         }
     }
+    f.crypto_flash = file
+        .symbols()
+        .filter(|s| s.address() < 0x2000_0000 && s.name().is_ok_and(is_crypto_symbol))
+        .map(|s| s.size())
+        .sum();
     Ok(f)
 }
 
@@ -631,8 +708,8 @@ pub fn render(r: &Report) -> String {
     );
     let _ = writeln!(
         s,
-        "Footprint: firmware flash {} B, RAM {} B (data+bss+heap, stack on top); C image flash {} B, RAM {} B.",
-        r.firmware.flash, r.firmware.ram, r.c_image.flash, r.c_image.ram
+        "Footprint: firmware flash {} B (cryptography {} B), RAM {} B (data+bss+heap, stack on top); C image flash {} B, RAM {} B.",
+        r.firmware.flash, r.firmware.crypto_flash, r.firmware.ram, r.c_image.flash, r.c_image.ram
     );
     let _ = writeln!(
         s,
@@ -837,6 +914,28 @@ pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
         report.seconds
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod crypto_symbols {
+    use super::is_crypto_symbol;
+
+    #[test]
+    fn crypto_symbols_are_told_apart() {
+        assert!(is_crypto_symbol(
+            "_ZN4sha26sha51211compress51217h4bbea99b0a030570E"
+        ));
+        assert!(is_crypto_symbol(
+            "_ZN13hydra_runtime8security6cipher4init17h0123456789abcdefE"
+        ));
+        assert!(is_crypto_symbol(
+            "_ZN50_$LT$p256..arithmetic..FieldElement$u20$as$u20$core..ops..Mul$GT$3mul17h0E"
+        ));
+        assert!(!is_crypto_symbol("_ZN13hydra_runtime6interp4exec17h0E"));
+        assert!(!is_crypto_symbol("_ZN4core3fmt5write17h0E"));
+        assert!(!is_crypto_symbol("memcpy"));
+        assert!(!is_crypto_symbol("_ZN99short"));
+    }
 }
 
 #[cfg(test)]
