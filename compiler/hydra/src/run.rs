@@ -216,7 +216,8 @@ fn power_cuts(args: &RunArgs) -> Result<(), CliError> {
         let r =
             hydra_host::power_cut::sweep(e, &caps, engine).map_err(|x| host_err(&e.script, x))?;
         hydra::outln!(
-            "{} {}: {} writes, {} torn cuts, {} consistent, {} clean cuts, {} in SELECT",
+            "{} {}: {} writes, {} torn cuts, {} consistent, {} torn non-atomic data, \
+             {} clean cuts, {} in SELECT, {} not reproducible after a reboot",
             if r.inconsistencies.is_empty() {
                 "pass"
             } else {
@@ -226,8 +227,10 @@ fn power_cuts(args: &RunArgs) -> Result<(), CliError> {
             r.writes,
             r.cuts,
             r.consistent,
+            r.torn_non_atomic,
             r.clean_cuts,
-            r.skipped
+            r.skipped,
+            r.unreproducible
         );
         for i in &r.inconsistencies {
             hydra::outln!("  {i}");

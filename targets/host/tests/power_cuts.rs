@@ -38,13 +38,14 @@ fn every_power_cut_leaves_the_old_or_the_new_state() {
         let t = std::time::Instant::now();
         let r = sweep(&e, &caps, None).unwrap();
         println!(
-            "{name}: {} writes, {} torn cuts, {} consistent, {} torn non-atomic data, {} clean cuts, {} in SELECT, {:?}",
+            "{name}: {} writes, {} torn cuts, {} consistent, {} torn non-atomic data, {} clean cuts, {} in SELECT, {} not reproducible, {:?}",
             r.writes,
             r.cuts,
             r.consistent,
             r.torn_non_atomic,
             r.clean_cuts,
             r.skipped,
+            r.unreproducible,
             t.elapsed()
         );
         swept += 1;
