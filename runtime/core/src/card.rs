@@ -102,6 +102,10 @@ pub struct Config {
     /// The board's entropy source (a TRNG): fills the buffer, `false` on
     /// failure; none: no secure random numbers (see `security::random`).
     pub entropy: Option<fn(&mut [u8]) -> bool>,
+    /// The board's AES engine, if it has one: every AES block of `Cipher`
+    /// and the AES `Signature`s (ECB, CBC, CBC-MAC) runs on it instead of
+    /// the `aes` crate (see `security::block::AesBlockFn`).
+    pub aes_block: Option<crate::security::block::AesBlockFn>,
 }
 
 impl Default for Config {
@@ -113,6 +117,7 @@ impl Default for Config {
             budget: 50_000_000,
             verify_loads: crate::load_check::VerifyLoads::WhenPossible,
             entropy: None,
+            aes_block: None,
         }
     }
 }

@@ -477,6 +477,7 @@ mod tests {
 
     fn key(k: &str) -> KeyMaterial {
         KeyMaterial {
+            aes_block: None,
             kind: KeyKind::Aes,
             size: (k.len() * 4) as i16,
             parts: alloc::vec![hex(k)],

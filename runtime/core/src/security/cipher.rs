@@ -10,7 +10,7 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use super::aead::{self, Aead, Mode as AeadMode};
-use super::block::{blocks, Blocks, Chaining, Family, Pad};
+use super::block::{blocks, AesBlockFn, Blocks, Chaining, Family, Pad};
 use super::key::KeyMaterial;
 use super::{CryptoError, Engine};
 use crate::api_tables::CRYPTO;
@@ -128,6 +128,7 @@ pub fn engine_for(cipher: u8, pad: u8) -> Option<Box<dyn CipherEngine>> {
         key: Vec::new(),
         iv: Vec::new(),
         state: None,
+        aes_block: None,
         pending: Vec::new(),
         seen: false,
     }))
@@ -141,6 +142,7 @@ struct BlockMode {
     key: Vec<u8>,
     iv: Vec<u8>,
     state: Option<Box<dyn Blocks>>,
+    aes_block: Option<AesBlockFn>,
     /// Input not yet processed: less than a block, or (decrypting with a
     /// padding to remove) the last whole block too.
     pending: Vec<u8>,
@@ -155,6 +157,7 @@ impl BlockMode {
             self.chaining,
             self.encrypt,
             &self.iv,
+            self.aes_block,
         )?);
         self.pending.clear();
         self.seen = false;
@@ -195,6 +198,7 @@ impl CipherEngine for BlockMode {
         };
         self.encrypt = mode == MODE_ENCRYPT;
         self.key = key.secret().to_vec();
+        self.aes_block = key.aes_block;
         self.restart()
     }
 

@@ -250,6 +250,8 @@ pub struct KeyMaterial {
     pub size: i16,
     /// The parts, each its set length.
     pub parts: Vec<Vec<u8>>,
+    /// The board's AES engine the key runs on (`Config::aes_block`).
+    pub aes_block: Option<super::block::AesBlockFn>,
 }
 
 impl KeyMaterial {
@@ -545,6 +547,7 @@ impl<N: Nvm> Card<N> {
             kind: k.info.kind,
             size: k.size,
             parts,
+            aes_block: self.config.aes_block,
         })
     }
 

@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 use hmac::Mac;
 use subtle::ConstantTimeEq;
 
-use super::block::{blocks, Blocks, Chaining, Family, Pad};
+use super::block::{blocks, AesBlockFn, Blocks, Chaining, Family, Pad};
 use super::key::{KeyKind, KeyMaterial};
 use super::{tok, CryptoError, Engine};
 use crate::card::Card;
@@ -213,6 +213,7 @@ struct CbcMac {
     key: Vec<u8>,
     iv: Vec<u8>,
     chain: Option<Box<dyn Blocks>>,
+    aes_block: Option<AesBlockFn>,
     /// Input not yet a whole block.
     pending: Vec<u8>,
     /// The last ciphertext block.
@@ -232,6 +233,7 @@ impl CbcMac {
             key: Vec::new(),
             iv: Vec::new(),
             chain: None,
+            aes_block: None,
             pending: Vec::new(),
             last: Vec::new(),
             seen: false,
@@ -255,6 +257,7 @@ impl CbcMac {
             Chaining::Cbc,
             true,
             &self.iv,
+            self.aes_block,
         )?);
         self.pending.clear();
         self.last = self.iv.clone();
@@ -294,6 +297,7 @@ impl SignatureEngine for CbcMac {
         if !key_ok {
             return Err(CryptoError::IllegalValue);
         }
+        self.aes_block = key.aes_block;
         self.iv = match iv {
             Some(iv) if iv.len() == bs => iv.to_vec(),
             Some(_) => return Err(CryptoError::IllegalValue),
@@ -329,8 +333,16 @@ impl SignatureEngine for CbcMac {
         if self.alg3 {
             // Output transformation 3: decrypt under K2, encrypt under K1.
             let k2 = self.key.get(8..16).ok_or(CryptoError::IllegalValue)?;
-            blocks(Family::Des, k2, Chaining::Ecb, false, &[])?.apply(&mut mac);
-            blocks(Family::Des, self.chain_key(), Chaining::Ecb, true, &[])?.apply(&mut mac);
+            blocks(Family::Des, k2, Chaining::Ecb, false, &[], None)?.apply(&mut mac);
+            blocks(
+                Family::Des,
+                self.chain_key(),
+                Chaining::Ecb,
+                true,
+                &[],
+                None,
+            )?
+            .apply(&mut mac);
         }
         mac.truncate(self.len);
         self.restart()?;
