@@ -57,6 +57,7 @@ cryptosym   0x0E -   SymApplet:0x01         -
 cryptomac   0x0F -   MacApplet:0x01         -
 cryptoec    0x10 -   EcApplet:0x01          -
 cryptorsa   0x11 -   RsaApplet:0x01         -
+gputil      0x13 int GpUtilApplet:0x01      -
 "
 
 # packages that other packages of ours import: their export file is committed

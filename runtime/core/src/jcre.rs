@@ -574,6 +574,15 @@ impl<N: Nvm> Card<N> {
         self.selecting = false;
         self.apdu.active = false;
         self.active_applet = None;
+        // GPSystem.lockCard / terminateCard: no application stays selected
+        // once the command that locked the card is done.
+        if !self.applications_available() {
+            for ch in 0..crate::registry::CHANNELS {
+                if self.registry.selected[ch].is_some() {
+                    self.deselect_channel(ch);
+                }
+            }
+        }
         match r {
             Ok(_) => Response {
                 data: core::mem::take(&mut self.apdu.response),

@@ -14,6 +14,8 @@
 //!  cardmgr    the GlobalPlatform Issuer Security Domain: SCP02/03, content
 //!             and key management, GET STATUS, personalization
 //!  security   javacard.security: engine objects over RustCrypto
+//!  fwutil     javacardx.framework.util (ArrayLogic) and util.intx (JCint)
+//!  gpapi      org.globalplatform: CVM, SecureChannel, registry entries
 //!  nvm        the persistent-memory trait every write goes through
 //! ```
 
@@ -30,7 +32,9 @@ pub mod cardmgr;
 pub mod class;
 pub mod engine;
 pub mod error;
+pub mod fwutil;
 pub mod gc;
+pub mod gpapi;
 pub mod heap;
 pub mod interp;
 pub mod jcre;

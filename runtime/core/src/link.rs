@@ -78,6 +78,7 @@ impl<N: Nvm> Card<N> {
             budget_end: u64::MAX,
             engine: None,
             engines: Default::default(),
+            gp: Default::default(),
             call_ctx: None,
         };
         card.link_api();
@@ -161,7 +162,7 @@ impl<N: Nvm> Card<N> {
                 self.jcre.exceptions.push((id as ClassId, r));
             }
         }
-        Ok(())
+        self.make_gp_objects()
     }
 
     /// Class id of an API class.

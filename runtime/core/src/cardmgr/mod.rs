@@ -10,7 +10,9 @@
 //! update. The secure channel session lives in RAM and ends with the
 //! selection, a reset or a security error.
 
+pub mod appchannel;
 pub mod content;
+pub mod cvm;
 pub mod keys;
 pub mod lifecycle;
 mod personalize;
@@ -192,6 +194,22 @@ impl SecureSession {
         }
     }
 
+    /// Encrypts data as [`SecureSession::decrypt_key`] decrypts it.
+    pub fn encrypt_key(
+        &self,
+        static_dek: &[u8],
+        data: &mut [u8],
+    ) -> core::result::Result<(), ScpError> {
+        match self {
+            SecureSession::Scp03(_) => scp03::Session::encrypt_key(static_dek, data),
+            SecureSession::Scp02(s) => {
+                let out = s.host_encrypt_key(data)?;
+                data.copy_from_slice(&out);
+                Ok(())
+            }
+        }
+    }
+
     /// The host's side: EXTERNAL AUTHENTICATE at `level`.
     pub fn host_authenticate(&mut self, level: u8) -> core::result::Result<Command, ScpError> {
         match self {
@@ -248,6 +266,8 @@ pub struct CardManager {
     /// AID of the application STORE DATA goes to (INSTALL [for
     /// personalization]), for the secure channel that named it.
     personalizing: Option<Vec<u8>>,
+    /// The global PIN's session state (RAM; a reset clears it).
+    cvm_session: cvm::Submission,
 }
 
 /// One key set as the record stores it.
@@ -370,6 +390,7 @@ fn decode_record(record: u32, b: &[u8]) -> Result<(CardManager, u8)> {
         pending_status: None,
         loading: None,
         personalizing: None,
+        cvm_session: cvm::Submission::None,
     };
     Ok((cm, version))
 }
@@ -420,6 +441,7 @@ impl CardManager {
             pending_status: None,
             loading: None,
             personalizing: None,
+            cvm_session: cvm::Submission::None,
         };
         publish(s, cm)
     }
@@ -593,7 +615,7 @@ impl<N: Nvm> Card<N> {
     /// session of the key set's protocol and answers KDD, key information,
     /// card challenge and card cryptogram (SCP03: then the sequence
     /// counter; SCP02: the counter before the challenge).
-    fn initialize_update(&mut self, ch: u8, cmd: &Command) -> Response {
+    pub(crate) fn initialize_update(&mut self, ch: u8, cmd: &Command) -> Response {
         self.cardmgr.close_session();
         if cmd.data.len() != 8 {
             return Response::sw(SW_WRONG_LENGTH);
@@ -685,7 +707,7 @@ impl<N: Nvm> Card<N> {
     }
 
     /// EXTERNAL AUTHENTICATE (`84 82 level 00 10 host-cryptogram C-MAC`).
-    fn external_authenticate(&mut self, ch: u8, cmd: &Command) -> Response {
+    pub(crate) fn external_authenticate(&mut self, ch: u8, cmd: &Command) -> Response {
         let (ok, kvn) = match self.cardmgr.secure.as_mut() {
             Some(sc) if sc.channel == ch && sc.session.level().is_none() => {
                 (sc.session.authenticate(cmd).is_ok(), sc.kvn)
