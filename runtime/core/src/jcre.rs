@@ -281,9 +281,11 @@ impl<N: Nvm> Card<N> {
     /// package stays active on another channel; CLEAR_ON_DESELECT data is
     /// cleared once no applet of the context is active.
     pub(crate) fn deselect_channel(&mut self, ch: usize) {
+        // The channel's secure channel ends with its selection, the ISD's
+        // or an application's.
+        self.cardmgr.close_session_on(ch as u8);
         if self.registry.isd & (1 << ch) != 0 {
             self.registry.isd &= !(1 << ch);
-            self.cardmgr.close_session_on(ch as u8);
         }
         let Some(i) = self.registry.selected[ch].take() else {
             return;

@@ -225,7 +225,7 @@ impl Host {
         card.install(
             &spec.class_aid,
             spec.instance_aid.as_deref(),
-            &[],
+            &spec.privileges,
             &spec.params,
         )?;
         Ok(())

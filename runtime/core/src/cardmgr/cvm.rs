@@ -145,8 +145,8 @@ impl<N: Nvm> Card<N> {
     /// `verify`: the try is counted (one atomic byte, outside any
     /// transaction) before the values are compared.
     pub(crate) fn cvm_verify(&mut self, format: u8, value: &[u8]) -> Result<i16, Exc> {
+        // Nothing to compare with, or no tries left: no try is counted.
         if !self.cvm_is_active() || self.cvm_is_blocked() {
-            self.cardmgr.cvm_session = Submission::Invalid;
             return Ok(CVM_FAILURE);
         }
         let used = self.cvm_byte(USED);
@@ -221,6 +221,60 @@ impl<N: Nvm> Card<N> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::card::Config;
+    use crate::nvm::RamNvm;
+
+    fn boot(nvm: RamNvm) -> Card<RamNvm> {
+        Card::boot(nvm, Config::default()).unwrap_or_else(|e| panic!("boot: {e}"))
+    }
+
+    /// A wrong value cut at any NVM write leaves the tries as they were or
+    /// one fewer, never more; a verify that answered has counted the try.
+    /// The right value afterwards gives the tries back.
+    #[test]
+    fn a_cut_verify_never_gives_a_try_back() {
+        let mut card = boot(RamNvm::new(256 * 1024));
+        assert!(card.cvm_update(FORMAT_ASCII, b"1234").unwrap());
+        assert_eq!(card.cvm_tries_remaining(), DEFAULT_TRY_LIMIT);
+        let base = card.store.nvm.clone();
+        let before = base.writes;
+        assert_eq!(card.cvm_verify(FORMAT_ASCII, b"9999").unwrap(), CVM_FAILURE);
+        let n = card.store.nvm.writes - before;
+        assert!(n >= 1);
+        for cut in 0..=n {
+            let mut card = boot(base.clone());
+            card.store.nvm.fail_at = Some(card.store.nvm.writes + cut);
+            let answered = card.cvm_verify(FORMAT_ASCII, b"9999").is_ok();
+            let mut nvm = card.store.nvm.clone();
+            nvm.fail_at = None;
+            let card = boot(nvm);
+            let left = card.cvm_tries_remaining();
+            assert!(left <= DEFAULT_TRY_LIMIT, "cut {cut}: {left}");
+            if answered {
+                assert_eq!(left, DEFAULT_TRY_LIMIT - 1, "cut {cut}");
+            }
+        }
+        let mut card = boot(base);
+        assert_eq!(card.cvm_verify(FORMAT_ASCII, b"9999").unwrap(), CVM_FAILURE);
+        assert_eq!(card.cvm_tries_remaining(), DEFAULT_TRY_LIMIT - 1);
+        assert_eq!(
+            card.cvm_verify(FORMAT_BCD, &[0x12, 0x34]).unwrap(),
+            CVM_SUCCESS
+        );
+        assert_eq!(card.cvm_tries_remaining(), DEFAULT_TRY_LIMIT);
+        assert_eq!(card.cvm_submission(), Submission::Validated);
+    }
+
+    /// The try counter is not part of a transaction the applet aborts.
+    #[test]
+    fn an_aborted_transaction_keeps_the_try() {
+        let mut card = boot(RamNvm::new(256 * 1024));
+        assert!(card.cvm_update(FORMAT_ASCII, b"1234").unwrap());
+        crate::txn::begin(&mut card.store).unwrap();
+        assert_eq!(card.cvm_verify(FORMAT_ASCII, b"0000").unwrap(), CVM_FAILURE);
+        crate::txn::abort(&mut card.store).unwrap();
+        assert_eq!(card.cvm_tries_remaining(), DEFAULT_TRY_LIMIT - 1);
+    }
 
     #[test]
     fn ascii_and_bcd_are_the_same_digits() {
