@@ -931,6 +931,54 @@ mod tests {
 
     const GET_STATUS_ISD: [u8; 8] = [0x80, 0xF2, 0x80, 0x02, 0x02, 0x4F, 0x00, 0x00];
 
+    /// An application's secure channel over SCP02 (a 3DES key set): the
+    /// applet forwards INITIALIZE UPDATE and EXTERNAL AUTHENTICATE, unwraps
+    /// its commands, and decrypts under the DEK session key; a replayed
+    /// command fails its unwrap and ends the channel.
+    #[test]
+    fn an_application_runs_scp02_through_its_security_domain() {
+        extern crate std;
+        let path = alloc::format!(
+            "{}/../../conformance/applets/secchannel/cap/secchannel.cap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let cap = hydra_cap::container::read_path(std::path::Path::new(&path))
+            .unwrap()
+            .cap;
+        let mut card = boot(RamNvm::new(1 << 20));
+        card.load_package(&cap).unwrap();
+        let applet = [0xF0, 0x48, 0x59, 0x44, 0x52, 0x41, 0x14, 0x01];
+        card.install(&applet, None, &[0x12], &[]).unwrap();
+        let des: Vec<u8> = (0x10..0x20).collect();
+        let mut s = open(&mut card, 0x30, &test_key(), 0x03);
+        let put = des_put_key(0x00, 0x20, &des, &s, &test_key());
+        assert_eq!(send(&mut card, &mut s, &put).sw, SW_OK);
+
+        let mut select = alloc::vec![0x00, 0xA4, 0x04, 0x00, 0x08];
+        select.extend_from_slice(&applet);
+        assert_eq!(card.process(&select).sw, SW_OK);
+        let mut s = open(&mut card, 0x20, &des, 0x01);
+        assert!(matches!(s, SecureSession::Scp02(_)));
+        let level = send(&mut card, &mut s, &[0x80, 0x10, 0x00, 0x00, 0x00]);
+        assert_eq!((level.sw, &level.data[..]), (SW_OK, &[0x81][..]));
+        let SecureSession::Scp02(host) = &s else {
+            unreachable!()
+        };
+        let plain: Vec<u8> = (0..16).collect();
+        let secret = host.host_encrypt_key(&plain).unwrap();
+        let mut apdu = alloc::vec![0x80, 0x30, 0x00, 0x00, 16];
+        apdu.extend_from_slice(&secret);
+        let r = send(&mut card, &mut s, &apdu);
+        assert_eq!((r.sw, &r.data[..]), (SW_OK, &plain[..]));
+        let wire = s
+            .host_wrap(&Command::parse(&[0x80, 0x10, 0x00, 0x00, 0x00]).unwrap())
+            .unwrap();
+        assert_eq!(card.process_command(wire.clone()).sw, SW_OK);
+        assert_eq!(card.process_command(wire).sw, SW_SECURITY);
+        let r = card.process(&[0x80, 0x10, 0x00, 0x00, 0x00]);
+        assert_eq!((r.sw, &r.data[..]), (SW_OK, &[0x00][..]));
+    }
+
     /// A 3DES key set put over SCP03 answers with SCP02 at levels 01 and 03
     /// under both options; card recognition data and the key information
     /// template name it; the refusals close the channel.
