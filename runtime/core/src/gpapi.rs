@@ -344,11 +344,18 @@ impl<N: Nvm> Card<N> {
                 Ok(self.ret1(base, out.len() as i16))
             }
             ScWrap => {
+                // (this, byte[] buffer, short offset, short length): the
+                // response data and its status word; the result leaves the
+                // status word out.
                 let (arr, off, len) = (a1 as Ref, a2, a3);
-                let (o, data) = self.bytes_arg(arr, off, len)?;
-                let out = match self.app_wrap(&data) {
+                let (o, bytes) = self.bytes_arg(arr, off, len)?;
+                let Some(split) = bytes.len().checked_sub(2) else {
+                    return Err(self.iso(crate::cardmgr::SW_WRONG_LENGTH));
+                };
+                let sw = u16::from_be_bytes([bytes[split], bytes[split + 1]]);
+                let out = match self.app_wrap(&bytes[..split], sw) {
                     Ok(Some(v)) => v,
-                    Ok(None) => return Ok(self.ret1(base, len)),
+                    Ok(None) => return Ok(self.ret1(base, len - 2)),
                     Err(sw) => return Err(self.iso(sw)),
                 };
                 if off as usize + out.len() > usize::from(o.len) {

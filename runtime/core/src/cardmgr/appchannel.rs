@@ -44,35 +44,34 @@ impl<N: Nvm> Card<N> {
         self.cardmgr.close_session_on(self.channel);
     }
 
-    /// `unwrap`: a command with secure messaging (CLA bit 3) checked and
-    /// stripped; `None` when the command has none. A failed check ends the
-    /// channel (6982).
+    /// `unwrap`: at a level with C-MAC, a command's secure messaging (CLA
+    /// bit 3) checked and stripped, and a command without it refused; a
+    /// failure ends the channel (6982). With no channel open, or one at
+    /// AUTHENTICATED only, nothing is done (`None`), as the GP API says.
     pub(crate) fn app_unwrap(&mut self, cmd: &Command) -> Result<Option<Command>, Sw> {
-        if cmd.cla() & 0x04 == 0 {
-            return Ok(None);
-        }
         let ch = self.channel;
         let level = self.cardmgr.level(ch).unwrap_or(0);
-        let sc = self.cardmgr.secure.as_mut().filter(|s| s.channel == ch);
-        match sc {
-            Some(sc) if level & scp03::C_MAC != 0 => match sc.session.unwrap(cmd) {
-                Ok(c) => Ok(Some(c)),
-                Err(_) => {
-                    self.cardmgr.close_session();
-                    Err(super::SW_SECURITY)
-                }
-            },
-            _ => {
-                self.cardmgr.close_session_on(ch);
+        if level & scp03::C_MAC == 0 {
+            return Ok(None);
+        }
+        let unwrapped = match self.cardmgr.secure.as_mut() {
+            Some(sc) if cmd.cla() & 0x04 != 0 => sc.session.unwrap(cmd).ok(),
+            _ => None,
+        };
+        match unwrapped {
+            Some(c) => Ok(Some(c)),
+            None => {
+                self.cardmgr.close_session();
                 Err(super::SW_SECURITY)
             }
         }
     }
 
-    /// `wrap`: response data with R-MAC (and R-ENCRYPTION) when the
-    /// channel's level asks for them (SCP03), for status word 9000; `None`
-    /// when it asks for neither.
-    pub(crate) fn app_wrap(&mut self, data: &[u8]) -> Result<Option<Vec<u8>>, Sw> {
+    /// `wrap`: response data and its status word, with R-MAC (and
+    /// R-ENCRYPTION) when the channel's level asks for them (SCP03); the
+    /// result leaves the status word out. `None` when the level asks for
+    /// neither.
+    pub(crate) fn app_wrap(&mut self, data: &[u8], sw: u16) -> Result<Option<Vec<u8>>, Sw> {
         let ch = self.channel;
         let Some(sc) = self.cardmgr.secure.as_mut().filter(|s| s.channel == ch) else {
             return Ok(None);
@@ -83,7 +82,7 @@ impl<N: Nvm> Card<N> {
         if session.level.unwrap_or(0) & scp03::R_MAC == 0 {
             return Ok(None);
         }
-        match session.wrap(data, super::SW_OK) {
+        match session.wrap(data, sw) {
             Ok(mut bytes) => {
                 bytes.truncate(bytes.len().saturating_sub(2));
                 Ok(Some(bytes))
@@ -97,8 +96,8 @@ impl<N: Nvm> Card<N> {
 
     /// `decryptData` / `encryptData`: whole blocks under the channel's key
     /// encryption key (SCP03: AES-CBC under the static DEK; SCP02: 3DES-ECB
-    /// under the DEK session key), as PUT KEY's key data. Needs an
-    /// authenticated channel (6985); a partial block is 6700.
+    /// under the DEK session key), as PUT KEY's key data. Needs an open
+    /// (authenticated) channel, else 6982; a partial block is 6700.
     pub(crate) fn app_crypt(&mut self, data: &mut [u8], encrypt: bool) -> Result<(), Sw> {
         let ch = self.channel;
         let Some(sc) = self
@@ -107,7 +106,7 @@ impl<N: Nvm> Card<N> {
             .as_ref()
             .filter(|s| s.channel == ch && s.session.level().is_some())
         else {
-            return Err(super::SW_CONDITIONS);
+            return Err(super::SW_SECURITY);
         };
         let block = match sc.session {
             SecureSession::Scp03(_) => 16,

@@ -977,6 +977,13 @@ mod tests {
         assert_eq!(card.process_command(wire).sw, SW_SECURITY);
         let r = card.process(&[0x80, 0x10, 0x00, 0x00, 0x00]);
         assert_eq!((r.sw, &r.data[..]), (SW_OK, &[0x00][..]));
+        // At C-MAC, unwrap refuses a command without secure messaging and
+        // ends the channel; with none open it leaves commands alone.
+        let _ = open(&mut card, 0x20, &des, 0x01);
+        let plain = Command::parse(&[0x80, 0x10, 0x00, 0x00, 0x00]).unwrap();
+        assert_eq!(card.app_unwrap(&plain).unwrap_err(), SW_SECURITY);
+        assert_eq!(card.app_security_level(), 0);
+        assert!(card.app_unwrap(&plain).unwrap().is_none());
     }
 
     /// A 3DES key set put over SCP03 answers with SCP02 at levels 01 and 03

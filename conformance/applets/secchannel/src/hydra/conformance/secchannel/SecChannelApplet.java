@@ -33,6 +33,7 @@ import org.globalplatform.SecureChannel;
  *   23        keep the CVM in a field (00), then a registry entry (6F03)
  *   30 / 31   decryptData / encryptData of the data
  *   32        resetSecurity, then the security level
+ *   33        the data back, through SecureChannel.wrap
  */
 public class SecChannelApplet extends Applet {
 
@@ -165,6 +166,11 @@ public class SecChannelApplet extends Applet {
             sc.resetSecurity();
             buf[0] = sc.getSecurityLevel();
             return 1;
+        case 0x33:
+            // the data back, wrapped with its status word 9000
+            Util.arrayCopyNonAtomic(buf, ISO7816.OFFSET_CDATA, buf, (short) 0, lc);
+            Util.setShort(buf, lc, ISO7816.SW_NO_ERROR);
+            return sc.wrap(buf, (short) 0, (short) (lc + 2));
         default:
             ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
             return 0;
