@@ -237,3 +237,78 @@ impl<N: Nvm> Card<N> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::{reason, Native};
+    use crate::card::Config;
+    use crate::class::NO_CLASS;
+    use crate::nvm::RamNvm;
+
+    /// Runs `op` with `args` on the operand stack, in the JCRE's context.
+    fn call(card: &mut Card<RamNvm>, op: Op, args: &[i16]) -> Result<i16, Exc> {
+        card.stack[..args.len()].copy_from_slice(args);
+        card.sp_top = args.len();
+        card.native(Native::Util(op), 0).map(|_| card.stack[0])
+    }
+
+    /// An atomic fill larger than the commit capacity throws
+    /// TransactionException.BUFFER_FULL and writes nothing; the non-atomic
+    /// fill of the same array is not bound by it.
+    #[test]
+    fn a_fill_beyond_the_commit_capacity_changes_nothing() {
+        let mut card = Card::boot(RamNvm::new(256 * 1024), Config::default()).unwrap();
+        let n = 12_000u16;
+        let arr = card.store.alloc(K_SHORT, 0, 0, NO_CLASS, n).unwrap();
+        let val = card.store.alloc(K_SHORT, 0, 0, NO_CLASS, 1).unwrap();
+        let vo = *card.store.obj(val).unwrap();
+        card.store.write(&vo, 0, &[0x12, 0x34], false).unwrap();
+        let args = [arr as i16, 0, n as i16, val as i16, 0];
+        let e = call(&mut card, Op::FillGeneric { atomic: true }, &args).unwrap_err();
+        let Exc::Throw(r) = e else { panic!("{e:?}") };
+        let txn = card.api_class(crate::api_tables::FW, tok::TRANSACTION_EXCEPTION);
+        assert_eq!(card.store.obj(r).unwrap().class, txn);
+        assert_eq!(card.cell(r, 0) as u16, reason::TXN_BUFFER_FULL);
+        let ao = *card.store.obj(arr).unwrap();
+        assert!(card.store.data(&ao).iter().all(|&b| b == 0));
+        let end = call(&mut card, Op::FillGeneric { atomic: false }, &args).unwrap();
+        assert_eq!(end, n as i16);
+        assert!(card.store.data(&ao).chunks(2).all(|c| c == [0x12, 0x34]));
+    }
+
+    #[test]
+    fn repacking_and_comparing_follow_the_component_sizes() {
+        let mut card = Card::boot(RamNvm::new(256 * 1024), Config::default()).unwrap();
+        let bytes = card.store.alloc(K_BYTE, 0, 0, NO_CLASS, 8).unwrap();
+        let ints = card.store.alloc(K_INT, 0, 0, NO_CLASS, 2).unwrap();
+        let bo = *card.store.obj(bytes).unwrap();
+        card.store
+            .write(&bo, 0, &[0x80, 0, 0, 1, 0x7F, 0xFF, 0xFF, 0xFF], false)
+            .unwrap();
+        let end = call(
+            &mut card,
+            Op::CopyRepack { atomic: true },
+            &[bytes as i16, 0, 8, ints as i16, 0],
+        )
+        .unwrap();
+        assert_eq!(end, 2);
+        // int 0x80000001 < 0x7FFFFFFF as signed ints.
+        let cmp = call(
+            &mut card,
+            Op::CompareGeneric,
+            &[ints as i16, 0, ints as i16, 1, 1],
+        )
+        .unwrap();
+        assert_eq!(cmp, -1);
+        // Six bytes are no whole number of ints.
+        let e = call(
+            &mut card,
+            Op::CopyRepack { atomic: false },
+            &[bytes as i16, 0, 6, ints as i16, 0],
+        )
+        .unwrap_err();
+        let Exc::Throw(r) = e else { panic!("{e:?}") };
+        assert_eq!(card.cell(r, 0) as u16, ILLEGAL_VALUE);
+    }
+}
