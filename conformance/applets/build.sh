@@ -39,7 +39,7 @@ API_JAR=$KIT/lib/api_classic-3.0.5.jar
 TARGETS="3.0.4 3.0.5 3.1.0 3.2.0"
 CANONICAL=3.0.5
 
-# name  package-byte  int?  applet classes (Class:instance-byte,...)  imported package of ours (gp, gp1.1: org.globalplatform 1.0, 1.1)
+# name  package-byte  int?  applet classes (Class:instance-byte,...; - for a library)  imported package of ours (gp, gp1.1: org.globalplatform 1.0, 1.1)
 PACKAGES="
 arith       0x01 int ArithApplet:0x01       -
 arrays      0x02 int ArraysApplet:0x01      -
@@ -58,12 +58,16 @@ cryptosym   0x0E -   SymApplet:0x01         -
 cryptomac   0x0F -   MacApplet:0x01         -
 cryptoec    0x10 -   EcApplet:0x01          -
 cryptorsa   0x11 -   RsaApplet:0x01         -
+cryptoaead  0x12 -   AeadApplet:0x01        -
+fwlib       0x17 -   -                      -
+fwvictim    0x15 -   VictimApplet:0x01      fwlib
+fwattack    0x16 -   AttackApplet:0x01      fwlib
 gputil      0x13 int GpUtilApplet:0x01      -
 secchannel  0x14 -   SecChannelApplet:0x01  gp1.1
 "
 
 # packages that other packages of ours import: their export file is committed
-IMPORTED=$(echo "$PACKAGES" | awk '$5 != "-" && $5 != "gp" && $5 != "gp1.1" && $5 != "" { print $5 }')
+IMPORTED=$(echo "$PACKAGES" | awk '$5 != "-" && $5 != "gp" && $5 != "gp1.1" && $5 != "" { print $5 }' | sort -u | tr '\n' ' ')
 if echo "$PACKAGES" | awk '$5 == "gp"' | grep -q .; then
     if [ -z "${GP_EXPORTS:-}" ] || [ ! -f "$GP_EXPORTS/org/globalplatform/javacard/globalplatform.exp" ]; then
         echo "set GP_EXPORTS to the folder holding org/globalplatform/javacard/globalplatform.exp (org.globalplatform 1.0)" >&2
@@ -111,6 +115,7 @@ convert() {
     elif [ "$imp" != "-" ]; then
         set -- "$@" -exportpath "$WORK/exp/$target"
     fi
+    [ "$applets" = "-" ] && applets=""   # a library package
     for a in $(echo "$applets" | tr ',' ' '); do
         set -- "$@" -applet "$RID:$pkg:${a#*:}" "hydra.conformance.$name.${a%%:*}"
     done

@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use hydra_cap::bytecode::{decode_all, Operands};
 use hydra_cap::CapFile;
-use hydra_host::{read_suite, EngineFactory, Host, SuiteEntry};
+use hydra_host::{read_suite, SuiteEntry};
 use hydra_jcapi::{ApiVersion, ExportPath};
 use hydra_native::host::{NativeCode, NativeImage};
 use hydra_verify::ApiSet;
@@ -195,31 +195,6 @@ pub enum Outcome {
     Differ(String),
 }
 
-/// Runs a suite entry's script on the interpreter (`engine` None) or with
-/// compiled code, on a fresh in-memory card with `caps` loaded.
-pub fn run_on(
-    e: &SuiteEntry,
-    caps: &[CapFile],
-    engine: Option<EngineFactory>,
-) -> Result<String, String> {
-    let mut host = Host::in_memory();
-    host.engine = engine;
-    for c in caps {
-        host.load(c).map_err(|x| x.to_string())?;
-    }
-    if e.installs.is_empty() {
-        host.install_all().map_err(|x| x.to_string())?;
-    } else {
-        for i in &e.installs {
-            host.install(i).map_err(|x| x.to_string())?;
-        }
-    }
-    host.power_down();
-    let text = std::fs::read_to_string(&e.script).map_err(|x| x.to_string())?;
-    host.run_script(&e.script.display().to_string(), &text)
-        .map_err(|x| x.to_string())
-}
-
 /// One case: suite entry, package and mutations chosen by `seed`.
 pub fn run_case(seed: u64) -> (Outcome, Vec<Mutation>, String) {
     let suite = suite();
@@ -259,8 +234,8 @@ pub fn run_case(seed: u64) -> (Outcome, Vec<Mutation>, String) {
             Err(err) => return (Outcome::Differ(format!("load: {err}")), muts, label),
         }
     }
-    let interp = run_on(e, &caps, None);
-    let native = run_on(e, &caps, Some(Rc::new(move || code.engine())));
+    let interp = e.run_with(&caps, None);
+    let native = e.run_with(&caps, Some(Rc::new(move || code.engine())));
     let outcome = match (interp, native) {
         (Ok(a), Ok(b)) => match hydra_host::first_difference(&b, &a) {
             None => {

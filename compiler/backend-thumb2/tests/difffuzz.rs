@@ -12,7 +12,7 @@ mod common;
 
 use std::path::Path;
 
-use hydra_backend_host::fuzzing::{api_for, mutate, run_on, suite, Rng};
+use hydra_backend_host::fuzzing::{api_for, mutate, suite, Rng};
 use hydra_qemu_host::script::{all_applets, run_script};
 use hydra_qemu_host::{find_qemu, Config, Install, Session};
 
@@ -69,7 +69,7 @@ fn mutated_applets_answer_alike_on_interpreter_and_thumb2() {
             std::fs::write(&o, hydra_backend_thumb2::emit_object(&p).unwrap()).unwrap();
             objects.push(o);
         }
-        let interp = run_on(entry, &caps, None);
+        let interp = entry.run_with(&caps, None);
         let mut cfg = Config::new(&fw);
         cfg.packages = streams.clone();
         cfg.installs = if entry.installs.is_empty() {

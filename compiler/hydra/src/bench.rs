@@ -527,9 +527,7 @@ fn compile_thumb(entry: &SuiteEntry, dir: &Path) -> Result<(Vec<PathBuf>, usize,
     let mut objs = Vec::new();
     let (mut code, mut bytecode) = (0, 0);
     for cap in &entry.caps {
-        if let Some(d) = cap.parent() {
-            path.add_dir(d)?;
-        }
+        path.add_dir(hydra::folder_of(cap))?;
         let api = hydra_verify::ApiSet::from_export_path(&path);
         let p = crate::thumb2::compile_file(cap, &api, "thumbv7m-none-eabi", false)?;
         code += p.code_size();
@@ -823,7 +821,7 @@ pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
     report.geomean_interp_per_c = geomean(bs.iter().map(|b| b.interp_per_c));
     report.geomean_native_per_bytecode = geomean(bs.iter().map(|b| b.native_per_bytecode));
     report.seconds = t0.elapsed().as_secs_f64();
-    print!("{}", render(&report));
+    hydra::out!("{}", render(&report));
     let json = args.out.join("bench.json");
     std::fs::write(
         &json,
@@ -832,7 +830,7 @@ pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
     .map_err(|e| io(&json, e))?;
     let chart = args.out.join("bench.svg");
     std::fs::write(&chart, svg(&report)).map_err(|e| io(&chart, e))?;
-    println!(
+    hydra::outln!(
         "Wrote {} and {} in {:.1} s.",
         json.display(),
         chart.display(),

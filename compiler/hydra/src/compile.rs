@@ -97,9 +97,7 @@ pub fn compile_file(
 
 pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
     let mut dirs = args.export_path.clone();
-    if let Some(d) = args.file.parent() {
-        dirs.push(d.to_path_buf());
-    }
+    dirs.push(hydra::folder_of(&args.file).to_path_buf());
     let api = api_set(&args.api, &dirs)?;
     if crate::thumb2::is_thumb(&args.target) {
         let r = crate::thumb2::Request {
@@ -173,9 +171,7 @@ pub fn engine_for(caps: &[PathBuf]) -> Result<hydra_host::EngineFactory, CliErro
     let mut code = NativeCode::new();
     let mut dirs = Vec::new();
     for c in caps {
-        if let Some(d) = c.parent() {
-            dirs.push(d.to_path_buf());
-        }
+        dirs.push(hydra::folder_of(c).to_path_buf());
         let api = api_set("3.2.0", &dirs)?;
         let p = compile_file(c, &api, HOST_TRIPLE, false)?;
         let obj = hydra_backend_host::emit_object(&p).map_err(|e| CliError::Io {

@@ -14,4 +14,7 @@ pub enum CliError {
     Usage(String),
     #[error(transparent)]
     Qemu(#[from] hydra_qemu_host::Error),
+    /// A host card's error that names its file already.
+    #[error(transparent)]
+    Host(hydra_host::HostError),
 }

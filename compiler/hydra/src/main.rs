@@ -89,12 +89,12 @@ fn inspect_cmd(args: InspectArgs) -> Result<(), CliError> {
         }
         cov.finish();
         if args.json {
-            println!(
+            hydra::outln!(
                 "{}",
                 serde_json::to_string_pretty(&cov).expect("serialisable")
             );
         } else {
-            print!("{}", cov.render());
+            hydra::out!("{}", cov.render());
         }
         return Ok(());
     }
@@ -102,12 +102,12 @@ fn inspect_cmd(args: InspectArgs) -> Result<(), CliError> {
         let loaded = hydra_cap::container::read_path(f)?;
         let report = inspect::inspect(&f.display().to_string(), &loaded, &api);
         if args.json {
-            println!(
+            hydra::outln!(
                 "{}",
                 serde_json::to_string_pretty(&report).expect("serialisable")
             );
         } else {
-            print!("{}", inspect::text::render(&report));
+            hydra::out!("{}", inspect::text::render(&report));
         }
     }
     Ok(())

@@ -71,6 +71,12 @@ pub struct RunArgs {
     /// reason) and the status word it became.
     #[arg(long)]
     explain: bool,
+    /// With --suite: cut the power at every NVM write of every script
+    /// (torn: half the write done), reboot, finish the script, and check
+    /// that the card answers as after a clean cut just before or after
+    /// that write (interp, native).
+    #[arg(long, requires = "suite")]
+    power_cuts: bool,
 }
 
 fn host_err(path: &Path, e: HostError) -> CliError {
@@ -80,6 +86,10 @@ fn host_err(path: &Path, e: HostError) -> CliError {
             path: format!("{path}:{}", source.line),
             message: source.what,
         },
+        e @ (HostError::Cap(_)
+        | HostError::Io { .. }
+        | HostError::State { .. }
+        | HostError::Suite(_)) => CliError::Host(e),
         e => CliError::Io {
             path: path.display().to_string(),
             message: e.to_string(),
@@ -117,7 +127,7 @@ pub(crate) fn setup(
 
 /// The last line of a suite run; a failure makes the exit code non-zero.
 fn suite_summary(total: usize, failed: usize) -> Result<(), CliError> {
-    println!("{} of {total} scripts pass", total - failed);
+    hydra::outln!("{} of {total} scripts pass", total - failed);
     if failed > 0 {
         return Err(CliError::Usage(format!(
             "{failed} conformance script(s) failed"
@@ -176,6 +186,65 @@ fn print_stats(host: &Host, elapsed: f64) {
     }
 }
 
+/// `--power-cuts`: the sweep of `hydra_host::power_cut` over a suite.
+fn power_cuts(args: &RunArgs) -> Result<(), CliError> {
+    if matches!(args.engine, Engine::ThumbInterp | Engine::Thumb) {
+        return Err(CliError::Usage(
+            "--power-cuts runs on the host card: use it with --engine interp or native".into(),
+        ));
+    }
+    let suite = args.suite.as_deref().expect("clap requires --suite");
+    let entries = read_suite(suite).map_err(|e| host_err(suite, e))?;
+    let (mut cuts, mut bad) = (0, 0);
+    for e in &entries {
+        let text = std::fs::read_to_string(&e.script).map_err(|x| CliError::Io {
+            path: e.script.display().to_string(),
+            message: x.to_string(),
+        })?;
+        if !hydra_host::power_cut::sweepable(&text) {
+            hydra::outln!("skip {} (opens a secure channel)", e.script.display());
+            continue;
+        }
+        let caps = e
+            .caps
+            .iter()
+            .map(|c| read_cap(c).map_err(|x| host_err(c, x)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let engine = match args.engine {
+            Engine::Native => Some(crate::compile::engine_for(&e.caps)?),
+            _ => None,
+        };
+        let r =
+            hydra_host::power_cut::sweep(e, &caps, engine).map_err(|x| host_err(&e.script, x))?;
+        hydra::outln!(
+            "{} {}: {} writes, {} torn cuts, {} consistent, {} clean cuts, {} in SELECT",
+            if r.inconsistencies.is_empty() {
+                "pass"
+            } else {
+                "FAIL"
+            },
+            e.script.display(),
+            r.writes,
+            r.cuts,
+            r.consistent,
+            r.clean_cuts,
+            r.skipped
+        );
+        for i in &r.inconsistencies {
+            hydra::outln!("  {i}");
+        }
+        cuts += r.cuts;
+        bad += r.inconsistencies.len();
+    }
+    hydra::outln!("{cuts} power cuts, {bad} inconsistencies");
+    if bad > 0 {
+        return Err(CliError::Usage(format!(
+            "{bad} power cut(s) left an inconsistent card"
+        )));
+    }
+    Ok(())
+}
+
 pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
     if args.count && !matches!(args.engine, Engine::ThumbInterp | Engine::Thumb) {
         return Err(CliError::Usage(
@@ -190,6 +259,9 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
             "--pc-profile profiles one script on the meter's MCU: use it with --engine thumb-interp or thumb and a SCRIPT"
                 .into(),
         ));
+    }
+    if args.power_cuts {
+        return power_cuts(&args);
     }
     if matches!(args.engine, Engine::ThumbInterp | Engine::Thumb) {
         return run_thumb(args);
@@ -215,10 +287,10 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
                 check(&e.script, &out, &e.expected)
             })();
             match r {
-                Ok(()) => println!("pass {}", e.script.display()),
+                Ok(()) => hydra::outln!("pass {}", e.script.display()),
                 Err(err) => {
                     failed += 1;
-                    println!("FAIL {err}");
+                    hydra::outln!("FAIL {err}");
                 }
             }
         }
@@ -251,7 +323,7 @@ pub fn run_cmd(args: RunArgs) -> Result<(), CliError> {
         .map_err(|e| host_err(&script, e))?;
     let elapsed = t.elapsed().as_secs_f64();
     host.power_down();
-    print!("{out}");
+    hydra::out!("{out}");
     if args.stats {
         print_stats(&host, elapsed);
     }

@@ -230,12 +230,12 @@ pub fn run_script_cmd(
     find_qemu(Path::new("qemu-system-arm"))?;
     let art = artifacts()?;
     let run = run_one(&art, opts, script)?;
-    print!("{}", run.output);
+    hydra::out!("{}", run.output);
     if let Some(out) = &opts.pc_profile {
         write_profile(&art, out)?;
     }
     if opts.count {
-        print!("{}", count_table(&run));
+        hydra::out!("{}", count_table(&run));
     }
     if opts.stats {
         eprint!("{}", bytecode_table(&counts_of(&run)));
@@ -271,18 +271,18 @@ pub fn run_suite(opts: &Options, entries: &[SuiteEntry]) -> Result<usize, CliErr
         match r {
             Ok(run) => {
                 match counts_of(&run).iter().map(|c| c.total).reduce(|a, b| a + b) {
-                    Some(total) if opts.count => println!(
+                    Some(total) if opts.count => hydra::outln!(
                         "pass {} ({} APDUs, {total} instructions)",
                         e.script.display(),
                         run.apdus.len()
                     ),
-                    _ => println!("pass {}", e.script.display()),
+                    _ => hydra::outln!("pass {}", e.script.display()),
                 }
                 runs.push(run);
             }
             Err(err) => {
                 failed += 1;
-                println!("FAIL {err}");
+                hydra::outln!("FAIL {err}");
             }
         }
     }

@@ -100,9 +100,7 @@ pub fn objects(caps: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     let mut dirs = Vec::new();
     let mut out = Vec::new();
     for (i, c) in caps.iter().enumerate() {
-        if let Some(d) = c.parent() {
-            dirs.push(d.to_path_buf());
-        }
+        dirs.push(hydra::folder_of(c).to_path_buf());
         let mut path = hydra_jcapi::ExportPath::new(
             hydra_jcapi::ApiVersion::from_name("3.2.0").expect("known version"),
         );

@@ -63,7 +63,7 @@ pub fn verify_cmd(args: VerifyArgs) -> Result<(), CliError> {
             Ok(v) => {
                 let insns: usize = v.methods.iter().map(|m| m.insns.len()).sum();
                 let classes = v.universe.classes.iter().filter(|c| c.package == 0).count();
-                println!(
+                hydra::outln!(
                     "{name}: verified: package {} ({} classes, {} methods, {} instructions) in {:.2} ms",
                     loaded.cap.header.package.aid,
                     classes,
@@ -74,11 +74,11 @@ pub fn verify_cmd(args: VerifyArgs) -> Result<(), CliError> {
                 if args.types {
                     let u = &v.universe;
                     for m in &v.methods {
-                        println!("  {} @{:#06x}", u.method_label(m.method), m.offset);
+                        hydra::outln!("  {} @{:#06x}", u.method_label(m.method), m.offset);
                         for (pc, fr) in m.blocks() {
                             match fr {
-                                Some(fr) => println!("    {pc:5}: {}", frame(u, fr)),
-                                None => println!("    {pc:5}: unreachable"),
+                                Some(fr) => hydra::outln!("    {pc:5}: {}", frame(u, fr)),
+                                None => hydra::outln!("    {pc:5}: unreachable"),
                             }
                         }
                     }
@@ -87,7 +87,7 @@ pub fn verify_cmd(args: VerifyArgs) -> Result<(), CliError> {
             Err(errors) => {
                 failed += 1;
                 for e in &errors {
-                    println!("{name}: {e}");
+                    hydra::outln!("{name}: {e}");
                 }
             }
         }

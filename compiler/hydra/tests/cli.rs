@@ -94,3 +94,69 @@ fn bad_tag() {
 fn missing_file() {
     assert_one_line_error(Path::new("/nonexistent/x.cap"), &["No such file"]);
 }
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    // Far more output than a pipe holds.
+    let mut child = hydra()
+        .arg("inspect")
+        .args([sample_cap(), sample_cap(), sample_cap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one line, as `| head -1` does, and go away.
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("package "), "{first}");
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn a_bare_file_name_is_in_the_current_folder() {
+    let dir = sample_cap().parent().unwrap().to_path_buf();
+    let out_dir = std::env::temp_dir().join(format!("hydra-cli-bare-{}", std::process::id()));
+    std::fs::create_dir_all(&out_dir).unwrap();
+    for target in ["x86_64-unknown-linux-gnu", "thumbv7m-none-eabi"] {
+        let o = out_dir.join(format!("{target}.o"));
+        let out = hydra()
+            .current_dir(&dir)
+            .args(["compile", "arith.cap", "--target", target, "-o"])
+            .arg(&o)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{target}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(o.metadata().unwrap().len() > 0);
+    }
+    let _ = std::fs::remove_dir_all(&out_dir);
+}
+
+#[test]
+fn a_missing_cap_is_named_once() {
+    for args in [
+        &["verify", "no-such.cap"][..],
+        &["compile", "no-such.cap"],
+        &["run", "--cap", "no-such.cap", "x.scr"],
+        &["run", "--engine", "native", "--cap", "no-such.cap", "x.scr"],
+    ] {
+        let out = hydra().args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert_eq!(
+            stderr.matches("no-such.cap").count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+    }
+}

@@ -334,6 +334,10 @@ struct Lowerer<'a, 'f> {
     /// int locals live in one register, not as two word variables).
     int_vars: Vec<Variable>,
     vm_slot: Option<cranelift_codegen::ir::StackSlot>,
+    /// The execution budget left, in a register while the method runs: it
+    /// is written back to the VM context before every call and return and
+    /// read again after a call (None: the method takes no ticks).
+    ticks: Option<Variable>,
 }
 
 /// The link table and the entry table never change while code runs, and
@@ -392,6 +396,7 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             ints: HashMap::new(),
             int_vars: Vec::new(),
             vm_slot: None,
+            ticks: None,
         }
     }
 
@@ -740,12 +745,56 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let mut all = Vec::with_capacity(args.len() + 1);
         all.push(self.vm());
         all.extend_from_slice(args);
+        // Only `invoke` runs code that takes ticks.
+        let runs_code = e == Entry::Invoke;
+        if runs_code {
+            self.spill_ticks();
+        }
         let call = self.b.ins().call_indirect(sig, f, &all);
         let r = self.b.inst_results(call).first().copied();
         if e.may_move_memory() {
             self.refresh_vm();
         }
+        if runs_code {
+            self.reload_ticks();
+        }
         r
+    }
+
+    /// Starts keeping the budget in a register (the method's entry).
+    fn keep_ticks(&mut self) {
+        let var = self.b.declare_var(I32);
+        let off = self.lay.ticks_left() as i32;
+        let vm = self.vm();
+        let v = self.b.ins().load(I32, MemFlagsData::trusted(), vm, off);
+        self.b.def_var(var, v);
+        self.ticks = Some(var);
+    }
+
+    /// Writes the budget back for the runtime (before a call or return).
+    fn spill_ticks(&mut self) {
+        if let Some(var) = self.ticks {
+            let v = self.b.use_var(var);
+            let vm = self.vm();
+            let off = self.lay.ticks_left() as i32;
+            self.b.ins().store(MemFlagsData::trusted(), v, vm, off);
+        }
+    }
+
+    /// Reads the budget the runtime left (after a call).
+    fn reload_ticks(&mut self) {
+        if let Some(var) = self.ticks {
+            let vm = self.vm();
+            let off = self.lay.ticks_left() as i32;
+            let v = self.b.ins().load(I32, MemFlagsData::trusted(), vm, off);
+            self.b.def_var(var, v);
+        }
+    }
+
+    /// Returns `v` with the budget written back.
+    fn ret(&mut self, v: Value) {
+        self.spill_ticks();
+        self.b.ins().return_(&[v]);
     }
 
     /// The block that handles an exception pending at the current pc.
@@ -802,6 +851,28 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let t = self.iconst32(i32::from(abi::BROKEN_INVARIANT));
         self.call_rt(Entry::ThrowVm, &[t]);
         self.b.ins().jump(exc, &[]);
+    }
+
+    /// Takes one tick of the execution budget; with none left, the
+    /// budget fault is pending and the code leaves as for an exception.
+    fn tick(&mut self) {
+        let Some(var) = self.ticks else {
+            return;
+        };
+        let left = self.b.use_var(var);
+        let out = self.b.ins().icmp_imm_s(IntCC::Equal, left, 0);
+        let cold = self.b.create_block();
+        self.b.set_cold_block(cold);
+        let cont = self.b.create_block();
+        self.b.ins().brif(out, cold, &[], cont, &[]);
+        self.enter(cold);
+        let t = self.iconst32(i32::from(abi::OUT_OF_BUDGET));
+        self.call_rt(Entry::ThrowVm, &[t]);
+        let exc = self.exc_block();
+        self.b.ins().jump(exc, &[]);
+        self.enter(cont);
+        let left = self.b.ins().iadd_imm_s(left, -1);
+        self.b.def_var(var, left);
     }
 
     /// Throws java.lang exception `token` (cold path) if `cond` holds.
@@ -1477,9 +1548,11 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             .store(MemFlagsData::trusted(), wl1, vm, wl_off as i32);
         let sig = method_signature(self.target);
         let sig = self.b.import_signature(sig);
+        self.spill_ticks();
         let call_inst = self.b.ins().call_indirect(sig, f, &[vm, self.pkg, args]);
         let rv = self.b.inst_results(call_inst)[0];
         self.refresh_vm();
+        self.reload_ticks();
         let vm = self.vm();
         self.b
             .ins()

@@ -58,6 +58,35 @@ impl Lowerer<'_, '_> {
                 self.blocks.insert(pc, b);
             }
         }
+        // The execution budget: one tick per loop header (a backward
+        // branch's target), per exception handler and, in methods that
+        // call (and so may recurse), per entry; so no code runs for ever
+        // without taking one, and straight-line leaves take none.
+        let mut ticked = std::collections::BTreeSet::new();
+        let mut calls = false;
+        for insn in &types.insns {
+            calls |= matches!(insn.opcode.0, 0x8B..=0x8E);
+            for t in insn.branch_targets() {
+                if t <= i32::from(insn.pc) {
+                    ticked.insert(t);
+                }
+            }
+        }
+        let code_offset = u32::from(self.info.code_offset());
+        let code_end = code_offset + self.info.bytecode.len() as u32;
+        for h in &self.cap.method.handlers {
+            let at = u32::from(h.handler_offset);
+            if (code_offset..code_end).contains(&at) {
+                ticked.insert((at - code_offset) as i32);
+            }
+        }
+        if calls || !ticked.is_empty() {
+            self.keep_ticks();
+        }
+        if calls {
+            self.pc = 0;
+            self.tick();
+        }
         let first = self.block_at(0)?;
         self.b.ins().jump(first, &[]);
 
@@ -72,6 +101,9 @@ impl Lowerer<'_, '_> {
                 self.b.switch_to_block(b);
                 open = true;
                 self.sp = frame.map(|f| f.depth()).unwrap_or(0);
+                if frame.is_some() && ticked.contains(&i32::from(insn.pc)) {
+                    self.tick();
+                }
             }
             if !open || frame.is_none() {
                 open = false;
@@ -405,17 +437,17 @@ impl Lowerer<'_, '_> {
             0x77 | 0x78 => {
                 let v = self.pop()?;
                 let r = self.sext(v);
-                self.b.ins().return_(&[r]);
+                self.ret(r);
                 return Ok(false);
             }
             0x79 => {
                 let r = self.pop_int()?;
-                self.b.ins().return_(&[r]);
+                self.ret(r);
                 return Ok(false);
             }
             0x7A => {
                 let z = self.iconst32(0);
-                self.b.ins().return_(&[z]);
+                self.ret(z);
                 return Ok(false);
             }
             // statics
@@ -522,7 +554,7 @@ impl Lowerer<'_, '_> {
                 self.enter(next);
             }
             let z = self.iconst32(0);
-            self.b.ins().return_(&[z]);
+            self.ret(z);
         }
         Ok(())
     }

@@ -7,8 +7,9 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
 use hydra_cap::bytecode::{decode_all, OperandFormat, Operands};
+use hydra_cap::component::descriptor::ACC_PRIVATE;
 use hydra_cap::component::header::{ACC_APPLET, ACC_EXPORT};
-use hydra_cap::component::{ClassEntry, CpEntry, FieldRef, StaticRef};
+use hydra_cap::component::{ClassEntry, CpEntry, FieldRef, FieldType, StaticRef};
 use hydra_cap::{Aid, CapFile, ClassRef, ComponentTag};
 
 use crate::error::{ErrorKind, Location, VerifyError};
@@ -63,6 +64,8 @@ pub(crate) fn check(cap: &CapFile, u: &Universe, errors: &mut Vec<VerifyError>) 
     reference_locations(cap, &mut o);
     export(cap, u, &mut o);
     class_tables(cap, u, &mut o);
+    field_layouts(cap, &mut o);
+    defined_methods_in_tables(cap, &mut o);
 }
 
 fn header_and_directory(cap: &CapFile, o: &mut Out<'_>) {
@@ -930,6 +933,178 @@ fn class_tables(cap: &CapFile, u: &Universe, o: &mut Out<'_>) {
                         },
                     );
                 }
+            }
+        }
+    }
+}
+
+/// A field's size in 16-bit cells and whether it holds a reference, from
+/// its Descriptor type.
+fn field_shape(t: FieldType) -> (u32, bool) {
+    match t {
+        FieldType::Primitive(5) => (2, false),
+        FieldType::Primitive(_) => (1, false),
+        FieldType::Offset(_) => (1, true),
+    }
+}
+
+/// The layout facts compiled code and the collector rely on, against the
+/// Descriptor: each class's declared instance size is exactly its fields'
+/// cells, its instance field tokens are those cells in order, its
+/// reference fields are exactly `first_reference_token ..+
+/// reference_count`, and each static field lies inside the static image on
+/// the side of `reference_count` its type belongs to.
+fn field_layouts(cap: &CapFile, o: &mut Out<'_>) {
+    for e in &cap.class.entries {
+        let ClassEntry::Class(c) = e else { continue };
+        let item = format!("class@{:#06x}", c.offset);
+        let Some(d) = cap
+            .descriptor
+            .classes
+            .iter()
+            .find(|d| d.this_class == ClassRef::Internal(c.offset))
+        else {
+            continue; // reported by `descriptors`
+        };
+        let mut fields: Vec<(u32, u32, bool)> = d
+            .fields
+            .iter()
+            .filter_map(|f| match f.field_ref {
+                FieldRef::Instance { token, .. } => {
+                    let (cells, is_ref) = field_shape(f.field_type);
+                    Some((u32::from(token), cells, is_ref))
+                }
+                FieldRef::Static(_) => None,
+            })
+            .collect();
+        fields.sort_unstable();
+        let size: u32 = fields.iter().map(|f| f.1).sum();
+        if size != u32::from(c.declared_instance_size) {
+            o.inconsistent(
+                ComponentTag::Class,
+                item.clone(),
+                "declared instance size",
+                format!("{size} cells (the Descriptor's instance fields)"),
+                c.declared_instance_size,
+            );
+        }
+        let mut next = 0u32;
+        for &(token, cells, _) in &fields {
+            if token != next {
+                o.inconsistent(
+                    ComponentTag::Descriptor,
+                    item.clone(),
+                    "instance field token",
+                    next,
+                    token,
+                );
+                break;
+            }
+            next += cells;
+        }
+        let refs: Vec<u32> = fields.iter().filter(|f| f.2).map(|f| f.0).collect();
+        let claimed = u32::from(c.first_reference_token)
+            ..u32::from(c.first_reference_token) + u32::from(c.reference_count);
+        // No reference fields: the count is 0 and the first token 0xFF.
+        let consistent = if refs.is_empty() {
+            c.reference_count == 0 && c.first_reference_token == 0xFF
+        } else {
+            refs.len() == usize::from(c.reference_count)
+                && refs.iter().zip(claimed.clone()).all(|(a, b)| *a == b)
+        };
+        if !consistent {
+            o.inconsistent(
+                ComponentTag::Class,
+                item,
+                "reference fields (first token, count)",
+                format!(
+                    "({}, {}) from the Descriptor",
+                    refs.first().map_or("none".to_string(), |t| t.to_string()),
+                    refs.len()
+                ),
+                format!("({}, {})", c.first_reference_token, c.reference_count),
+            );
+        }
+    }
+    let sf = &cap.static_field;
+    let refs_end = 2 * u32::from(sf.reference_count);
+    for d in &cap.descriptor.classes {
+        for f in &d.fields {
+            let FieldRef::Static(StaticRef::Internal { offset }) = f.field_ref else {
+                continue;
+            };
+            let (cells, is_ref) = field_shape(f.field_type);
+            let bytes = match f.field_type {
+                FieldType::Primitive(2 | 3) => 1,
+                _ => 2 * cells,
+            };
+            let (lo, hi) = (u32::from(offset), u32::from(offset) + bytes);
+            let ok = if is_ref {
+                lo & 1 == 0 && hi <= refs_end
+            } else {
+                lo >= refs_end && hi <= u32::from(sf.image_size)
+            };
+            if !ok {
+                o.inconsistent(
+                    ComponentTag::StaticField,
+                    format!("static field at {offset}"),
+                    "static field placement",
+                    if is_ref {
+                        format!("a reference slot below byte {refs_end}")
+                    } else {
+                        format!(
+                            "{bytes} bytes between {refs_end} and the image size {}",
+                            sf.image_size
+                        )
+                    },
+                    format!("bytes {lo}..{hi}"),
+                );
+            }
+        }
+    }
+}
+
+/// Every virtual method a class defines has its entry in the class's method
+/// table: an override the table leaves out would silently run the
+/// superclass's method.
+fn defined_methods_in_tables(cap: &CapFile, o: &mut Out<'_>) {
+    for e in &cap.class.entries {
+        let ClassEntry::Class(c) = e else { continue };
+        let Some(d) = cap
+            .descriptor
+            .classes
+            .iter()
+            .find(|d| d.this_class == ClassRef::Internal(c.offset))
+        else {
+            continue;
+        };
+        for m in &d.methods {
+            if m.is_static() || m.is_init() || m.access_flags & ACC_PRIVATE != 0 {
+                continue;
+            }
+            if m.method_offset == 0 || m.token == 0xFF {
+                continue; // abstract without a header, or no token
+            }
+            let (table, base) = if m.token & 0x80 != 0 {
+                (&c.package_virtual_method_table, c.package_method_table_base)
+            } else {
+                (&c.public_virtual_method_table, c.public_method_table_base)
+            };
+            let t = m.token & 0x7F;
+            let entry = t
+                .checked_sub(base)
+                .and_then(|k| table.get(usize::from(k)).copied());
+            if entry != Some(m.method_offset) {
+                o.inconsistent(
+                    ComponentTag::Class,
+                    format!("class@{:#06x}", c.offset),
+                    "virtual method table entry",
+                    format!("method@{:#06x} for token {}", m.method_offset, m.token),
+                    match entry {
+                        Some(x) => format!("{x:#06x}"),
+                        None => "no entry".to_string(),
+                    },
+                );
             }
         }
     }

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Independent oracle for the crypto conformance scripts.
 
-Writes cryptodigest.scr, cryptosym.scr, cryptomac.scr, cryptoec.scr and
-cryptorsa.scr (next to each package) with every expected response computed
-here from the published test vectors, with Python's hashlib and the
+Writes cryptodigest.scr, cryptosym.scr, cryptomac.scr, cryptoec.scr,
+cryptorsa.scr and cryptoaead.scr (next to each package) with every
+expected response computed here from the published test vectors, with Python's hashlib and the
 `cryptography` package, never from the applets or the runtime. Published
 answers are asserted where this file states them, so that a mistake in the
 oracle itself shows up. Then run tools/expected.py on the scripts.
@@ -905,8 +905,391 @@ exponent 65537 (KeyPair.genKeyPair javadoc)""")
     return s
 
 
+
+# ---------------------------------------------------------------- 3.0.5 extras
+
+def _rotr(x, n, w):
+    return ((x >> n) | (x << (w - n))) & ((1 << w) - 1)
+
+
+SHA256_K = [int(x, 16) for x in """
+428a2f98 71374491 b5c0fbcf e9b5dba5 3956c25b 59f111f1 923f82a4 ab1c5ed5 d807aa98 12835b01
+243185be 550c7dc3 72be5d74 80deb1fe 9bdc06a7 c19bf174 e49b69c1 efbe4786 0fc19dc6 240ca1cc
+2de92c6f 4a7484aa 5cb0a9dc 76f988da 983e5152 a831c66d b00327c8 bf597fc7 c6e00bf3 d5a79147
+06ca6351 14292967 27b70a85 2e1b2138 4d2c6dfc 53380d13 650a7354 766a0abb 81c2c92e 92722c85
+a2bfe8a1 a81a664b c24b8b70 c76c51a3 d192e819 d6990624 f40e3585 106aa070 19a4c116 1e376c08
+2748774c 34b0bcb5 391c0cb3 4ed8aa4a 5b9cca4f 682e6ff3 748f82ee 78a5636f 84c87814 8cc70208
+90befffa a4506ceb bef9a3f7 c67178f2""".split()]
+
+
+def _sha512_k():
+    """SHA-512's constants: the first 64 bits of the fractional parts of the
+    cube roots of the first 80 primes (FIPS 180-4 4.2.3), computed."""
+    from fractions import Fraction
+    primes, n = [], 2
+    while len(primes) < 80:
+        if all(n % p for p in primes):
+            primes.append(n)
+        n += 1
+    out = []
+    for p in primes:
+        # integer cube root of p * 2^192, then its low 64 bits
+        x = int(round((p * 2 ** 192) ** (1 / 3)))
+        while x ** 3 > p << 192:
+            x -= 1
+        while (x + 1) ** 3 <= p << 192:
+            x += 1
+        out.append(x & (2 ** 64 - 1))
+    return out
+
+
+SHA512_K = _sha512_k()
+
+
+def sha_compress(alg, state, block):
+    """One FIPS 180-4 compression (SHA-1, SHA-256 or SHA-512 family):
+    the oracle's own, checked against hashlib below."""
+    if alg == "sha1":
+        w = [int.from_bytes(block[i:i + 4], "big") for i in range(0, 64, 4)]
+        for t in range(16, 80):
+            w.append(_rotr(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 31, 32))
+        a, b, c, d, e = state
+        for t in range(80):
+            if t < 20:
+                f, k = (b & c) | (~b & d), 0x5A827999
+            elif t < 40:
+                f, k = b ^ c ^ d, 0x6ED9EBA1
+            elif t < 60:
+                f, k = (b & c) | (b & d) | (c & d), 0x8F1BBCDC
+            else:
+                f, k = b ^ c ^ d, 0xCA62C1D6
+            tmp = (_rotr(a, 27, 32) + (f & 0xFFFFFFFF) + e + k + w[t]) & 0xFFFFFFFF
+            a, b, c, d, e = tmp, a, _rotr(b, 2, 32), c, d
+        return [(x + y) & 0xFFFFFFFF for x, y in zip(state, (a, b, c, d, e))]
+    big = alg in ("sha384", "sha512")
+    bits, rounds = (64, 80) if big else (32, 64)
+    mask = (1 << bits) - 1
+    k = SHA512_K if big else SHA256_K
+    step = bits // 8
+    w = [int.from_bytes(block[i:i + step], "big") for i in range(0, 16 * step, step)]
+    s0r, s1r = ((1, 8, 7), (19, 61, 6)) if big else ((7, 18, 3), (17, 19, 10))
+    S0r, S1r = ((28, 34, 39), (14, 18, 41)) if big else ((2, 13, 22), (6, 11, 25))
+    for t in range(16, rounds):
+        s0 = _rotr(w[t - 15], s0r[0], bits) ^ _rotr(w[t - 15], s0r[1], bits) ^ (w[t - 15] >> s0r[2])
+        s1 = _rotr(w[t - 2], s1r[0], bits) ^ _rotr(w[t - 2], s1r[1], bits) ^ (w[t - 2] >> s1r[2])
+        w.append((w[t - 16] + s0 + w[t - 7] + s1) & mask)
+    a, b, c, d, e, f, g, hh = state
+    for t in range(rounds):
+        S1 = _rotr(e, S1r[0], bits) ^ _rotr(e, S1r[1], bits) ^ _rotr(e, S1r[2], bits)
+        ch = (e & f) ^ (~e & g)
+        t1 = (hh + S1 + ch + k[t] + w[t]) & mask
+        S0 = _rotr(a, S0r[0], bits) ^ _rotr(a, S0r[1], bits) ^ _rotr(a, S0r[2], bits)
+        maj = (a & b) ^ (a & c) ^ (b & c)
+        t2 = (S0 + maj) & mask
+        a, b, c, d, e, f, g, hh = (t1 + t2) & mask, a, b, c, (d + t1) & mask, e, f, g
+    return [(x + y) & mask for x, y in zip(state, (a, b, c, d, e, f, g, hh))]
+
+
+SHA_IV = {
+    "sha1": [0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0],
+    "sha224": [0xc1059ed8, 0x367cd507, 0x3070dd17, 0xf70e5939,
+               0xffc00b31, 0x68581511, 0x64f98fa7, 0xbefa4fa4],
+    "sha256": [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19],
+    "sha384": [0xcbbb9d5dc1059ed8, 0x629a292a367cd507, 0x9159015a3070dd17, 0x152fecd8f70e5939,
+               0x67332667ffc00b31, 0x8eb44a8768581511, 0xdb0c2e0d64f98fa7, 0x47b5481dbefa4fa4],
+    "sha512": [0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,
+               0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179],
+}
+
+
+def mid_state(alg, prefix):
+    """The chaining value after the whole blocks `prefix`, big-endian."""
+    block = 128 if alg in ("sha384", "sha512") else 64
+    assert len(prefix) % block == 0
+    st = SHA_IV[alg]
+    for i in range(0, len(prefix), block):
+        st = sha_compress(alg, st, prefix[i:i + block])
+    word = 8 if block == 128 else 4
+    return b"".join(x.to_bytes(word, "big") for x in st)
+
+
+def _check_mid_state():
+    """The oracle's compression, padded by hand, equals hashlib."""
+    for alg, out in (("sha1", 20), ("sha224", 28), ("sha256", 32), ("sha384", 48), ("sha512", 64)):
+        block = 128 if alg in ("sha384", "sha512") else 64
+        field = block // 8
+        for msg in (b"", b"abc", bytes(range(200))):
+            padded = msg + b"\x80"
+            while len(padded) % block != block - field:
+                padded += b"\x00"
+            padded += (8 * len(msg)).to_bytes(field, "big")
+            assert mid_state(alg, padded)[:out] == hashlib.new(alg, msg).digest(), alg
+
+
+def aead_script():
+    s = Script("cryptoaead", HEADER.format(name="cryptoaead", cls="AeadApplet") + """
+
+A SystemException answers 6900 | reason (6905 NO_RESOURCE), a
+SecurityException 6982.
+InitializedMessageDigest: intermediate hash values of FIPS 180-4 computed by
+this oracle's own compression function (checked against hashlib on whole
+messages), then the digest of prefix + rest compared with hashlib.
+OneShot: FIPS 180-2 "abc", RFC 4231 test case 2 (HMAC-SHA-256), RFC 4493
+example 2 (AES-CMAC), SP 800-38A F.2.1 (CBC-AES128).
+AEADCipher: the GCM specification's test cases 2, 3, 4 (AES-128), 10
+(AES-192) and 16 (AES-256) (McGrew and Viega); CCM: RFC 3610 packet
+vectors 1 and 2, SP 800-38C examples C.1, C.2, C.3; every answer
+computed with `cryptography`'s AESGCM / AESCCM.
+RSA: the RSA-1024 key of the cryptorsa script; PKCS #1 v1.5 with SHA-224,
+SHA-384, SHA-512 (deterministic, computed here); PSS (RFC 8017 8.1, MGF1
+with the same digest, salt of the digest's length) signed here and verified
+on the card, and signed on the card and verified there (PSS is randomized);
+the same through signPreComputedHash / verifyPreComputedHash; a signature
+of a message whose start is given by setInitialDigest.""")
+    from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
+    _check_mid_state()
+    s.select(0x12)
+    algs = [(1, "sha1", 20), (7, "sha224", 32), (4, "sha256", 32), (5, "sha384", 64), (6, "sha512", 64)]
+
+    s.comment("getInitializedMessageDigestInstance(P1): getAlgorithm, getLength; MD5 (2): NO_SUCH_ALGORITHM")
+    for alg, py, _ in algs:
+        s.cmd(0x13, alg, resp=bytes([alg, hashlib.new(py).digest_size]))
+    s.cmd(0x13, 2, status=NO_SUCH_ALGORITHM)
+
+    for alg, py, slen in algs:
+        block = 128 if slen == 64 and py != "sha256" else 64
+        prefix = bytes((i * 11 + 3) & 0xFF for i in range(2 * block))
+        rest = b"the rest of the message"
+        whole = hashlib.new(py, prefix + rest).digest()
+        s.comment(f"{py}: setInitialDigest(state after {len(prefix)} bytes, count {len(prefix)}), doFinal(rest)")
+        st = mid_state(py, prefix)
+        s.cmd(0x10, alg, slen, st + len(prefix).to_bytes(8, "big") + rest, resp=whole)
+        s.comment(f"{py}: doFinal reset the object to the algorithm's own initial value")
+        s.cmd(0x11, alg, 0, b"abc", resp=hashlib.new(py, b"abc").digest())
+        s.comment(f"{py}: from the initial value and count 0 (the plain hash); with update across a block")
+        s.cmd(0x10, alg, slen, mid_state(py, b"") + bytes(8) + b"abc", resp=hashlib.new(py, b"abc").digest())
+        long_rest = bytes(range(150))
+        s.cmd(0x12, alg, 0, bytes([slen]) + st + len(prefix).to_bytes(8, "big") + bytes([70]) + long_rest,
+              resp=hashlib.new(py, prefix + long_rest).digest())
+    s.comment("A state of the wrong length, a count off the block: ILLEGAL_VALUE")
+    s.cmd(0x10, 4, 28, bytes(28) + (64).to_bytes(8, "big") + b"abc", status=ILLEGAL_VALUE)
+    s.cmd(0x10, 4, 32, bytes(32) + (65).to_bytes(8, "big") + b"abc", status=ILLEGAL_VALUE)
+    s.cmd(0x10, 7, 28, bytes(28) + (64).to_bytes(8, "big") + b"abc", status=ILLEGAL_VALUE)
+
+    s.comment("MessageDigest.OneShot.open(P1): getAlgorithm, getLength, the digest of abc; 2 (MD5): NO_SUCH_ALGORITHM")
+    for alg, py, _ in algs:
+        d = hashlib.new(py, b"abc").digest()
+        s.cmd(0x20, alg, data=b"abc", resp=bytes([alg, len(d)]) + d)
+    s.cmd(0x20, 2, data=b"abc", status=NO_SUCH_ALGORITHM)
+    s.comment("""OneShot misuse: 1 doFinal after close: ILLEGAL_USE; 2 update: ILLEGAL_USE;
+3 a second open while one is open: SystemException NO_RESOURCE; 4 left open
+by the applet: the JCRE closes it when process returns, so the next open
+works; 5 and 6 a OneShot stored in a field or an array: SecurityException;
+7 close twice, then open again (SHA-1 of the data)""")
+    s.cmd(0x21, 1, data=b"abc", status=ILLEGAL_USE)
+    s.cmd(0x21, 2, data=b"abc", status=ILLEGAL_USE)
+    s.cmd(0x21, 3, data=b"abc", status=b"\x69\x05")
+    s.cmd(0x21, 4, data=b"abc")
+    s.cmd(0x20, 4, data=b"abc", resp=b"\x04\x20" + hashlib.sha256(b"abc").digest())
+    s.cmd(0x21, 5, data=b"abc", status=b"\x69\x82")
+    s.cmd(0x21, 6, data=b"abc", status=b"\x69\x82")
+    s.cmd(0x21, 7, data=b"abc", resp=hashlib.sha1(b"abc").digest())
+    s.cmd(0x20, 1, data=b"", resp=b"\x01\x14" + hashlib.sha1(b"").digest())
+
+    s.comment("InitializedMessageDigest.OneShot: resume SHA-256 after 128 bytes, and SHA-512 after 128")
+    for alg, py, slen in ((4, "sha256", 32), (6, "sha512", 64)):
+        prefix = bytes(range(128))
+        st = mid_state(py, prefix)
+        s.cmd(0x22, alg, slen, st + (128).to_bytes(8, "big") + b"tail",
+              resp=hashlib.new(py, prefix + b"tail").digest())
+
+    s.comment("RandomData.OneShot.open(P1): getAlgorithm, 01 (two outputs differ); 7F: NO_SUCH_ALGORITHM")
+    s.cmd(0x23, 1, resp=b"\x01\x01")
+    s.cmd(0x23, 2, resp=b"\x02\x01")
+    s.cmd(0x23, 0x7F, status=NO_SUCH_ALGORITHM)
+
+    s.comment("Signature.OneShot: HMAC-SHA-256 (RFC 4231 test case 2), AES-CMAC (RFC 4493 example 2); MAC, 01")
+    jefe = hmac.new(b"Jefe", b"what do ya want for nothing?", hashlib.sha256).digest()
+    assert jefe.hex() == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+    s.cmd(0x31, data=b"Jefe")
+    s.cmd(0x24, 4, 7, b"what do ya want for nothing?", resp=jefe + b"\x01")
+    s.cmd(0x30, data=AES128)
+    c = cmac.CMAC(algorithms.AES(AES128))
+    c.update(SP800_38A_PLAIN[:16])
+    tag = c.finalize()
+    assert tag.hex() == "070a16b46b4d4144f79bdd9dd04a287c"
+    s.cmd(0x24, 0, 10, SP800_38A_PLAIN[:16], resp=tag + b"\x01")
+    s.comment("Signature.OneShot of no such algorithm (SHA-256 with SIG_CIPHER_DES_MAC8)")
+    s.cmd(0x24, 4, 2, b"x", status=NO_SUCH_ALGORITHM)
+    s.comment("Cipher.OneShot(CIPHER_AES_CBC, PAD_NOPAD): SP 800-38A F.2.1, two blocks; PAD 0: NO_SUCH_ALGORITHM")
+    ct = aes(AES128, SP800_38A_IV, SP800_38A_PLAIN[:32])
+    assert ct[:16].hex() == "7649abac8119b246cee98e9b12e9197d"
+    s.cmd(0x25, 1, 1, SP800_38A_IV + SP800_38A_PLAIN[:32], resp=ct)
+    s.cmd(0x25, 1, 0, SP800_38A_IV + SP800_38A_PLAIN[:32], status=NO_SUCH_ALGORITHM)
+
+    s.comment("AEADCipher: getAlgorithm, getCipherAlgorithm, getPaddingAlgorithm of the GCM and CCM\n"
+              "objects (F3 F1 00, F4 F2 00); getInstance(CIPHER_AES_CCM, PAD_NULL): F4, an AEADCipher")
+    s.cmd(0x42, 7, resp=bytes([0xF3, 0xF1, 0, 0xF4, 0xF2, 0]))
+    s.cmd(0x42, 8, resp=b"\xF4\x01")
+
+    gcm_pt = h("""d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72
+                  1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255""")
+    gcm_aad = h("feedfacedeadbeeffeedfacedeadbeefabaddad2")
+    gcm_iv = h("cafebabefacedbaddecaf888")
+    k1 = h("feffe9928665731c6d6a8f9467308308")
+    gcm_cases = [
+        ("test case 2", bytes(16), bytes(12), b"", bytes(16), "ab6e47d42cec13bdf53a67b21257bddf"),
+        ("test case 3", k1, gcm_iv, b"", gcm_pt, "4d5c2af327cd64a62cf35abd2ba6fab4"),
+        ("test case 4", k1, gcm_iv, gcm_aad, gcm_pt[:60], "5bc94fbc3221a5db94fae95ae7121a47"),
+        ("test case 10", k1 + k1[:8], gcm_iv, gcm_aad, gcm_pt[:60], "2519498e80f1478f37ba55bd6d27618c"),
+        ("test case 16", k1 + k1, gcm_iv, gcm_aad, gcm_pt[:60], "76fc6ece0f4e1768cddf8853bb2d551b"),
+    ]
+    for name, key, iv, aad, pt, want in gcm_cases:
+        sealed = AESGCM(key).encrypt(iv, pt, aad or None)
+        ct, tag = sealed[:-16], sealed[-16:]
+        assert tag.hex() == want, name
+        s.comment(f"GCM {name} (AES-{8 * len(key)}): seal with 16- and 12-byte tags, open with both")
+        s.cmd(0x30, data=key)
+        s.cmd(0x40, 1, 16, bytes([12]) + iv + bytes([len(aad)]) + aad + pt, resp=ct + tag)
+        s.cmd(0x40, 1, 12, bytes([12]) + iv + bytes([len(aad)]) + aad + pt, resp=ct + tag[:12])
+        s.cmd(0x41, 1, 16, bytes([12]) + iv + bytes([len(aad)]) + aad + bytes([16]) + tag + ct,
+              resp=pt + b"\x01")
+        s.cmd(0x41, 1, 12, bytes([12]) + iv + bytes([len(aad)]) + aad + bytes([12]) + tag[:12] + ct,
+              resp=pt + b"\x01")
+    key, iv, aad, pt = k1, gcm_iv, gcm_aad, gcm_pt[:60]
+    sealed = AESGCM(key).encrypt(iv, pt, aad)
+    ct, tag = sealed[:-16], sealed[-16:]
+    s.comment("GCM test case 4: a changed tag, a changed ciphertext, changed AAD: the plaintext\n"
+              "(unauthenticated) and 00; a 12-byte tag where 16 are required: 00")
+    s.cmd(0x30, data=key)
+    bad = tag[:15] + bytes([tag[15] ^ 1])
+    s.cmd(0x41, 1, 16, bytes([12]) + iv + bytes([len(aad)]) + aad + bytes([16]) + bad + ct, resp=pt + b"\x00")
+    ct2 = bytes([ct[0] ^ 0x80]) + ct[1:]
+    pt2 = bytes([pt[0] ^ 0x80]) + pt[1:]
+    s.cmd(0x41, 1, 16, bytes([12]) + iv + bytes([len(aad)]) + aad + bytes([16]) + tag + ct2, resp=pt2 + b"\x00")
+    aad2 = aad[:-1] + b"\x00"
+    s.cmd(0x41, 1, 16, bytes([12]) + iv + bytes([len(aad2)]) + aad2 + bytes([16]) + tag + ct, resp=pt + b"\x00")
+    s.cmd(0x41, 1, 16, bytes([12]) + iv + bytes([len(aad)]) + aad + bytes([12]) + tag[:12] + ct, resp=pt + b"\x00")
+    s.comment("GCM with the 5-argument init (AES-128 key of the AES_KEY command): test case 3's IV")
+    sealed = AESGCM(key).encrypt(iv, b"sixteen byte msg", None)
+    s.cmd(0x43, data=iv + b"sixteen byte msg", resp=sealed)
+
+    ccm_cases = [
+        ("RFC 3610 packet vector 1", h("c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"), h("00000003020100a0a1a2a3a4a5"),
+         h("0001020304050607"), h("08090a0b0c0d0e0f101112131415161718191a1b1c1d1e"), 8,
+         "588c979a61c663d2f066d0c2c0f989806d5f6b61dac38417e8d12cfdf926e0"),
+        ("RFC 3610 packet vector 2", h("c0c1c2c3c4c5c6c7c8c9cacbcccdcecf"), h("00000004030201a0a1a2a3a4a5"),
+         h("0001020304050607"), h("08090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"), 8, None),
+        ("SP 800-38C C.1", h("404142434445464748494a4b4c4d4e4f"), h("10111213141516"),
+         h("0001020304050607"), h("20212223"), 4, "7162015b4dac255d"),
+        ("SP 800-38C C.2", h("404142434445464748494a4b4c4d4e4f"), h("1011121314151617"),
+         h("000102030405060708090a0b0c0d0e0f"), h("202122232425262728292a2b2c2d2e2f"), 6,
+         "d2a1f0e051ea5f62081a7792073d593d1fc64fbfaccd"),
+        ("SP 800-38C C.3", h("404142434445464748494a4b4c4d4e4f"), h("101112131415161718191a1b"),
+         h("000102030405060708090a0b0c0d0e0f10111213"), h("202122232425262728292a2b2c2d2e2f3031323334353637"), 8,
+         "e3b201a9f5b71a7a9b1ceaeccd97e70b6176aad9a4428aa5484392fbc1b09951"),
+    ]
+    for name, key, nonce, aad, pt, tl, want in ccm_cases:
+        sealed = AESCCM(key, tag_length=tl).encrypt(nonce, pt, aad)
+        if want:
+            assert sealed.hex() == want, name
+        ct, tag = sealed[:-tl], sealed[-tl:]
+        s.comment(f"CCM {name}: {len(nonce)}-byte nonce, {tl}-byte tag; seal, open, open with a changed tag")
+        s.cmd(0x30, data=key)
+        s.cmd(0x40, 2, tl, bytes([len(nonce)]) + nonce + bytes([len(aad)]) + aad + pt, resp=sealed)
+        s.cmd(0x41, 2, tl, bytes([len(nonce)]) + nonce + bytes([len(aad)]) + aad + bytes([tl]) + tag + ct,
+              resp=pt + b"\x01")
+        bad = tag[:-1] + bytes([tag[-1] ^ 0x40])
+        s.cmd(0x41, 2, tl, bytes([len(nonce)]) + nonce + bytes([len(aad)]) + aad + bytes([tl]) + bad + ct,
+              resp=pt + b"\x00")
+    s.comment("CCM with AES-256 (the GCM test case 16 key), 12-byte nonce, 16-byte tag")
+    key = k1 + k1
+    sealed = AESCCM(key, tag_length=16).encrypt(gcm_iv, gcm_pt[:40], gcm_aad)
+    s.cmd(0x30, data=key)
+    s.cmd(0x40, 2, 16, bytes([12]) + gcm_iv + bytes([len(gcm_aad)]) + gcm_aad + gcm_pt[:40], resp=sealed)
+    s.cmd(0x30, data=AES128)
+
+    s.comment("""AEADCipher misuse: 1 updateAAD after update: ILLEGAL_USE; 2 retrieveTag before
+doFinal: ILLEGAL_USE; 3 an uninitialized key: UNINITIALIZED_KEY; 4 an 8-byte
+GCM nonce: ILLEGAL_VALUE; 5 verifyTag after an encryption: ILLEGAL_USE;
+6 init without a nonce: ILLEGAL_VALUE; 9 a CCM message longer than init
+declared: ILLEGAL_USE; 10 an odd CCM tag length: ILLEGAL_VALUE; 11 doFinal
+before init: INVALID_INIT; 12 Cipher.OneShot of AES-GCM: NO_SUCH_ALGORITHM""")
+    d16 = bytes(range(16))
+    for how, status in ((1, ILLEGAL_USE), (2, ILLEGAL_USE), (3, UNINITIALIZED_KEY), (4, ILLEGAL_VALUE),
+                        (5, ILLEGAL_USE), (6, ILLEGAL_VALUE), (9, ILLEGAL_USE), (10, ILLEGAL_VALUE),
+                        (11, INVALID_INIT), (12, NO_SUCH_ALGORITHM)):
+        s.cmd(0x42, how, data=d16, status=status)
+
+    # ---- RSA
+    key = rsa_key(RSA1024)
+    pn = key.private_numbers()
+    s.comment("The RSA-1024 key: modulus, exponent, then the CRT parts P, Q, DP1, DQ1, PQ")
+
+    def stage(data):
+        for off in range(0, len(data), 128):
+            s.cmd(0x01, off >> 8, off & 0xFF, data[off:off + 128])
+
+    def read(value):
+        for off in range(0, len(value), 64):
+            s.cmd(0x02, off >> 8, off & 0xFF, resp=value[off:off + 64])
+
+    for what, v, n in ((1, pn.public_numbers.n, 128), (2, 65537, 3), (3, pn.p, 64), (4, pn.q, 64),
+                       (5, pn.dmp1, 64), (6, pn.dmq1, 64), (7, pn.iqmp, 64)):
+        stage(v.to_bytes(n, "big"))
+        s.cmd(0x50, what, 0, u16(n))
+    msg = b"a message to sign"
+    for alg, hname, hash_ in ((39, "SHA-224", hashes.SHA224()), (41, "SHA-384", hashes.SHA384()),
+                              (42, "SHA-512", hashes.SHA512())):
+        sig = key.sign(msg, padding.PKCS1v15(), hash_)
+        s.comment(f"PKCS #1 v1.5 {hname}: the signature, verify it, a changed message")
+        s.cmd(0x51, alg, 0, msg, resp=u16(128))
+        read(sig)
+        stage(sig)
+        s.cmd(0x52, alg, 0, u16(128) + msg, resp=b"\x01")
+        s.cmd(0x52, alg, 0, u16(128) + msg + b"!", resp=b"\x00")
+    for alg, hname, hash_ in ((21, "SHA-1", hashes.SHA1()), (43, "SHA-224", hashes.SHA224()),
+                              (44, "SHA-256", hashes.SHA256()), (45, "SHA-384", hashes.SHA384())):
+        sig = key.sign(msg, padding.PSS(padding.MGF1(hash_), hash_.digest_size), hash_)
+        s.comment(f"PSS {hname}: a signature made here verifies (01); changed, it does not (00);\n"
+                  "a salt of another length does not (00); signed and verified on the card: 01, 0080")
+        stage(sig)
+        s.cmd(0x52, alg, 0, u16(128) + msg, resp=b"\x01")
+        stage(bytes([sig[0] ^ 1]) + sig[1:])
+        s.cmd(0x52, alg, 0, u16(128) + msg, resp=b"\x00")
+        other = key.sign(msg, padding.PSS(padding.MGF1(hash_), hash_.digest_size - 4), hash_)
+        stage(other)
+        s.cmd(0x52, alg, 0, u16(128) + msg, resp=b"\x00")
+        s.cmd(0x53, alg, 0, msg, resp=b"\x01" + u16(128))
+        s.comment(f"PSS {hname} through verifyPreComputedHash (the signature made here, then a\n"
+                  "hash one byte short: ILLEGAL_USE), and signPreComputedHash then verifyPreComputedHash")
+        digest = hashlib.new(hash_.name, msg).digest()
+        stage(sig)
+        s.cmd(0x54, alg, 0, u16(128) + digest, resp=b"\x01")
+        s.cmd(0x54, alg, 0, u16(128) + digest[:-1], status=ILLEGAL_USE)
+        s.cmd(0x55, alg, 0, digest, resp=b"\x01" + u16(128))
+    s.comment("PKCS #1 v1.5 SHA-256 (40) through verifyPreComputedHash: the signature of msg, 01;\n"
+              "of another hash, 00")
+    sig = key.sign(msg, padding.PKCS1v15(), hashes.SHA256())
+    stage(sig)
+    s.cmd(0x54, 40, 0, u16(128) + hashlib.sha256(msg).digest(), resp=b"\x01")
+    s.cmd(0x54, 40, 0, u16(128) + hashlib.sha256(msg + b"!").digest(), resp=b"\x00")
+    s.comment("Signature.setInitialDigest: PKCS #1 v1.5 SHA-256 and SHA-512 of a 256-byte prefix\n"
+              "given as its intermediate hash value, then the rest: the signature of the whole")
+    prefix = bytes((i * 5 + 1) & 0xFF for i in range(256))
+    for alg, py, hash_, slen in ((40, "sha256", hashes.SHA256(), 32), (42, "sha512", hashes.SHA512(), 64)):
+        sig = key.sign(prefix + msg, padding.PKCS1v15(), hash_)
+        s.cmd(0x56, alg, 0, bytes([slen]) + mid_state(py, prefix) + (256).to_bytes(8, "big") + msg,
+              resp=u16(128))
+        read(sig)
+    s.comment("setInitialDigest with a count off the block: ILLEGAL_VALUE")
+    s.cmd(0x56, 40, 0, bytes([32]) + mid_state("sha256", prefix) + (255).to_bytes(8, "big") + msg,
+          status=ILLEGAL_VALUE)
+    return s
+
 def main():
-    for build in (digest_script, sym_script, mac_script, ec_script, rsa_script):
+    for build in (digest_script, sym_script, mac_script, ec_script, rsa_script, aead_script):
         print(build().write())
     return 0
 

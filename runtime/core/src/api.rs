@@ -344,7 +344,7 @@ impl<N: Nvm> Card<N> {
                 return self
                     .store
                     .nvm
-                    .write(o.data + off, bytes)
+                    .write_tearable(o.data + off, bytes)
                     .map_err(Exc::Fault);
             }
             return self.store.write(o, off, bytes, false).map_err(Exc::Fault);

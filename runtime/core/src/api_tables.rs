@@ -122,7 +122,7 @@ const OBJ: Option<(u16, u8)> = Some((LANG, 0));
 use crate::fwutil::Op as U;
 use crate::gpapi::Op as G;
 use crate::security::Op as C;
-use crate::security::{cipher, key as seckey, tok as st};
+use crate::security::{cipher, key as seckey, oneshot as os, tok as st};
 
 /// The methods of a secret key class: Object.equals is 0; Key's four are
 /// 1-4 (clearKey, getSize, getType, isInitialized); then `extra`.
@@ -676,7 +676,10 @@ pub static CLASSES: &[ApiClass] = &[
             (4, N::DigestReset),
             (5, N::DigestUpdate),
         ],
-        &[(0, N::DigestGetInstance)],
+        &[
+            (0, N::DigestGetInstance),
+            (2, N::Crypto(C::DigestGetInitialized)),
+        ],
     ),
     c(
         SEC,
@@ -944,7 +947,9 @@ pub static CLASSES: &[ApiClass] = &[
             (5, N::Crypto(C::SigSign)),
             (6, N::Crypto(C::SigUpdate)),
             (7, N::Crypto(C::SigVerify)),
+            (8, N::Crypto(C::SigSetInitial)),
             (9, N::Crypto(C::SigSignPrehash)),
+            (10, N::Crypto(C::SigVerifyPrehash)),
             (11, N::Crypto(C::SigDigestAlgorithm)),
             (12, N::Crypto(C::SigCipherAlgorithm)),
             (13, N::Crypto(C::SigPaddingAlgorithm)),
@@ -1030,6 +1035,91 @@ pub static CLASSES: &[ApiClass] = &[
             (3, N::MakeIntegritySensitiveArray),
             (4, N::ClearArray),
         ],
+    ),
+    // InitializedMessageDigest: MessageDigest's methods and
+    // setInitialDigest (security::initdigest).
+    c(
+        SEC,
+        crate::security::initdigest::INITIALIZED_MESSAGE_DIGEST,
+        "javacard.security.InitializedMessageDigest",
+        Some((SEC, st::MESSAGE_DIGEST)),
+        0,
+        &[(6, N::Crypto(C::DigestSetInitial))],
+        &[],
+    ),
+    // The OneShot classes (security::oneshot): their parents' methods,
+    // open, close, and update refused.
+    c(
+        SEC,
+        os::MESSAGE_DIGEST_ONE_SHOT,
+        "javacard.security.MessageDigest.OneShot",
+        Some((SEC, st::MESSAGE_DIGEST)),
+        0,
+        &[
+            (5, N::Crypto(C::OneShotUpdate(4))),
+            (6, N::Crypto(C::OneShotClose)),
+        ],
+        &[(0, N::Crypto(C::OneShotOpen(os::Kind::Digest)))],
+    ),
+    c(
+        SEC,
+        os::INITIALIZED_MESSAGE_DIGEST_ONE_SHOT,
+        "javacard.security.InitializedMessageDigest.OneShot",
+        Some((SEC, crate::security::initdigest::INITIALIZED_MESSAGE_DIGEST)),
+        0,
+        &[
+            (5, N::Crypto(C::OneShotUpdate(4))),
+            (7, N::Crypto(C::OneShotClose)),
+        ],
+        &[(0, N::Crypto(C::OneShotOpen(os::Kind::InitializedDigest)))],
+    ),
+    c(
+        SEC,
+        os::RANDOM_DATA_ONE_SHOT,
+        "javacard.security.RandomData.OneShot",
+        Some((SEC, st::RANDOM_DATA)),
+        0,
+        &[(5, N::Crypto(C::OneShotClose))],
+        &[(0, N::Crypto(C::OneShotOpen(os::Kind::Random)))],
+    ),
+    c(
+        SEC,
+        os::SIGNATURE_ONE_SHOT,
+        "javacard.security.Signature.OneShot",
+        Some((SEC, st::SIGNATURE)),
+        0,
+        &[
+            (6, N::Crypto(C::OneShotUpdate(4))),
+            (14, N::Crypto(C::OneShotClose)),
+        ],
+        &[(0, N::Crypto(C::OneShotOpen(os::Kind::Signature)))],
+    ),
+    c(
+        CRYPTO,
+        os::CIPHER_ONE_SHOT,
+        "javacardx.crypto.Cipher.OneShot",
+        Some((CRYPTO, cipher::CIPHER)),
+        0,
+        &[
+            (5, N::Crypto(C::OneShotUpdate(6))),
+            (8, N::Crypto(C::OneShotClose)),
+        ],
+        &[(0, N::Crypto(C::OneShotOpen(os::Kind::Cipher)))],
+    ),
+    // AEADCipher (security::aead): Cipher's methods and its own four.
+    c(
+        CRYPTO,
+        crate::security::aead::AEAD_CIPHER,
+        "javacardx.crypto.AEADCipher",
+        Some((CRYPTO, cipher::CIPHER)),
+        0,
+        &[
+            (8, N::Crypto(C::AeadInit)),
+            (9, N::Crypto(C::AeadUpdateAad)),
+            (10, N::Crypto(C::AeadRetrieveTag)),
+            (11, N::Crypto(C::AeadVerifyTag)),
+        ],
+        &[],
     ),
     c(
         UTIL,

@@ -781,8 +781,10 @@ impl<N: Nvm> Store<N> {
             self.nvm.write(at, bytes)
         } else if atomic && bytes.len() > 1 {
             crate::txn::atomic_write(self, at, bytes)
-        } else {
+        } else if atomic {
             self.nvm.write(at, bytes)
+        } else {
+            self.nvm.write_tearable(at, bytes)
         }
     }
 
@@ -814,6 +816,21 @@ impl<N: Nvm> Store<N> {
         let end = o.data + ((o.data_len() + 3) & !3);
         if end as usize == self.ram.len() {
             self.ram.truncate(o.data as usize);
+        }
+    }
+
+    /// Gives RAM object `r` to context `owner` (a JCRE pool object lent to
+    /// the applet that opened it); false if `r` is no RAM object.
+    pub fn set_ram_owner(&mut self, r: Ref, owner: u8) -> bool {
+        match r
+            .checked_sub(RAM_HANDLE_BASE)
+            .and_then(|i| self.ram_objs.get_mut(usize::from(i)))
+        {
+            Some(o) => {
+                o.owner = owner;
+                true
+            }
+            None => false,
         }
     }
 

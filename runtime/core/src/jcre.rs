@@ -65,6 +65,7 @@ impl<N: Nvm> Card<N> {
         self.budget_end = self.executed.saturating_add(self.config.budget);
         let r = self.invoke(m, args);
         self.ctx = 0;
+        self.release_oneshots();
         if self.store.log.in_txn() {
             crate::txn::abort(&mut self.store).map_err(Exc::Fault)?;
         }

@@ -7,6 +7,7 @@
 //!  api        java.lang / javacard.framework natives, bound by export tokens
 //!  firewall   context checks (in interp and api), entry points, global arrays
 //!  link       CAP loading, token resolution, class/method tables
+//!  field_access  the layout every field instruction may touch, checked at link
 //!  load_check the on-card verifier's check of a load file before linking
 //!  heap       objects behind handles; persistent in NVM, transient in RAM
 //!  txn        undo log: transactions, atomic updates, recovery at boot
@@ -32,6 +33,7 @@ pub mod cardmgr;
 pub mod class;
 pub mod engine;
 pub mod error;
+pub mod field_access;
 pub mod fwutil;
 pub mod gc;
 pub mod gpapi;

@@ -18,6 +18,7 @@ use crate::api_tables::{self, CLASSES, FW, LANG};
 use crate::card::{Card, Config, Frame, JcreObjects, Package};
 use crate::class::*;
 use crate::error::{ApiMember, Fault, LoadError};
+use crate::field_access::{FieldAccess, FieldSite, StaticArea};
 use crate::heap::{self, Store, F_ENTRY_POINT, F_GLOBAL, F_RAM, F_TEMPORARY, K_BYTE, K_INSTANCE};
 use crate::nvm::Nvm;
 use crate::registry::{self, PackageRecord, Registry};
@@ -835,7 +836,16 @@ impl<N: Nvm> Card<N> {
 
         // Constant pool.
         let mut cp = Vec::with_capacity(cap.constant_pool.entries.len());
+        // What each field entry reaches, for the per-instruction layout
+        // check below.
+        let mut sites = Vec::with_capacity(cap.constant_pool.entries.len());
+        let own_statics = StaticArea {
+            start: static_base,
+            end: static_base + static_len,
+            refs_end: static_base + 2 * u32::from(sf.reference_count),
+        };
         for (k, e) in cap.constant_pool.entries.iter().enumerate() {
+            let mut site = FieldSite::None;
             let r = match *e {
                 CpEntry::Class(c) => Cp::Class(resolve_class(self, c)?),
                 CpEntry::InstanceField { class, token } => {
@@ -849,6 +859,7 @@ impl<N: Nvm> Card<N> {
                             ApiMember::InstanceField(token),
                         ));
                     }
+                    site = FieldSite::Instance(c);
                     Cp::Field(cl.base + u16::from(token))
                 }
                 CpEntry::VirtualMethod { class, token } => Cp::Virtual {
@@ -881,6 +892,7 @@ impl<N: Nvm> Card<N> {
                             "constant pool {k}: static field offset {offset} out of the image"
                         )));
                     }
+                    site = FieldSite::Static(own_statics);
                     Cp::Static(static_base + u32::from(offset))
                 }
                 CpEntry::StaticField(StaticRef::External {
@@ -897,7 +909,16 @@ impl<N: Nvm> Card<N> {
                             .copied()
                     });
                     match a {
-                        Some(a) => Cp::Static(a),
+                        Some(a) => {
+                            if let Some(p) = p.and_then(|p| self.packages.get(usize::from(p))) {
+                                site = FieldSite::Static(StaticArea {
+                                    start: p.static_base,
+                                    end: p.static_base + p.static_len,
+                                    refs_end: p.static_base + 2 * u32::from(p.static_refs),
+                                });
+                            }
+                            Cp::Static(a)
+                        }
                         None => {
                             return Err(match p {
                                 Some(p) if p < api_tables::N_BUILTIN => self.missing(
@@ -957,6 +978,7 @@ impl<N: Nvm> Card<N> {
                 }
             };
             cp.push(r);
+            sites.push(site);
         }
         // Virtual calls to API classes must land on something implemented.
         for (k, e) in cp.iter().enumerate() {
@@ -1045,6 +1067,18 @@ impl<N: Nvm> Card<N> {
                         "method at {}: pc {pc}: {op} refers to a constant pool entry of the wrong kind",
                         m.code
                     )));
+                }
+                if let (Some(access), Operands::Cp(i)) = (FieldAccess::of(op.0), &ins.operands) {
+                    let site = sites
+                        .get(usize::from(*i))
+                        .copied()
+                        .unwrap_or(FieldSite::None);
+                    if let Err(why) = access.check(cpe(*i), site, &self.classes) {
+                        return Err(invalid(format!(
+                            "method at {}: pc {pc}: {op} {why}",
+                            m.code
+                        )));
+                    }
                 }
                 // Quickening.
                 match (op.0, &ins.operands) {

@@ -20,6 +20,12 @@ use crate::error::{Fault, Result};
 pub trait Nvm {
     fn bytes(&self) -> &[u8];
     fn write(&mut self, at: u32, data: &[u8]) -> Result<()>;
+    /// A write the Java Card API lets a power loss tear: the data of a
+    /// `...NonAtomic` operation outside a transaction. The same as `write`;
+    /// a test board may note that a torn result is allowed there.
+    fn write_tearable(&mut self, at: u32, data: &[u8]) -> Result<()> {
+        self.write(at, data)
+    }
     /// Makes every completed write durable (file sync on the host); a no-op
     /// on memory-mapped flash.
     fn flush(&mut self) -> Result<()> {

@@ -67,9 +67,16 @@ impl VmLayout {
     pub const fn words_left(self) -> u32 {
         5 * self.ptr + 20
     }
+    /// `u32`: ticks of the execution budget left to compiled code. Every
+    /// method entry, loop header and exception handler takes one; at 0 the
+    /// code throws [`OUT_OF_BUDGET`]. The engine fills it from the card's
+    /// budget and charges what was taken whenever the runtime is entered.
+    pub const fn ticks_left(self) -> u32 {
+        5 * self.ptr + 24
+    }
     /// Size of the part of the context compiled code may read.
     pub const fn size(self) -> u32 {
-        5 * self.ptr + 24
+        5 * self.ptr + 28
     }
 }
 
@@ -143,6 +150,9 @@ pub mod kind {
 /// must throw returned normally: not a java.lang class, so the runtime
 /// answers with a card fault.
 pub const BROKEN_INVARIANT: u8 = 0xFF;
+/// `ThrowVm` token: the execution budget ran out (the interpreter's
+/// `Fault::Budget`, which no handler catches).
+pub const OUT_OF_BUDGET: u8 = 0xFE;
 
 /// Added to the kind of `getfield`/`putfield` for the `_this` forms, which
 /// skip the firewall check (as the interpreter does).

@@ -184,9 +184,12 @@ pub struct Vm {
     /// no code addresses).
     frames_left: u32,
     words_left: u32,
+    ticks_left: u32,
     // ---- engine-only ----
     card: *mut (),
     exc: Option<Exc>,
+    /// `ticks_left` when last filled from the card's budget.
+    ticks_given: u32,
 }
 
 const _: () = {
@@ -202,6 +205,7 @@ const _: () = {
     assert!(core::mem::offset_of!(Vm, pending) == l.pending() as usize);
     assert!(core::mem::offset_of!(Vm, frames_left) == l.frames_left() as usize);
     assert!(core::mem::offset_of!(Vm, words_left) == l.words_left() as usize);
+    assert!(core::mem::offset_of!(Vm, ticks_left) == l.ticks_left() as usize);
     assert!(core::mem::size_of::<Obj>() == abi::obj::SIZE as usize);
     assert!(core::mem::offset_of!(Obj, kind) == abi::obj::KIND as usize);
     assert!(core::mem::offset_of!(Obj, flags) == abi::obj::FLAGS as usize);
@@ -221,6 +225,12 @@ impl Vm {
         self.nvm = card.store.nvm.bytes().as_ptr();
         self.ram = card.store.ram.as_mut_ptr();
         self.ctx = u32::from(card.ctx);
+    }
+
+    /// Gives compiled code what is left of the card's budget.
+    fn fill_ticks<N: Nvm>(&mut self, card: &Card<N>) {
+        self.ticks_left = ops::ticks_available(card);
+        self.ticks_given = self.ticks_left;
     }
 
     fn set<N: Nvm, T: Default>(&mut self, card: &mut Card<N>, r: Result<T, Exc>) -> T {
@@ -253,6 +263,26 @@ unsafe fn with<N: Nvm, T: Default>(
     // compiled code runs.
     let card = unsafe { &mut *vm.card.cast::<Card<N>>() };
     let r = f(card);
+    vm.set(card, r)
+}
+
+/// [`with`] for an entry point that runs other code (`invoke`): compiled
+/// code wrote its budget back before the call and reads it after, so the
+/// ticks it took are charged first and what is left is given back after.
+///
+/// # Safety
+/// As for [`with`].
+unsafe fn with_ticks<N: Nvm, T: Default>(
+    vm: *mut Vm,
+    f: impl FnOnce(&mut Card<N>) -> Result<T, Exc>,
+) -> T {
+    // SAFETY: as in `with`.
+    let vm = unsafe { &mut *vm };
+    // SAFETY: as in `with`.
+    let card = unsafe { &mut *vm.card.cast::<Card<N>>() };
+    ops::charge_ticks(card, vm.ticks_given, vm.ticks_left);
+    let r = f(card);
+    vm.fill_ticks(card);
     vm.set(card, r)
 }
 
@@ -311,7 +341,7 @@ unsafe extern "C" fn e_invoke<N: Nvm>(
     // `nargs` words.
     let a = unsafe { core::slice::from_raw_parts(args, nargs as usize) };
     // SAFETY: called by compiled code with its context.
-    unsafe { with::<N, _>(vm, |c| ops::invoke(c, p, op, index, a)) }
+    unsafe { with_ticks::<N, _>(vm, |c| ops::invoke(c, p, op, index, a)) }
 }
 unsafe extern "C" fn e_new<N: Nvm>(vm: *mut Vm, pkg: *const u32, index: i32) -> i32 {
     let p = pkg_index(pkg);
@@ -522,15 +552,19 @@ impl<N: Nvm> Engine<N> for HostEngine<N> {
             pending: 0,
             frames_left: 0,
             words_left: 0,
+            ticks_left: 0,
             card: (card as *mut Card<N>).cast(),
             exc: None,
+            ticks_given: 0,
         };
         vm.refresh(card);
+        vm.fill_ticks(card);
         // SAFETY: `f` is compiled code with the ABI's method signature; `vm`
         // and `table` outlive the call; `args` points at `nargs` words of the
         // card's stack, which compiled code reads before calling anything.
         // While it runs, the card is reached only through `vm.card`.
         let r = unsafe { f(&mut vm, table.as_ptr(), args) };
+        ops::charge_ticks(card, vm.ticks_given, vm.ticks_left);
         let exc = vm.exc.take();
         card.frames.pop();
         card.ctx = saved_ctx;

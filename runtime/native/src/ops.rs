@@ -394,7 +394,25 @@ pub fn throw_vm<N: Nvm>(card: &mut Card<N>, token: u8) -> Exc {
             "compiled code: a slow path that must throw returned",
         ));
     }
+    if token == crate::abi::OUT_OF_BUDGET {
+        return Exc::Fault(Fault::Budget);
+    }
     card.vm_exc(token)
+}
+
+/// Ticks of the execution budget the running entry has left, for a
+/// compiled activation's `ticks_left`.
+pub fn ticks_available<N: Nvm>(card: &Card<N>) -> u32 {
+    card.budget_end
+        .saturating_sub(card.executed)
+        .min(u64::from(u32::MAX)) as u32
+}
+
+/// Charges the ticks compiled code took (`given` when filled, `left` now)
+/// to the card's count, so the interpreter and compiled code spend one
+/// budget.
+pub fn charge_ticks<N: Nvm>(card: &mut Card<N>, given: u32, left: u32) {
+    card.executed += u64::from(given.saturating_sub(left));
 }
 
 pub fn throw<N: Nvm>(card: &mut Card<N>, r: Ref) -> Exc {

@@ -4,6 +4,7 @@
 
 pub mod names;
 pub mod nvm;
+pub mod power_cut;
 pub mod reader;
 pub mod script;
 
@@ -24,8 +25,9 @@ pub const NVM_SIZE: usize = 1 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HostError {
-    #[error("{path}: {what}")]
-    Cap { path: String, what: String },
+    /// A CAP file that cannot be read (the error names the file).
+    #[error(transparent)]
+    Cap(#[from] hydra_cap::container::ReadError),
     #[error("{0}")]
     Load(#[from] LoadError),
     /// A load error explained with API names.
@@ -36,6 +38,9 @@ pub enum HostError {
         path: String,
         source: std::io::Error,
     },
+    /// A card state file the runtime refuses to boot from.
+    #[error("{path}: {source}")]
+    State { path: String, source: LoadError },
     #[error("{path}: {source}")]
     Script {
         path: String,
@@ -105,12 +110,7 @@ impl InstallSpec {
 
 /// Reads a CAP file (JAR, component stream or folder).
 pub fn read_cap(path: &Path) -> Result<CapFile, HostError> {
-    hydra_cap::container::read_path(path)
-        .map(|l| l.cap)
-        .map_err(|e| HostError::Cap {
-            path: path.display().to_string(),
-            what: e.to_string(),
-        })
+    Ok(hydra_cap::container::read_path(path)?.cap)
 }
 
 /// A card on the host, powered or not.
@@ -174,8 +174,14 @@ impl Host {
     /// Powers the card up (a reset if it is already up).
     pub fn power_up(&mut self) -> Result<&mut Card<FileNvm>, HostError> {
         self.power_down();
-        let nvm = self.nvm.take().expect("NVM is present while powered down");
-        let mut card = Card::boot(nvm, self.config)?;
+        let nvm = self.nvm.take().ok_or_else(|| {
+            HostError::Unsupported("the card's state was refused at an earlier boot".into())
+        })?;
+        let state = nvm.path().map(|p| p.display().to_string());
+        let mut card = Card::boot(nvm, self.config).map_err(|source| match state {
+            Some(path) => HostError::State { path, source },
+            None => HostError::Load(source),
+        })?;
         card.engine = self.engine.as_ref().map(|f| f());
         if self.stats {
             card.stats = Some(Box::new([0; 256]));
@@ -431,6 +437,35 @@ pub struct SuiteEntry {
     pub expected: PathBuf,
     pub caps: Vec<PathBuf>,
     pub installs: Vec<InstallSpec>,
+}
+
+impl SuiteEntry {
+    /// Runs the script on a fresh in-memory card with `caps` loaded (the
+    /// entry's own, or changed ones) and its applets installed, on the
+    /// interpreter (`engine` None) or with compiled code. A refused load
+    /// or install, or a script failure, is its one-line message.
+    pub fn run_with(
+        &self,
+        caps: &[CapFile],
+        engine: Option<EngineFactory>,
+    ) -> Result<String, String> {
+        let mut host = Host::in_memory();
+        host.engine = engine;
+        for c in caps {
+            host.load(c).map_err(|x| x.to_string())?;
+        }
+        if self.installs.is_empty() {
+            host.install_all().map_err(|x| x.to_string())?;
+        } else {
+            for i in &self.installs {
+                host.install(i).map_err(|x| x.to_string())?;
+            }
+        }
+        host.power_down();
+        let text = std::fs::read_to_string(&self.script).map_err(|x| x.to_string())?;
+        host.run_script(&self.script.display().to_string(), &text)
+            .map_err(|x| x.to_string())
+    }
 }
 
 /// Reads `suite.json`; see `conformance/applets/suite.json`.

@@ -12,6 +12,9 @@ pub struct FileNvm {
     path: Option<PathBuf>,
     file: Option<File>,
     dirty: Option<(usize, usize)>,
+    clean_cut: Option<u64>,
+    /// Indices of the writes the API lets a power loss tear.
+    tearable: std::collections::BTreeSet<u64>,
 }
 
 impl FileNvm {
@@ -22,6 +25,8 @@ impl FileNvm {
             path: None,
             file: None,
             dirty: None,
+            clean_cut: None,
+            tearable: Default::default(),
         }
     }
 
@@ -35,6 +40,7 @@ impl FileNvm {
             .open(path)?;
         let mut data = Vec::new();
         file.read_to_end(&mut data)?;
+        check_state(&data, size)?;
         let mut ram = RamNvm::new(size.max(data.len()));
         ram.data[..data.len()].copy_from_slice(&data);
         if data.len() < ram.data.len() {
@@ -45,6 +51,8 @@ impl FileNvm {
             path: Some(path.to_path_buf()),
             file: Some(file),
             dirty: None,
+            clean_cut: None,
+            tearable: Default::default(),
         })
     }
 
@@ -57,10 +65,49 @@ impl FileNvm {
         self.ram.writes
     }
 
-    /// Makes write number `n` (counted from the start) fail as a power loss.
+    /// Makes write number `n` (counted from the start) fail as a power loss
+    /// that tears it (half its bytes written), and every later write fail.
     pub fn fail_at(&mut self, n: Option<u64>) {
         self.ram.fail_at = n;
+        self.clean_cut = None;
     }
+
+    /// Whether write number `n` was one the API lets a power loss tear
+    /// (`Nvm::write_tearable`).
+    pub fn is_tearable(&self, n: u64) -> bool {
+        self.tearable.contains(&n)
+    }
+
+    /// Makes write number `n` and every later one fail as a power loss
+    /// between writes: nothing of them reaches the NVM.
+    pub fn cut_before(&mut self, n: Option<u64>) {
+        self.ram.fail_at = None;
+        self.clean_cut = n;
+    }
+}
+
+/// A state file is empty (a new card) or a whole card image: anything else
+/// is refused, never re-formatted, so a card's state (a PIN's try counter)
+/// is not silently lost. The card checks the superblock's version and size.
+fn check_state(data: &[u8], size: usize) -> std::io::Result<()> {
+    let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
+    if data.is_empty() {
+        return Ok(());
+    }
+    if data.len() != size {
+        return Err(bad(format!(
+            "a card state file is exactly {size} bytes, this one is {}: truncated, \
+             or the state of a card of another size",
+            data.len()
+        )));
+    }
+    let magic = hydra_runtime::heap::MAGIC.to_be_bytes();
+    if data[..4] != magic && data.iter().any(|&b| b != 0) {
+        return Err(bad(
+            "not a card state file (it does not start with the HYD1 superblock)".into(),
+        ));
+    }
+    Ok(())
 }
 
 impl Nvm for FileNvm {
@@ -69,6 +116,10 @@ impl Nvm for FileNvm {
     }
 
     fn write(&mut self, at: u32, data: &[u8]) -> Result<(), Fault> {
+        if self.clean_cut.is_some_and(|n| self.ram.writes >= n) {
+            self.ram.writes += 1;
+            return Err(Fault::PowerLoss);
+        }
         let r = self.ram.write(at, data);
         if r.is_ok() || r == Err(Fault::PowerLoss) {
             let (s, e) = (at as usize, at as usize + data.len());
@@ -80,6 +131,11 @@ impl Nvm for FileNvm {
         r
     }
 
+    fn write_tearable(&mut self, at: u32, data: &[u8]) -> Result<(), Fault> {
+        self.tearable.insert(self.ram.writes);
+        self.write(at, data)
+    }
+
     fn flush(&mut self) -> Result<(), Fault> {
         let (Some(f), Some((s, e))) = (self.file.as_mut(), self.dirty.take()) else {
             return Ok(());
@@ -88,5 +144,27 @@ impl Nvm for FileNvm {
         f.seek(SeekFrom::Start(s as u64)).map_err(io)?;
         f.write_all(&self.ram.data[s..e]).map_err(io)?;
         f.flush().map_err(io)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refused(data: &[u8], size: usize) -> String {
+        check_state(data, size).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn only_empty_or_whole_card_images_are_opened() {
+        let mut image = vec![0u8; 4096];
+        assert!(check_state(&[], 4096).is_ok());
+        assert!(check_state(&image, 4096).is_ok()); // formatted at boot
+        image[..4].copy_from_slice(b"HYD1");
+        assert!(check_state(&image, 4096).is_ok());
+        assert!(refused(&image[..4000], 4096).contains("this one is 4000: truncated"));
+        assert!(refused(&[image.clone(), image.clone()].concat(), 4096).contains("8192"));
+        image[0] = b'X';
+        assert!(refused(&image, 4096).contains("not a card state file"));
     }
 }

@@ -180,8 +180,11 @@ pub struct Vm {
     pending: u32,
     frames_left: u32,
     words_left: u32,
+    ticks_left: u32,
     card: *mut (),
     exc: Option<Exc>,
+    /// `ticks_left` when last filled from the card's budget.
+    ticks_given: u32,
     /// `frames_left`/`words_left` when `run` called the method: the
     /// difference is what the direct calls in progress hold.
     base: (u32, u32),
@@ -200,6 +203,7 @@ const _: () = {
     assert!(core::mem::offset_of!(Vm, pending) == l.pending() as usize);
     assert!(core::mem::offset_of!(Vm, frames_left) == l.frames_left() as usize);
     assert!(core::mem::offset_of!(Vm, words_left) == l.words_left() as usize);
+    assert!(core::mem::offset_of!(Vm, ticks_left) == l.ticks_left() as usize);
     assert!(core::mem::size_of::<Obj>() == abi::obj::SIZE as usize);
     assert!(core::mem::offset_of!(Obj, flags) == abi::obj::FLAGS as usize);
     assert!(core::mem::offset_of!(Obj, owner) == abi::obj::OWNER as usize);
@@ -216,6 +220,12 @@ impl Vm {
         self.nvm = card.store.nvm.bytes().as_ptr();
         self.ram = card.store.ram.as_mut_ptr();
         self.ctx = u32::from(card.ctx);
+    }
+
+    /// Gives compiled code what is left of the card's budget.
+    fn fill_ticks<N: Nvm>(&mut self, card: &Card<N>) {
+        self.ticks_left = ops::ticks_available(card);
+        self.ticks_given = self.ticks_left;
     }
 
     fn set<N: Nvm, T: Default>(&mut self, card: &mut Card<N>, r: Result<T, Exc>) -> T {
@@ -250,6 +260,26 @@ unsafe fn with<N: Nvm, T: Default>(
     vm.set(card, r)
 }
 
+/// [`with`] for an entry point that runs other code (`invoke`): compiled
+/// code wrote its budget back before the call and reads it after, so the
+/// ticks it took are charged first and what is left is given back after.
+///
+/// # Safety
+/// As for [`with`].
+unsafe fn with_ticks<N: Nvm, T: Default>(
+    vm: *mut Vm,
+    f: impl FnOnce(&mut Card<N>) -> Result<T, Exc>,
+) -> T {
+    // SAFETY: as in `with`.
+    let vm = unsafe { &mut *vm };
+    // SAFETY: as in `with`.
+    let card = unsafe { &mut *vm.card.cast::<Card<N>>() };
+    ops::charge_ticks(card, vm.ticks_given, vm.ticks_left);
+    let r = f(card);
+    vm.fill_ticks(card);
+    vm.set(card, r)
+}
+
 fn pkg_index(pkg: *const u32) -> u16 {
     // SAFETY: `pkg` is the link table the engine passed to the compiled
     // method, alive while it runs; word 0 is the package index.
@@ -258,7 +288,7 @@ fn pkg_index(pkg: *const u32) -> u16 {
 
 unsafe extern "C" fn e_throw_vm<N: Nvm>(vm: *mut Vm, token: i32) {
     // SAFETY: called by compiled code with its context.
-    unsafe { with::<N, ()>(vm, |c| Err(c.vm_exc(token as u8))) }
+    unsafe { with::<N, ()>(vm, |c| Err(ops::throw_vm(c, token as u8))) }
 }
 unsafe extern "C" fn e_throw<N: Nvm>(vm: *mut Vm, r: i32) {
     // SAFETY: called by compiled code with its context.
@@ -311,7 +341,7 @@ unsafe extern "C" fn e_invoke<N: Nvm>(
     };
     // SAFETY: called by compiled code with its context.
     unsafe {
-        with::<N, _>(vm, |c| {
+        with_ticks::<N, _>(vm, |c| {
             if held_frames == 0 && held_words == 0 {
                 return ops::invoke(c, p, op, index, a);
             }
@@ -651,11 +681,14 @@ impl<N: Nvm> Engine<N> for ThumbEngine<N> {
             pending: 0,
             frames_left: 0,
             words_left: 0,
+            ticks_left: 0,
             card: (card as *mut Card<N>).cast(),
             exc: None,
+            ticks_given: 0,
             base: (0, 0),
         };
         vm.refresh(card);
+        vm.fill_ticks(card);
         vm.frames_left = card.config.max_frames.saturating_sub(card.frames.len()) as u32;
         vm.words_left = (card.stack.len() - top) as u32;
         vm.base = (vm.frames_left, vm.words_left);
@@ -669,6 +702,7 @@ impl<N: Nvm> Engine<N> for ThumbEngine<N> {
             let f = core::mem::transmute::<usize, MethodFn>(entry as usize);
             f(&mut vm, table.as_ptr(), args)
         };
+        ops::charge_ticks(card, vm.ticks_given, vm.ticks_left);
         let exc = vm.exc.take();
         card.frames.pop();
         card.ctx = saved_ctx;

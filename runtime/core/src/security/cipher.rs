@@ -9,6 +9,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use super::aead::{self, Aead, Mode as AeadMode};
 use super::block::{blocks, Blocks, Chaining, Family, Pad};
 use super::key::KeyMaterial;
 use super::{CryptoError, Engine};
@@ -61,6 +62,8 @@ pub static ALGS: &[(u8, (u8, u8))] = &[
     (10, (cipher_alg::RSA, PAD_PKCS1)),      // ALG_RSA_PKCS1
     (12, (cipher_alg::RSA, PAD_NOPAD)),      // ALG_RSA_NOPAD
     (15, (cipher_alg::RSA, PAD_PKCS1_OAEP)), // ALG_RSA_PKCS1_OAEP
+    (aead::ALG_AES_GCM, (aead::CIPHER_AES_GCM, aead::PAD_NULL)),
+    (aead::ALG_AES_CCM, (aead::CIPHER_AES_CCM, aead::PAD_NULL)),
 ];
 
 /// The cryptography of one Cipher algorithm; `Ciph` checks the call order.
@@ -85,10 +88,22 @@ pub trait CipherEngine {
         false
     }
     fn set_rng(&mut self, _g: super::random::Generator) {}
+    /// The AEAD state, for AEADCipher's own methods.
+    fn aead(&self) -> Option<&super::aead::Aead> {
+        None
+    }
+    fn aead_mut(&mut self) -> Option<&mut super::aead::Aead> {
+        None
+    }
 }
 
 /// The engine for `(cipher, padding)`, if the card has it.
 pub fn engine_for(cipher: u8, pad: u8) -> Option<Box<dyn CipherEngine>> {
+    match (cipher, pad) {
+        (aead::CIPHER_AES_GCM, aead::PAD_NULL) => return Some(Box::new(Aead::new(AeadMode::Gcm))),
+        (aead::CIPHER_AES_CCM, aead::PAD_NULL) => return Some(Box::new(Aead::new(AeadMode::Ccm))),
+        _ => {}
+    }
     if cipher == cipher_alg::RSA {
         let scheme = match pad {
             PAD_NOPAD => super::rsa::Scheme::NoPad,
@@ -239,6 +254,23 @@ impl Ciph {
             engine: engine_for(cipher, pad)?,
         })
     }
+
+    /// Whether this is an AEAD cipher (an `AEADCipher` object).
+    pub fn is_aead(&self) -> bool {
+        self.engine.aead().is_some()
+    }
+
+    pub(crate) fn set_mode(&mut self, mode: Option<u8>) {
+        self.mode = mode;
+    }
+
+    pub(crate) fn aead(&self) -> Option<&Aead> {
+        self.engine.aead()
+    }
+
+    pub(crate) fn aead_mut(&mut self) -> Option<&mut Aead> {
+        self.engine.aead_mut()
+    }
 }
 
 impl<N: Nvm> Card<N> {
@@ -270,13 +302,19 @@ impl<N: Nvm> Card<N> {
         let Some((cipher, pad, engine)) = made else {
             return Err(self.crypto_exc(super::reason::NO_SUCH_ALGORITHM));
         };
+        // GCM and CCM objects are AEADCipher instances.
+        let class = if engine.aead().is_some() {
+            aead::AEAD_CIPHER
+        } else {
+            CIPHER
+        };
         let c = Ciph {
             cipher,
             pad,
             mode: None,
             engine,
         };
-        let r = self.new_engine_in(CRYPTO, CIPHER, alg, Engine::Cipher(c))?;
+        let r = self.new_engine_in(CRYPTO, class, alg, Engine::Cipher(c))?;
         self.set_engine_parts(r, &[u16::from(cipher) << 8 | u16::from(pad)])?;
         Ok(r)
     }

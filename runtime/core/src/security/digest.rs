@@ -24,6 +24,8 @@ pub enum Hasher {
     Sha256(sha2::Sha256),
     Sha384(sha2::Sha384),
     Sha512(sha2::Sha512),
+    /// Resumed from a state by `setInitialDigest`.
+    Resumed(alloc::boxed::Box<super::initdigest::Resumed>),
 }
 
 impl Hasher {
@@ -39,6 +41,25 @@ impl Hasher {
         })
     }
 
+    /// Its `MessageDigest.ALG_*`.
+    pub fn alg(&self) -> u8 {
+        match self {
+            Hasher::Sha1(_) => ALG_SHA,
+            Hasher::Sha224(_) => ALG_SHA_224,
+            Hasher::Sha256(_) => ALG_SHA_256,
+            Hasher::Sha384(_) => ALG_SHA_384,
+            Hasher::Sha512(_) => ALG_SHA_512,
+            Hasher::Resumed(r) => r.alg(),
+        }
+    }
+
+    /// The same hash resumed from `state` after `count` bytes
+    /// (`setInitialDigest`).
+    pub fn resumed(&self, state: &[u8], count: u128) -> Result<Hasher, super::CryptoError> {
+        let r = super::initdigest::Resumed::new(self.alg(), state, count)?;
+        Ok(Hasher::Resumed(alloc::boxed::Box::new(r)))
+    }
+
     /// Digest length in bytes.
     pub fn digest_len(&self) -> usize {
         match self {
@@ -47,6 +68,7 @@ impl Hasher {
             Hasher::Sha256(_) => 32,
             Hasher::Sha384(_) => 48,
             Hasher::Sha512(_) => 64,
+            Hasher::Resumed(r) => r.digest_len(),
         }
     }
 
@@ -57,6 +79,7 @@ impl Hasher {
             Hasher::Sha256(h) => h.update(data),
             Hasher::Sha384(h) => h.update(data),
             Hasher::Sha512(h) => h.update(data),
+            Hasher::Resumed(r) => r.update(data),
         }
     }
 
@@ -68,6 +91,14 @@ impl Hasher {
             Hasher::Sha256(h) => h.finalize_reset().to_vec(),
             Hasher::Sha384(h) => h.finalize_reset().to_vec(),
             Hasher::Sha512(h) => h.finalize_reset().to_vec(),
+            // Starts over from the algorithm's own initial value.
+            Hasher::Resumed(r) => {
+                let out = (**r).clone().finish();
+                if let Some(fresh) = Hasher::new(r.alg()) {
+                    *self = fresh;
+                }
+                out
+            }
         }
     }
 

@@ -180,6 +180,23 @@ impl SignatureEngine for Ecdsa {
         }
         self.sign_hash(hash)
     }
+
+    fn set_initial_digest(&mut self, state: &[u8], count: u128) -> Result<(), CryptoError> {
+        let h = match self.hash {
+            Some(h) => h.hasher().resumed(state, count)?,
+            None => return Err(CryptoError::IllegalUse),
+        };
+        self.hasher = Hashing::Digest(alloc::boxed::Box::new(h));
+        Ok(())
+    }
+
+    fn verify_prehash(&mut self, hash: &[u8], sig: &[u8]) -> Result<bool, CryptoError> {
+        self.hasher = Hashing::new(self.hash);
+        if self.hash.is_some_and(|h| hash.len() != h.digest_len()) {
+            return Err(CryptoError::IllegalUse);
+        }
+        Ok(ec::verify_prehash(&self.key, hash, sig)?)
+    }
 }
 
 /// A KeyAgreement object's state: its algorithm and, once `init` ran, the

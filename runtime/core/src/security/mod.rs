@@ -21,13 +21,16 @@
 //!   KeyAgreement ([`ecapi::Agreement`]); KeyPair is a plain object whose
 //!   cells hold its two keys ([`ecapi`]).
 
+pub mod aead;
 pub mod block;
 pub mod checksum;
 pub mod cipher;
 pub mod digest;
 pub mod ec;
 pub mod ecapi;
+pub mod initdigest;
 pub mod key;
+pub mod oneshot;
 pub mod random;
 pub mod rsa;
 pub mod rsaapi;
@@ -185,6 +188,25 @@ pub enum Op {
     /// An RSA key setter / getter of part n ([`key::rsa_part`]).
     RsaSet(u8),
     RsaGet(u8),
+    /// `MessageDigest.getInitializedMessageDigestInstance`.
+    DigestGetInitialized,
+    /// `InitializedMessageDigest.setInitialDigest`.
+    DigestSetInitial,
+    /// `open` of one OneShot class.
+    OneShotOpen(oneshot::Kind),
+    OneShotClose,
+    /// `update` of a OneShot class, with its argument words.
+    OneShotUpdate(u8),
+    /// AEADCipher's `init` with lengths, `updateAAD`, `retrieveTag`,
+    /// `verifyTag`.
+    AeadInit,
+    AeadUpdateAad,
+    AeadRetrieveTag,
+    AeadVerifyTag,
+    /// `Signature.verifyPreComputedHash`.
+    SigVerifyPrehash,
+    /// `Signature.setInitialDigest`.
+    SigSetInitial,
 }
 
 impl Op {
@@ -222,7 +244,14 @@ impl Op {
             | ChecksumUpdate | EcSet(_) | EcSetF2m3 | RsaSet(_) => 4,
             SigInitParam | SigSign | CipherInitParam | CipherUpdate | CipherDoFinal
             | ChecksumDoFinal | SigSignPrehash | AgreementGenerate => 6,
-            SigVerify => 7,
+            SigVerify | DigestSetInitial | SigVerifyPrehash | SigSetInitial => 7,
+            DigestGetInitialized => 2,
+            OneShotOpen(k) => k.nargs(),
+            OneShotClose => 1,
+            OneShotUpdate(n) => n,
+            AeadInit => 9,
+            AeadUpdateAad | AeadRetrieveTag => 4,
+            AeadVerifyTag => 5,
         }
     }
 }
@@ -232,6 +261,8 @@ impl Op {
 #[derive(Default)]
 pub struct Engines {
     by_object: BTreeMap<Ref, Engine>,
+    /// The OneShot instances.
+    pub(crate) oneshots: oneshot::Pool,
 }
 
 impl Engines {
@@ -310,7 +341,9 @@ impl<N: Nvm> Card<N> {
         let cell = |i: u32| (self.store.read_u16(&o, 2 * i) >> 8) as u8;
         let low = |i: u32| self.store.read_u16(&o, 2 * i) as u8;
         Some(match (c.pkg, c.token) {
-            (SEC, tok::MESSAGE_DIGEST) => Engine::Digest(digest::Hasher::new(alg)?),
+            (SEC, tok::MESSAGE_DIGEST | initdigest::INITIALIZED_MESSAGE_DIGEST) => {
+                Engine::Digest(digest::Hasher::new(alg)?)
+            }
             (SEC, tok::SIGNATURE) => {
                 let p = signature::Parts {
                     digest: cell(CELL_PARTS),
@@ -319,7 +352,7 @@ impl<N: Nvm> Card<N> {
                 };
                 Engine::Signature(signature::Signer::new(p)?)
             }
-            (crate::api_tables::CRYPTO, cipher::CIPHER) => {
+            (crate::api_tables::CRYPTO, cipher::CIPHER | aead::AEAD_CIPHER) => {
                 Engine::Cipher(cipher::Ciph::new(cell(CELL_PARTS), low(CELL_PARTS))?)
             }
             (SEC, tok::CHECKSUM) => Engine::Checksum(checksum::Crc16or32::new(alg)?),
@@ -503,6 +536,42 @@ impl<N: Nvm> Card<N> {
                 None
             }
             RsaGet(part) => Some(self.rsa_get(r0, usize::from(part), r1, a2)?),
+            DigestGetInitialized => {
+                Some(self.digest_get_initialized_instance(a0 as u8, a1 != 0)? as i16)
+            }
+            DigestSetInitial => {
+                self.digest_set_initial(r0, (r1, a2, a3), (r4, a5, a6))?;
+                None
+            }
+            OneShotOpen(k) => Some(self.oneshot_open(k, [a0 as u8, a1 as u8, a2 as u8])? as i16),
+            OneShotClose => {
+                self.oneshot_close(r0)?;
+                None
+            }
+            OneShotUpdate(_) => {
+                self.oneshot_update(r0)?;
+                None
+            }
+            AeadInit => {
+                let (a7, a8) = (a(7), a(8));
+                self.aead_init(r0, r1, a2 as u8, (a3 as Ref, a4, a5), (a6, a7, a8))?;
+                None
+            }
+            AeadUpdateAad => {
+                self.aead_update_aad(r0, (r1, a2, a3))?;
+                None
+            }
+            AeadRetrieveTag => Some(self.aead_retrieve_tag(r0, (r1, a2, a3))?),
+            AeadVerifyTag => Some(i16::from(self.aead_verify_tag(r0, (r1, a2, a3), a4)?)),
+            SigSetInitial => {
+                self.sig_set_initial(r0, (r1, a2, a3), (r4, a5, a6))?;
+                None
+            }
+            SigVerifyPrehash => Some(i16::from(self.sig_verify_prehash(
+                r0,
+                (r1, a2, a3),
+                (r4, a5, a6),
+            )?)),
         };
         match v {
             Some(v) => {

@@ -301,7 +301,10 @@ pub fn generate(
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hash {
     Sha1,
+    Sha224,
     Sha256,
+    Sha384,
+    Sha512,
 }
 
 impl Hash {
@@ -309,7 +312,10 @@ impl Hash {
     pub fn hasher(self) -> super::digest::Hasher {
         match self {
             Hash::Sha1 => super::digest::Hasher::Sha1(Default::default()),
+            Hash::Sha224 => super::digest::Hasher::Sha224(Default::default()),
             Hash::Sha256 => super::digest::Hasher::Sha256(Default::default()),
+            Hash::Sha384 => super::digest::Hasher::Sha384(Default::default()),
+            Hash::Sha512 => super::digest::Hasher::Sha512(Default::default()),
         }
     }
 
@@ -326,7 +332,10 @@ impl Hash {
     fn pkcs1(self) -> Pkcs1v15Sign {
         match self {
             Hash::Sha1 => Pkcs1v15Sign::new::<sha1::Sha1>(),
+            Hash::Sha224 => Pkcs1v15Sign::new::<sha2::Sha224>(),
             Hash::Sha256 => Pkcs1v15Sign::new::<sha2::Sha256>(),
+            Hash::Sha384 => Pkcs1v15Sign::new::<sha2::Sha384>(),
+            Hash::Sha512 => Pkcs1v15Sign::new::<sha2::Sha512>(),
         }
     }
 
@@ -335,7 +344,10 @@ impl Hash {
         // and RFC 8017's default take it.
         match self {
             Hash::Sha1 => Pss::new::<sha1::Sha1>(),
+            Hash::Sha224 => Pss::new::<sha2::Sha224>(),
             Hash::Sha256 => Pss::new::<sha2::Sha256>(),
+            Hash::Sha384 => Pss::new::<sha2::Sha384>(),
+            Hash::Sha512 => Pss::new::<sha2::Sha512>(),
         }
     }
 
@@ -351,10 +363,10 @@ impl Hash {
 /// The signature padding schemes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Padding {
-    /// EMSA-PKCS1-v1_5 (`ALG_RSA_SHA_PKCS1`, `ALG_RSA_SHA_256_PKCS1`).
+    /// EMSA-PKCS1-v1_5 (`ALG_RSA_SHA_PKCS1`, `ALG_RSA_SHA_*_PKCS1`).
     Pkcs1,
-    /// EMSA-PSS with MGF1 of the same digest (`ALG_RSA_SHA_PKCS1_PSS`,
-    /// `ALG_RSA_SHA_256_PKCS1_PSS`).
+    /// EMSA-PSS with MGF1 of the same digest and a salt of the digest's
+    /// length (`ALG_RSA_SHA_PKCS1_PSS`, `ALG_RSA_SHA_*_PKCS1_PSS`).
     Pss,
 }
 

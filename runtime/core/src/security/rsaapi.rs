@@ -87,6 +87,7 @@ impl Built {
 /// `ALG_RSA_SHA_PKCS1` / `ALG_RSA_SHA_256_PKCS1`.
 pub struct RsaSig {
     hash: rs::Hash,
+    padding: rs::Padding,
     /// The message so far (the crate signs a digest; the digest is taken
     /// at the end, as `ec` does for ECDSA).
     hasher: super::digest::Hasher,
@@ -95,9 +96,10 @@ pub struct RsaSig {
 }
 
 impl RsaSig {
-    pub fn new(hash: rs::Hash) -> RsaSig {
+    pub fn new(hash: rs::Hash, padding: rs::Padding) -> RsaSig {
         RsaSig {
             hash,
+            padding,
             hasher: hash.hasher(),
             key: Built::None,
             rng: None,
@@ -151,13 +153,7 @@ impl SignatureEngine for RsaSig {
         self.hasher.update(data);
         let h = self.hasher.finish();
         match &self.key {
-            Built::Public(k) => Ok(rs::verify_prehash(
-                k,
-                self.hash,
-                rs::Padding::Pkcs1,
-                &h,
-                sig,
-            )?),
+            Built::Public(k) => Ok(rs::verify_prehash(k, self.hash, self.padding, &h, sig)?),
             _ => Err(CryptoError::InvalidInit),
         }
     }
@@ -170,13 +166,25 @@ impl SignatureEngine for RsaSig {
             return Err(CryptoError::IllegalUse);
         }
         match (&self.key, self.rng.as_mut()) {
-            (Built::Private(k), Some(g)) => Ok(rs::sign_prehash(
-                k,
-                self.hash,
-                rs::Padding::Pkcs1,
-                hash,
-                g.rng(),
-            )?),
+            (Built::Private(k), Some(g)) => {
+                Ok(rs::sign_prehash(k, self.hash, self.padding, hash, g.rng())?)
+            }
+            _ => Err(CryptoError::InvalidInit),
+        }
+    }
+
+    fn set_initial_digest(&mut self, state: &[u8], count: u128) -> Result<(), CryptoError> {
+        self.hasher = self.hash.hasher().resumed(state, count)?;
+        Ok(())
+    }
+
+    fn verify_prehash(&mut self, hash: &[u8], sig: &[u8]) -> Result<bool, CryptoError> {
+        self.hasher = self.hash.hasher();
+        if hash.len() != self.hash.digest_len() {
+            return Err(CryptoError::IllegalUse);
+        }
+        match &self.key {
+            Built::Public(k) => Ok(rs::verify_prehash(k, self.hash, self.padding, hash, sig)?),
             _ => Err(CryptoError::InvalidInit),
         }
     }

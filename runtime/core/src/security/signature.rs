@@ -41,6 +41,7 @@ const PAD_NULL: u8 = 0;
 const PAD_ISO9797_1_M1_ALG3: u8 = 4;
 const PAD_ISO9797_1_M2_ALG3: u8 = 5;
 const PAD_PKCS1: u8 = 7;
+const PAD_PKCS1_PSS: u8 = 8;
 
 /// An algorithm as its parts: `getMessageDigestAlgorithm`,
 /// `getCipherAlgorithm`, `getPaddingAlgorithm`.
@@ -87,6 +88,14 @@ pub static ALGS: &[(u8, Parts)] = &[
     (38, p(6, sig_cipher::ECDSA, PAD_NULL)),       // ALG_ECDSA_SHA_512
     (10, p(1, sig_cipher::RSA, PAD_PKCS1)),        // ALG_RSA_SHA_PKCS1
     (40, p(4, sig_cipher::RSA, PAD_PKCS1)),        // ALG_RSA_SHA_256_PKCS1
+    (39, p(7, sig_cipher::RSA, PAD_PKCS1)),        // ALG_RSA_SHA_224_PKCS1
+    (41, p(5, sig_cipher::RSA, PAD_PKCS1)),        // ALG_RSA_SHA_384_PKCS1
+    (42, p(6, sig_cipher::RSA, PAD_PKCS1)),        // ALG_RSA_SHA_512_PKCS1
+    (21, p(1, sig_cipher::RSA, PAD_PKCS1_PSS)),    // ALG_RSA_SHA_PKCS1_PSS
+    (43, p(7, sig_cipher::RSA, PAD_PKCS1_PSS)),    // ALG_RSA_SHA_224_PKCS1_PSS
+    (44, p(4, sig_cipher::RSA, PAD_PKCS1_PSS)),    // ALG_RSA_SHA_256_PKCS1_PSS
+    (45, p(5, sig_cipher::RSA, PAD_PKCS1_PSS)),    // ALG_RSA_SHA_384_PKCS1_PSS
+    (46, p(6, sig_cipher::RSA, PAD_PKCS1_PSS)),    // ALG_RSA_SHA_512_PKCS1_PSS
 ];
 
 /// The cryptography of one Signature algorithm. `Signer` checks the mode
@@ -129,6 +138,15 @@ pub trait SignatureEngine {
     fn sign_prehash(&mut self, _hash: &[u8]) -> Result<Vec<u8>, CryptoError> {
         Err(CryptoError::IllegalUse)
     }
+    /// `setInitialDigest`: the running hash resumes from an intermediate
+    /// state (ILLEGAL_USE where the algorithm hashes nothing).
+    fn set_initial_digest(&mut self, _state: &[u8], _count: u128) -> Result<(), CryptoError> {
+        Err(CryptoError::IllegalUse)
+    }
+    /// `verifyPreComputedHash`: as `sign_prehash`.
+    fn verify_prehash(&mut self, _hash: &[u8], _sig: &[u8]) -> Result<bool, CryptoError> {
+        Err(CryptoError::IllegalUse)
+    }
 }
 
 /// The engine for an algorithm's parts, if the card has it.
@@ -152,11 +170,22 @@ pub fn engine_for(a: Parts) -> Option<Box<dyn SignatureEngine>> {
         (1, sig_cipher::ECDSA, PAD_NULL) => {
             Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha1))
         }
-        (1, sig_cipher::RSA, PAD_PKCS1) => {
-            Box::new(super::rsaapi::RsaSig::new(super::rsa::Hash::Sha1))
-        }
-        (4, sig_cipher::RSA, PAD_PKCS1) => {
-            Box::new(super::rsaapi::RsaSig::new(super::rsa::Hash::Sha256))
+        (d, sig_cipher::RSA, pad @ (PAD_PKCS1 | PAD_PKCS1_PSS)) => {
+            use super::rsa::{Hash, Padding};
+            let hash = match d {
+                1 => Hash::Sha1,
+                7 => Hash::Sha224,
+                4 => Hash::Sha256,
+                5 => Hash::Sha384,
+                6 => Hash::Sha512,
+                _ => return None,
+            };
+            let padding = if pad == PAD_PKCS1 {
+                Padding::Pkcs1
+            } else {
+                Padding::Pss
+            };
+            Box::new(super::rsaapi::RsaSig::new(hash, padding))
         }
         (4, sig_cipher::ECDSA, PAD_NULL) => {
             Box::new(super::ecapi::Ecdsa::new(super::ec::Hash::Sha256))
@@ -580,6 +609,44 @@ impl<N: Nvm> Card<N> {
         })?;
         self.bytes_out(out, out_off, &sig)?;
         Ok(sig.len() as i16)
+    }
+
+    /// `setInitialDigest(initialDigestBuf, initialDigestOffset,
+    /// initialDigestLength, digestedMsgLenBuf, digestedMsgLenOffset,
+    /// digestedMsgLenLength)`.
+    pub(crate) fn sig_set_initial(
+        &mut self,
+        this: Ref,
+        (a, off, len): (Ref, i16, i16),
+        (c, c_off, c_len): (Ref, i16, i16),
+    ) -> Result<(), Exc> {
+        let state = self.bytes_in(a, off, len)?;
+        let count = self.bytes_in(c, c_off, c_len)?;
+        self.with_signer(this, |s| {
+            if s.mode.is_none() {
+                return Err(CryptoError::InvalidInit);
+            }
+            let count = super::initdigest::byte_count(&count)?;
+            s.engine.set_initial_digest(&state, count)
+        })
+    }
+
+    /// `verifyPreComputedHash(hashBuff, hashOffset, hashLength, sigBuff,
+    /// sigOffset, sigLength)`.
+    pub(crate) fn sig_verify_prehash(
+        &mut self,
+        this: Ref,
+        (a, off, len): (Ref, i16, i16),
+        (sig, sig_off, sig_len): (Ref, i16, i16),
+    ) -> Result<bool, Exc> {
+        let hash = self.bytes_in(a, off, len)?;
+        let sig = self.bytes_in(sig, sig_off, sig_len)?;
+        self.with_signer(this, |s| {
+            if s.mode != Some(MODE_VERIFY) {
+                return Err(CryptoError::InvalidInit);
+            }
+            s.engine.verify_prehash(&hash, &sig)
+        })
     }
 
     /// `verify(inBuff, inOffset, inLength, sigBuff, sigOffset, sigLength)`.
