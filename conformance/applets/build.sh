@@ -7,8 +7,9 @@
 #
 # Packages that import org.globalplatform need its export file: set
 # GP_EXPORTS to the folder that holds org/globalplatform/javacard/
-# globalplatform.exp (version 1.0). They compile against the declarations
-# in <name>/stubs, which are never converted.
+# globalplatform.exp (version 1.0), and GP11_EXPORTS to that of version
+# 1.1 for packages that use its additions (import gp1.1). They compile
+# against the declarations in <name>/stubs, which are never converted.
 #
 # Outputs (all committed):
 #   <name>/cap/<name>.cap          canonical build: -target 3.0.5, no -debug
@@ -38,7 +39,7 @@ API_JAR=$KIT/lib/api_classic-3.0.5.jar
 TARGETS="3.0.4 3.0.5 3.1.0 3.2.0"
 CANONICAL=3.0.5
 
-# name  package-byte  int?  applet classes (Class:instance-byte,...; - for a library)  imported package of ours (gp: org.globalplatform)
+# name  package-byte  int?  applet classes (Class:instance-byte,...; - for a library)  imported package of ours (gp, gp1.1: org.globalplatform 1.0, 1.1)
 PACKAGES="
 arith       0x01 int ArithApplet:0x01       -
 arrays      0x02 int ArraysApplet:0x01      -
@@ -61,16 +62,25 @@ cryptoaead  0x12 -   AeadApplet:0x01        -
 fwlib       0x17 -   -                      -
 fwvictim    0x15 -   VictimApplet:0x01      fwlib
 fwattack    0x16 -   AttackApplet:0x01      fwlib
+gputil      0x13 int GpUtilApplet:0x01      -
+secchannel  0x14 -   SecChannelApplet:0x01  gp1.1
 "
 
 # packages that other packages of ours import: their export file is committed
-IMPORTED=$(echo "$PACKAGES" | awk '$5 != "-" && $5 != "gp" && $5 != "" { print $5 }' | sort -u | tr '\n' ' ')
+IMPORTED=$(echo "$PACKAGES" | awk '$5 != "-" && $5 != "gp" && $5 != "gp1.1" && $5 != "" { print $5 }' | sort -u | tr '\n' ' ')
 if echo "$PACKAGES" | awk '$5 == "gp"' | grep -q .; then
     if [ -z "${GP_EXPORTS:-}" ] || [ ! -f "$GP_EXPORTS/org/globalplatform/javacard/globalplatform.exp" ]; then
         echo "set GP_EXPORTS to the folder holding org/globalplatform/javacard/globalplatform.exp (org.globalplatform 1.0)" >&2
         exit 2
     fi
     GP_EXPORTS=$(cd "$GP_EXPORTS" && pwd)
+fi
+if echo "$PACKAGES" | awk '$5 == "gp1.1"' | grep -q .; then
+    if [ -z "${GP11_EXPORTS:-}" ] || [ ! -f "$GP11_EXPORTS/org/globalplatform/javacard/globalplatform.exp" ]; then
+        echo "set GP11_EXPORTS to the folder holding org/globalplatform/javacard/globalplatform.exp (org.globalplatform 1.1)" >&2
+        exit 2
+    fi
+    GP11_EXPORTS=$(cd "$GP11_EXPORTS" && pwd)
 fi
 
 # compile <name> <import>
@@ -83,7 +93,7 @@ compile() {
             $(find "$HERE/$1/stubs" -name '*.java' | LC_ALL=C sort)
         cp=$cp:$WORK/stubs/$1
     fi
-    if [ "$2" != "-" ] && [ "$2" != "gp" ]; then
+    if [ "$2" != "-" ] && [ "$2" != "gp" ] && [ "$2" != "gp1.1" ]; then
         cp=$cp:$WORK/classes/$2
     fi
     mkdir -p "$WORK/classes/$1"
@@ -100,6 +110,8 @@ convert() {
     [ "$debug" = yes ] && set -- "$@" -debug
     if [ "$imp" = gp ]; then
         set -- "$@" -exportpath "$GP_EXPORTS"
+    elif [ "$imp" = gp1.1 ]; then
+        set -- "$@" -exportpath "$GP11_EXPORTS"
     elif [ "$imp" != "-" ]; then
         set -- "$@" -exportpath "$WORK/exp/$target"
     fi

@@ -67,8 +67,10 @@ def run_entry(ctx, conn, entry, n):
         elf = next(a for a in aids if cls.startswith(a)) if any(cls.startswith(a) for a in aids) \
             else bytes.fromhex(i["package_aid"])
         params = bytes.fromhex(i.get("install_parameters", ""))
+        privileges = bytes.fromhex(i.get("privileges") or "00")
         expect(f"INSTALL [for install] {inst.hex()}",
-               protected(conn, s, gp_load.install_for_install(elf, cls, inst, params)), (b"\x00", 0x9000))
+               protected(conn, s, gp_load.install_for_install(elf, cls, inst, params, privileges)),
+               (b"\x00", 0x9000))
     files = listed(conn, s, 0x20)
     for a in aids:
         if a.hex().upper() not in files:

@@ -163,6 +163,9 @@ def install_spec(entry):
     cls = entry.get("class_aid") or entry["applet"]
     inst = entry.get("instance_aid", "")
     params = entry.get("install_parameters", "")
+    privileges = entry.get("privileges", "")
+    if privileges.strip("0"):
+        return f"{cls}:{inst}:{params}:{privileges}"
     return f"{cls}:{inst}:{params}" if inst or params else cls
 
 

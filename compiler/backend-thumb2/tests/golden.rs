@@ -38,6 +38,11 @@ const CASES: &[(&str, u16, &str)] = &[
         0x006b,
         "fields and virtual calls: stack arguments of invoke",
     ),
+    (
+        "secchannel",
+        0x0026,
+        "a byte ANDed with a negative mask, compared as a short: UXTH first",
+    ),
 ];
 
 fn golden_dir() -> PathBuf {

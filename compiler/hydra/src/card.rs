@@ -32,9 +32,10 @@ pub struct CardArgs {
     /// dependency order).
     #[arg(long = "cap", value_name = "CAP")]
     caps: Vec<PathBuf>,
-    /// Applet to install unless its instance exists: CLASS_AID[:HEXPARAMS]
-    /// or CLASS_AID:INSTANCE_AID:HEXPARAMS (hex). Without any, every applet
-    /// of the given CAP files is installed.
+    /// Applet to install unless its instance exists: CLASS_AID[:HEXPARAMS],
+    /// CLASS_AID:INSTANCE_AID:HEXPARAMS or, with GP privileges,
+    /// CLASS_AID:INSTANCE_AID:HEXPARAMS:PRIVILEGES (hex). Without any,
+    /// every applet of the given CAP files is installed.
     #[arg(long = "install", value_name = "AID[:PARAMS]")]
     installs: Vec<String>,
     /// Where vpcd listens (Debian's vsmartcard-vpcd: 127.0.0.1:35963 for

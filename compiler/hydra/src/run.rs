@@ -30,8 +30,9 @@ pub struct RunArgs {
     /// CAP file to load (repeatable; in dependency order).
     #[arg(long = "cap", value_name = "CAP")]
     caps: Vec<PathBuf>,
-    /// Applet to install: CLASS_AID[:HEXPARAMS] or CLASS_AID:INSTANCE_AID:HEXPARAMS
-    /// (hex). Without any, every applet of the loaded packages is installed.
+    /// Applet to install: CLASS_AID[:HEXPARAMS], CLASS_AID:INSTANCE_AID:HEXPARAMS
+    /// or CLASS_AID:INSTANCE_AID:HEXPARAMS:PRIVILEGES (hex). Without any,
+    /// every applet of the loaded packages is installed.
     #[arg(long = "install", value_name = "AID[:PARAMS]")]
     installs: Vec<String>,
     /// apdutool script to run.

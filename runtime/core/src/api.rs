@@ -155,6 +155,10 @@ pub enum Native {
     RandomGetAlgorithm,
     /// Keys, Signature, Cipher, Checksum (`security::crypto_native`).
     Crypto(crate::security::Op),
+    /// javacardx.framework.util and util.intx (`fwutil`).
+    Util(crate::fwutil::Op),
+    /// org.globalplatform's CVM, SecureChannel, registry entries (`gpapi`).
+    Gp(crate::gpapi::Op),
     /// org.globalplatform.GPSystem.getCardState()
     GpGetCardState,
     /// GPSystem.getCardContentState(): the running applet's life cycle.
@@ -271,6 +275,8 @@ impl Native {
             AidGetPartialBytes | ArrayCompare | ArrayCopy | ArrayCopyNonAtomic => 5,
             DigestDoFinal => 6,
             Crypto(op) => op.nargs(),
+            Util(op) => op.nargs(),
+            Gp(op) => op.nargs(),
         }
     }
 }
@@ -325,7 +331,13 @@ impl<N: Nvm> Card<N> {
 
     /// Writes bytes into an array: atomically (with the transaction log
     /// when one is open) or not at all (non-atomic API variants).
-    fn write_array(&mut self, o: &Obj, off: u32, bytes: &[u8], atomic: bool) -> Result<(), Exc> {
+    pub(crate) fn write_array(
+        &mut self,
+        o: &Obj,
+        off: u32,
+        bytes: &[u8],
+        atomic: bool,
+    ) -> Result<(), Exc> {
         if o.in_ram() || self.store.log.in_txn() || !atomic {
             if !atomic && !o.in_ram() {
                 // Not subject to the transaction even if one is open.
@@ -343,19 +355,19 @@ impl<N: Nvm> Card<N> {
         r.map_err(Exc::Fault)
     }
 
-    fn bool_ret(&mut self, base: usize, v: bool) -> usize {
+    pub(crate) fn bool_ret(&mut self, base: usize, v: bool) -> usize {
         self.stack[base] = i16::from(v);
         1
     }
 
-    fn ret1(&mut self, base: usize, v: i16) -> usize {
+    pub(crate) fn ret1(&mut self, base: usize, v: i16) -> usize {
         self.stack[base] = v;
         1
     }
 
     /// The registry index of the applet running in context `ctx`: the
     /// active applet if it is of that context, else the first of it.
-    fn applet_of_context(&self, ctx: u8) -> Option<usize> {
+    pub(crate) fn applet_of_context(&self, ctx: u8) -> Option<usize> {
         if let Some(i) = self.active_applet {
             if self
                 .registry
@@ -378,7 +390,7 @@ impl<N: Nvm> Card<N> {
             .map_or(NULL, |i| self.registry.applets[i].aid_obj)
     }
 
-    fn aid_bytes(&self, aid: Ref) -> Result<Vec<u8>, Exc> {
+    pub(crate) fn aid_bytes(&self, aid: Ref) -> Result<Vec<u8>, Exc> {
         let o = *self.store.obj(aid).ok_or_else(|| self.npe())?;
         let arr = self.store.read_u16(&o, 0);
         let ao = self
@@ -400,7 +412,12 @@ impl<N: Nvm> Card<N> {
         Ok(r)
     }
 
-    fn transient_array(&mut self, base: usize, kind: u8, class: u16) -> Result<usize, Exc> {
+    pub(crate) fn transient_array(
+        &mut self,
+        base: usize,
+        kind: u8,
+        class: u16,
+    ) -> Result<usize, Exc> {
         let len = self.arg(base, 0);
         let event = self.arg(base, 1);
         let flags = match event {
@@ -1137,6 +1154,8 @@ impl<N: Nvm> Card<N> {
                 Ok(0)
             }
             Crypto(op) => self.crypto_native(op, base),
+            Util(op) => self.util_native(op, base),
+            Gp(op) => self.gp_native(op, base),
 
             // ---- org.globalplatform.GPSystem ----
             GpGetCardState => Ok(self.ret1(base, i16::from(self.cardmgr.life_cycle as i8))),

@@ -1,6 +1,8 @@
 //! The built-in API classes of `java.lang`, `javacard.framework`,
-//! `javacardx.apdu` and `org.globalplatform`, bound by export tokens (class
-//! token, method token) as in the 3.0.5 and GP 1.6 export files.
+//! `javacardx.apdu`, `javacard.security`, `javacardx.crypto`,
+//! `javacardx.framework.util[.intx]` and `org.globalplatform`, bound by
+//! export tokens (class token, method token) as in the 3.0.5 and GP 1.6
+//! export files.
 
 use crate::api::Native as N;
 
@@ -10,6 +12,8 @@ pub const APDUX_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x09];
 pub const GP_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x01, 0x51, 0x00];
 pub const SECURITY_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x01, 0x02];
 pub const CRYPTO_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x01];
+pub const UTIL_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x08, 0x01];
+pub const INTX_AID: &[u8] = &[0xA0, 0x00, 0x00, 0x00, 0x62, 0x02, 0x08, 0x01, 0x01];
 /// org.globalplatform: the newest export (1.6) names the tokens; what an
 /// applet uses beyond the table below fails at link time.
 pub const GP_VERSION: (u8, u8) = (1, 6);
@@ -21,12 +25,17 @@ pub const LANG: u16 = 0;
 pub const FW: u16 = 1;
 /// javacardx.apdu (ExtendedLength).
 pub const APDUX: u16 = 2;
-/// org.globalplatform (Application, GPSystem).
+/// org.globalplatform (Application, GPSystem, CVM, SecureChannel,
+/// GPRegistryEntry).
 pub const GP: u16 = 3;
 /// javacard.security.
 pub const SEC: u16 = 4;
 /// javacardx.crypto.
 pub const CRYPTO: u16 = 5;
+/// javacardx.framework.util (ArrayLogic, UtilException).
+pub const UTIL: u16 = 6;
+/// javacardx.framework.util.intx (JCint).
+pub const INTX: u16 = 7;
 
 /// The built-in packages, by package index: AID, version implemented, name.
 /// A CAP may import any minor version of the same major version; what it
@@ -38,9 +47,11 @@ pub static PACKAGES: &[(&[u8], (u8, u8), &str)] = &[
     (GP_AID, GP_VERSION, "org.globalplatform"),
     (SECURITY_AID, (1, 6), "javacard.security"),
     (CRYPTO_AID, (1, 6), "javacardx.crypto"),
+    (UTIL_AID, (1, 1), "javacardx.framework.util"),
+    (INTX_AID, (1, 0), "javacardx.framework.util.intx"),
 ];
 /// Packages below this index belong to the JCRE context.
-pub const N_BUILTIN: u16 = 6;
+pub const N_BUILTIN: u16 = 8;
 
 pub struct ApiClass {
     pub pkg: u16,
@@ -108,6 +119,8 @@ const fn i(
 }
 
 const OBJ: Option<(u16, u8)> = Some((LANG, 0));
+use crate::fwutil::Op as U;
+use crate::gpapi::Op as G;
 use crate::security::Op as C;
 use crate::security::{cipher, key as seckey, oneshot as os, tok as st};
 
@@ -990,7 +1003,13 @@ pub static CLASSES: &[ApiClass] = &[
         &[
             (1, N::GpGetCardContentState),
             (2, N::GpGetCardState),
+            (3, N::Gp(G::GetCvm)),
+            (4, N::Gp(G::GetSecureChannel)),
+            (5, N::Gp(G::LockCard)),
+            (6, N::Gp(G::TerminateCard)),
+            (7, N::Gp(G::SetAtrHistBytes)),
             (8, N::GpSetCardContentState),
+            (9, N::Gp(G::GetRegistryEntry)),
         ],
     ),
     c(
@@ -1102,7 +1121,123 @@ pub static CLASSES: &[ApiClass] = &[
         ],
         &[],
     ),
+    c(
+        UTIL,
+        0,
+        "javacardx.framework.util.ArrayLogic",
+        OBJ,
+        0,
+        &[],
+        &[
+            (0, N::Util(U::CopyRepack { atomic: true })),
+            (1, N::Util(U::CopyRepack { atomic: false })),
+            (2, N::Util(U::FillGeneric { atomic: false })),
+            (3, N::Util(U::CompareGeneric)),
+            (4, N::Util(U::FindGeneric)),
+            (5, N::Util(U::FillGeneric { atomic: true })),
+        ],
+    ),
+    c(
+        UTIL,
+        crate::fwutil::UTIL_EXCEPTION,
+        "javacardx.framework.util.UtilException",
+        Some((FW, 5)),
+        0,
+        &[],
+        &[(0, N::ExceptionInit), (1, N::Util(U::UtilThrowIt))],
+    ),
+    c(
+        INTX,
+        0,
+        "javacardx.framework.util.intx.JCint",
+        OBJ,
+        0,
+        &[],
+        &[
+            (0, N::Util(U::MakeIntBytes)),
+            (1, N::Util(U::MakeIntShorts)),
+            (2, N::Util(U::GetInt)),
+            (3, N::Util(U::SetInt)),
+            (4, N::Util(U::MakeTransientIntArray)),
+        ],
+    ),
+    i(GP, 1, "org.globalplatform.CVM", &[(FW, 2)], 11),
+    i(GP, 2, "org.globalplatform.SecureChannel", &[(FW, 2)], 7),
+    i(GP, 4, "org.globalplatform.GPRegistryEntry", &[(FW, 2)], 8),
+    gp_impl(
+        0xF0,
+        crate::gpapi::impl_class::CVM,
+        &[
+            (1, N::Gp(G::CvmIsActive)),
+            (2, N::Gp(G::CvmIsSubmitted)),
+            (3, N::Gp(G::CvmIsVerified)),
+            (4, N::Gp(G::CvmIsBlocked)),
+            (5, N::Gp(G::CvmTriesRemaining)),
+            (6, N::Gp(G::CvmUpdate)),
+            (7, N::Gp(G::CvmResetState)),
+            (8, N::Gp(G::CvmBlockState)),
+            (9, N::Gp(G::CvmResetAndUnblock)),
+            (10, N::Gp(G::CvmSetTryLimit)),
+            (11, N::Gp(G::CvmVerify)),
+        ],
+        &[
+            ((GP, 1), &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]),
+            ((FW, 2), &[]),
+        ],
+    ),
+    gp_impl(
+        0xF1,
+        crate::gpapi::impl_class::SECURE_CHANNEL,
+        &[
+            (1, N::Gp(G::ScProcessSecurity)),
+            (2, N::Gp(G::ScWrap)),
+            (3, N::Gp(G::ScUnwrap)),
+            (4, N::Gp(G::ScDecrypt)),
+            (5, N::Gp(G::ScEncrypt)),
+            (6, N::Gp(G::ScResetSecurity)),
+            (7, N::Gp(G::ScSecurityLevel)),
+        ],
+        &[((GP, 2), &[1, 2, 3, 4, 5, 6, 7]), ((FW, 2), &[])],
+    ),
+    gp_impl(
+        0xF2,
+        crate::gpapi::impl_class::REGISTRY_ENTRY,
+        &[
+            (1, N::Gp(G::RegService)),
+            (2, N::Gp(G::RegGetAid)),
+            (3, N::Gp(G::RegGetPrivileges)),
+            (4, N::Gp(G::RegGetState)),
+            (5, N::Gp(G::RegIsAssociated)),
+            (6, N::Gp(G::RegIsPrivileged)),
+            (7, N::Gp(G::RegService)),
+            (8, N::Gp(G::RegSetState)),
+        ],
+        &[((GP, 4), &[1, 2, 3, 4, 5, 6, 7, 8]), ((FW, 2), &[])],
+    ),
 ];
+
+/// A JCRE class implementing one org.globalplatform interface: interface
+/// method token t is virtual token t + 1 (Object.equals keeps 0).
+const fn gp_impl(
+    token: u8,
+    name: &'static str,
+    virtuals: &'static [(u8, N)],
+    imaps: &'static [((u16, u8), &'static [u8])],
+) -> ApiClass {
+    ApiClass {
+        pkg: GP,
+        token,
+        name,
+        super_class: OBJ,
+        interface: false,
+        interfaces: &[],
+        cells: 0,
+        virtuals,
+        statics: &[],
+        imaps,
+        interface_methods: 0,
+    }
+}
 
 /// Name of an API static method for error messages.
 pub fn class_name(pkg: u16, token: u8) -> Option<&'static str> {

@@ -202,6 +202,8 @@ pub struct Card<N: Nvm> {
     pub engine: Option<Rc<dyn crate::engine::Engine<N>>>,
     /// Running state of javacard.security engine objects (RAM).
     pub engines: crate::security::Engines,
+    /// org.globalplatform's objects of this boot (RAM).
+    pub gp: crate::gpapi::GpObjects,
     /// Context a compiled callee of the interpreter's `invokevirtual` /
     /// `invokeinterface` runs in (set only around that call).
     pub call_ctx: Option<u8>,

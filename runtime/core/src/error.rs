@@ -16,6 +16,11 @@ pub enum Fault {
     NvmFormat,
     #[error("card state has NVM layout version {found}; this runtime reads version {expected} only (an older runtime wrote it: start from a new card state)")]
     NvmVersion { found: u16, expected: u16 },
+    #[error("card state was written by a runtime with another built-in API ({} packages, {} classes; this one has {} and {}), whose package slots and class ids differ: start from a new card state", found.0, found.1, expected.0, expected.1)]
+    NvmApi {
+        found: (u16, u16),
+        expected: (u16, u16),
+    },
     #[error("NVM of {size} bytes is larger than the 16 MiB the handle table can address")]
     NvmTooLarge { size: u32 },
     #[error("card state is corrupt: {0}")]

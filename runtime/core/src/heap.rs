@@ -100,8 +100,9 @@ impl Obj {
 pub const MAGIC: u32 = 0x4859_4431; // "HYD1"
 /// 2: handle table entries carry a validity byte, space is reused (no heap
 /// top, no handle count), package records name their slot, class range and
-/// static area length.
-pub const LAYOUT_VERSION: u16 = 2;
+/// static area length. 3: the superblock records the built-in API's shape
+/// (`SB_API`).
+pub const LAYOUT_VERSION: u16 = 3;
 
 /// Superblock fields.
 pub const SB_MAGIC: u32 = 0;
@@ -114,6 +115,18 @@ pub const SB_LOG_SIZE: u32 = 28;
 pub const SB_MAX_HANDLES: u32 = 32;
 /// Address of the card manager's record (0 until the first boot writes it).
 pub const SB_CARDMGR: u32 = 36;
+/// The built-in API the image was written with: package count and class
+/// count (u16 each). Loaded packages' slots and class ids start after
+/// them, so a runtime with another API cannot read the image.
+pub const SB_API: u32 = 40;
+
+/// The `SB_API` value of this runtime.
+pub fn api_shape() -> (u16, u16) {
+    (
+        crate::api_tables::N_BUILTIN,
+        crate::api_tables::CLASSES.len() as u16,
+    )
+}
 pub const SUPERBLOCK_SIZE: u32 = 64;
 
 /// Handle table entry: `[valid][address u24]`. The address is written
@@ -273,6 +286,9 @@ impl<N: Nvm> Store<N> {
             sb[8..12].copy_from_slice(&size.to_be_bytes());
             sb[28..32].copy_from_slice(&log_size.to_be_bytes());
             sb[32..36].copy_from_slice(&max_handles.to_be_bytes());
+            let (pkgs, classes) = api_shape();
+            sb[40..42].copy_from_slice(&pkgs.to_be_bytes());
+            sb[42..44].copy_from_slice(&classes.to_be_bytes());
             s.nvm.write(0, &sb)?;
             s.nvm.write(SB_MAGIC, &MAGIC.to_be_bytes())?;
             s.objs.push(FREE);
@@ -289,6 +305,13 @@ impl<N: Nvm> Store<N> {
             return Err(Fault::NvmVersion {
                 found: version,
                 expected: LAYOUT_VERSION,
+            });
+        }
+        let found = (rd_u16(b, SB_API)?, rd_u16(b, SB_API + 2)?);
+        if found != api_shape() {
+            return Err(Fault::NvmApi {
+                found,
+                expected: api_shape(),
             });
         }
         if rd_u32(b, SB_SIZE)? != size || size > MAX_NVM_SIZE {
@@ -836,12 +859,30 @@ mod tests {
             e,
             Fault::NvmVersion {
                 found: 1,
-                expected: 2
+                expected: LAYOUT_VERSION
             }
         );
         let line = e.to_string();
-        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 2"));
+        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 3"));
         assert!(nvm.data == before);
+    }
+
+    /// An image written with another built-in API (more packages or
+    /// classes, so other slot and class numbers) is refused by name.
+    #[test]
+    fn another_api_is_refused_by_name() {
+        let mut nvm = Store::open(RamNvm::new(64 * 1024), true, 1024).unwrap().nvm;
+        let (p, c) = api_shape();
+        nvm.write(SB_API + 2, &(c - 1).to_be_bytes()).unwrap();
+        let e = Store::open(nvm, false, 1024).err().unwrap();
+        assert_eq!(
+            e,
+            Fault::NvmApi {
+                found: (p, c - 1),
+                expected: (p, c)
+            }
+        );
+        assert!(e.to_string().contains("another built-in API"));
     }
 
     /// Freed extents coalesce with both neighbours, and a reboot rebuilds

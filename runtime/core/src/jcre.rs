@@ -282,9 +282,11 @@ impl<N: Nvm> Card<N> {
     /// package stays active on another channel; CLEAR_ON_DESELECT data is
     /// cleared once no applet of the context is active.
     pub(crate) fn deselect_channel(&mut self, ch: usize) {
+        // The channel's secure channel ends with its selection, the ISD's
+        // or an application's.
+        self.cardmgr.close_session_on(ch as u8);
         if self.registry.isd & (1 << ch) != 0 {
             self.registry.isd &= !(1 << ch);
-            self.cardmgr.close_session_on(ch as u8);
         }
         let Some(i) = self.registry.selected[ch].take() else {
             return;
@@ -575,6 +577,15 @@ impl<N: Nvm> Card<N> {
         self.selecting = false;
         self.apdu.active = false;
         self.active_applet = None;
+        // GPSystem.lockCard / terminateCard: no application stays selected
+        // once the command that locked the card is done.
+        if !self.applications_available() {
+            for ch in 0..crate::registry::CHANNELS {
+                if self.registry.selected[ch].is_some() {
+                    self.deselect_channel(ch);
+                }
+            }
+        }
         match r {
             Ok(_) => Response {
                 data: core::mem::take(&mut self.apdu.response),

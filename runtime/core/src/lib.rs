@@ -15,6 +15,8 @@
 //!  cardmgr    the GlobalPlatform Issuer Security Domain: SCP02/03, content
 //!             and key management, GET STATUS, personalization
 //!  security   javacard.security: engine objects over RustCrypto
+//!  fwutil     javacardx.framework.util (ArrayLogic) and util.intx (JCint)
+//!  gpapi      org.globalplatform: CVM, SecureChannel, registry entries
 //!  nvm        the persistent-memory trait every write goes through
 //! ```
 
@@ -32,7 +34,9 @@ pub mod class;
 pub mod engine;
 pub mod error;
 pub mod field_access;
+pub mod fwutil;
 pub mod gc;
+pub mod gpapi;
 pub mod heap;
 pub mod interp;
 pub mod jcre;

@@ -79,6 +79,7 @@ impl<N: Nvm> Card<N> {
             budget_end: u64::MAX,
             engine: None,
             engines: Default::default(),
+            gp: Default::default(),
             call_ctx: None,
         };
         card.link_api();
@@ -162,7 +163,7 @@ impl<N: Nvm> Card<N> {
                 self.jcre.exceptions.push((id as ClassId, r));
             }
         }
-        Ok(())
+        self.make_gp_objects()
     }
 
     /// Class id of an API class.

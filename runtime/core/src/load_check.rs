@@ -19,7 +19,6 @@ use alloc::string::String;
 use hydra_cap::{CapFile, ComponentTag};
 use hydra_verify::BuiltinImports;
 
-use crate::api_tables::{APDUX_AID, CRYPTO_AID, FRAMEWORK_AID, GP_AID, LANG_AID, SECURITY_AID};
 use crate::error::LoadError;
 
 /// Which load files the card accepts.
@@ -56,21 +55,15 @@ pub fn has_descriptor(components: &[u8]) -> bool {
 }
 
 /// The card's API, as the verifier sees it: the packages the runtime
-/// implements (java.lang 1.0, javacard.framework 1.6, javacardx.apdu 1.0,
-/// javacard.security 1.6 of JC 3.0.5; org.globalplatform 1.6).
+/// implements (`api_tables::PACKAGES`: the JC 3.0.5 versions, and
+/// org.globalplatform 1.6).
 fn card_api() -> BuiltinImports {
     let jc = hydra_jcapi::ApiVersion::V3_0_5.packages().iter();
     let gp = hydra_jcapi::GpVersion::V1_6.packages().iter();
     BuiltinImports::new(jc.chain(gp).copied().filter(|p| {
-        [
-            LANG_AID,
-            FRAMEWORK_AID,
-            APDUX_AID,
-            GP_AID,
-            SECURITY_AID,
-            CRYPTO_AID,
-        ]
-        .contains(&&*p.aid)
+        crate::api_tables::PACKAGES
+            .iter()
+            .any(|&(aid, _, _)| aid == &*p.aid)
     }))
 }
 

@@ -78,7 +78,8 @@ pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
 }
 
 impl InstallSpec {
-    /// `AID`, `AID:PARAMS` or `AID:INSTANCE:PARAMS` (hex).
+    /// `AID`, `AID:PARAMS`, `AID:INSTANCE:PARAMS` or
+    /// `AID:INSTANCE:PARAMS:PRIVILEGES` (hex; privileges 1 or 3 bytes).
     pub fn parse(s: &str) -> Result<InstallSpec, HostError> {
         let bad = || HostError::InstallSpec(s.to_string());
         let parts: Vec<&str> = s.split(':').collect();
@@ -86,17 +87,23 @@ impl InstallSpec {
         let (instance_aid, params) = match parts.len() {
             1 => (None, Vec::new()),
             2 => (None, unhex(parts[1]).ok_or_else(bad)?),
-            3 => (
+            3 | 4 => (
                 Some(unhex(parts[1]).ok_or_else(bad)?).filter(|v| !v.is_empty()),
                 unhex(parts[2]).ok_or_else(bad)?,
             ),
             _ => return Err(bad()),
         };
+        let privileges = match parts.get(3) {
+            Some(p) => unhex(p)
+                .filter(|v| matches!(v.len(), 1 | 3))
+                .ok_or_else(bad)?,
+            None => Vec::new(),
+        };
         Ok(InstallSpec {
             class_aid,
             instance_aid,
             params,
-            privileges: Vec::new(),
+            privileges,
         })
     }
 }
@@ -231,7 +238,7 @@ impl Host {
         card.install(
             &spec.class_aid,
             spec.instance_aid.as_deref(),
-            &[],
+            &spec.privileges,
             &spec.params,
         )?;
         Ok(())

@@ -12,8 +12,9 @@
 //! 12  4  number of entries
 //! 16  ..  entries, each: kind u32, length u32, payload, zero padding to 4
 //!         kind 1: a CAP file as a component stream (.ijc)
-//!         kind 2: install: class AID, instance AID (empty: the class AID)
-//!                 and install parameters, each as a length byte + bytes
+//!         kind 2: install: class AID, instance AID (empty: the class AID),
+//!                 install parameters and, optionally, GP privileges, each
+//!                 as a length byte + bytes
 //!         kind 3: a native package, linked for its place in the image
 //!                 (`crate::native::Blob`)
 //! ```
@@ -37,6 +38,8 @@ pub enum Entry<'a> {
         class_aid: &'a [u8],
         instance_aid: &'a [u8],
         params: &'a [u8],
+        /// GlobalPlatform privileges (empty: none).
+        privileges: &'a [u8],
     },
     /// A native package blob (`crate::native::Blob`).
     Native(&'a [u8]),
@@ -81,9 +84,13 @@ pub fn parse(image: &[u8]) -> Result<Vec<Entry<'_>>, ImageError> {
             KIND_CAP => Entry::Cap(body),
             KIND_NATIVE => Entry::Native(body),
             KIND_INSTALL => {
-                let mut parts = [&body[..0]; 3];
+                // Three parts, and the privileges when there are more bytes.
+                let mut parts = [&body[..0]; 4];
                 let mut p = 0;
-                for part in &mut parts {
+                for (i, part) in parts.iter_mut().enumerate() {
+                    if i == 3 && p == len {
+                        break;
+                    }
                     let n = *body.get(p).ok_or(err(at, "truncated install entry"))? as usize;
                     *part = body
                         .get(p + 1..p + 1 + n)
@@ -97,6 +104,7 @@ pub fn parse(image: &[u8]) -> Result<Vec<Entry<'_>>, ImageError> {
                     class_aid: parts[0],
                     instance_aid: parts[1],
                     params: parts[2],
+                    privileges: parts[3],
                 }
             }
             _ => return Err(err(at, "unknown entry kind")),
@@ -122,9 +130,12 @@ pub fn build(entries: &[Entry]) -> Result<Vec<u8>, &'static str> {
                 class_aid,
                 instance_aid,
                 params,
+                privileges,
             } => {
                 let mut b = Vec::new();
-                for part in [class_aid, instance_aid, params] {
+                // No privileges: the three-part entry of earlier images.
+                let n = if privileges.is_empty() { 3 } else { 4 };
+                for part in [class_aid, instance_aid, params, privileges].iter().take(n) {
                     b.push(
                         u8::try_from(part.len())
                             .map_err(|_| "install field longer than 255 bytes")?,
@@ -158,6 +169,13 @@ mod tests {
                 class_aid: &[0xF0, 1],
                 instance_aid: &[],
                 params: &[9],
+                privileges: &[],
+            },
+            Entry::Install {
+                class_aid: &[0xF0, 2],
+                instance_aid: &[0xF0, 3],
+                params: &[],
+                privileges: &[0x12],
             },
         ];
         let img = build(&entries).unwrap();

@@ -114,6 +114,7 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
                     class_aid,
                     instance_aid,
                     params,
+                    privileges,
                 } => {
                     let inst = if instance_aid.is_empty() {
                         class_aid
@@ -123,7 +124,7 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
                     if card.registry.find_exact(inst).is_some() {
                         continue;
                     }
-                    card.install(class_aid, Some(inst), &[], params)
+                    card.install(class_aid, Some(inst), privileges, params)
                         .map_err(|e| format!("installing {}: {e}", hex(inst)))?;
                     installed += 1;
                 }

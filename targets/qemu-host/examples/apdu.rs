@@ -41,6 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 class_aid: hex(&v)?,
                 instance_aid: None,
                 params: Vec::new(),
+                privileges: Vec::new(),
             }),
             _ => return Err(format!("unknown option {flag}").into()),
         }

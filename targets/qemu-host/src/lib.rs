@@ -19,6 +19,7 @@
 //!     class_aid: vec![0xF0, 0x48, 0x59, 0x44, 0x52, 0x41, 0x01, 0x01],
 //!     instance_aid: None,
 //!     params: vec![],
+//!     privileges: vec![],
 //! });
 //! let mut card = Session::start(&cfg)?;
 //! let atr = card.power_on()?;
@@ -98,6 +99,8 @@ pub struct Install {
     /// `None`: the class AID.
     pub instance_aid: Option<Vec<u8>>,
     pub params: Vec<u8>,
+    /// GlobalPlatform privileges (empty: none).
+    pub privileges: Vec<u8>,
 }
 
 /// Load order of the components in a component stream (JCVM 6.2); other
@@ -163,6 +166,7 @@ pub fn package_image_with(
             class_aid: &i.class_aid,
             instance_aid: i.instance_aid.as_deref().unwrap_or(&[]),
             params: &i.params,
+            privileges: &i.privileges,
         });
     }
     let img = build(&entries).map_err(|e| Error::Config(format!("package image: {e}")))?;

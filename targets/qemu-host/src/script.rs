@@ -117,6 +117,7 @@ pub fn all_applets(caps: &[PathBuf]) -> Result<Vec<Install>> {
                 class_aid: a.aid.as_bytes().to_vec(),
                 instance_aid: None,
                 params: Vec::new(),
+                privileges: Vec::new(),
             });
         }
     }
@@ -129,6 +130,7 @@ impl From<&hydra_host::InstallSpec> for Install {
             class_aid: s.class_aid.clone(),
             instance_aid: s.instance_aid.clone(),
             params: s.params.clone(),
+            privileges: s.privileges.clone(),
         }
     }
 }

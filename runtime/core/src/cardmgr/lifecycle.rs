@@ -47,15 +47,24 @@ impl<N: Nvm> Card<N> {
         }
     }
 
-    fn set_card_state(&mut self, to: u8) -> Response {
+    /// Moves the card to `to` if the life cycle allows it (`false` if
+    /// not); selections are the caller's business.
+    pub(crate) fn write_card_state(&mut self, to: u8) -> crate::error::Result<bool> {
         if !card_transition(self.cardmgr.life_cycle, to) {
-            return Response::sw(SW_CONDITIONS);
+            return Ok(false);
         }
         let at = self.cardmgr.record + R_LIFE_CYCLE;
-        if self.store.write_nvm(at, &[to], true).is_err() {
-            return Response::sw(crate::jcre::SW_UNKNOWN);
-        }
+        self.store.write_nvm(at, &[to], true)?;
         self.cardmgr.life_cycle = to;
+        Ok(true)
+    }
+
+    fn set_card_state(&mut self, to: u8) -> Response {
+        match self.write_card_state(to) {
+            Ok(true) => {}
+            Ok(false) => return Response::sw(SW_CONDITIONS),
+            Err(_) => return Response::sw(crate::jcre::SW_UNKNOWN),
+        }
         if !self.applications_available() {
             // Applications selected elsewhere lose their channels' selection.
             for ch in 0..crate::registry::CHANNELS {

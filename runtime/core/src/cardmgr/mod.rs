@@ -10,7 +10,9 @@
 //! update. The secure channel session lives in RAM and ends with the
 //! selection, a reset or a security error.
 
+pub mod appchannel;
 pub mod content;
+pub mod cvm;
 pub mod keys;
 pub mod lifecycle;
 mod personalize;
@@ -192,6 +194,22 @@ impl SecureSession {
         }
     }
 
+    /// Encrypts data as [`SecureSession::decrypt_key`] decrypts it.
+    pub fn encrypt_key(
+        &self,
+        static_dek: &[u8],
+        data: &mut [u8],
+    ) -> core::result::Result<(), ScpError> {
+        match self {
+            SecureSession::Scp03(_) => scp03::Session::encrypt_key(static_dek, data),
+            SecureSession::Scp02(s) => {
+                let out = s.host_encrypt_key(data)?;
+                data.copy_from_slice(&out);
+                Ok(())
+            }
+        }
+    }
+
     /// The host's side: EXTERNAL AUTHENTICATE at `level`.
     pub fn host_authenticate(&mut self, level: u8) -> core::result::Result<Command, ScpError> {
         match self {
@@ -248,6 +266,8 @@ pub struct CardManager {
     /// AID of the application STORE DATA goes to (INSTALL [for
     /// personalization]), for the secure channel that named it.
     personalizing: Option<Vec<u8>>,
+    /// The global PIN's session state (RAM; a reset clears it).
+    cvm_session: cvm::Submission,
 }
 
 /// One key set as the record stores it.
@@ -370,6 +390,7 @@ fn decode_record(record: u32, b: &[u8]) -> Result<(CardManager, u8)> {
         pending_status: None,
         loading: None,
         personalizing: None,
+        cvm_session: cvm::Submission::None,
     };
     Ok((cm, version))
 }
@@ -420,6 +441,7 @@ impl CardManager {
             pending_status: None,
             loading: None,
             personalizing: None,
+            cvm_session: cvm::Submission::None,
         };
         publish(s, cm)
     }
@@ -593,7 +615,7 @@ impl<N: Nvm> Card<N> {
     /// session of the key set's protocol and answers KDD, key information,
     /// card challenge and card cryptogram (SCP03: then the sequence
     /// counter; SCP02: the counter before the challenge).
-    fn initialize_update(&mut self, ch: u8, cmd: &Command) -> Response {
+    pub(crate) fn initialize_update(&mut self, ch: u8, cmd: &Command) -> Response {
         self.cardmgr.close_session();
         if cmd.data.len() != 8 {
             return Response::sw(SW_WRONG_LENGTH);
@@ -685,7 +707,7 @@ impl<N: Nvm> Card<N> {
     }
 
     /// EXTERNAL AUTHENTICATE (`84 82 level 00 10 host-cryptogram C-MAC`).
-    fn external_authenticate(&mut self, ch: u8, cmd: &Command) -> Response {
+    pub(crate) fn external_authenticate(&mut self, ch: u8, cmd: &Command) -> Response {
         let (ok, kvn) = match self.cardmgr.secure.as_mut() {
             Some(sc) if sc.channel == ch && sc.session.level().is_none() => {
                 (sc.session.authenticate(cmd).is_ok(), sc.kvn)
@@ -908,6 +930,61 @@ mod tests {
     }
 
     const GET_STATUS_ISD: [u8; 8] = [0x80, 0xF2, 0x80, 0x02, 0x02, 0x4F, 0x00, 0x00];
+
+    /// An application's secure channel over SCP02 (a 3DES key set): the
+    /// applet forwards INITIALIZE UPDATE and EXTERNAL AUTHENTICATE, unwraps
+    /// its commands, and decrypts under the DEK session key; a replayed
+    /// command fails its unwrap and ends the channel.
+    #[test]
+    fn an_application_runs_scp02_through_its_security_domain() {
+        extern crate std;
+        let path = alloc::format!(
+            "{}/../../conformance/applets/secchannel/cap/secchannel.cap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let cap = hydra_cap::container::read_path(std::path::Path::new(&path))
+            .unwrap()
+            .cap;
+        let mut card = boot(RamNvm::new(1 << 20));
+        card.load_package(&cap).unwrap();
+        let applet = [0xF0, 0x48, 0x59, 0x44, 0x52, 0x41, 0x14, 0x01];
+        card.install(&applet, None, &[0x12], &[]).unwrap();
+        let des: Vec<u8> = (0x10..0x20).collect();
+        let mut s = open(&mut card, 0x30, &test_key(), 0x03);
+        let put = des_put_key(0x00, 0x20, &des, &s, &test_key());
+        assert_eq!(send(&mut card, &mut s, &put).sw, SW_OK);
+
+        let mut select = alloc::vec![0x00, 0xA4, 0x04, 0x00, 0x08];
+        select.extend_from_slice(&applet);
+        assert_eq!(card.process(&select).sw, SW_OK);
+        let mut s = open(&mut card, 0x20, &des, 0x01);
+        assert!(matches!(s, SecureSession::Scp02(_)));
+        let level = send(&mut card, &mut s, &[0x80, 0x10, 0x00, 0x00, 0x00]);
+        assert_eq!((level.sw, &level.data[..]), (SW_OK, &[0x81][..]));
+        let SecureSession::Scp02(host) = &s else {
+            unreachable!()
+        };
+        let plain: Vec<u8> = (0..16).collect();
+        let secret = host.host_encrypt_key(&plain).unwrap();
+        let mut apdu = alloc::vec![0x80, 0x30, 0x00, 0x00, 16];
+        apdu.extend_from_slice(&secret);
+        let r = send(&mut card, &mut s, &apdu);
+        assert_eq!((r.sw, &r.data[..]), (SW_OK, &plain[..]));
+        let wire = s
+            .host_wrap(&Command::parse(&[0x80, 0x10, 0x00, 0x00, 0x00]).unwrap())
+            .unwrap();
+        assert_eq!(card.process_command(wire.clone()).sw, SW_OK);
+        assert_eq!(card.process_command(wire).sw, SW_SECURITY);
+        let r = card.process(&[0x80, 0x10, 0x00, 0x00, 0x00]);
+        assert_eq!((r.sw, &r.data[..]), (SW_OK, &[0x00][..]));
+        // At C-MAC, unwrap refuses a command without secure messaging and
+        // ends the channel; with none open it leaves commands alone.
+        let _ = open(&mut card, 0x20, &des, 0x01);
+        let plain = Command::parse(&[0x80, 0x10, 0x00, 0x00, 0x00]).unwrap();
+        assert_eq!(card.app_unwrap(&plain).unwrap_err(), SW_SECURITY);
+        assert_eq!(card.app_security_level(), 0);
+        assert!(card.app_unwrap(&plain).unwrap().is_none());
+    }
 
     /// A 3DES key set put over SCP03 answers with SCP02 at levels 01 and 03
     /// under both options; card recognition data and the key information

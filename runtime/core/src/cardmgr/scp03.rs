@@ -443,6 +443,14 @@ impl Session {
         }
         cbc(dek, &[0; 16], data, false)
     }
+
+    /// The inverse of [`Session::decrypt_key`] (`SecureChannel.encryptData`).
+    pub fn encrypt_key(dek: &[u8], data: &mut [u8]) -> Result<(), ScpError> {
+        if !data.len().is_multiple_of(16) {
+            return Err(ScpError::Security);
+        }
+        cbc(dek, &[0; 16], data, true)
+    }
 }
 
 #[cfg(test)]

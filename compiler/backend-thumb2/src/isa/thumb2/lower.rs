@@ -483,14 +483,20 @@ impl<'f> Lower<'f> {
             return false;
         };
         let a = self.args(i);
+        // `alu` may apply a narrow constant whose sign bit is set in its
+        // sign-extended form (the immediate that encodes), which brings
+        // set upper bits: as an operand, only a constant with the sign bit
+        // clear is known to be zero-extended.
+        let operand = |x: Value| match self.const_of(x) {
+            Some(c) => c < (1 << (ty.bits() - 1)),
+            None => self.is_zext(x, depth + 1),
+        };
         match self.f.dfg.insts[i].opcode() {
             Opcode::Icmp | Opcode::Load | Opcode::Uload8 | Opcode::Uload16 | Opcode::Uextend => {
                 true
             }
-            Opcode::Band => self.is_zext(a[0], depth + 1) || self.is_zext(a[1], depth + 1),
-            Opcode::Bor | Opcode::Bxor => {
-                self.is_zext(a[0], depth + 1) && self.is_zext(a[1], depth + 1)
-            }
+            Opcode::Band => operand(a[0]) || operand(a[1]),
+            Opcode::Bor | Opcode::Bxor => operand(a[0]) && operand(a[1]),
             Opcode::Select => self.is_zext(a[1], depth + 1) && self.is_zext(a[2], depth + 1),
             _ => false,
         }
