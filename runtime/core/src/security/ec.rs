@@ -19,6 +19,7 @@
 //! instructions): ECDSA P-256 sign 10.0 M, verify 9.1 M, ECDH 4.6 M, key
 //! pair 4.6 M (`p256`'s portable 32-bit field arithmetic, no assembly).
 
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use p256::ecdsa::signature::hazmat::{PrehashSigner, PrehashVerifier, RandomizedPrehashSigner};
@@ -85,9 +86,8 @@ pub enum EcError {
     /// than 32 significant bytes.
     #[error("private value out of range")]
     InvalidScalar,
-    /// A precomputed hash shorter than ECDSA accepts (half the order's
-    /// length, 16 bytes).
-    #[error("hash too short for ECDSA")]
+    /// An empty precomputed hash.
+    #[error("empty hash for ECDSA")]
     InvalidHashLength,
 }
 
@@ -264,13 +264,22 @@ impl Hash {
     }
 }
 
-fn check_prehash(prehash: &[u8]) -> Result<(), EcError> {
-    // ecdsa's bits2field refuses hashes shorter than half the field;
-    // checked here so the error says why.
-    if prehash.len() < FIELD_LEN / 2 {
-        return Err(EcError::InvalidHashLength);
+/// The hash as ECDSA takes it: SEC 1 v2 section 4.1.3 step 5 (FIPS 186-5
+/// section 6.4.1) makes e the integer of the hash's leftmost bits, at most
+/// the order's 256, for a hash of any length. One shorter than the field
+/// is the same integer padded on the left with zeros (ecdsa's bits2field
+/// would refuse one below half the field); a longer one is truncated by
+/// the crate. Only an empty hash is refused.
+fn field_hash(prehash: &[u8]) -> Result<Cow<'_, [u8]>, EcError> {
+    match prehash.len() {
+        0 => Err(EcError::InvalidHashLength),
+        n if n < FIELD_LEN => {
+            let mut h = alloc::vec![0u8; FIELD_LEN];
+            h[FIELD_LEN - n..].copy_from_slice(prehash);
+            Ok(Cow::Owned(h))
+        }
+        _ => Ok(Cow::Borrowed(prehash)),
     }
-    Ok(())
 }
 
 /// ECDSA signature of a precomputed hash (`signPreComputedHash`), DER
@@ -282,10 +291,10 @@ pub fn sign_prehash(
     prehash: &[u8],
     rng: &mut impl CryptoRngCore,
 ) -> Result<Vec<u8>, EcError> {
-    check_prehash(prehash)?;
+    let prehash = field_hash(prehash)?;
     let key = SigningKey::from(secret(s)?);
     let sig: Signature = key
-        .sign_prehash_with_rng(rng, prehash)
+        .sign_prehash_with_rng(rng, &prehash)
         .map_err(|_| EcError::InvalidHashLength)?;
     Ok(sig.to_der().as_bytes().to_vec())
 }
@@ -306,10 +315,10 @@ pub fn sign_prehash_deterministic(
     s: &[u8],
     prehash: &[u8],
 ) -> Result<([u8; 32], [u8; 32]), EcError> {
-    check_prehash(prehash)?;
+    let prehash = field_hash(prehash)?;
     let key = SigningKey::from(secret(s)?);
     let sig: Signature = key
-        .sign_prehash(prehash)
+        .sign_prehash(&prehash)
         .map_err(|_| EcError::InvalidHashLength)?;
     let (r, s) = sig.split_bytes();
     Ok((r.into(), s.into()))
@@ -320,12 +329,12 @@ pub fn sign_prehash_deterministic(
 /// not below n) is `Ok(false)`, as `Signature.verify` answers false; only
 /// a bad key is an error.
 pub fn verify_prehash(w: &[u8], prehash: &[u8], der: &[u8]) -> Result<bool, EcError> {
-    check_prehash(prehash)?;
+    let prehash = field_hash(prehash)?;
     let key = VerifyingKey::from(public_point(w)?);
     let Ok(sig) = Signature::from_der(der) else {
         return Ok(false);
     };
-    Ok(key.verify_prehash(prehash, &sig).is_ok())
+    Ok(key.verify_prehash(&prehash, &sig).is_ok())
 }
 
 /// Whether `der` is a valid ECDSA signature of `msg` hashed with `hash`.
@@ -624,6 +633,52 @@ mod tests {
         }
     }
 
+    /// ECDSA verification written out (SEC 1 v2 section 4.1.4) with `e`
+    /// the integer of the hash's bytes, whatever their number up to 32:
+    /// x(e/s G + r/s Q) mod n = r.
+    fn verifies_by_hand(w: &[u8], hash: &[u8], der: &[u8]) -> bool {
+        use p256::elliptic_curve::ops::Reduce;
+        use p256::elliptic_curve::point::AffineCoordinates;
+        use p256::{ProjectivePoint, Scalar, U256};
+        let sig = Signature::from_der(der).unwrap();
+        let mut e = [0u8; 32];
+        e[32 - hash.len()..].copy_from_slice(hash);
+        let e = <Scalar as Reduce<U256>>::reduce_bytes(FieldBytes::from_slice(&e));
+        let (r, s) = (*sig.r(), *sig.s());
+        let si = s.invert().unwrap();
+        let q = ProjectivePoint::from(*public_point(w).unwrap().as_affine());
+        let x = (ProjectivePoint::GENERATOR * (e * si) + q * (r * si))
+            .to_affine()
+            .x();
+        <Scalar as Reduce<U256>>::reduce_bytes(&x) == r
+    }
+
+    #[test]
+    fn a_hash_shorter_than_the_field_is_its_integer() {
+        // SEC 1 v2 4.1.3 step 5: e is the hash itself when it has fewer
+        // bits than the order, so 11 or 15 bytes sign as they stand (a
+        // host's raw ECDSA input), as 32 bytes do.
+        let mut rng = ChaCha20Rng::from_seed([3; 32]);
+        let (s, w) = generate(&mut rng);
+        for h in [
+            &b"hello hydra"[..],
+            &[0x80; 15][..],
+            &[1][..],
+            &[0xff; 32][..],
+        ] {
+            let sig = sign_prehash(&s, h, &mut rng).unwrap();
+            assert!(verifies_by_hand(&w, h, &sig), "{h:02x?}");
+            assert_eq!(verify_prehash(&w, h, &sig), Ok(true));
+            let mut other = h.to_vec();
+            other[0] ^= 1;
+            assert_eq!(verify_prehash(&w, &other, &sig), Ok(false));
+        }
+        assert_eq!(
+            verify_prehash(&w, &[], &[0x30, 0]),
+            Err(EcError::InvalidHashLength)
+        );
+    }
+
     #[test]
     fn bad_inputs_are_errors_or_false_never_panics() {
         let mut rng = ChaCha20Rng::from_seed([1; 32]);
@@ -634,7 +689,7 @@ mod tests {
         assert_eq!(secret(&[1; 33]).unwrap_err(), EcError::InvalidScalar);
         assert!(secret(&[0, 0, 5]).is_ok());
         assert_eq!(
-            sign_prehash(&s, &[0; 15], &mut rng),
+            sign_prehash(&s, &[], &mut rng),
             Err(EcError::InvalidHashLength)
         );
         // A point off the curve, a truncated one, the identity.

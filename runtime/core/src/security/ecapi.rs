@@ -40,7 +40,8 @@ impl From<EcError> for CryptoError {
 /// signatures (as Java Card returns them) over P-256; a digest longer
 /// than the field is truncated to its leftmost 256 bits (FIPS 186-4).
 /// Without a digest (`getInstance(ALG_NULL, SIG_CIPHER_ECDSA, PAD_NULL)`)
-/// the data itself is the hash to sign, as a host that hashes sends it.
+/// the data itself is the hash to sign, as a host that hashes sends it:
+/// 1 to 64 bytes, one shorter than the field signed as its integer.
 pub struct Ecdsa {
     hash: Option<ec::Hash>,
     hasher: Hashing,
@@ -628,6 +629,15 @@ mod tests {
             ec::verify(&wb, ec::Hash::Sha256, b"message", &der),
             Ok(true)
         );
+        // Fewer bytes than the field (what a host sends as CKM_ECDSA's
+        // input): e is their integer (SEC 1 v2 4.1.3 step 5).
+        let short = array(&mut c, b"hello hydra");
+        c.sig_init(sig, s, MODE_SIGN, None).unwrap();
+        let n = c.sig_sign(sig, (short, 0, 11), (buf, 100)).unwrap();
+        let der = c.bytes_in(buf, 100, n).unwrap();
+        let mut e = [0u8; 32];
+        e[21..].copy_from_slice(b"hello hydra");
+        assert_eq!(ec::verify_prehash(&wb, &e, &der), Ok(true));
         // More than any hash: ILLEGAL_USE.
         let long = array(&mut c, &[7; 65]);
         c.sig_init(sig, s, MODE_SIGN, None).unwrap();
