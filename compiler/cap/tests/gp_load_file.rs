@@ -46,7 +46,7 @@ fn load_files_without_a_descriptor_parse_and_write_back() {
         let (got, want) = (offsets(&cap), offsets(&full));
         assert!(got.iter().all(|o| want.contains(o)), "{}", path.display());
         assert!(
-            got.len() * 10 >= want.len() * 9,
+            want.len() - got.len() <= (want.len() / 10).max(1),
             "{}: {got:?} of {want:?}",
             path.display()
         );

@@ -34,6 +34,7 @@ pub fn caps() -> Vec<PathBuf> {
 fn every_conformance_method_lowers_and_optimizes() {
     let mut path = ExportPath::new(ApiVersion::from_name("3.2.0").unwrap());
     path.add_dir(&applets().join("shareserver/cap")).unwrap();
+    path.add_dir(&applets().join("fwlib/cap")).unwrap();
     let api = ApiSet::from_export_path(&path);
     let target = Target {
         pointer: I64,

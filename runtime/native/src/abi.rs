@@ -368,12 +368,12 @@ mod tests {
         let host = VmLayout::new(8);
         assert_eq!(
             (host.objs(), host.ctx(), host.pending(), host.size()),
-            (8, 48, 52, 64)
+            (8, 48, 52, 68)
         );
         let thumb = VmLayout::new(4);
         assert_eq!(
             (thumb.objs(), thumb.ctx(), thumb.pending(), thumb.size()),
-            (4, 28, 32, 44)
+            (4, 28, 32, 48)
         );
         assert_eq!(Entry::ALL.len(), ENTRY_COUNT);
         for (i, e) in Entry::ALL.iter().enumerate() {
