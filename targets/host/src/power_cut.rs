@@ -275,12 +275,11 @@ pub fn sweep(
             continue;
         }
         // The clean states the command passes through: before its first
-        // write, between each two, after its last.
-        let mut clean = Vec::new();
-        for c in before..=after {
-            let plan = if c == before {
-                Plan::RebootInstead(i)
-            } else if c == after {
+        // write (the reboot in its place, just run), between each two,
+        // after its last.
+        let mut clean = vec![tail(&once)];
+        for c in before + 1..=after {
+            let plan = if c == after {
                 Plan::RebootAfter(i)
             } else {
                 report.clean_cuts += 1;
