@@ -1,6 +1,7 @@
 //! Bounds-checked big-endian cursor over one component, and its writer twin.
 
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use crate::component::ComponentTag;
 use crate::error::{CapError, CapErrorKind, Result};
@@ -13,6 +14,18 @@ pub struct Reader<'a> {
     tag: ComponentTag,
     /// Offset of `data[0]` inside the component file (3 for a body after tag and size).
     base: usize,
+    /// Where every read is recorded, when a caller asked for the field map.
+    trace: Option<&'a RefCell<Vec<FieldSpan>>>,
+}
+
+/// One item a component's parser read: where it is in the component file
+/// (counted from the tag byte), how long it is, and what the parser calls it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldSpan {
+    pub tag: ComponentTag,
+    pub offset: usize,
+    pub len: usize,
+    pub what: &'static str,
 }
 
 impl<'a> Reader<'a> {
@@ -22,6 +35,20 @@ impl<'a> Reader<'a> {
             pos: 0,
             tag,
             base,
+            trace: None,
+        }
+    }
+
+    /// A reader that records every item it reads into `trace`.
+    pub fn traced(
+        tag: ComponentTag,
+        data: &'a [u8],
+        base: usize,
+        trace: Option<&'a RefCell<Vec<FieldSpan>>>,
+    ) -> Self {
+        Reader {
+            trace,
+            ..Reader::new(tag, data, base)
         }
     }
 
@@ -65,6 +92,14 @@ impl<'a> Reader<'a> {
             }));
         }
         let s = &self.data[self.pos..self.pos + n];
+        if let Some(t) = self.trace {
+            t.borrow_mut().push(FieldSpan {
+                tag: self.tag,
+                offset: self.file_offset(),
+                len: n,
+                what,
+            });
+        }
         self.pos += n;
         Ok(s)
     }
@@ -108,6 +143,7 @@ impl<'a> Reader<'a> {
             pos: 0,
             tag: self.tag,
             base,
+            trace: self.trace,
         })
     }
 

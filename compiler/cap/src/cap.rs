@@ -3,7 +3,9 @@
 
 use alloc::collections::BTreeSet;
 use alloc::vec::Vec;
+use core::cell::RefCell;
 
+pub use crate::bytes::FieldSpan;
 use crate::bytes::{Reader, Writer};
 use crate::component::*;
 use crate::error::{CapError, CapErrorKind, Result};
@@ -16,8 +18,9 @@ pub struct RawComponent {
 }
 
 impl RawComponent {
-    /// Checks the tag/size framing and returns a reader over the body.
-    fn body(&self) -> Result<Reader<'_>> {
+    /// Checks the tag/size framing and returns a reader over the body
+    /// (recording into `trace`, with the tag and size, when given).
+    fn body<'a>(&'a self, trace: Trace<'a>) -> Result<Reader<'a>> {
         let tag = self.tag;
         if self.bytes.len() < 3 {
             return Err(CapError::at(
@@ -39,9 +42,23 @@ impl RawComponent {
                 CapErrorKind::SizeMismatch { declared, actual },
             ));
         }
-        Ok(Reader::new(tag, &self.bytes[3..], 3))
+        if let Some(t) = trace {
+            let mut t = t.borrow_mut();
+            for (offset, len, what) in [(0, 1, "component tag"), (1, 2, "component size")] {
+                t.push(FieldSpan {
+                    tag,
+                    offset,
+                    len,
+                    what,
+                });
+            }
+        }
+        Ok(Reader::traced(tag, &self.bytes[3..], 3, trace))
     }
 }
+
+/// Where the parsers record the items they read, if anyone asked.
+type Trace<'a> = Option<&'a RefCell<Vec<FieldSpan>>>;
 
 /// A parsed CAP file (compact format: one package).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,8 +80,12 @@ pub struct CapFile {
 }
 
 /// Parses a component body with `f`, requiring every byte to be consumed.
-fn parse_body<T>(raw: &RawComponent, f: impl FnOnce(&mut Reader<'_>) -> Result<T>) -> Result<T> {
-    let mut r = raw.body()?;
+fn parse_body<'a, T>(
+    raw: &'a RawComponent,
+    trace: Trace<'a>,
+    f: impl FnOnce(&mut Reader<'a>) -> Result<T>,
+) -> Result<T> {
+    let mut r = raw.body(trace)?;
     let v = f(&mut r)?;
     r.finish()?;
     Ok(v)
@@ -92,7 +113,21 @@ const EMPTY_DESCRIPTOR_BODY: [u8; 3] = [0, 0, 0];
 impl CapFile {
     /// Parses a set of component files (as found in a CAP archive, any order).
     pub fn from_components(components: Vec<RawComponent>) -> Result<CapFile> {
-        CapFile::from_components_with(components, false)
+        CapFile::from_components_with(components, false, None)
+    }
+
+    /// Parses like [`CapFile::from_components`] (or, with
+    /// `descriptor_optional`, like a GlobalPlatform load file) and lists
+    /// every item the parsers read, in reading order: the byte layout of
+    /// each component, for tools that point at fields (a generator of
+    /// hostile packages, a hex view).
+    pub fn field_map(
+        components: Vec<RawComponent>,
+        descriptor_optional: bool,
+    ) -> Result<(CapFile, Vec<FieldSpan>)> {
+        let trace = RefCell::new(Vec::new());
+        let cap = CapFile::from_components_with(components, descriptor_optional, Some(&trace))?;
+        Ok((cap, trace.into_inner()))
     }
 
     /// Parses a GlobalPlatform load file (the components concatenated, as
@@ -105,12 +140,13 @@ impl CapFile {
     /// ConstantPool and Export components alone: a method nothing refers to
     /// stays part of the method before it.
     pub fn from_gp_load_file(bytes: &[u8]) -> Result<CapFile> {
-        CapFile::from_components_with(split_component_stream(bytes)?, true)
+        CapFile::from_components_with(split_component_stream(bytes)?, true, None)
     }
 
     fn from_components_with(
         mut components: Vec<RawComponent>,
         descriptor_optional: bool,
+        trace: Trace<'_>,
     ) -> Result<CapFile> {
         let descriptor_missing = !components.iter().any(|c| c.tag == ComponentTag::Descriptor);
         let stand_in = descriptor_optional && descriptor_missing;
@@ -148,10 +184,10 @@ impl CapFile {
         };
 
         let header_raw = required(&mut slots, ComponentTag::Header)?;
-        let header = parse_body(&header_raw, Header::parse)?;
+        let header = parse_body(&header_raw, trace, Header::parse)?;
         let version = header.version;
         let directory_raw = required(&mut slots, ComponentTag::Directory)?;
-        let mut directory = parse_body(&directory_raw, |r| Directory::parse(r, version))?;
+        let mut directory = parse_body(&directory_raw, trace, |r| Directory::parse(r, version))?;
         if stand_in {
             let i = usize::from(ComponentTag::Descriptor.to_u8()) - 1;
             if let Some(size) = directory.component_sizes.get_mut(i) {
@@ -206,36 +242,41 @@ impl CapFile {
         }
 
         let applet = take(&mut slots, ComponentTag::Applet)
-            .map(|raw| parse_body(&raw, AppletComponent::parse))
+            .map(|raw| parse_body(&raw, trace, AppletComponent::parse))
             .transpose()?;
         let import = parse_body(
             &required(&mut slots, ComponentTag::Import)?,
+            trace,
             ImportComponent::parse,
         )?;
         let constant_pool = parse_body(
             &required(&mut slots, ComponentTag::ConstantPool)?,
+            trace,
             ConstantPool::parse,
         )?;
-        let class = parse_body(&required(&mut slots, ComponentTag::Class)?, |r| {
+        let class = parse_body(&required(&mut slots, ComponentTag::Class)?, trace, |r| {
             ClassComponent::parse(r, version)
         })?;
         let static_field = parse_body(
             &required(&mut slots, ComponentTag::StaticField)?,
+            trace,
             StaticFieldComponent::parse,
         )?;
         let reference_location = parse_body(
             &required(&mut slots, ComponentTag::ReferenceLocation)?,
+            trace,
             ReferenceLocation::parse,
         )?;
         let export = take(&mut slots, ComponentTag::Export)
-            .map(|raw| parse_body(&raw, ExportComponent::parse))
+            .map(|raw| parse_body(&raw, trace, ExportComponent::parse))
             .transpose()?;
         let descriptor = parse_body(
             &required(&mut slots, ComponentTag::Descriptor)?,
+            trace,
             DescriptorComponent::parse,
         )?;
         let debug = take(&mut slots, ComponentTag::Debug)
-            .map(|raw| parse_body(&raw, DebugComponent::parse))
+            .map(|raw| parse_body(&raw, trace, DebugComponent::parse))
             .transpose()?;
 
         let starts = method_starts(
@@ -246,7 +287,7 @@ impl CapFile {
             &descriptor,
         );
         let method_raw = required(&mut slots, ComponentTag::Method)?;
-        let method = parse_body(&method_raw, |r| MethodComponent::parse(r, &starts))?;
+        let method = parse_body(&method_raw, trace, |r| MethodComponent::parse(r, &starts))?;
 
         Ok(CapFile {
             header,

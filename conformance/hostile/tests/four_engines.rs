@@ -1,0 +1,302 @@
+//! The rule for hostile packages made from every bundled CAP (the
+//! conformance suite and the benchmarks): each is refused by the CAP
+//! reader or the verifier, with a one-line message, or it answers its
+//! script identically on the four engines — the interpreter and compiled
+//! code on the host, and the interpreter and Thumb-2 code on the emulated
+//! meter. Nothing panics.
+//!
+//! CI runs a sample: `HYDRA_HOSTILE_CASES` cases (default 600) spread over
+//! every CAP and family, of which at most `HYDRA_HOSTILE_RUNS` accepted
+//! ones (default 24) run on the engines. `all` for either runs everything
+//! (by hand: the full corpus is tens of thousands of cases).
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use hydra_cap::CapFile;
+use hydra_host::SuiteEntry;
+use hydra_hostile::{generate, sample, Case, Family};
+use hydra_native::host::{NativeCode, NativeImage};
+use hydra_qemu_host::script::{all_applets, run_script};
+use hydra_qemu_host::{Artifacts, Config, Install, Session};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `None`: all.
+fn env_count(name: &str, default: usize) -> Option<usize> {
+    match std::env::var(name) {
+        Ok(v) if v == "all" => None,
+        Ok(v) => Some(
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name}={v}: a number or `all`")),
+        ),
+        Err(_) => Some(default),
+    }
+}
+
+/// Every bundled CAP once, with the first suite entry that loads it.
+fn targets() -> Vec<(SuiteEntry, usize)> {
+    let ws = workspace();
+    let mut out: Vec<(SuiteEntry, usize)> = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for suite in [
+        "conformance/applets/suite.json",
+        "benches/applets/suite-quick.json",
+    ] {
+        for e in hydra_host::read_suite(&ws.join(suite)).unwrap() {
+            for (i, c) in e.caps.iter().enumerate() {
+                let c = c.canonicalize().unwrap();
+                if !seen.contains(&c) {
+                    seen.push(c);
+                    out.push((e.clone(), i));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn api_for(caps: &[PathBuf]) -> hydra_verify::ApiSet {
+    hydra_backend_host::fuzzing::api_for(caps)
+}
+
+#[derive(Default)]
+struct Tally {
+    tried: [usize; 3],
+    refused_reader: [usize; 3],
+    refused_verifier: [usize; 3],
+    accepted: [usize; 3],
+    identical: [usize; 3],
+    failures: Vec<String>,
+}
+
+fn index(f: Family) -> usize {
+    Family::ALL.iter().position(|&x| x == f).unwrap()
+}
+
+/// What the reader and the verifier say of a case: `Ok` with the package
+/// when it verifies.
+fn check(
+    case: &Case,
+    api: &hydra_verify::ApiSet,
+) -> Result<Result<CapFile, (bool, String)>, String> {
+    catch_unwind(AssertUnwindSafe(|| {
+        let cap = match CapFile::from_component_stream(&case.load_file) {
+            Ok(c) => c,
+            Err(e) => return Err((true, e.to_string())),
+        };
+        match hydra_verify::verify(&cap, api) {
+            Ok(_) => Ok(cap),
+            Err(errors) => {
+                // One line per error: a line break inside one is a fault.
+                let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                let bad = lines.iter().any(|l| l.contains('\n') || l.is_empty());
+                let msg = if bad || lines.is_empty() {
+                    format!("{lines:?}\n")
+                } else {
+                    lines.join("; ")
+                };
+                Err((false, msg))
+            }
+        }
+    }))
+    .map_err(|p| {
+        p.downcast_ref::<String>()
+            .cloned()
+            .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default()
+    })
+}
+
+/// A script's output, or the one-line reason the engine refused it.
+type Answer = Result<String, String>;
+
+/// The script's output on each engine, in the order interp, native,
+/// thumb-interp, thumb.
+fn run_four(
+    entry: &SuiteEntry,
+    caps: &[CapFile],
+    firmware: &Path,
+    dir: &Path,
+) -> Result<Vec<(&'static str, Answer)>, String> {
+    let api = api_for(&entry.caps);
+    let mut code = NativeCode::new();
+    let mut streams = Vec::new();
+    let mut objects = Vec::new();
+    std::fs::create_dir_all(dir).unwrap();
+    for (i, cap) in caps.iter().enumerate() {
+        let v = hydra_verify::verify(cap, &api).map_err(|e| format!("verify: {e:?}"))?;
+        let p = hydra_backend_host::compile_package(
+            cap,
+            &v,
+            hydra_backend_host::fuzzing::host_triple(),
+            false,
+        )
+        .map_err(|e| format!("host compile: {e}"))?;
+        let obj = hydra_backend_host::emit_object(&p).map_err(|e| format!("host object: {e}"))?;
+        code.add(NativeImage::load(&obj).map_err(|e| format!("host load: {e}"))?);
+        let p = hydra_backend_thumb2::compile_package(cap, &v, "thumbv7m-none-eabi", false)
+            .map_err(|e| format!("thumb compile: {e}"))?;
+        let o = dir.join(format!("{i}.o"));
+        std::fs::write(
+            &o,
+            hydra_backend_thumb2::emit_object(&p).map_err(|e| e.to_string())?,
+        )
+        .unwrap();
+        objects.push(o);
+        let s = dir.join(format!("{i}.ijc"));
+        std::fs::write(&s, cap.to_load_file(false).unwrap()).unwrap();
+        streams.push(s);
+    }
+    let mut out = vec![
+        ("interp", entry.run_with(caps, None)),
+        (
+            "native",
+            entry.run_with(caps, Some(Rc::new(move || code.engine()))),
+        ),
+    ];
+    for (name, natives) in [("thumb-interp", Vec::new()), ("thumb", objects)] {
+        let mut cfg = Config::new(firmware);
+        cfg.packages = streams.clone();
+        cfg.installs = if entry.installs.is_empty() {
+            all_applets(&streams).map_err(|e| e.to_string())?
+        } else {
+            entry.installs.iter().map(Install::from).collect()
+        };
+        cfg.natives = natives;
+        // A refused load or install stops the firmware's boot; that is
+        // the meter's refusal, compared as such.
+        let r = match Session::start(&cfg) {
+            Err(e) => Err(e.to_string()),
+            Ok(mut s) => {
+                let text = std::fs::read_to_string(&entry.script).unwrap();
+                let r = run_script(&mut s, &entry.script.display().to_string(), &text)
+                    .map(|r| r.output)
+                    .map_err(|e| e.to_string());
+                s.stop();
+                r
+            }
+        };
+        out.push((name, r));
+    }
+    Ok(out)
+}
+
+#[test]
+fn hostile_packages_are_refused_or_answer_alike_on_four_engines() {
+    let cases_wanted = env_count("HYDRA_HOSTILE_CASES", 600);
+    let mut runs_left = env_count("HYDRA_HOSTILE_RUNS", 24);
+    let targets = targets();
+    assert!(targets.len() >= 20, "bundled CAPs not found");
+    let per_cap = cases_wanted.map(|n| n.div_ceil(targets.len()));
+    let ws = workspace();
+    let dir = std::env::var_os("HYDRA_QEMU_TARGET_DIR")
+        .map_or(ws.join("target/qemu-host"), PathBuf::from);
+    let firmware = Artifacts::build(&ws, &dir)
+        .unwrap_or_else(|e| panic!("the meter firmware is needed: {e}"))
+        .firmware;
+    let tmp = tempfile::tempdir().unwrap();
+    let mut t = Tally::default();
+    let mut not_run = 0;
+    for (entry, which) in &targets {
+        let mut caps: Vec<CapFile> = entry
+            .caps
+            .iter()
+            .map(|c| hydra_host::read_cap(c).unwrap())
+            .collect();
+        let original = caps[which.to_owned()].clone();
+        let all = generate(&original).unwrap();
+        let chosen = match per_cap {
+            Some(n) => sample(&all, n),
+            None => all.iter().collect(),
+        };
+        let api = api_for(&entry.caps);
+        let name = entry.caps[*which]
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        for case in chosen {
+            let f = index(case.family);
+            t.tried[f] += 1;
+            let label = format!("{name}: {}", case.label);
+            let cap = match check(case, &api) {
+                Err(panic) => {
+                    t.failures.push(format!("{label}: panic: {panic}"));
+                    continue;
+                }
+                Ok(Err((reader, msg))) => {
+                    if reader {
+                        t.refused_reader[f] += 1;
+                    } else {
+                        t.refused_verifier[f] += 1;
+                    }
+                    if msg.contains('\n') || msg.is_empty() {
+                        t.failures
+                            .push(format!("{label}: refusal not one line: {msg:?}"));
+                    }
+                    continue;
+                }
+                Ok(Ok(cap)) => cap,
+            };
+            t.accepted[f] += 1;
+            match &mut runs_left {
+                Some(0) => {
+                    not_run += 1;
+                    continue;
+                }
+                Some(n) => *n -= 1,
+                None => {}
+            }
+            caps[*which] = cap;
+            let d = tmp.path().join(t.tried.iter().sum::<usize>().to_string());
+            match run_four(entry, &caps, &firmware, &d) {
+                Err(e) => t.failures.push(format!("{label}: verified but {e}")),
+                Ok(outs) => {
+                    let (_, reference) = &outs[0];
+                    let mut same = true;
+                    for (engine, out) in &outs[1..] {
+                        let differ = match (reference, out) {
+                            (Ok(a), Ok(b)) => {
+                                hydra_host::first_difference(b, a).map(|(line, want, got)| {
+                                    format!("response {line}: interp {want}, {engine} {got}")
+                                })
+                            }
+                            (Err(_), Err(_)) => None,
+                            (a, b) => Some(format!("interp {a:?}, {engine} {b:?}")),
+                        };
+                        if let Some(d) = differ {
+                            same = false;
+                            t.failures.push(format!("{label}: {d}"));
+                        }
+                    }
+                    if same {
+                        t.identical[f] += 1;
+                    }
+                }
+            }
+            caps[*which] = original.clone();
+        }
+    }
+    for (i, f) in Family::ALL.iter().enumerate() {
+        println!(
+            "{}: {} tried, {} refused by the reader, {} by the verifier, {} accepted ({} run on four engines and identical)",
+            f.name(),
+            t.tried[i],
+            t.refused_reader[i],
+            t.refused_verifier[i],
+            t.accepted[i],
+            t.identical[i]
+        );
+    }
+    println!("{not_run} accepted cases not run on the engines (HYDRA_HOSTILE_RUNS)");
+    assert!(
+        t.failures.is_empty(),
+        "{} failures:\n{}",
+        t.failures.len(),
+        t.failures.join("\n")
+    );
+}
