@@ -54,6 +54,17 @@ fn the_header_items_are_where_the_specification_puts_them() {
     // F0485944524108), then (format 2.2+) the name length and name.
     assert_eq!(
         &header[..10],
-        &[(0, 1), (1, 2), (3, 4), (7, 1), (8, 1), (9, 1), (10, 1), (11, 1), (12, 1), (13, 7)]
+        &[
+            (0, 1),
+            (1, 2),
+            (3, 4),
+            (7, 1),
+            (8, 1),
+            (9, 1),
+            (10, 1),
+            (11, 1),
+            (12, 1),
+            (13, 7)
+        ]
     );
 }
