@@ -55,12 +55,6 @@ def listed(conn, s, p1):
     return sorted(e[0x4F].hex().upper() for e in get_status(conn, s, p1))
 
 
-# Packages that cannot be deleted once their script has run: the firewall
-# test's victim (its objects sit in fwlib's statics) and fwlib, which it
-# imports.
-HELD = {"F0485944524115", "F0485944524117"}
-
-
 def run_entry(ctx, conn, entry, n):
     base = os.path.dirname(SUITE)
     caps = [os.path.join(base, c) for c in entry["load"]]
@@ -96,22 +90,14 @@ def run_entry(ctx, conn, entry, n):
 
     send(conn, bytes.fromhex("00A4040000"))
     s = open_channel(conn, 0x13)
-    kept = []
+    # The firewall test's victim leaves its objects in the library's
+    # statics; its AppletEvent.uninstall() takes them back when DELETE asks
+    # it to, so it goes, and then the library (JCRE 3.0.5 11.3.4).
     for a in reversed(aids):
-        if a.hex().upper() in HELD:
-            # The firewall test's victim leaves its objects in the
-            # library's statics on purpose: another package reaches them,
-            # so the victim may not go (JCRE 3.0.5 11.3.4), nor the library
-            # it imports. Nothing is deleted.
-            expect(f"DELETE {a.hex()} while another package holds its objects",
-                   protected(conn, s, gp_load.delete(a, related=True))[1], 0x6985)
-            kept.append(a.hex().upper())
-            continue
         expect(f"DELETE {a.hex()} with its applets", protected(conn, s, gp_load.delete(a, related=True)),
                (b"\x00", 0x9000))
-    expect("load files after DELETE", listed(conn, s, 0x20), sorted(before + kept))
-    left = [i["instance_aid"] for i in entry["install"] if any(i["class_aid"].startswith(k) for k in kept)]
-    expect("applications after DELETE", listed(conn, s, 0x40), sorted(before_apps + left))
+    expect("load files after DELETE", listed(conn, s, 0x20), sorted(before))
+    expect("applications after DELETE", listed(conn, s, 0x40), sorted(before_apps))
     return conn
 
 

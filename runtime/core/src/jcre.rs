@@ -261,6 +261,32 @@ impl<N: Nvm> Card<N> {
         self.applet_call(e.pkg, m, &[e.instance as i16, i16::from(flag)])
     }
 
+    /// JCRE 3.0.5 §11.3.4: before the Applet Deletion Manager checks what
+    /// still reaches an instance it was asked to delete, the instance's
+    /// `AppletEvent.uninstall()` runs, in its context and as the selected
+    /// applet, so that it can let go of what it shared. What it throws is
+    /// ignored, and so is running out of budget (an applet must not make
+    /// itself undeletable): the checks that follow decide. A power loss
+    /// stops the deletion.
+    pub(crate) fn call_uninstall(&mut self, i: usize) -> Result<(), Fault> {
+        let e = self.entry(i);
+        let event = self.api_class(FW, tok::APPLET_EVENT);
+        let class = self.store.obj(e.instance).map_or(NO_CLASS, |o| o.class);
+        if class == NO_CLASS || !self.is_subclass_of(class, event) {
+            return Ok(());
+        }
+        let Some(m) = self.interface_method(class, event, 0) else {
+            return Err(Fault::Corrupt("AppletEvent method missing"));
+        };
+        self.active_applet = Some(i);
+        let r = self.applet_call(e.pkg, m, &[e.instance as i16]);
+        self.active_applet = None;
+        match r {
+            Err(Exc::Fault(Fault::PowerLoss)) => Err(Fault::PowerLoss),
+            _ => Ok(()),
+        }
+    }
+
     /// Is another applet of context `ctx` (or applet `i` itself, when
     /// `same`) selected on a channel other than `ch`?
     fn active_elsewhere(&self, i: usize, ch: usize, same: bool) -> bool {

@@ -291,6 +291,11 @@ impl<N: Nvm> Card<N> {
         {
             return Response::sw(SW_CONDITIONS);
         }
+        for &i in &doomed {
+            if self.call_uninstall(i).is_err() {
+                return Response::sw(crate::jcre::SW_UNKNOWN);
+            }
+        }
         let plan = Doomed {
             applets: doomed.clone(),
             package: package.map(|p| p as u16),
@@ -730,6 +735,41 @@ mod tests {
     /// JCRE 3.0.5 §11.3.4.1: an applet whose object another context holds
     /// (in its package's static field, or in an object it owns) is not
     /// deleted: 6985, and not one NVM byte changes.
+    #[test]
+    fn delete_runs_uninstall_first_so_an_applet_can_take_back_what_it_shared() {
+        // fwvictim's constructor leaves its objects in fwlib's statics;
+        // its AppletEvent.uninstall() sets them to null again.
+        let lib = cap("fwlib");
+        let victim = cap("fwvictim");
+        let victim_pkg = victim.header.package.aid.as_bytes().to_vec();
+        let victim_applet = victim.applet.as_ref().unwrap().applets[0]
+            .aid
+            .as_bytes()
+            .to_vec();
+        let mut card = boot(RamNvm::new(1 << 20));
+        let l = card.load_package(&lib).unwrap();
+        card.load_package(&victim).unwrap();
+        card.install(&victim_applet, None, &[0], &[]).unwrap();
+        let (statics, n_refs) = {
+            let p = &card.packages[usize::from(l)];
+            (p.static_base, usize::from(p.static_refs))
+        };
+        assert_eq!(n_refs, 3, "Leak.array, scratch and target");
+        let refs = |card: &Card<RamNvm>| {
+            let at = statics as usize;
+            card.store.nvm.data[at..at + 2 * n_refs].to_vec()
+        };
+        assert!(refs(&card).iter().any(|&b| b != 0), "the victim leaked");
+        assert_eq!(delete_aid(&mut card, &victim_pkg, 0x80), SW_OK);
+        assert_eq!(refs(&card), vec![0; 2 * n_refs]);
+        assert!(card.registry.find_exact(&victim_applet).is_none());
+        // Nothing imports the library any more.
+        assert_eq!(
+            delete_aid(&mut card, lib.header.package.aid.as_bytes(), 0),
+            SW_OK
+        );
+    }
+
     #[test]
     fn delete_refused_while_another_context_holds_an_object() {
         let server = cap("shareserver");

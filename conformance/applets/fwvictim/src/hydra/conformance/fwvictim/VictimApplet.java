@@ -6,6 +6,7 @@ import hydra.conformance.fwlib.Vault;
 import javacard.framework.AID;
 import javacard.framework.APDU;
 import javacard.framework.Applet;
+import javacard.framework.AppletEvent;
 import javacard.framework.ISO7816;
 import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
@@ -17,9 +18,11 @@ import javacard.framework.Util;
  * leaks references to its objects through the static fields of the
  * library hydra.conformance.fwlib and through its Shareable interface.
  * Reading or writing them from another context must throw
- * SecurityException.
+ * SecurityException. When it is deleted, uninstall() takes its objects
+ * back out of the library's statics, so that nothing of another package
+ * still reaches them and the deletion can go ahead.
  */
-public class VictimApplet extends Applet implements Vault {
+public class VictimApplet extends Applet implements Vault, AppletEvent {
 
     private final byte[] secret;
     private final Target target;
@@ -34,6 +37,12 @@ public class VictimApplet extends Applet implements Vault {
 
     public static void install(byte[] bArray, short bOffset, byte bLength) {
         new VictimApplet().register();
+    }
+
+    public void uninstall() {
+        Leak.array = null;
+        Leak.scratch = null;
+        Leak.target = null;
     }
 
     public Shareable getShareableInterfaceObject(AID client, byte parameter) {
