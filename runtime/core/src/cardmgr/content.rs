@@ -440,6 +440,48 @@ mod tests {
         }
     }
 
+    /// NVM writes of the content commands and of the applet's own
+    /// persistent updates (PIN package, fresh card; a reused card differs
+    /// by the zero fills and handle addresses already in place). Pinned so
+    /// that the image's integrity checks cost no write.
+    #[test]
+    fn nvm_writes_of_content_commands_and_field_updates() {
+        let mut card = boot(RamNvm::new(256 * 1024));
+        let mut w = card.store.nvm.writes;
+        let mut delta = |card: &Card<RamNvm>| {
+            let d = card.store.nvm.writes - w;
+            w = card.store.nvm.writes;
+            d
+        };
+        assert_eq!(load(&mut card), SW_OK);
+        let load_writes = delta(&card);
+        assert_eq!(install(&mut card), SW_OK);
+        let install_writes = delta(&card);
+        assert!(works(&mut card));
+        delta(&card);
+        // VERIFY with a wrong PIN: the OwnerPIN's try counter.
+        let r = card.process(&[0x80, 0x80, 0x00, 0x00, 0x04, 0x31, 0x32, 0x33, 0x35]);
+        assert_eq!(r.data, [0, 2, 0]);
+        let verify_writes = delta(&card);
+        // UPDATE: a new PIN value (OwnerPIN.update, an atomic array copy).
+        let r = card.process(&[0x80, 0x84, 0x00, 0x00, 0x04, 0x35, 0x36, 0x37, 0x38]);
+        assert_eq!(r.sw, SW_OK);
+        let update_writes = delta(&card);
+        select_isd(&mut card);
+        delta(&card);
+        assert_eq!(delete(&mut card), SW_OK);
+        let delete_writes = delta(&card);
+        let got = [
+            load_writes,
+            install_writes,
+            verify_writes,
+            update_writes,
+            delete_writes,
+        ];
+        println!("NVM writes: LOAD, INSTALL, VERIFY (wrong), UPDATE, DELETE = {got:?}");
+        assert_eq!(got, [6, 66, 4, 10, 11]);
+    }
+
     /// INSTALL [for load] and the LOAD blocks of `lf`; `blocks` stops
     /// after that many (an abandoned load).
     fn load_some(card: &mut Card<RamNvm>, aid: &[u8], lf: &[u8], blocks: usize) -> u16 {
