@@ -105,8 +105,16 @@ impl<N: Nvm> Card<N> {
                 .get(p.image as usize..(p.image as usize).saturating_add(p.image_len as usize))
                 .ok_or(Fault::Corrupt("package image"))?
                 .to_vec();
-            let cap = CapFile::from_component_stream(&image)
-                .map_err(|e| LoadError::Cap(e.to_string()))?;
+            let parsed = CapFile::from_component_stream(&image);
+            if heap::crc32(&[&image]) != p.image_crc {
+                // Named by its AID when its header still reads.
+                let aid = match &parsed {
+                    Ok(cap) => hex(cap.header.package.aid.as_bytes()),
+                    Err(_) => "of unreadable AID".into(),
+                };
+                return Err(Fault::PackageChecksum { slot: p.slot, aid }.into());
+            }
+            let cap = parsed.map_err(|e| LoadError::Cap(e.to_string()))?;
             self.link(&cap, p, true)?;
         }
         Ok(())
@@ -191,7 +199,7 @@ impl<N: Nvm> Card<N> {
                 export_fields: Vec::new(),
                 applets: Vec::new(),
                 class_offsets: Vec::new(),
-                image: (0, 0),
+                image: (0, 0, 0),
                 imports: Vec::new(),
                 deleted: false,
                 static_len: 0,
@@ -382,6 +390,7 @@ impl<N: Nvm> Card<N> {
             image_len: image_bytes.len() as u32,
             static_base: 0,
             static_len: 0,
+            image_crc: heap::crc32(&[image_bytes]),
         };
         let idx = self.link(cap, rec, false)?;
         self.save_meta()?;
@@ -440,6 +449,7 @@ impl<N: Nvm> Card<N> {
                     image_len: p.image.1,
                     static_base: p.static_base,
                     static_len: p.static_len,
+                    image_crc: p.image.2,
                 }
             })
             .collect()
@@ -1186,7 +1196,7 @@ impl<N: Nvm> Card<N> {
             export_fields,
             applets,
             class_offsets,
-            image: (rec.image, rec.image_len),
+            image: (rec.image, rec.image_len, rec.image_crc),
             imports,
             deleted: false,
             static_len: if stored { rec.static_len } else { static_len },

@@ -395,10 +395,10 @@ mod tests {
     /// The constructor's `initial` byte[4] (12), unreachable once
     /// install() returns: freed by the next collection.
     const PIN_GARBAGE: u32 = 12;
-    /// Metadata blobs: 2 + 19 per package + 2 + (10 + AID length) per
-    /// applet, in 4-byte extents. An empty card has none.
-    const META_PACKAGE: u32 = 24; // 23 bytes
-    const META_PACKAGE_APPLET: u32 = 44; // 42 bytes
+    /// Metadata blobs: 2 + 23 per package + 2 + (10 + AID length) per
+    /// applet + a 4-byte CRC, in 4-byte extents. An empty card has none.
+    const META_PACKAGE: u32 = 32; // 31 bytes
+    const META_PACKAGE_APPLET: u32 = 52; // 49 bytes
     /// The PIN package has no static fields: its static area is one extent.
     const PIN_STATICS: u32 = 4;
 
