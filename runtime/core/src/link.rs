@@ -105,16 +105,25 @@ impl<N: Nvm> Card<N> {
                 .get(p.image as usize..(p.image as usize).saturating_add(p.image_len as usize))
                 .ok_or(Fault::Corrupt("package image"))?
                 .to_vec();
-            let parsed = CapFile::from_component_stream(&image);
             if heap::crc32(&[&image]) != p.image_crc {
-                // Named by its AID when its header still reads.
-                let aid = match &parsed {
-                    Ok(cap) => hex(cap.header.package.aid.as_bytes()),
-                    Err(_) => "of unreadable AID".into(),
+                // Named by the AID in its Header component (tag 1, the
+                // package AID's length at byte 12) while that still reads.
+                let aid = match (image.first(), image.get(12)) {
+                    (Some(1), Some(&n)) if (5..=16).contains(&n) => image
+                        .get(13..13 + usize::from(n))
+                        .map(hex)
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                let aid = if aid.is_empty() {
+                    "with an unreadable header".into()
+                } else {
+                    aid
                 };
                 return Err(Fault::PackageChecksum { slot: p.slot, aid }.into());
             }
-            let cap = parsed.map_err(|e| LoadError::Cap(e.to_string()))?;
+            let cap = CapFile::from_component_stream(&image)
+                .map_err(|e| LoadError::Cap(e.to_string()))?;
             self.link(&cap, p, true)?;
         }
         Ok(())

@@ -59,7 +59,7 @@ pub const SW_INS: u16 = 0x6D00;
 pub const SW_CLA: u16 = 0x6E00;
 
 /// The record's size and layout (offsets), version 3.
-pub(crate) const RECORD_SIZE: u32 = 512;
+pub const RECORD_SIZE: u32 = 512;
 const R_VERSION: u32 = 0;
 pub(crate) const R_LIFE_CYCLE: u32 = 1;
 const R_COUNTER: u32 = 2;
@@ -1209,7 +1209,7 @@ mod tests {
                 Ok(got) => {
                     let counter = (R_COUNTER..R_COUNTER + 3).contains(&i)
                         || (R_KEYSETS + 1 + K_COUNTER..R_KEYSETS + 3 + K_COUNTER).contains(&i);
-                    let unused = i >= R_KEYSETS + 1 + KEYSET_SIZE && i < R_SCP02_I
+                    let unused = (R_KEYSETS + 1 + KEYSET_SIZE..R_SCP02_I).contains(&i)
                         || (cvm::R_CVM + 5..cvm::R_CVM + cvm::CVM_SIZE).contains(&i)
                         || i == cvm::R_CVM + 1
                         || i == cvm::R_CVM + 2;
