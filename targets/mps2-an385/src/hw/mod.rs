@@ -184,7 +184,15 @@ pub fn run() -> ! {
         },
         ..hydra_runtime::Config::default()
     };
-    let mut card = RuntimeCard::boot(nvm, config).unwrap_or_else(|e| fatal(format_args!("{e}")));
+    let mut card = RuntimeCard::boot(nvm, config);
+    if let Some(why) = card.refused() {
+        // Reported once; the card then answers 6581 to every command.
+        let _ = writeln!(
+            semihosting::Console::stderr(),
+            "hydra firmware: {why}; every command answers 6581"
+        );
+        serve(&mut card, &mut uart)
+    }
     if let Some(img) = package_image() {
         card.apply_image(img)
             .unwrap_or_else(|e| fatal(format_args!("{e}")));
