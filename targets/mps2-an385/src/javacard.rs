@@ -54,6 +54,19 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
         c
     }
 
+    /// A card that refuses its NVM before booting (a truncated file, or
+    /// one of another size): it answers [`SW_MEMORY_FAILURE`] and never
+    /// writes.
+    pub fn refusing(config: Config, why: String) -> RuntimeCard<N> {
+        RuntimeCard {
+            card: None,
+            nvm: None,
+            refused: Some(why),
+            config,
+            natives: Vec::new(),
+        }
+    }
+
     /// Why the card's NVM image was refused, if it was.
     pub fn refused(&self) -> Option<&str> {
         self.refused.as_deref()

@@ -152,10 +152,10 @@ fn missing_qemu_names_the_package() {
     assert!(matches!(Session::start(&cfg), Err(Error::QemuMissing(_))));
 }
 
-/// The Java Card runtime over a damaged NVM image (random bytes): the card
-/// reports the cause once on its console and answers every command with
-/// `6581` (memory failure), across resets and power cycles; the image is
-/// left as it was, not formatted again.
+/// The Java Card runtime over a damaged NVM image (random bytes, then a
+/// truncated file): the card reports the cause once on its console and
+/// answers every command with `6581` (memory failure), across resets and
+/// power cycles; the file is left as it was, not formatted again.
 #[test]
 fn a_damaged_nvm_image_answers_6581_to_every_command() {
     let dir = tempfile::tempdir().unwrap();
@@ -192,4 +192,13 @@ fn a_damaged_nvm_image_answers_6581_to_every_command() {
         std::fs::read(&nvm).unwrap() == image,
         "the image was changed"
     );
+
+    // A truncated file: refused before the runtime boots, not extended.
+    std::fs::write(&nvm, &image[..4096]).unwrap();
+    let mut s = Session::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    s.power_on().unwrap();
+    assert_eq!(s.transmit(&select_isd).unwrap().response, [0x65, 0x81]);
+    let log = s.stop();
+    assert!(log.contains("truncated NVM file, 4096 of its"), "{log}");
+    assert_eq!(std::fs::read(&nvm).unwrap(), &image[..4096]);
 }
