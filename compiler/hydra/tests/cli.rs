@@ -160,3 +160,87 @@ fn a_missing_cap_is_named_once() {
         );
     }
 }
+
+/// `hydra run --state FILE` with a state file that cannot be a card's:
+/// truncated, of a card of another size, random bytes, written by a
+/// runtime of NVM layout 3, damaged. Each is one line naming the file and
+/// saying which, a non-zero exit, and the file is left as it was.
+#[test]
+fn each_bad_state_file_has_its_own_line() {
+    const SIZE: usize = hydra_host::NVM_SIZE;
+    let script = write_temp(
+        "state.scr",
+        b"powerup;\n0x00 0xA4 0x04 0x00 0x00 0x7F;\npowerdown;\n",
+    );
+    let run = |state: &Path| {
+        let out = hydra()
+            .arg("run")
+            .arg("--state")
+            .arg(state)
+            .arg(&script)
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // A good state, made by a first run on a new file.
+    let good = std::env::temp_dir().join(format!("hydra-cli-state-{}.nvm", std::process::id()));
+    let _ = std::fs::remove_file(&good);
+    let (ok, err) = run(&good);
+    assert!(ok, "{err}");
+    let image = std::fs::read(&good).unwrap();
+    assert_eq!(image.len(), SIZE);
+    std::fs::remove_file(&good).unwrap();
+
+    let mut other = vec![0u8; SIZE / 2];
+    other[..12].copy_from_slice(&image[..12]);
+    other[8..12].copy_from_slice(&((SIZE / 2) as u32).to_be_bytes());
+    let mut x = 0x1234_5678u32;
+    let random: Vec<u8> = (0..SIZE)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    let mut v3 = image.clone();
+    v3[4..6].copy_from_slice(&3u16.to_be_bytes());
+    let mut damaged = image.clone();
+    damaged[30] ^= 0x01; // the log size
+    let cases: [(&str, Vec<u8>, &str); 5] = [
+        (
+            "truncated.nvm",
+            image[..SIZE - 512].to_vec(),
+            "truncated card state",
+        ),
+        (
+            "other-size.nvm",
+            other,
+            "the state of a card with 524288 bytes",
+        ),
+        ("random.nvm", random, "not a card state file"),
+        ("v3.nvm", v3, "NVM layout version 3"),
+        (
+            "damaged.nvm",
+            damaged,
+            "checksum of the superblock does not match",
+        ),
+    ];
+    let mut lines = Vec::new();
+    for (name, bytes, says) in cases {
+        let p = write_temp(name, &bytes);
+        let (ok, err) = run(&p);
+        assert!(!ok, "{name} accepted");
+        assert_eq!(err.lines().count(), 1, "{name}: {err}");
+        assert!(err.contains(&p.display().to_string()), "{name}: {err}");
+        assert!(err.contains(says), "{name}: `{says}` missing from {err}");
+        assert!(std::fs::read(&p).unwrap() == bytes, "{name} was changed");
+        lines.push(err);
+    }
+    lines.sort();
+    lines.dedup();
+    assert_eq!(lines.len(), 5);
+}

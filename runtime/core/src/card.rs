@@ -33,8 +33,9 @@ pub struct Package {
     pub applets: Vec<(Vec<u8>, u16)>,
     /// Class component offset -> class id (internal class references).
     pub class_offsets: Vec<(u16, ClassId)>,
-    /// Load file image in NVM (address, length); none for built-in packages.
-    pub image: (u32, u32),
+    /// Load file image in NVM (address, length, CRC-32); none for built-in
+    /// packages.
+    pub image: (u32, u32, u32),
     /// Indices of the packages it imports, in import-token order.
     pub imports: Vec<u16>,
     /// A vacant slot: the package that had this index (its context) was
@@ -66,7 +67,7 @@ impl Package {
             export_fields: Vec::new(),
             applets: Vec::new(),
             class_offsets: Vec::new(),
-            image: (0, 0),
+            image: (0, 0, 0),
             imports: Vec::new(),
             deleted: true,
             static_len: 0,

@@ -12,8 +12,18 @@ pub enum Fault {
     NvmRange { at: u32, len: u32 },
     #[error("power lost during an NVM write")]
     PowerLoss,
-    #[error("NVM is not formatted for this runtime (bad magic or version)")]
+    #[error("not a card image: it does not start with the HYD1 superblock (random bytes, or another kind of file)")]
     NvmFormat,
+    #[error("card image of an NVM of {found} bytes in an NVM of {expected}: truncated, or the image of a card of another size")]
+    NvmSize { found: u32, expected: u32 },
+    /// A structure written once and then published no longer matches its
+    /// CRC-32: the NVM was damaged after it was written.
+    #[error("card state is damaged: the checksum of the {0} does not match")]
+    Checksum(&'static str),
+    #[error("card state is damaged: the checksum of the header of object {handle} does not match")]
+    ObjectChecksum { handle: u16 },
+    #[error("card state is damaged: the checksum of the load image of package {aid} (slot {slot}) does not match")]
+    PackageChecksum { slot: u8, aid: String },
     #[error("card state has NVM layout version {found}; this runtime reads version {expected} only (an older runtime wrote it: start from a new card state)")]
     NvmVersion { found: u16, expected: u16 },
     #[error("card state was written by a runtime with another built-in API ({} packages, {} classes; this one has {} and {}), whose package slots and class ids differ: start from a new card state", found.0, found.1, expected.0, expected.1)]

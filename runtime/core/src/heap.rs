@@ -101,8 +101,10 @@ pub const MAGIC: u32 = 0x4859_4431; // "HYD1"
 /// 2: handle table entries carry a validity byte, space is reused (no heap
 /// top, no handle count), package records name their slot, class range and
 /// static area length. 3: the superblock records the built-in API's shape
-/// (`SB_API`).
-pub const LAYOUT_VERSION: u16 = 3;
+/// (`SB_API`). 4: CRC-32s over the superblock's geometry, the metadata
+/// blob, each package's load image, each object header (a check byte) and
+/// the card manager's record and key sets.
+pub const LAYOUT_VERSION: u16 = 4;
 
 /// Superblock fields.
 pub const SB_MAGIC: u32 = 0;
@@ -119,6 +121,43 @@ pub const SB_CARDMGR: u32 = 36;
 /// count (u16 each). Loaded packages' slots and class ids start after
 /// them, so a runtime with another API cannot read the image.
 pub const SB_API: u32 = 40;
+
+/// CRC-32 of the superblock's fields that format writes once: all of
+/// bytes 0..60 but the two published pointers (`SB_META`, `SB_CARDMGR`),
+/// which change in place and are checked by what they point at.
+pub const SB_CRC: u32 = 60;
+
+/// CRC-32 (ISO-HDLC, the zip/Ethernet one) of the concatenated parts.
+pub fn crc32(parts: &[&[u8]]) -> u32 {
+    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    let mut d = CRC.digest();
+    for p in parts {
+        d.update(p);
+    }
+    d.finalize()
+}
+
+/// The superblock CRC of `sb` (its first 60 bytes, pointers as zero).
+pub(crate) fn superblock_crc(sb: &[u8]) -> u32 {
+    let p = |a: u32, b: u32| sb.get(a as usize..b as usize).unwrap_or(&[]);
+    crc32(&[
+        p(0, SB_META),
+        &[0; 8],
+        p(SB_META + 8, SB_CARDMGR),
+        &[0; 4],
+        p(SB_CARDMGR + 4, SB_CRC),
+    ])
+}
+
+/// An object header's check byte (header byte 3): the low byte of the
+/// CRC-32 of the other seven bytes and the handle, so a header that was
+/// damaged, or a handle entry whose address now names another object's
+/// header, is found at boot. Headers never change after allocation, so
+/// it costs no write.
+pub fn header_check(h: u32, hd: &[u8]) -> u8 {
+    let h = (h as u16).to_be_bytes();
+    crc32(&[hd.get(..3).unwrap_or(&[]), hd.get(4..8).unwrap_or(&[]), &h]) as u8
+}
 
 /// The `SB_API` value of this runtime.
 pub fn api_shape() -> (u16, u16) {
@@ -249,10 +288,21 @@ pub struct Store<N: Nvm> {
 impl<N: Nvm> Store<N> {
     /// Opens a formatted NVM (recovering an interrupted transaction), or
     /// formats it when it holds no card (all zero, or `format` is set).
+    ///
+    /// An NVM without the magic is blank only if nothing after the
+    /// superblock was ever written (a new card, or a first format cut
+    /// before its magic landed); anything else is refused, never
+    /// re-formatted, so no card state is silently lost.
     pub fn open(nvm: N, format: bool, ram_limit: u32) -> Result<Store<N>> {
         let bytes = nvm.bytes();
         let size = bytes.len() as u32;
-        let fresh = format || rd_u32(bytes, SB_MAGIC)? == 0;
+        let blank = || {
+            rd_u32(bytes, SB_MAGIC).is_ok_and(|m| m != MAGIC)
+                && bytes
+                    .get(SUPERBLOCK_SIZE as usize..)
+                    .is_some_and(|b| b.iter().all(|&x| x == 0))
+        };
+        let fresh = format || blank();
         let mut s = Store {
             nvm,
             layout: Layout::new(size, 0, 0),
@@ -289,6 +339,10 @@ impl<N: Nvm> Store<N> {
             let (pkgs, classes) = api_shape();
             sb[40..42].copy_from_slice(&pkgs.to_be_bytes());
             sb[42..44].copy_from_slice(&classes.to_be_bytes());
+            sb[..4].copy_from_slice(&MAGIC.to_be_bytes());
+            let crc = superblock_crc(&sb);
+            sb[SB_CRC as usize..][..4].copy_from_slice(&crc.to_be_bytes());
+            sb[..4].fill(0);
             s.nvm.write(0, &sb)?;
             s.nvm.write(SB_MAGIC, &MAGIC.to_be_bytes())?;
             s.objs.push(FREE);
@@ -307,6 +361,13 @@ impl<N: Nvm> Store<N> {
                 expected: LAYOUT_VERSION,
             });
         }
+        let sb = b.get(..SUPERBLOCK_SIZE as usize).ok_or(Fault::NvmRange {
+            at: 0,
+            len: SUPERBLOCK_SIZE,
+        })?;
+        if rd_u32(b, SB_CRC)? != superblock_crc(sb) {
+            return Err(Fault::Checksum("superblock"));
+        }
         let found = (rd_u16(b, SB_API)?, rd_u16(b, SB_API + 2)?);
         if found != api_shape() {
             return Err(Fault::NvmApi {
@@ -314,14 +375,32 @@ impl<N: Nvm> Store<N> {
                 expected: api_shape(),
             });
         }
-        if rd_u32(b, SB_SIZE)? != size || size > MAX_NVM_SIZE {
-            return Err(Fault::NvmFormat);
+        let recorded = rd_u32(b, SB_SIZE)?;
+        if recorded != size {
+            return Err(Fault::NvmSize {
+                found: recorded,
+                expected: size,
+            });
+        }
+        if size > MAX_NVM_SIZE {
+            return Err(Fault::NvmTooLarge { size });
         }
         let log_size = rd_u32(b, SB_LOG_SIZE)?;
         let max_handles = rd_u32(b, SB_MAX_HANDLES)?;
         let layout = Layout::new(size, log_size, max_handles);
         if layout.heap_start > size || max_handles > 0x7FFF {
             return Err(Fault::Corrupt("superblock geometry"));
+        }
+        // The published pointers: inside the heap, 4-byte aligned (the
+        // structures they name carry their own checksums).
+        for (at, what) in [
+            (SB_META, "metadata pointer"),
+            (SB_CARDMGR, "card manager record pointer"),
+        ] {
+            let p = rd_u32(b, at)?;
+            if p != 0 && (p < layout.heap_start || p >= size || p % 4 != 0) {
+                return Err(Fault::Corrupt(what));
+            }
         }
         s.layout = layout;
         s.log.init(&layout);
@@ -346,6 +425,9 @@ impl<N: Nvm> Store<N> {
             }
             let a = addr as usize;
             let hd = &b[a..a + HEADER_SIZE as usize];
+            if hd[3] != header_check(h, hd) {
+                return Err(Fault::ObjectChecksum { handle: h as u16 });
+            }
             let mut o = Obj {
                 kind: hd[0],
                 flags: hd[1],
@@ -671,6 +753,7 @@ impl<N: Nvm> Store<N> {
         hd[2] = owner;
         hd[4..6].copy_from_slice(&class.to_be_bytes());
         hd[6..8].copy_from_slice(&len.to_be_bytes());
+        hd[3] = header_check(h, &hd);
         self.nvm.write(addr, &hd)?;
         // Publish: the address (skipped when a reused entry holds it
         // already), then the valid byte.
@@ -863,7 +946,7 @@ mod tests {
             }
         );
         let line = e.to_string();
-        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 3"));
+        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 4"));
         assert!(nvm.data == before);
     }
 
@@ -874,6 +957,8 @@ mod tests {
         let mut nvm = Store::open(RamNvm::new(64 * 1024), true, 1024).unwrap().nvm;
         let (p, c) = api_shape();
         nvm.write(SB_API + 2, &(c - 1).to_be_bytes()).unwrap();
+        let crc = superblock_crc(&nvm.data[..64]);
+        nvm.write(SB_CRC, &crc.to_be_bytes()).unwrap();
         let e = Store::open(nvm, false, 1024).err().unwrap();
         assert_eq!(
             e,

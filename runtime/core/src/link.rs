@@ -105,6 +105,23 @@ impl<N: Nvm> Card<N> {
                 .get(p.image as usize..(p.image as usize).saturating_add(p.image_len as usize))
                 .ok_or(Fault::Corrupt("package image"))?
                 .to_vec();
+            if heap::crc32(&[&image]) != p.image_crc {
+                // Named by the AID in its Header component (tag 1, the
+                // package AID's length at byte 12) while that still reads.
+                let aid = match (image.first(), image.get(12)) {
+                    (Some(1), Some(&n)) if (5..=16).contains(&n) => image
+                        .get(13..13 + usize::from(n))
+                        .map(hex)
+                        .unwrap_or_default(),
+                    _ => String::new(),
+                };
+                let aid = if aid.is_empty() {
+                    "with an unreadable header".into()
+                } else {
+                    aid
+                };
+                return Err(Fault::PackageChecksum { slot: p.slot, aid }.into());
+            }
             let cap = CapFile::from_component_stream(&image)
                 .map_err(|e| LoadError::Cap(e.to_string()))?;
             self.link(&cap, p, true)?;
@@ -191,7 +208,7 @@ impl<N: Nvm> Card<N> {
                 export_fields: Vec::new(),
                 applets: Vec::new(),
                 class_offsets: Vec::new(),
-                image: (0, 0),
+                image: (0, 0, 0),
                 imports: Vec::new(),
                 deleted: false,
                 static_len: 0,
@@ -382,6 +399,7 @@ impl<N: Nvm> Card<N> {
             image_len: image_bytes.len() as u32,
             static_base: 0,
             static_len: 0,
+            image_crc: heap::crc32(&[image_bytes]),
         };
         let idx = self.link(cap, rec, false)?;
         self.save_meta()?;
@@ -440,6 +458,7 @@ impl<N: Nvm> Card<N> {
                     image_len: p.image.1,
                     static_base: p.static_base,
                     static_len: p.static_len,
+                    image_crc: p.image.2,
                 }
             })
             .collect()
@@ -1186,7 +1205,7 @@ impl<N: Nvm> Card<N> {
             export_fields,
             applets,
             class_offsets,
-            image: (rec.image, rec.image_len),
+            image: (rec.image, rec.image_len, rec.image_crc),
             imports,
             deleted: false,
             static_len: if stored { rec.static_len } else { static_len },

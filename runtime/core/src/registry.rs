@@ -100,10 +100,13 @@ pub struct PackageRecord {
     pub static_base: u32,
     /// Bytes allocated for the static field image.
     pub static_len: u32,
+    /// CRC-32 of the load image, computed when it was written; checked at
+    /// every boot before the image is relinked.
+    pub image_crc: u32,
 }
 
 /// Bytes of one encoded package record.
-const PACKAGE_RECORD: u32 = 19;
+const PACKAGE_RECORD: u32 = 23;
 
 /// GlobalPlatform INSTALL [for install] parameters, as passed to
 /// `install(byte[] bArray, short bOffset, byte bLength)`:
@@ -129,6 +132,7 @@ pub fn encode(pkgs: &[PackageRecord], applets: &[AppletEntry]) -> Vec<u8> {
         v.extend_from_slice(&p.image_len.to_be_bytes());
         v.extend_from_slice(&p.static_base.to_be_bytes());
         v.extend_from_slice(&p.static_len.to_be_bytes());
+        v.extend_from_slice(&p.image_crc.to_be_bytes());
     }
     v.extend_from_slice(&(applets.len() as u16).to_be_bytes());
     for a in applets {
@@ -140,10 +144,21 @@ pub fn encode(pkgs: &[PackageRecord], applets: &[AppletEntry]) -> Vec<u8> {
         v.push(a.life_cycle);
         v.extend_from_slice(&a.privileges);
     }
+    // The blob is written once and published whole: a CRC-32 trailer
+    // costs no write of its own.
+    let crc = crate::heap::crc32(&[&v]);
+    v.extend_from_slice(&crc.to_be_bytes());
     v
 }
 
-pub fn decode(b: &[u8]) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
+pub fn decode(blob: &[u8]) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
+    let crc = blob.len().checked_sub(4).map(|n| blob.split_at(n));
+    let Some((b, crc)) = crc else {
+        return Err(Fault::Checksum("metadata blob"));
+    };
+    if crc != crate::heap::crc32(&[b]).to_be_bytes() {
+        return Err(Fault::Checksum("metadata blob"));
+    }
     let bad = Fault::Corrupt("card metadata");
     let mut at = 0u32;
     let n = rd_u16(b, at).map_err(|_| bad.clone())?;
@@ -157,6 +172,7 @@ pub fn decode(b: &[u8]) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
             image_len: rd_u32(b, at + 7)?,
             static_base: rd_u32(b, at + 11)?,
             static_len: rd_u32(b, at + 15)?,
+            image_crc: rd_u32(b, at + 19)?,
         });
         at += PACKAGE_RECORD;
     }
@@ -224,6 +240,6 @@ pub fn load<N: Nvm>(s: &Store<N>) -> Result<(Vec<PackageRecord>, Vec<AppletEntry
     }
     let blob = b
         .get(at as usize..(at as usize).saturating_add(len as usize))
-        .ok_or(Fault::Corrupt("metadata pointer"))?;
+        .ok_or(Fault::Checksum("metadata blob"))?;
     decode(blob)
 }

@@ -229,12 +229,22 @@ fn undo<N: Nvm>(s: &mut Store<N>) -> Result<()> {
 }
 
 /// Boot-time recovery: roll back an interrupted transaction or update.
+///
+/// The log's header bytes change at every update, so they carry no
+/// checksum (that would cost a write per update); a value no runtime
+/// writes is corruption.
 pub fn recover<N: Nvm>(s: &mut Store<N>) -> Result<()> {
-    let state = *s
-        .nvm
-        .bytes()
-        .get(s.log.start as usize)
+    let b = s.nvm.bytes();
+    let state = *b.get(s.log.start as usize).ok_or(Fault::Corrupt("log"))?;
+    let epoch = *b
+        .get(s.log.start as usize + 1)
         .ok_or(Fault::Corrupt("log"))?;
+    if state > ST_ATOMIC {
+        return Err(Fault::Corrupt("transaction log state"));
+    }
+    if epoch > 250 {
+        return Err(Fault::Corrupt("transaction log epoch"));
+    }
     if state != ST_IDLE {
         undo(s)?;
         close_log(s)?;

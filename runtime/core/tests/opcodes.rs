@@ -28,7 +28,7 @@ fn run(code: &[u8], nargs: u8, locals: u8, args: &[i16]) -> Result<Ret, Exc> {
         export_fields: Vec::new(),
         applets: Vec::new(),
         class_offsets: Vec::new(),
-        image: (0, 0),
+        image: (0, 0, 0),
         imports: Vec::new(),
         deleted: false,
         static_len: 0,

@@ -88,21 +88,35 @@ impl FileNvm {
 
 /// A state file is empty (a new card) or a whole card image: anything else
 /// is refused, never re-formatted, so a card's state (a PIN's try counter)
-/// is not silently lost. The card checks the superblock's version and size.
+/// is not silently lost. Each refusal says which of the ways it is wrong
+/// (the card then checks versions and checksums).
 fn check_state(data: &[u8], size: usize) -> std::io::Result<()> {
     let bad = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     if data.is_empty() {
         return Ok(());
     }
+    let magic = hydra_runtime::heap::MAGIC.to_be_bytes();
+    let has_magic = data.get(..4) == Some(&magic[..]);
     if data.len() != size {
+        let recorded = hydra_runtime::heap::rd_u32(data, hydra_runtime::heap::SB_SIZE);
+        if has_magic && recorded.is_ok_and(|n| n as usize == data.len()) {
+            return Err(bad(format!(
+                "the state of a card with {} bytes of NVM; this card has {size}",
+                data.len()
+            )));
+        }
+        if has_magic && data.len() < size {
+            return Err(bad(format!(
+                "truncated card state: {} of its {size} bytes",
+                data.len()
+            )));
+        }
         return Err(bad(format!(
-            "a card state file is exactly {size} bytes, this one is {}: truncated, \
-             or the state of a card of another size",
+            "not a card state file ({} bytes, without a superblock for them; a card state is {size})",
             data.len()
         )));
     }
-    let magic = hydra_runtime::heap::MAGIC.to_be_bytes();
-    if data[..4] != magic && data.iter().any(|&b| b != 0) {
+    if !has_magic && data.iter().any(|&b| b != 0) {
         return Err(bad(
             "not a card state file (it does not start with the HYD1 superblock)".into(),
         ));
@@ -162,8 +176,19 @@ mod tests {
         assert!(check_state(&image, 4096).is_ok()); // formatted at boot
         image[..4].copy_from_slice(b"HYD1");
         assert!(check_state(&image, 4096).is_ok());
-        assert!(refused(&image[..4000], 4096).contains("this one is 4000: truncated"));
-        assert!(refused(&[image.clone(), image.clone()].concat(), 4096).contains("8192"));
+        assert_eq!(
+            refused(&image[..4000], 4096),
+            "truncated card state: 4000 of its 4096 bytes"
+        );
+        let mut other = vec![0u8; 8192];
+        other[..4].copy_from_slice(b"HYD1");
+        other[8..12].copy_from_slice(&8192u32.to_be_bytes());
+        assert_eq!(
+            refused(&other, 4096),
+            "the state of a card with 8192 bytes of NVM; this card has 4096"
+        );
+        assert!(refused(&[image.clone(), image.clone()].concat(), 4096)
+            .starts_with("not a card state file (8192 bytes"));
         image[0] = b'X';
         assert!(refused(&image, 4096).contains("not a card state file"));
     }

@@ -18,10 +18,18 @@ use crate::card::{Card, Power, ATR};
 use crate::image::{self, Entry};
 use crate::native::{self, NativeImage};
 
+/// What a card whose NVM image was refused at boot (damaged, another
+/// layout or API) answers to every command: ISO 7816-4 `6581`, memory
+/// failure. Its state is kept as it is for analysis, never re-formatted.
+pub const SW_MEMORY_FAILURE: u16 = 0x6581;
+
 /// The runtime, powered or not.
 pub struct RuntimeCard<N: Nvm> {
     card: Option<Runtime<N>>,
     nvm: Option<N>,
+    /// Why the NVM image was refused; then every command answers
+    /// [`SW_MEMORY_FAILURE`] until the board restarts.
+    refused: Option<String>,
     pub config: Config,
     /// Native packages from the image, run by the native engine.
     natives: Vec<Rc<NativeImage>>,
@@ -32,16 +40,36 @@ fn hex(b: &[u8]) -> String {
 }
 
 impl<N: Nvm + 'static> RuntimeCard<N> {
-    /// A card over `nvm`, powered up.
-    pub fn boot(nvm: N, config: Config) -> Result<RuntimeCard<N>, String> {
+    /// A card over `nvm`, powered up; if its image is refused, a card that
+    /// answers [`SW_MEMORY_FAILURE`] (see [`RuntimeCard::refused`]).
+    pub fn boot(nvm: N, config: Config) -> RuntimeCard<N> {
         let mut c = RuntimeCard {
             card: None,
             nvm: Some(nvm),
+            refused: None,
             config,
             natives: Vec::new(),
         };
-        c.power_up()?;
-        Ok(c)
+        let _ = c.power_up();
+        c
+    }
+
+    /// A card that refuses its NVM before booting (a truncated file, or
+    /// one of another size): it answers [`SW_MEMORY_FAILURE`] and never
+    /// writes.
+    pub fn refusing(config: Config, why: String) -> RuntimeCard<N> {
+        RuntimeCard {
+            card: None,
+            nvm: None,
+            refused: Some(why),
+            config,
+            natives: Vec::new(),
+        }
+    }
+
+    /// Why the card's NVM image was refused, if it was.
+    pub fn refused(&self) -> Option<&str> {
+        self.refused.as_deref()
     }
 
     fn power_down(&mut self) {
@@ -52,28 +80,37 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
 
     fn power_up(&mut self) -> Result<&mut Runtime<N>, String> {
         self.power_down();
+        if let Some(why) = &self.refused {
+            return Err(why.clone());
+        }
         let nvm = self
             .nvm
             .take()
             .ok_or("NVM lost by an earlier failed boot")?;
-        let mut card = Runtime::boot(nvm, self.config).map_err(|e| format!("boot: {e}"))?;
+        let mut card = match Runtime::boot(nvm, self.config) {
+            Ok(card) => card,
+            Err(e) => {
+                let why = format!("card state refused: {e}");
+                self.refused = Some(why.clone());
+                return Err(why);
+            }
+        };
         if !self.natives.is_empty() {
             card.engine = Some(native::engine::<N>(&self.natives));
         }
         Ok(self.card.insert(card))
     }
 
-    fn powered(&mut self) -> &mut Runtime<N> {
+    /// The runtime, powered up; `Err` if its image was refused.
+    fn powered(&mut self) -> Result<&mut Runtime<N>, String> {
         if self.card.is_none() {
-            if let Err(e) = self.power_up() {
-                panic!("{e}");
-            }
+            self.power_up()?;
         }
-        self.card.as_mut().expect("powered")
+        self.card.as_mut().ok_or_else(|| "not powered".into())
     }
 
-    /// The runtime, powered up.
-    pub fn runtime(&mut self) -> &mut Runtime<N> {
+    /// The runtime, powered up; `Err` if its image was refused.
+    pub fn runtime(&mut self) -> Result<&mut Runtime<N>, String> {
         self.powered()
     }
 
@@ -91,7 +128,7 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
             }
         }
         let natives = self.natives.clone();
-        let card = self.powered();
+        let card = self.powered()?;
         if !natives.is_empty() {
             card.engine = Some(native::engine::<N>(&natives));
         }
@@ -135,8 +172,8 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
 }
 
 impl<N: Nvm + 'static> Card for RuntimeCard<N> {
-    /// A card whose NVM no longer boots stops with a fatal report (the
-    /// panic handler's) instead of answering.
+    /// A card whose NVM image was refused answers [`SW_MEMORY_FAILURE`]
+    /// to every command, across power events.
     type Error = Infallible;
 
     fn atr(&self) -> &[u8] {
@@ -146,10 +183,9 @@ impl<N: Nvm + 'static> Card for RuntimeCard<N> {
     fn power(&mut self, event: Power) -> Result<(), Infallible> {
         match event {
             Power::Off => self.power_down(),
+            // A refusal is kept in `refused` and answered per command.
             Power::On | Power::Reset => {
-                if let Err(e) = self.power_up() {
-                    panic!("{e}");
-                }
+                let _ = self.power_up();
             }
         }
         Ok(())
@@ -157,9 +193,14 @@ impl<N: Nvm + 'static> Card for RuntimeCard<N> {
 
     fn process(&mut self, command: &[u8], response: &mut Vec<u8>) -> Result<(), Infallible> {
         // Clients may start a session without any control frame.
-        let r = self.powered().process(command);
-        response.extend_from_slice(&r.data);
-        response.extend_from_slice(&r.sw.to_be_bytes());
+        match self.powered() {
+            Ok(card) => {
+                let r = card.process(command);
+                response.extend_from_slice(&r.data);
+                response.extend_from_slice(&r.sw.to_be_bytes());
+            }
+            Err(_) => response.extend_from_slice(&SW_MEMORY_FAILURE.to_be_bytes()),
+        }
         Ok(())
     }
 }

@@ -151,3 +151,54 @@ fn missing_qemu_names_the_package() {
     cfg.qemu = PathBuf::from("no-such-qemu-binary");
     assert!(matches!(Session::start(&cfg), Err(Error::QemuMissing(_))));
 }
+
+/// The Java Card runtime over a damaged NVM image (random bytes, then a
+/// truncated file): the card reports the cause once on its console and
+/// answers every command with `6581` (memory failure), across resets and
+/// power cycles; the file is left as it was, not formatted again.
+#[test]
+fn a_damaged_nvm_image_answers_6581_to_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let nvm = dir.path().join("card.nvm");
+    let mut x = 0x9E37_79B9u32;
+    let image: Vec<u8> = (0..1024 * 1024)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    std::fs::write(&nvm, &image).unwrap();
+    let mut cfg = config(Some(nvm.clone()));
+    cfg.loopback = false;
+    let mut s = Session::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    let atr = s.power_on().unwrap();
+    let select_isd = [0x00, 0xA4, 0x04, 0x00, 0x00];
+    let get_data = [0x80, 0xCA, 0x00, 0x66, 0x00];
+    for apdu in [&select_isd[..], &get_data, &[0x80, 0x55, 0, 0]] {
+        assert_eq!(s.transmit(apdu).unwrap().response, [0x65, 0x81]);
+    }
+    assert_eq!(s.reset().unwrap(), atr);
+    assert_eq!(s.transmit(&select_isd).unwrap().response, [0x65, 0x81]);
+    s.power_off().unwrap();
+    s.power_on().unwrap();
+    assert_eq!(s.transmit(&select_isd).unwrap().response, [0x65, 0x81]);
+    let log = s.stop();
+    let reports: Vec<&str> = log.lines().filter(|l| l.contains("refused")).collect();
+    assert_eq!(reports.len(), 1, "{log}");
+    assert!(reports[0].contains("not a card image"), "{log}");
+    assert!(
+        std::fs::read(&nvm).unwrap() == image,
+        "the image was changed"
+    );
+
+    // A truncated file: refused before the runtime boots, not extended.
+    std::fs::write(&nvm, &image[..4096]).unwrap();
+    let mut s = Session::start(&cfg).unwrap_or_else(|e| panic!("{e}"));
+    s.power_on().unwrap();
+    assert_eq!(s.transmit(&select_isd).unwrap().response, [0x65, 0x81]);
+    let log = s.stop();
+    assert!(log.contains("truncated NVM file, 4096 of its"), "{log}");
+    assert_eq!(std::fs::read(&nvm).unwrap(), &image[..4096]);
+}

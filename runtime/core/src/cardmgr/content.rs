@@ -400,10 +400,10 @@ mod tests {
     /// The constructor's `initial` byte[4] (12), unreachable once
     /// install() returns: freed by the next collection.
     const PIN_GARBAGE: u32 = 12;
-    /// Metadata blobs: 2 + 19 per package + 2 + (10 + AID length) per
-    /// applet, in 4-byte extents. An empty card has none.
-    const META_PACKAGE: u32 = 24; // 23 bytes
-    const META_PACKAGE_APPLET: u32 = 44; // 42 bytes
+    /// Metadata blobs: 2 + 23 per package + 2 + (10 + AID length) per
+    /// applet + a 4-byte CRC, in 4-byte extents. An empty card has none.
+    const META_PACKAGE: u32 = 32; // 31 bytes
+    const META_PACKAGE_APPLET: u32 = 52; // 49 bytes
     /// The PIN package has no static fields: its static area is one extent.
     const PIN_STATICS: u32 = 4;
 
@@ -443,6 +443,48 @@ mod tests {
             le: Some(256),
             extended: false,
         }
+    }
+
+    /// NVM writes of the content commands and of the applet's own
+    /// persistent updates (PIN package, fresh card; a reused card differs
+    /// by the zero fills and handle addresses already in place). Pinned so
+    /// that the image's integrity checks cost no write.
+    #[test]
+    fn nvm_writes_of_content_commands_and_field_updates() {
+        let mut card = boot(RamNvm::new(256 * 1024));
+        let mut w = card.store.nvm.writes;
+        let mut delta = |card: &Card<RamNvm>| {
+            let d = card.store.nvm.writes - w;
+            w = card.store.nvm.writes;
+            d
+        };
+        assert_eq!(load(&mut card), SW_OK);
+        let load_writes = delta(&card);
+        assert_eq!(install(&mut card), SW_OK);
+        let install_writes = delta(&card);
+        assert!(works(&mut card));
+        delta(&card);
+        // VERIFY with a wrong PIN: the OwnerPIN's try counter.
+        let r = card.process(&[0x80, 0x80, 0x00, 0x00, 0x04, 0x31, 0x32, 0x33, 0x35]);
+        assert_eq!(r.data, [0, 2, 0]);
+        let verify_writes = delta(&card);
+        // UPDATE: a new PIN value (OwnerPIN.update, an atomic array copy).
+        let r = card.process(&[0x80, 0x84, 0x00, 0x00, 0x04, 0x35, 0x36, 0x37, 0x38]);
+        assert_eq!(r.sw, SW_OK);
+        let update_writes = delta(&card);
+        select_isd(&mut card);
+        delta(&card);
+        assert_eq!(delete(&mut card), SW_OK);
+        let delete_writes = delta(&card);
+        let got = [
+            load_writes,
+            install_writes,
+            verify_writes,
+            update_writes,
+            delete_writes,
+        ];
+        println!("NVM writes: LOAD, INSTALL, VERIFY (wrong), UPDATE, DELETE = {got:?}");
+        assert_eq!(got, [6, 66, 4, 10, 11]);
     }
 
     /// INSTALL [for load] and the LOAD blocks of `lf`; `blocks` stops

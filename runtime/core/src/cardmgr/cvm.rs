@@ -14,9 +14,11 @@ use crate::card::Card;
 use crate::interp::Exc;
 use crate::nvm::Nvm;
 
-/// The CVM's part of the card manager's record (bytes a version-2 record
-/// left zero: no value, default try limit, no try used).
-pub(crate) const R_CVM: u32 = 432;
+/// The CVM's part of the card manager's record (zero in a new record: no
+/// value, default try limit, no try used).
+pub(crate) const R_CVM: u32 = 444;
+/// Bytes of the CVM's part.
+pub(crate) const CVM_SIZE: u32 = VALUE + MAX_VALUE as u32;
 const FLAGS: u32 = 0;
 const LIMIT: u32 = 1;
 const USED: u32 = 2;
@@ -39,6 +41,16 @@ pub const FORMAT_HEX: u8 = 3;
 /// How a value is kept (KIND): digits 0-9, one a byte, or HEX bytes.
 const KIND_DIGITS: u8 = 1;
 const KIND_HEX: u8 = 3;
+
+/// Whether the CVM part `r` (`CVM_SIZE` bytes) holds what this runtime
+/// writes. It changes at every try, so it is checked by range, not by a
+/// checksum (which would cost a write per try).
+pub(crate) fn consistent(r: &[u8]) -> bool {
+    let b = |f: u32| r.get(f as usize).copied().unwrap_or(0xFF);
+    b(FLAGS) & !(F_ACTIVE | F_BLOCKED) == 0
+        && matches!(b(KIND), 0 | KIND_DIGITS | KIND_HEX)
+        && usize::from(b(LEN)) <= MAX_VALUE
+}
 
 pub const CVM_SUCCESS: i16 = 0;
 pub const CVM_FAILURE: i16 = -1;

@@ -216,6 +216,22 @@ mod tests {
     }
     const KCV_TEST_KEY: [u8; 3] = [0x50, 0x4A, 0x77];
 
+    /// NVM writes of PUT KEY's store: adding a set is its slot and the
+    /// count (2), replacing one is one atomic update (4). Pinned so that
+    /// the key sets' integrity check costs no write.
+    #[test]
+    fn put_key_writes() {
+        let mut s = Store::open(RamNvm::new(256 * 1024), false, 4096).unwrap();
+        let mut cm = CardManager::open(&mut s).unwrap();
+        let mut counted = |slot, new| {
+            let w0 = s.nvm.writes;
+            store_key_set(&mut s, &mut cm, slot, new).unwrap();
+            s.nvm.writes - w0
+        };
+        assert_eq!(counted(1, set(0x31, 0x11, KeyType::Aes)), 2, "add");
+        assert_eq!(counted(0, set(0x30, 0x22, KeyType::Aes)), 4, "replace");
+    }
+
     /// Adding and replacing a key set, cut at every write: after the
     /// reboot the card has the old sets or the new ones, never a mix.
     #[test]

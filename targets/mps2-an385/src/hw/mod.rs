@@ -19,7 +19,8 @@ use embedded_alloc::TlsfHeap;
 use crate::card::Card;
 use crate::javacard::RuntimeCard;
 use crate::loopback::LoopbackCard;
-use crate::{image, HEAP_SIZE};
+use crate::{image, HEAP_SIZE, NVM_SIZE};
+use alloc::format;
 use hydra_vpcd::Marks;
 
 #[global_allocator]
@@ -167,9 +168,22 @@ pub fn run() -> ! {
     let mut uart = uart::Uart0::take().unwrap_or_else(|| fatal(format_args!("UART0 taken twice")));
     let mut buf = [0u8; 512];
     let cmdline = semihosting::cmdline(&mut buf);
-    let nvm = nvm::SemihostNvm::open(arg(cmdline, b"nvm"))
-        .unwrap_or_else(|e| fatal(format_args!("NVM: {e:?}")));
+    // A file of the wrong size is a card state the card refuses (below),
+    // not a reason to stop.
+    let opened = match nvm::SemihostNvm::open(arg(cmdline, b"nvm")) {
+        Ok(nvm) => match nvm.short() {
+            Some(len) => Err(format!(
+                "card state refused: truncated NVM file, {len} of its {NVM_SIZE} bytes"
+            )),
+            None => Ok(nvm),
+        },
+        Err(nvm::OpenError::TooLarge(len)) => Err(format!(
+            "card state refused: NVM file of {len} bytes, more than the board's {NVM_SIZE}"
+        )),
+        Err(e) => fatal(format_args!("NVM: {e:?}")),
+    };
     if arg(cmdline, b"card") == Some(b"loopback") {
+        let nvm = opened.unwrap_or_else(|e| fatal(format_args!("{e}")));
         serve(&mut LoopbackCard::new(nvm), &mut uart)
     }
     let entropy = arg(cmdline, b"seed").and_then(seed_from_hex);
@@ -184,7 +198,18 @@ pub fn run() -> ! {
         },
         ..hydra_runtime::Config::default()
     };
-    let mut card = RuntimeCard::boot(nvm, config).unwrap_or_else(|e| fatal(format_args!("{e}")));
+    let mut card = match opened {
+        Ok(nvm) => RuntimeCard::boot(nvm, config),
+        Err(why) => RuntimeCard::<nvm::SemihostNvm>::refusing(config, why),
+    };
+    if let Some(why) = card.refused() {
+        // Reported once; the card then answers 6581 to every command.
+        let _ = writeln!(
+            semihosting::Console::stderr(),
+            "hydra firmware: {why}; every command answers 6581"
+        );
+        serve(&mut card, &mut uart)
+    }
     if let Some(img) = package_image() {
         card.apply_image(img)
             .unwrap_or_else(|e| fatal(format_args!("{e}")));

@@ -49,17 +49,25 @@ pub enum OpenError {
 pub struct SemihostNvm {
     mem: &'static mut [u8],
     file: Option<File>,
+    /// The length of a file shorter than the NVM and not empty (a
+    /// truncated card state), which is left as it is.
+    short: Option<usize>,
 }
 
 impl SemihostNvm {
     /// Brings up the NVM. With a path, the file is created (zero-filled)
-    /// if missing and read into the region; a shorter file is extended with
-    /// zeros. Without a path the NVM is volatile and starts zeroed.
+    /// if missing and read into the region; an empty file is extended with
+    /// zeros, a shorter one is left as it is (see [`SemihostNvm::short`]).
+    /// Without a path the NVM is volatile and starts zeroed.
     pub fn open(path: Option<&[u8]>) -> Result<SemihostNvm, OpenError> {
         let mem = region().ok_or(OpenError::AlreadyTaken)?;
         mem.fill(0);
         let Some(path) = path else {
-            return Ok(SemihostNvm { mem, file: None });
+            return Ok(SemihostNvm {
+                mem,
+                file: None,
+                short: None,
+            });
         };
         let file = match semihosting::open(path, semihosting::MODE_READ_WRITE) {
             Some(f) => f,
@@ -73,13 +81,21 @@ impl SemihostNvm {
         if len > 0 && !(file.seek(0) && file.read(&mut mem[..len])) {
             return Err(OpenError::CannotRead);
         }
-        if len < NVM_SIZE && !(file.seek(len) && file.write(&mem[len..])) {
+        let short = (len > 0 && len < NVM_SIZE).then_some(len);
+        if len == 0 && !(file.seek(0) && file.write(&mem[..])) {
             return Err(OpenError::CannotWrite);
         }
         Ok(SemihostNvm {
             mem,
             file: Some(file),
+            short,
         })
+    }
+
+    /// The length of a non-empty file shorter than the NVM: a truncated
+    /// card state, which the card refuses.
+    pub fn short(&self) -> Option<usize> {
+        self.short
     }
 
     /// Whether writes reach a host file.
