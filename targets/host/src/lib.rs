@@ -2,6 +2,7 @@
 //! driven by apdutool scripts (`hydra run`) and the conformance suite, or
 //! served to PC/SC clients through vpcd (`hydra card`, [`reader`]).
 
+pub mod fuzz;
 pub mod names;
 pub mod nvm;
 pub mod power_cut;

@@ -197,7 +197,7 @@ pub fn serve_connection<C: Card>(
         match hydra_vpcd::serve_one(link, card, &mut (), &mut response) {
             Ok(Served::Apdu(_)) => stats.apdus += 1,
             Ok(Served::Power(_)) => stats.power_events += 1,
-            Ok(Served::Atr | Served::UnknownControl(_)) => {}
+            Ok(Served::Atr | Served::UnknownControl(_) | Served::TooLong(_)) => {}
             Err(ServeError::Link(LinkError::Closed)) => return Ok(()),
             Err(e) => return Err(e),
         }

@@ -2,7 +2,8 @@
 //! `qemu-system-arm` and talks to it.
 //!
 //! A [`Session`] starts QEMU with the firmware, UART0 on a unix socket that
-//! speaks the vsmartcard vpcd framing, the NVM backed by a host file, and
+//! speaks the vsmartcard vpcd framing (with its long-frame escape, so that
+//! APDUs of every legal length pass: `hydra_vpcd::Framing::Long`), the NVM backed by a host file, and
 //! optionally the `hydra-qemu-icount` plugin; it sends APDUs and returns the
 //! responses with the exact number of guest instructions each one took,
 //! split into buckets (interpreter, runtime, applet code, ...).
@@ -664,9 +665,21 @@ impl Session {
     }
 
     fn send_frame(&mut self, payload: &[u8]) -> Result<()> {
-        let len = u16::try_from(payload.len())
-            .map_err(|_| Error::Config("APDU longer than 65535 bytes".into()))?;
-        let mut frame = len.to_be_bytes().to_vec();
+        if payload.len() > hydra_vpcd::MAX_LONG_FRAME {
+            return Err(Error::Config(format!(
+                "APDU of {} bytes, longer than any ({} at most)",
+                payload.len(),
+                hydra_vpcd::MAX_LONG_FRAME
+            )));
+        }
+        let mut frame = Vec::with_capacity(payload.len() + 6);
+        match u16::try_from(payload.len()) {
+            Ok(n) if n != hydra_vpcd::LONG_ESCAPE => frame.extend_from_slice(&n.to_be_bytes()),
+            _ => {
+                frame.extend_from_slice(&hydra_vpcd::LONG_ESCAPE.to_be_bytes());
+                frame.extend_from_slice(&(payload.len() as u32).to_be_bytes());
+            }
+        }
         frame.extend_from_slice(payload);
         let r = self.link.write_all(&frame);
         r.map_err(|e| self.link_error(e, "while sending"))
@@ -676,7 +689,20 @@ impl Session {
         let mut len = [0u8; 2];
         let r = self.link.read_exact(&mut len);
         r.map_err(|e| self.link_error(e, "while waiting for an answer"))?;
-        let mut data = vec![0u8; u16::from_be_bytes(len) as usize];
+        let mut n = usize::from(u16::from_be_bytes(len));
+        if n == usize::from(hydra_vpcd::LONG_ESCAPE) {
+            let mut long = [0u8; 4];
+            let r = self.link.read_exact(&mut long);
+            r.map_err(|e| self.link_error(e, "while reading an answer"))?;
+            n = u32::from_be_bytes(long) as usize;
+            // The longest response: 65,536 data bytes and the SW.
+            if n > 65_538 {
+                return Err(Error::Config(format!(
+                    "the firmware framed an answer of {n} bytes, longer than any response APDU"
+                )));
+            }
+        }
+        let mut data = vec![0u8; n];
         let r = self.link.read_exact(&mut data);
         r.map_err(|e| self.link_error(e, "while reading an answer"))?;
         Ok(data)

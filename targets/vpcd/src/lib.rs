@@ -9,6 +9,13 @@
 //! the ATR). Any longer payload is a command APDU, answered by exactly one
 //! frame holding the response APDU. A 0-length frame carries nothing and is
 //! skipped.
+//!
+//! vpcd's 2-byte length stops at 65,535 bytes, short of the longest
+//! extended command (`CLA INS P1 P2 00 Lc(2) data(65535) Le(2)`, 65,544
+//! bytes) and response (65,536 data bytes and SW, 65,538). The meter's UART
+//! link speaks [`Framing::Long`]: a length of `FF FF` is an escape, followed
+//! by the payload's length in 4 bytes (big-endian), so every frame vpcd can
+//! send means the same, except exactly 65,535 bytes, which go escaped.
 
 #![no_std]
 #![forbid(unsafe_code)]
@@ -34,6 +41,9 @@ pub const GET_ATR: u8 = 0x04;
 pub enum Frame {
     Control(u8),
     Apdu(Vec<u8>),
+    /// A [`Framing::Long`] frame of this many bytes, above
+    /// [`MAX_LONG_FRAME`]: read and dropped.
+    TooLong(usize),
 }
 
 /// A byte stream between reader and card.
@@ -49,12 +59,51 @@ pub trait ByteLink {
     }
 }
 
-/// Reads one non-empty frame.
+/// How frame lengths are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// vpcd's: 2 bytes, frames up to 65,535 bytes.
+    Vpcd,
+    /// `FF FF` escapes to a 4-byte length (see the module documentation).
+    Long,
+}
+
+/// The escape of [`Framing::Long`].
+pub const LONG_ESCAPE: u16 = 0xFFFF;
+
+/// The longest payload a [`Framing::Long`] reader takes: the longest legal
+/// command APDU. Longer frames are read and dropped ([`Frame::TooLong`]).
+pub const MAX_LONG_FRAME: usize = 65_544;
+
+/// Reads one non-empty vpcd frame.
 pub fn read_frame<L: ByteLink>(link: &mut L) -> Result<Frame, L::Error> {
+    read_frame_with(link, Framing::Vpcd)
+}
+
+/// Reads one non-empty frame of `framing`.
+pub fn read_frame_with<L: ByteLink>(link: &mut L, framing: Framing) -> Result<Frame, L::Error> {
     loop {
         let mut len = [0u8; 2];
         link.read_exact(&mut len)?;
-        match usize::from(u16::from_be_bytes(len)) {
+        let mut n = usize::from(u16::from_be_bytes(len));
+        if framing == Framing::Long && n == usize::from(LONG_ESCAPE) {
+            let mut long = [0u8; 4];
+            link.read_exact(&mut long)?;
+            n = u32::from_be_bytes(long) as usize;
+            if n > MAX_LONG_FRAME {
+                // Drained in pieces: the link stays in step without the
+                // memory for the whole frame.
+                let mut left = n;
+                let mut chunk = [0u8; 64];
+                while left > 0 {
+                    let k = left.min(chunk.len());
+                    link.read_exact(&mut chunk[..k])?;
+                    left -= k;
+                }
+                return Ok(Frame::TooLong(n));
+            }
+        }
+        match n {
             0 => continue,
             1 => {
                 let mut code = [0u8];
@@ -70,16 +119,32 @@ pub fn read_frame<L: ByteLink>(link: &mut L) -> Result<Frame, L::Error> {
     }
 }
 
-/// Writes one frame and flushes it; payloads longer than 65535 bytes cannot
-/// be framed and are replaced by the status word 6F00 (no precise
+/// Writes one vpcd frame and flushes it; payloads longer than 65535 bytes
+/// cannot be framed and are replaced by the status word 6F00 (no precise
 /// diagnosis).
 pub fn write_frame<L: ByteLink>(link: &mut L, payload: &[u8]) -> Result<(), L::Error> {
-    let payload = if payload.len() > usize::from(u16::MAX) {
-        &[0x6F, 0x00][..]
-    } else {
-        payload
-    };
-    link.write_all(&(payload.len() as u16).to_be_bytes())?;
+    write_frame_with(link, Framing::Vpcd, payload)
+}
+
+/// Writes one frame of `framing` and flushes it; with [`Framing::Vpcd`] as
+/// [`write_frame`].
+pub fn write_frame_with<L: ByteLink>(
+    link: &mut L,
+    framing: Framing,
+    payload: &[u8],
+) -> Result<(), L::Error> {
+    let n = payload.len();
+    let long = framing == Framing::Long && n >= usize::from(LONG_ESCAPE);
+    match u32::try_from(n) {
+        Ok(n) if long => {
+            link.write_all(&LONG_ESCAPE.to_be_bytes())?;
+            link.write_all(&n.to_be_bytes())?;
+        }
+        Ok(n) if n <= u32::from(u16::MAX) && !long => {
+            link.write_all(&(n as u16).to_be_bytes())?;
+        }
+        _ => return write_frame_with(link, framing, &[0x6F, 0x00]),
+    }
     link.write_all(payload)?;
     link.flush()
 }
@@ -134,18 +199,32 @@ pub enum Served {
     UnknownControl(u8),
     /// A command APDU of this many bytes, answered.
     Apdu(usize),
+    /// A command longer than any APDU, answered 6700 without the card.
+    TooLong(usize),
 }
 
-/// Serves one frame: reads it, drives the card, answers if an answer is due.
-/// The marks bracket exactly the card's work on a command APDU: receiving
-/// and sending (whose timing depends on the other side) stay outside.
+/// Serves one vpcd frame: reads it, drives the card, answers if an answer
+/// is due. The marks bracket exactly the card's work on a command APDU:
+/// receiving and sending (whose timing depends on the other side) stay
+/// outside.
 pub fn serve_one<L: ByteLink, C: Card>(
     link: &mut L,
     card: &mut C,
     marks: &mut impl Marks,
     response: &mut Vec<u8>,
 ) -> Result<Served, ServeError<L::Error, C::Error>> {
-    let frame = read_frame(link).map_err(ServeError::Link)?;
+    serve_one_with(link, Framing::Vpcd, card, marks, response)
+}
+
+/// [`serve_one`] over a link of `framing`.
+pub fn serve_one_with<L: ByteLink, C: Card>(
+    link: &mut L,
+    framing: Framing,
+    card: &mut C,
+    marks: &mut impl Marks,
+    response: &mut Vec<u8>,
+) -> Result<Served, ServeError<L::Error, C::Error>> {
+    let frame = read_frame_with(link, framing).map_err(ServeError::Link)?;
     let served = match frame {
         Frame::Control(code) => {
             let event = match code {
@@ -153,7 +232,7 @@ pub fn serve_one<L: ByteLink, C: Card>(
                 POWER_ON => Power::On,
                 RESET => Power::Reset,
                 GET_ATR => {
-                    write_frame(link, card.atr()).map_err(ServeError::Link)?;
+                    write_frame_with(link, framing, card.atr()).map_err(ServeError::Link)?;
                     return Ok(Served::Atr);
                 }
                 other => return Ok(Served::UnknownControl(other)),
@@ -167,8 +246,13 @@ pub fn serve_one<L: ByteLink, C: Card>(
             let r = card.process(&command, response);
             marks.end();
             r.map_err(ServeError::Card)?;
-            write_frame(link, response).map_err(ServeError::Link)?;
+            write_frame_with(link, framing, response).map_err(ServeError::Link)?;
             Served::Apdu(command.len())
+        }
+        Frame::TooLong(n) => {
+            // No APDU is this long: wrong length (ISO 7816-4 6700).
+            write_frame_with(link, framing, &[0x67, 0x00]).map_err(ServeError::Link)?;
+            Served::TooLong(n)
         }
     };
     Ok(served)
@@ -302,6 +386,42 @@ mod tests {
         assert_eq!(read_frame(&mut link), Ok(Frame::Apdu(apdu)));
         write_frame(&mut link, &vec![7; 70000]).unwrap();
         assert_eq!(link.output, [0, 2, 0x6F, 0x00]);
+        // The long framing: 65,535 bytes and more behind the escape, less as
+        // vpcd sends them; beyond the longest APDU dropped and answered 6700.
+        for n in [2usize, 65_534, 65_535, 65_538, MAX_LONG_FRAME] {
+            let mut link = pipe(Vec::new());
+            let payload: Vec<u8> = (0..n).map(|i| i as u8).collect();
+            write_frame_with(&mut link, Framing::Long, &payload).unwrap();
+            let head = if n >= 65_535 { 6 } else { 2 };
+            assert_eq!(link.output.len(), n + head);
+            let mut back = pipe(link.output);
+            assert_eq!(
+                read_frame_with(&mut back, Framing::Long),
+                Ok(Frame::Apdu(payload))
+            );
+        }
+        let mut input = vec![0xFF, 0xFF, 0, 1, 0, 9];
+        input.extend(core::iter::repeat_n(0, 65_545));
+        input.extend_from_slice(&[0, 1, GET_ATR]);
+        let mut link = pipe(input);
+        let mut card = Probe::default();
+        let mut resp = Vec::new();
+        assert_eq!(
+            serve_one_with(&mut link, Framing::Long, &mut card, &mut (), &mut resp),
+            Ok(Served::TooLong(65_545))
+        );
+        assert_eq!(
+            serve_one_with(&mut link, Framing::Long, &mut card, &mut (), &mut resp),
+            Ok(Served::Atr)
+        );
+        assert_eq!(link.output, [0, 2, 0x67, 0x00, 0, 2, 0x3B, 0x00]);
+        // The same 65,535 bytes are a plain vpcd frame.
+        let mut input = vec![0xFF, 0xFF];
+        input.extend(core::iter::repeat_n(5, 65_535));
+        assert_eq!(
+            read_frame(&mut pipe(input)),
+            Ok(Frame::Apdu(vec![5; 65_535]))
+        );
         // A frame cut short by the link is an error, not a short APDU.
         assert_eq!(read_frame(&mut pipe(vec![0, 9, 1, 2, 3])), Err(Eof));
         assert_eq!(read_frame(&mut pipe(vec![0])), Err(Eof));

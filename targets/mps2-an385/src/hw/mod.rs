@@ -152,7 +152,13 @@ fn serve<C: Card<Error = Infallible>>(card: &mut C, uart: &mut uart::Uart0) -> !
     let mut response = Vec::new();
     loop {
         // Neither the UART nor the board's cards fail.
-        let _ = hydra_vpcd::serve_one(uart, card, &mut BoardMarks, &mut response);
+        let _ = hydra_vpcd::serve_one_with(
+            uart,
+            hydra_vpcd::Framing::Long,
+            card,
+            &mut BoardMarks,
+            &mut response,
+        );
     }
 }
 
