@@ -127,6 +127,12 @@ fn wrapped_number(msg: &str) -> Option<u64> {
 /// A script's output, or the one-line reason the engine refused it.
 type Answer = Result<String, String>;
 
+/// The execution budget per applet entry on every engine: far above what
+/// any honest script needs (checked), far below the card's default, so
+/// that an endless loop ends in a second on the emulated meter, not a
+/// minute.
+const BUDGET: u64 = 2_000_000;
+
 /// A package set compiled for the host and for the meter.
 #[derive(PartialEq, Eq)]
 struct Compiled {
@@ -169,10 +175,10 @@ fn run_engines(
         code.add(NativeImage::load(obj).map_err(|e| format!("host load: {e}"))?);
     }
     let mut out = vec![
-        ("interp", entry.run_with(caps, None)),
+        ("interp", entry.run_with_budget(caps, None, Some(BUDGET))),
         (
             "native",
-            entry.run_with(caps, Some(Rc::new(move || code.engine()))),
+            entry.run_with_budget(caps, Some(Rc::new(move || code.engine())), Some(BUDGET)),
         ),
     ];
     let Some(firmware) = meter else {
@@ -198,6 +204,7 @@ fn run_engines(
             entry.installs.iter().map(Install::from).collect()
         };
         cfg.natives = natives;
+        cfg.budget = Some(BUDGET);
         // A refused load or install stops the firmware's boot; that is
         // the meter's refusal, compared as such.
         let r = match Session::start(&cfg) {
@@ -270,6 +277,13 @@ fn hostile_packages_are_refused_or_answer_alike_on_four_engines() {
         };
         let api = api_for(&entry.caps);
         let honest = &compile(entry, &caps).unwrap();
+        let expected = std::fs::read_to_string(&entry.expected).unwrap();
+        let out = entry.run_with_budget(&caps, None, Some(BUDGET)).unwrap();
+        assert!(
+            hydra_host::first_difference(&out, &expected).is_none(),
+            "{}: the honest package needs more than the budget",
+            entry.script.display()
+        );
         let name = entry.caps[*which]
             .file_name()
             .unwrap()

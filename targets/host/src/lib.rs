@@ -450,8 +450,22 @@ impl SuiteEntry {
         caps: &[CapFile],
         engine: Option<EngineFactory>,
     ) -> Result<String, String> {
+        self.run_with_budget(caps, engine, None)
+    }
+
+    /// [`SuiteEntry::run_with`] with the card's execution budget per
+    /// applet entry (`None`: the runtime's default).
+    pub fn run_with_budget(
+        &self,
+        caps: &[CapFile],
+        engine: Option<EngineFactory>,
+        budget: Option<u64>,
+    ) -> Result<String, String> {
         let mut host = Host::in_memory();
         host.engine = engine;
+        if let Some(b) = budget {
+            host.config.budget = b;
+        }
         for c in caps {
             host.load(c).map_err(|x| x.to_string())?;
         }

@@ -215,6 +215,9 @@ pub struct Config {
     pub natives: Vec<PathBuf>,
     /// How long to wait for QEMU to come up and for each answer.
     pub timeout: Duration,
+    /// The card's execution budget per applet entry; `None`: the
+    /// runtime's default.
+    pub budget: Option<u64>,
     /// With `plugin`: also count executed bytecodes and their instructions
     /// by opcode group ([`Counts::bytecodes`]; slower).
     pub profile: bool,
@@ -242,6 +245,7 @@ impl Config {
             images: Vec::new(),
             natives: Vec::new(),
             timeout: Duration::from_secs(60),
+            budget: None,
             profile: false,
             pcs: None,
             mix: false,
@@ -504,6 +508,9 @@ impl Session {
         }
         if cfg.verify_all_loads {
             semihosting.push_str(",arg=verify=always");
+        }
+        if let Some(b) = cfg.budget {
+            semihosting.push_str(&format!(",arg=budget={b}"));
         }
         // The board has no TRNG: its entropy comes from this host's.
         semihosting.push_str(",arg=seed=");

@@ -168,7 +168,9 @@ fn serve<C: Card<Error = Infallible>>(card: &mut C, uart: &mut uart::Uart0) -> !
 /// `card=loopback`, the board-test card instead of the runtime;
 /// `verify=always`, a card manager that accepts only load files its
 /// verifier type-checked; `seed=HEX`, 32 bytes of entropy (see
-/// [`board_entropy`]).
+/// [`board_entropy`]); `budget=N`, the execution budget of one applet
+/// entry (bytecodes and compiled-code ticks; the runtime's default
+/// otherwise).
 pub fn run() -> ! {
     init_heap();
     let mut uart = uart::Uart0::take().unwrap_or_else(|| fatal(format_args!("UART0 taken twice")));
@@ -202,6 +204,9 @@ pub fn run() -> ! {
         } else {
             hydra_runtime::load_check::VerifyLoads::WhenPossible
         },
+        budget: arg(cmdline, b"budget")
+            .and_then(|b| core::str::from_utf8(b).ok()?.parse().ok())
+            .unwrap_or(hydra_runtime::Config::default().budget),
         ..hydra_runtime::Config::default()
     };
     let mut card = match opened {
