@@ -17,7 +17,7 @@ fn every_power_cut_leaves_the_old_or_the_new_state() {
     let only = match std::env::var("HYDRA_CUT_SCRIPTS") {
         Ok(s) if s == "all" => None,
         Ok(s) => Some(s),
-        Err(_) => Some("pin,txn,statics".to_string()),
+        Err(_) => Some("pin,txn,statics,cardmgr,personal".to_string()),
     };
     let (mut writes, mut cuts, mut consistent, mut skipped) = (0, 0, 0, 0);
     let mut bad = Vec::new();
