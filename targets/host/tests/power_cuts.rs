@@ -1,7 +1,11 @@
 //! Power cut at every NVM write of the conformance scripts: after each cut
 //! and reboot the card answers as in the old or the new state
 //! (`hydra_host::power_cut`). CI sweeps the scripts whose state matters
-//! most (PIN, transactions, statics); `HYDRA_CUT_SCRIPTS` names others
+//! most (PIN, transactions, statics, and the card manager's over secure
+//! channels, opened again after each reboot); `secchannel` is left out
+//! while two of its torn cuts (blockState, lockCard) answer 6F00 to a
+//! later verify, a state neither before nor after the write;
+//! `HYDRA_CUT_SCRIPTS` names others
 //! (comma-separated, `all` for the whole suite; `hydra run --suite
 //! conformance/applets/suite.json --power-cuts` does the same, faster, from
 //! a release build).
