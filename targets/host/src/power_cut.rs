@@ -18,6 +18,22 @@
 //! and it is among the references, so the sweep does not demand that such
 //! a command be all or nothing. Transient data lost at reset is lost in
 //! the references too.
+//!
+//! A secure channel open at the cut is opened again after the reboot (the
+//! script's last `scp0x` statement, on the applet selected again), in the
+//! references as after the torn cut, by commands of no statement of their
+//! own: neither counted nor cut. Cuts inside INITIALIZE UPDATE and
+//! EXTERNAL AUTHENTICATE are swept like any command's. The card challenge
+//! comes from the SCP sequence counter in NVM, which INITIALIZE UPDATE
+//! advances, so a cut leaves it old or new and the channel opened again
+//! has another challenge than in the reference run; that is not weakened
+//! away but out of sight: the runner reads the challenge from the card,
+//! prints no line for an `scp0x` statement and compares the answers in
+//! plain. A script that printed the counter would still compare exactly:
+//! the re-opening advances it once more in every run, from the old value
+//! in the reference before the write and the new one in the reference
+//! after it. Answers are matched by the script line that printed them, so
+//! a channel's two commands (one statement) and echoes keep them aligned.
 
 use hydra_cap::CapFile;
 use hydra_runtime::Command;
@@ -113,7 +129,9 @@ impl Reader for SweepReader<'_> {
 
     fn power_up(&mut self) -> Result<(), HostError> {
         self.host.power_up()?;
-        if let Plan::CutAt { write, torn } = self.plan {
+        // Armed until the cut: a `powerup` of the script after it must not
+        // make every later write fail again.
+        if let (Plan::CutAt { write, torn }, None) = (self.plan, self.cut_in) {
             let nvm = &mut self.host.card()?.store.nvm;
             if torn {
                 nvm.fail_at(Some(write));
