@@ -202,10 +202,7 @@ fn power_cuts(args: &RunArgs) -> Result<(), CliError> {
             message: x.to_string(),
         })?;
         if !hydra_host::power_cut::sweepable(&text) {
-            hydra::outln!(
-                "skip {} (opens a secure channel or hides output)",
-                e.script.display()
-            );
+            hydra::outln!("skip {} (hides output)", e.script.display());
             continue;
         }
         let caps = e

@@ -238,6 +238,18 @@ pub trait Reader {
     fn transmit(&mut self, line: usize, cmd: &Command) -> Result<(Vec<u8>, u16), Self::Error>;
     /// The error for a problem of the script at `line`.
     fn script_error(&self, line: usize, what: String) -> Self::Error;
+    /// Whether the card lost power during or after the last `transmit`
+    /// and was booted and selected again (a reader that injects power
+    /// cuts); asking clears it. The runner then opens again the secure
+    /// channel that was open, through [`Reader::restore`].
+    fn rebooted(&mut self) -> bool {
+        false
+    }
+    /// Sends a command that re-establishes, after a reboot, what the
+    /// script had established (not one of the script's own commands).
+    fn restore(&mut self, line: usize, cmd: &Command) -> Result<(Vec<u8>, u16), Self::Error> {
+        self.transmit(line, cmd)
+    }
 }
 
 /// The fixed host challenge of `scp03` statements.
@@ -246,10 +258,34 @@ const HOST_CHALLENGE: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
 /// Runs a script on a card that starts powered down; returns apdutool's
 /// output (one line per command).
 pub fn run<R: Reader>(reader: &mut R, text: &str) -> Result<String, R::Error> {
-    let stmts = parse(text).map_err(|e| reader.script_error(e.line, e.what))?;
     let mut out = String::new();
+    for (_, l) in run_lines(reader, text)? {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Runs a script as [`run`] does; each output line with the script line
+/// of the statement that printed it.
+pub fn run_lines<R: Reader>(reader: &mut R, text: &str) -> Result<Vec<(usize, String)>, R::Error> {
+    let mut out = Vec::new();
+    run_into(reader, text, &mut out)?;
+    Ok(out)
+}
+
+/// Runs a script as [`run_lines`] does, its output in `out`: what was
+/// printed before an error is kept.
+pub fn run_into<R: Reader>(
+    reader: &mut R,
+    text: &str,
+    out: &mut Vec<(usize, String)>,
+) -> Result<(), R::Error> {
+    let stmts = parse(text).map_err(|e| reader.script_error(e.line, e.what))?;
     let (mut output, mut powered) = (true, false);
     let mut secure: Option<SecureSession> = None;
+    // The last channel opened, to open it again after a reboot.
+    let mut channel: Option<Channel> = None;
     for (line, st) in stmts {
         match st {
             Stmt::PowerUp => {
@@ -264,8 +300,7 @@ pub fn run<R: Reader>(reader: &mut R, text: &str) -> Result<String, R::Error> {
             }
             Stmt::Echo(t) => {
                 if output {
-                    out.push_str(&t);
-                    out.push('\n');
+                    out.push((line, t));
                 }
             }
             Stmt::Output(on) => output = on,
@@ -280,7 +315,15 @@ pub fn run<R: Reader>(reader: &mut R, text: &str) -> Result<String, R::Error> {
                     return Err(reader
                         .script_error(line, format!("scp0{scp} while the card is powered down")));
                 }
-                secure = Some(open_channel(reader, line, scp, level, kvn, key)?);
+                let c = Channel {
+                    line,
+                    scp,
+                    level,
+                    kvn,
+                    key,
+                };
+                secure = Some(open_channel(reader, &c, false)?);
+                channel = Some(c);
             }
             Stmt::Apdu(bytes) => {
                 if !powered {
@@ -299,7 +342,15 @@ pub fn run<R: Reader>(reader: &mut R, text: &str) -> Result<String, R::Error> {
                     None => plain,
                 };
                 let (mut data, sw) = reader.transmit(line, &wire)?;
-                if let Some(s) = secure.as_mut() {
+                if reader.rebooted() {
+                    // The answer (if any) is not compared; the session it
+                    // belonged to is gone, the card has a new one.
+                    if secure.is_some() {
+                        if let Some(c) = &channel {
+                            secure = Some(open_channel(reader, c, true)?);
+                        }
+                    }
+                } else if let Some(s) = secure.as_mut() {
                     if sw == 0x6982 {
                         secure = None;
                     } else {
@@ -312,31 +363,84 @@ pub fn run<R: Reader>(reader: &mut R, text: &str) -> Result<String, R::Error> {
                     }
                 }
                 if output {
-                    out.push_str(&format_line(&bytes, &data, sw));
-                    out.push('\n');
+                    out.push((line, format_line(&bytes, &data, sw)));
                 }
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-/// INITIALIZE UPDATE, the card cryptogram checked, EXTERNAL AUTHENTICATE.
-fn open_channel<R: Reader>(
-    reader: &mut R,
+/// An `scp0x` statement.
+struct Channel {
     line: usize,
     scp: u8,
     level: u8,
     kvn: u8,
     key: Vec<u8>,
+}
+
+/// Opens `c`'s channel; again from the start, through
+/// [`Reader::restore`], if the card reboots meanwhile. `restoring`: the
+/// commands re-establish a channel after a reboot.
+fn open_channel<R: Reader>(
+    reader: &mut R,
+    c: &Channel,
+    restoring: bool,
 ) -> Result<SecureSession, R::Error> {
+    let mut restoring = restoring;
+    loop {
+        let mut send = |reader: &mut R, cmd: &Command| {
+            let r = if restoring {
+                reader.restore(c.line, cmd)
+            } else {
+                reader.transmit(c.line, cmd)
+            }?;
+            Ok::<_, R::Error>(if reader.rebooted() { None } else { Some(r) })
+        };
+        if let Some(s) = try_open(reader, c, &mut send)? {
+            return Ok(s);
+        }
+        if restoring {
+            // Once is what a single cut needs; more would never end.
+            return Err(reader.script_error(
+                c.line,
+                format!(
+                    "scp0{}: the card rebooted again while the channel was opened again",
+                    c.scp
+                ),
+            ));
+        }
+        // A reboot ended the channel half open: open it from the start
+        // (with commands of no script statement of their own).
+        restoring = true;
+    }
+}
+
+/// INITIALIZE UPDATE, the card cryptogram checked, EXTERNAL AUTHENTICATE;
+/// `None` if the card rebooted in between (`send` answers `None`).
+fn try_open<R: Reader>(
+    reader: &mut R,
+    c: &Channel,
+    send: &mut impl FnMut(&mut R, &Command) -> Result<Option<(Vec<u8>, u16)>, R::Error>,
+) -> Result<Option<SecureSession>, R::Error> {
+    let Channel {
+        line,
+        scp,
+        level,
+        kvn,
+        ..
+    } = *c;
+    let key = c.key.clone();
     let init = Command {
         header: [0x80, 0x50, kvn, 0x00],
         data: HOST_CHALLENGE.to_vec(),
         le: Some(256),
         extended: false,
     };
-    let (r, sw) = reader.transmit(line, &init)?;
+    let Some((r, sw)) = send(reader, &init)? else {
+        return Ok(None);
+    };
     // SCP03: KDD KVN 03 i challenge(8) cryptogram(8) [counter(3)];
     // SCP02: KDD KVN 02 counter(2) challenge(6) cryptogram(8).
     let answered = matches!(
@@ -383,14 +487,16 @@ fn open_channel<R: Reader>(
     let ext = s
         .host_authenticate(level)
         .map_err(|_| reader.script_error(line, format!("scp0{scp}: bad key")))?;
-    let (_, sw) = reader.transmit(line, &ext)?;
+    let Some((_, sw)) = send(reader, &ext)? else {
+        return Ok(None);
+    };
     if sw != 0x9000 {
         return Err(reader.script_error(
             line,
             format!("scp0{scp}: EXTERNAL AUTHENTICATE answered {sw:04X}"),
         ));
     }
-    Ok(s)
+    Ok(Some(s))
 }
 
 /// apdutool's line for a command and its response.

@@ -1,7 +1,9 @@
 //! Power cut at every NVM write of the conformance scripts: after each cut
 //! and reboot the card answers as in the old or the new state
 //! (`hydra_host::power_cut`). CI sweeps the scripts whose state matters
-//! most (PIN, transactions, statics); `HYDRA_CUT_SCRIPTS` names others
+//! most (PIN, transactions, statics, and the card manager's over secure
+//! channels, opened again after each reboot); `HYDRA_CUT_SCRIPTS` names
+//! others
 //! (comma-separated, `all` for the whole suite; `hydra run --suite
 //! conformance/applets/suite.json --power-cuts` does the same, faster, from
 //! a release build).
@@ -17,7 +19,7 @@ fn every_power_cut_leaves_the_old_or_the_new_state() {
     let only = match std::env::var("HYDRA_CUT_SCRIPTS") {
         Ok(s) if s == "all" => None,
         Ok(s) => Some(s),
-        Err(_) => Some("pin,txn,statics".to_string()),
+        Err(_) => Some("pin,txn,statics,cardmgr,personal,secchannel".to_string()),
     };
     let (mut writes, mut cuts, mut consistent, mut skipped) = (0, 0, 0, 0);
     let mut bad = Vec::new();

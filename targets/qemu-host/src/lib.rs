@@ -91,6 +91,15 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether QEMU stopped on a power cut of [`Config::cut`] (the board
+    /// said so on its console), not on a fault.
+    pub fn is_power_cut(&self) -> bool {
+        matches!(self, Error::Exited { output, .. }
+            if output.contains("hydra firmware: power cut at NVM write"))
+    }
+}
+
 pub type Result<T> = std::result::Result<T, Error>;
 
 /// An applet instance to create at boot (see [`Config::installs`]).
@@ -208,6 +217,11 @@ pub struct Config {
     /// The card manager accepts only load files its verifier type-checked
     /// (`hydra_runtime::load_check::VerifyLoads::Always`).
     pub verify_all_loads: bool,
+    /// A power cut at the firmware's K-th NVM write once it serves (from
+    /// 1), torn (half its bytes written) or clean (`false`, before it
+    /// begins): the board then stops, the NVM file as left
+    /// ([`Error::is_power_cut`]).
+    pub cut: Option<(u32, bool)>,
     /// Files placed in guest memory by QEMU's generic loader, at an address.
     pub images: Vec<(PathBuf, u32)>,
     /// Native packages (ARM objects of `hydra-backend-thumb2`) in the
@@ -249,6 +263,7 @@ impl Config {
             profile: false,
             pcs: None,
             mix: false,
+            cut: None,
         }
     }
 }
@@ -511,6 +526,10 @@ impl Session {
         }
         if let Some(b) = cfg.budget {
             semihosting.push_str(&format!(",arg=budget={b}"));
+        }
+        if let Some((k, torn)) = cfg.cut {
+            let key = if torn { "cut" } else { "cleancut" };
+            semihosting.push_str(&format!(",arg={key}={k}"));
         }
         // The board has no TRNG: its entropy comes from this host's.
         semihosting.push_str(",arg=seed=");

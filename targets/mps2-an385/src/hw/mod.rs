@@ -170,7 +170,10 @@ fn serve<C: Card<Error = Infallible>>(card: &mut C, uart: &mut uart::Uart0) -> !
 /// verifier type-checked; `seed=HEX`, 32 bytes of entropy (see
 /// [`board_entropy`]); `budget=N`, the execution budget of one applet
 /// entry (bytecodes and compiled-code ticks; the runtime's default
-/// otherwise).
+/// otherwise); `cut=K`, a power cut at the K-th NVM write (from 1) once
+/// the card serves, torn (half its bytes written), the board then stopped
+/// with the NVM file as left; `cleancut=K`, the same before the write
+/// begins.
 pub fn run() -> ! {
     init_heap();
     let mut uart = uart::Uart0::take().unwrap_or_else(|| fatal(format_args!("UART0 taken twice")));
@@ -225,7 +228,29 @@ pub fn run() -> ! {
         card.apply_image(img)
             .unwrap_or_else(|e| fatal(format_args!("{e}")));
     }
+    let cut = |key| {
+        arg(cmdline, key).map(|k| {
+            decimal(k).unwrap_or_else(|| {
+                fatal(format_args!(
+                    "{}=K: K a write number from 1",
+                    core::str::from_utf8(key).unwrap_or("cut")
+                ))
+            })
+        })
+    };
+    match (cut(b"cut"), cut(b"cleancut")) {
+        (Some(k), None) => nvm::arm_cut(k, true),
+        (None, Some(k)) => nvm::arm_cut(k, false),
+        (None, None) => {}
+        (Some(_), Some(_)) => fatal(format_args!("cut=K and cleancut=K exclude each other")),
+    }
     serve(&mut card, &mut uart)
+}
+
+/// A decimal number from 1.
+fn decimal(s: &[u8]) -> Option<u32> {
+    let n = core::str::from_utf8(s).ok()?.parse::<u32>().ok()?;
+    (n > 0).then_some(n)
 }
 
 #[panic_handler]

@@ -3,7 +3,8 @@
 //! SYS_WRITE), so the card's persistent state survives restarting QEMU and
 //! even killing it between two APDUs.
 
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::fmt::Write as _;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use alloc::string::String;
 use hydra_runtime::{Fault, Nvm};
@@ -17,6 +18,25 @@ extern "C" {
 }
 
 static TAKEN: AtomicBool = AtomicBool::new(false);
+
+/// A power cut at one NVM write (`cut=K` / `cleancut=K`): the K-th write
+/// (from 1) after [`arm_cut`]; 0: none.
+static CUT_AT: AtomicU32 = AtomicU32::new(0);
+/// Whether the cut write is torn (half its bytes written) or not begun.
+static CUT_TORN: AtomicBool = AtomicBool::new(false);
+/// Writes since [`arm_cut`] (counted only once armed, so that boot and
+/// the package image, which differ from card to card, do not shift K).
+static WRITES: AtomicU32 = AtomicU32::new(0);
+static ARMED: AtomicBool = AtomicBool::new(false);
+
+/// From now on, count NVM writes and cut the power at write `at` (from 1),
+/// torn or cleanly.
+pub fn arm_cut(at: u32, torn: bool) {
+    CUT_AT.store(at, Ordering::Relaxed);
+    CUT_TORN.store(torn, Ordering::Relaxed);
+    WRITES.store(0, Ordering::Relaxed);
+    ARMED.store(true, Ordering::Relaxed);
+}
 
 /// The NVM region, once.
 fn region() -> Option<&'static mut [u8]> {
@@ -102,6 +122,24 @@ impl SemihostNvm {
     pub fn is_persistent(&self) -> bool {
         self.file.is_some()
     }
+
+    /// The power goes at write `n` (at `start`, in range): torn, its first
+    /// half reaches the file; the board stops, the file left as it is.
+    fn power_loss(&mut self, start: usize, data: &[u8], n: u32) -> ! {
+        let torn = CUT_TORN.load(Ordering::Relaxed);
+        if torn {
+            let half = &data[..data.len() / 2];
+            if let Some(f) = self.file {
+                let _ = f.seek(start) && f.write(half);
+            }
+        }
+        let _ = writeln!(
+            semihosting::Console::stderr(),
+            "hydra firmware: power cut at NVM write {n} ({})",
+            if torn { "torn" } else { "clean" }
+        );
+        semihosting::exit(true)
+    }
 }
 
 impl Nvm for SemihostNvm {
@@ -118,6 +156,13 @@ impl Nvm for SemihostNvm {
                 at,
                 len: data.len() as u32,
             })?;
+        if ARMED.load(Ordering::Relaxed) {
+            let n = WRITES.load(Ordering::Relaxed).wrapping_add(1);
+            WRITES.store(n, Ordering::Relaxed);
+            if n == CUT_AT.load(Ordering::Relaxed) {
+                self.power_loss(start, data, n)
+            }
+        }
         hydra_runtime::nvm::copy_bytes(&mut self.mem[start..end], data);
         match self.file {
             Some(f) if !(f.seek(start) && f.write(data)) => Err(Fault::Io(String::from(
