@@ -225,10 +225,6 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-fn target_dir(ws: &Path) -> PathBuf {
-    std::env::var_os("HYDRA_QEMU_TARGET_DIR").map_or(ws.join("target/qemu-host"), PathBuf::from)
-}
-
 /// The work commands of a script: (index among its APDUs, bytes) of every
 /// CLA 80 command, and whether it is the INS 02 no-op.
 fn commands(script: &Path) -> Result<Vec<(usize, Vec<u8>)>, CliError> {
@@ -821,7 +817,7 @@ pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
             .progress_chars("=> "),
     );
     bar.set_message("building the firmware and the counting plugin");
-    let art = Artifacts::build(&ws, &target_dir(&ws))?;
+    let art = Artifacts::build(&ws, &hydra_qemu_host::artifacts_dir(&ws))?;
     bar.inc(1);
     bar.set_message("building the C benchmarks");
     let c = build_c(&ws, &args.out)?;

@@ -31,18 +31,12 @@ pub struct Options {
     pub verify_all_loads: bool,
 }
 
-/// Where the firmware and the plugin are built and cached.
-fn target_dir(workspace: &Path) -> PathBuf {
-    std::env::var_os("HYDRA_QEMU_TARGET_DIR")
-        .map_or(workspace.join("target/qemu-host"), PathBuf::from)
-}
-
 /// The firmware and the counting plugin: built by cargo in the workspace
 /// this `hydra` was built from (a no-op when up to date), or the cached
 /// build when there is no workspace.
 fn artifacts() -> Result<Artifacts, CliError> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = target_dir(&workspace);
+    let dir = hydra_qemu_host::artifacts_dir(&workspace);
     let cached = Artifacts {
         firmware: dir.join("thumbv7m-none-eabi/release/hydra-mps2-an385"),
         plugin: dir.join("release/libhydra_qemu_icount.so"),
@@ -85,7 +79,8 @@ fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
     cfg.packages = opts.caps.clone();
     if opts.native {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let dir = target_dir(&workspace).join(format!("natives-{}", std::process::id()));
+        let dir = hydra_qemu_host::artifacts_dir(&workspace)
+            .join(format!("natives-{}", std::process::id()));
         cfg.natives = crate::thumb2::objects(&opts.caps, &dir)?;
     }
     cfg.installs = if opts.installs.is_empty() {

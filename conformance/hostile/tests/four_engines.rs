@@ -269,8 +269,7 @@ fn hostile_packages_are_refused_or_answer_alike_on_four_engines() {
     assert!(targets.len() >= 20, "bundled CAPs not found");
     let per_cap = cases_wanted.map(|n| n.div_ceil(targets.len()));
     let ws = workspace();
-    let dir = std::env::var_os("HYDRA_QEMU_TARGET_DIR")
-        .map_or(ws.join("target/qemu-host"), PathBuf::from);
+    let dir = hydra_qemu_host::artifacts_dir(&ws);
     let firmware = Artifacts::build(&ws, &dir)
         .unwrap_or_else(|e| panic!("the meter firmware is needed: {e}"))
         .firmware;

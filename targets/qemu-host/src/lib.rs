@@ -318,6 +318,14 @@ pub fn find_qemu(qemu: &Path) -> Result<PathBuf> {
         .ok_or_else(|| Error::QemuMissing(format!("{} (not on PATH)", qemu.display())))
 }
 
+/// Where the firmware and the plugin are built and cached for the
+/// workspace at `workspace`: `$HYDRA_QEMU_TARGET_DIR`, else
+/// `target/qemu-host` inside it.
+pub fn artifacts_dir(workspace: &Path) -> PathBuf {
+    std::env::var_os("HYDRA_QEMU_TARGET_DIR")
+        .map_or(workspace.join("target/qemu-host"), PathBuf::from)
+}
+
 /// The firmware and the plugin, built.
 #[derive(Debug, Clone)]
 pub struct Artifacts {

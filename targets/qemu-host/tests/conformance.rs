@@ -16,8 +16,7 @@ fn workspace() -> PathBuf {
 #[test]
 fn conformance_suite_on_the_firmware() {
     let ws = workspace();
-    let dir = std::env::var_os("HYDRA_QEMU_TARGET_DIR")
-        .map_or(ws.join("target/qemu-host"), PathBuf::from);
+    let dir = hydra_qemu_host::artifacts_dir(&ws);
     let art = Artifacts::build(&ws, &dir).unwrap_or_else(|e| panic!("{e}"));
     let suite = hydra_host::read_suite(&ws.join("conformance/applets/suite.json")).unwrap();
     assert!(!suite.is_empty());

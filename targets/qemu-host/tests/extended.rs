@@ -4,7 +4,7 @@
 //! legal command (65,544 bytes) must be answered alike, the host's answer
 //! being the reference; the firmware must keep answering afterwards.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use hydra_qemu_host::script::all_applets;
 use hydra_qemu_host::{Artifacts, Config, Session};
@@ -52,8 +52,7 @@ fn commands() -> Vec<Vec<u8>> {
 #[test]
 fn raw_extended_apdus_answer_as_on_the_host() {
     let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dir = std::env::var_os("HYDRA_QEMU_TARGET_DIR")
-        .map_or(ws.join("target/qemu-host"), PathBuf::from);
+    let dir = hydra_qemu_host::artifacts_dir(&ws);
     let art = Artifacts::build(&ws, &dir).unwrap_or_else(|e| panic!("{e}"));
     let cap = ws.join("conformance/applets/apdu/cap/apdu.cap");
 

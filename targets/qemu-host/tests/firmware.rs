@@ -13,8 +13,7 @@ fn artifacts() -> &'static Artifacts {
         let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         // A target directory of its own: the outer cargo holds the lock of
         // the usual one while tests run.
-        let dir = std::env::var_os("HYDRA_QEMU_TARGET_DIR")
-            .map_or(ws.join("target/qemu-host"), PathBuf::from);
+        let dir = hydra_qemu_host::artifacts_dir(&ws);
         Artifacts::build(&ws, &dir).unwrap_or_else(|e| panic!("{e}"))
     })
 }

@@ -200,8 +200,7 @@ fn after(r: &Run, line: usize) -> Vec<&str> {
 #[test]
 fn a_power_cut_on_the_meter_leaves_the_old_or_the_new_state() {
     let ws = workspace();
-    let dir = std::env::var_os("HYDRA_QEMU_TARGET_DIR")
-        .map_or(ws.join("target/qemu-host"), PathBuf::from);
+    let dir = hydra_qemu_host::artifacts_dir(&ws);
     let art = Artifacts::build(&ws, &dir).unwrap_or_else(|e| panic!("{e}"));
     let suite = hydra_host::read_suite(&ws.join("conformance/applets/suite.json")).unwrap();
     let entry = suite
