@@ -302,7 +302,8 @@ fn handler_inside_instruction(t: &Target) -> Hit {
         "handler starts inside an instruction",
         |h, start, len| {
             let pc = h.handler_offset.wrapping_sub(start);
-            if pc + 1 < len && !starts.contains(&(pc + 1)) {
+            // `pc` wraps when the handler lies before the method: test it first.
+            if pc < len && pc + 1 < len && !starts.contains(&(pc + 1)) {
                 h.handler_offset += 1;
             }
         },
