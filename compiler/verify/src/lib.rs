@@ -78,12 +78,29 @@ pub fn analyze(cap: &CapFile, imports: &dyn Imports) -> (Verified, Vec<VerifyErr
     };
     let mut methods = Vec::new();
     for info in &cap.method.methods {
-        if info.header.is_abstract() {
-            continue;
-        }
         let Some(mid) = u.method_at(info.offset) else {
             continue; // reported as undescribed
         };
+        if info.header.is_abstract() {
+            // No code to check, but an invoke that resolves statically to
+            // this method finds its receiver by the header's nargs.
+            let m = u.method(mid);
+            let expected = usize::from(!m.is_static) + m.sig.param_words();
+            if usize::from(info.header.nargs) != expected {
+                errors.push(VerifyError::new(
+                    Location {
+                        pc: None,
+                        ..method_location(&u, mid, info.offset)
+                    },
+                    ErrorKind::MethodHeader {
+                        what: "nargs",
+                        expected: expected as u32,
+                        found: info.header.nargs.into(),
+                    },
+                ));
+            }
+            continue;
+        }
         let handlers: Vec<(usize, &ExceptionHandler)> = {
             let start = u32::from(info.code_offset());
             let end = start + info.bytecode.len() as u32;
@@ -101,19 +118,10 @@ pub fn analyze(cap: &CapFile, imports: &dyn Imports) -> (Verified, Vec<VerifyErr
         match typecheck::check_method(&ctx, mid, info, &handlers) {
             Ok(t) => methods.push(t),
             Err((pc, kind)) => {
-                let m = u.method(mid);
                 errors.push(VerifyError::new(
                     Location {
-                        component: Some(ComponentTag::Method),
-                        class: Some(u.class_name(m.class).into()),
-                        method: Some(alloc::format!(
-                            "{}{} @{:#06x}",
-                            m.name,
-                            m.sig.describe(&u),
-                            info.offset
-                        )),
                         pc,
-                        item: None,
+                        ..method_location(&u, mid, info.offset)
                     },
                     kind,
                 ));
@@ -138,4 +146,21 @@ pub fn analyze(cap: &CapFile, imports: &dyn Imports) -> (Verified, Vec<VerifyErr
         },
         errors,
     )
+}
+
+/// Where an error in one method is: its class, name, signature and offset.
+fn method_location(u: &Universe, mid: MethodId, offset: u16) -> Location {
+    let m = u.method(mid);
+    Location {
+        component: Some(ComponentTag::Method),
+        class: Some(u.class_name(m.class).into()),
+        method: Some(alloc::format!(
+            "{}{} @{:#06x}",
+            m.name,
+            m.sig.describe(u),
+            offset
+        )),
+        pc: None,
+        item: None,
+    }
 }

@@ -194,6 +194,14 @@ impl Universe {
         &self.fields[id as usize]
     }
 
+    /// The package's own static field at this offset of the static image,
+    /// as the Descriptor component declares it.
+    pub fn static_field_at(&self, offset: u16) -> Option<&Field> {
+        self.static_fields_by_offset
+            .get(&offset)
+            .map(|&id| self.field(id))
+    }
+
     /// The imported class with this package token (import index) and class
     /// token, once resolved.
     pub fn external_class(&self, package_token: u8, class_token: u8) -> Option<ClassId> {

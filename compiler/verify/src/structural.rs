@@ -14,7 +14,7 @@ use hydra_cap::{Aid, CapFile, ClassRef, ComponentTag};
 
 use crate::error::{ErrorKind, Location, VerifyError};
 use crate::model::{Resolved, Universe};
-use crate::types::{JType, Sig};
+use crate::types::{Elem, JType, Sig};
 
 struct Out<'a> {
     errors: &'a mut Vec<VerifyError>,
@@ -60,7 +60,7 @@ pub(crate) fn check(cap: &CapFile, u: &Universe, errors: &mut Vec<VerifyError>) 
     cp_types(cap, u, &mut o);
     descriptors(cap, u, &mut o);
     handlers(cap, &mut o);
-    static_fields(cap, &mut o);
+    static_fields(cap, u, &mut o);
     reference_locations(cap, &mut o);
     export(cap, u, &mut o);
     class_tables(cap, u, &mut o);
@@ -616,7 +616,7 @@ fn handlers(cap: &CapFile, o: &mut Out<'_>) {
     }
 }
 
-fn static_fields(cap: &CapFile, o: &mut Out<'_>) {
+fn static_fields(cap: &CapFile, u: &Universe, o: &mut Out<'_>) {
     let sf = &cap.static_field;
     let refs = usize::from(sf.reference_count) * 2;
     let total = refs + usize::from(sf.default_value_count) + sf.non_default_values.len();
@@ -642,6 +642,34 @@ fn static_fields(cap: &CapFile, o: &mut Out<'_>) {
         );
     }
     for (i, a) in sf.array_init.iter().enumerate() {
+        // Initialiser k fills the reference field at offset 2k. Compiled code
+        // takes the field's element type from the Descriptor, so an
+        // initialiser of another type would be read as the wrong kind.
+        let elem = match a.element_type {
+            2 => Elem::Boolean,
+            3 => Elem::Byte,
+            4 => Elem::Short,
+            _ => Elem::Int,
+        };
+        if let Some(f) = u.static_field_at(2 * i as u16) {
+            let fits = match f.ty {
+                JType::Array(e) => e == elem,
+                JType::Ref(c) => c == u.object,
+                _ => false,
+            };
+            if !fits {
+                o.at(
+                    ComponentTag::StaticField,
+                    None,
+                    ErrorKind::BadStaticImage(format!(
+                        "array initialiser {i} makes a {} but field {} is {}",
+                        JType::Array(elem).describe(u),
+                        f.name,
+                        f.ty.describe(u)
+                    )),
+                );
+            }
+        }
         if a.values.len() % a.element_size() != 0 {
             o.at(
                 ComponentTag::StaticField,

@@ -89,3 +89,68 @@ fn a_defined_method_left_out_of_its_table_is_refused() {
     let e = errors(&c);
     assert!(e.contains("virtual method table entry"), "{e}");
 }
+
+fn cap(path: &str) -> CapFile {
+    hydra_cap::container::read_path(&common::root().join(path))
+        .unwrap()
+        .cap
+}
+
+/// statics declares `byte[] BYTES`, `short[] SHORTS`, `int[] INTS`,
+/// `boolean[] BOOLS`, initialised in that order (element types 3, 4, 5, 2).
+#[test]
+fn an_array_initialiser_of_another_type_is_refused() {
+    let honest = cap("conformance/applets/statics/cap/statics.cap");
+    let types: Vec<u8> = honest
+        .static_field
+        .array_init
+        .iter()
+        .map(|a| a.element_type)
+        .collect();
+    assert_eq!(types, [3, 4, 5, 2]);
+    assert_eq!(errors(&honest), "");
+    for (k, lie, made, declared) in [
+        (0, 4, "short[]", "byte[]"),
+        (1, 3, "byte[]", "short[]"),
+        (2, 4, "short[]", "int[]"),
+        (3, 3, "byte[]", "boolean[]"),
+    ] {
+        let mut c = honest.clone();
+        c.static_field.array_init[k].element_type = lie;
+        let e = errors(&c);
+        assert!(
+            e.contains(&format!("array initialiser {k} makes a {made}"))
+                && e.contains(&format!("is {declared}")),
+            "{k}: {e}"
+        );
+    }
+}
+
+/// objects' abstract class Node declares `short step(short)` and
+/// `void reset(short)`: two words with `this`, in headers without code.
+#[test]
+fn an_abstract_header_with_the_wrong_nargs_is_refused() {
+    let honest = cap("benches/applets/objects/cap/objects.cap");
+    assert_eq!(errors(&honest), "");
+    let abstract_headers: Vec<usize> = honest
+        .method
+        .methods
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.header.is_abstract())
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(abstract_headers.len(), 2);
+    for i in abstract_headers {
+        assert_eq!(honest.method.methods[i].header.nargs, 2);
+        for lie in [0, 1, 3, 15] {
+            let mut c = honest.clone();
+            c.method.methods[i].header.nargs = lie;
+            let e = errors(&c);
+            assert!(
+                e.contains(&format!("nargs: expected 2, found {lie}")),
+                "{i}/{lie}: {e}"
+            );
+        }
+    }
+}
