@@ -10,6 +10,9 @@ typedef uint16_t bench_fn(uint8_t ins, uint8_t p1, uint8_t p2, uint8_t *data, ui
 
 bench_fn bench_crc, bench_xtea, bench_sha256, bench_bignum, bench_sort, bench_tlv, bench_purse,
     bench_objects, bench_exceptions;
+/* The NVM variants (nvm.h) of the benchmarks that keep persistent state. */
+bench_fn bench_xtea_nvm, bench_sha256_nvm, bench_tlv_nvm, bench_purse_nvm, bench_objects_nvm,
+    bench_exceptions_nvm;
 
 #define SW_OK 0x9000
 #define SW_WRONG_LENGTH 0x6700

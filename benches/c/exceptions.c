@@ -1,6 +1,7 @@
 /* Exception-heavy code (ExceptionsApplet) as C writes it: each frame
  * returns a status, the caller tests it and passes it up. */
 #include "bench.h"
+#include "nvm.h"
 
 enum { NONE, BENCH, ISO, ARITH };
 
@@ -9,11 +10,20 @@ struct result {
     int16_t value; /* the value, or the reason */
 };
 
+#ifdef BENCH_NVM
+/* The reason of the applet's own exception object, which is persistent. */
+static NVM int16_t bench_reason;
+#endif
+
 static struct result __attribute__((noinline)) level3(int16_t i)
 {
     switch (i & 3) {
     case 0: return (struct result){ NONE, i };
+#ifdef BENCH_NVM
+    case 1: PSET(bench_reason, (int16_t)(3 * i)); return (struct result){ BENCH, bench_reason };
+#else
     case 1: return (struct result){ BENCH, (int16_t)(3 * i) };
+#endif
     case 2: return (struct result){ ISO, (int16_t)(0x6200 + i) };
     default:
         if ((i & 4) == 0) return (struct result){ ARITH, 0 };

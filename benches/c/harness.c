@@ -82,6 +82,9 @@ static const struct bench benches[] = {
     { "crc", bench_crc },       { "xtea", bench_xtea },     { "sha256", bench_sha256 },
     { "bignum", bench_bignum }, { "sort", bench_sort },     { "tlv", bench_tlv },
     { "purse", bench_purse },   { "objects", bench_objects }, { "exceptions", bench_exceptions },
+    { "xtea+nvm", bench_xtea_nvm },     { "sha256+nvm", bench_sha256_nvm },
+    { "tlv+nvm", bench_tlv_nvm },       { "purse+nvm", bench_purse_nvm },
+    { "objects+nvm", bench_objects_nvm }, { "exceptions+nvm", bench_exceptions_nvm },
 };
 
 static uint8_t data[256];

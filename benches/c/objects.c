@@ -2,6 +2,7 @@
  * to a table of function pointers for the virtual methods, a second table
  * for the interface, a type tag for instanceof. */
 #include "bench.h"
+#include "nvm.h"
 
 #define NODES 32
 
@@ -27,30 +28,31 @@ static const struct meter_vt node_meter = { node_read }, scaler_meter = { scaler
 
 static int16_t adder_step(struct node *n, int16_t x)
 {
-    n->state = (int16_t)(n->state + n->k);
+    PSET(n->state, (int16_t)(n->state + n->k));
     return (int16_t)(x + n->state);
 }
 static int16_t mixer_step(struct node *n, int16_t x)
 {
-    n->state = (int16_t)(n->state ^ x);
+    PSET(n->state, (int16_t)(n->state ^ x));
     return (int16_t)((int16_t)(x << 1) ^ n->state);
 }
 static int16_t scaler_step(struct node *n, int16_t x) { return (int16_t)(x * n->k + n->state); }
 static int16_t counter_step(struct node *n, int16_t x)
 {
-    n->state++;
+    PSET(n->state, (int16_t)(n->state + 1));
     return adder_step(n, (int16_t)(x ^ 0x55));
 }
-static void adder_reset(struct node *n, int16_t i) { n->state = i; }
-static void mixer_reset(struct node *n, int16_t i) { n->state = (int16_t)(7 * i); }
-static void counter_reset(struct node *n, int16_t i) { n->state = (int16_t)-i; }
+static void adder_reset(struct node *n, int16_t i) { PSET(n->state, i); }
+static void mixer_reset(struct node *n, int16_t i) { PSET(n->state, (int16_t)(7 * i)); }
+static void counter_reset(struct node *n, int16_t i) { PSET(n->state, (int16_t)-i); }
 
 static const struct node_vt adder_vt = { adder_step, adder_reset, &node_meter, 0 };
 static const struct node_vt mixer_vt = { mixer_step, mixer_reset, &node_meter, 1 };
 static const struct node_vt scaler_vt = { scaler_step, adder_reset, &scaler_meter, 2 };
 static const struct node_vt counter_vt = { counter_step, counter_reset, &node_meter, 3 };
 
-static struct node nodes[NODES];
+/* The applet's objects are persistent. */
+static NVM struct node nodes[NODES];
 static struct node *meters[NODES];
 static struct node *head;
 

@@ -5,16 +5,25 @@
 #include <string.h>
 
 #include "bench.h"
+#include "nvm.h"
 
 #define LIMIT 30000
 #define RECORD 8
 #define RECORDS 16
 
 static const uint8_t pin_value[4] = { 0x31, 0x32, 0x33, 0x34 };
-static uint8_t tries = 3, validated;
-static int16_t balance, seq;
-static uint8_t log_[RECORD * RECORDS];
+/* What the applet keeps in persistent memory (NVM in the NVM variant);
+ * `validated` is transient, as OwnerPIN's. */
+static NVM uint8_t tries = 3;
+static uint8_t validated;
+static NVM int16_t balance, seq;
+static NVM uint8_t log_[RECORD * RECORDS];
 
+#ifdef BENCH_NVM
+static void begin(void) { nvm_begin(); }
+static void commit(void) { nvm_commit(); }
+static void persist(void *dst, const void *src, uint8_t len) { nvm_txn_update(dst, src, len); }
+#else
 static struct {
     uint8_t *addr;
     uint8_t len;
@@ -33,6 +42,7 @@ static void persist(void *dst, const void *src, uint8_t len)
     journal_len++;
     memcpy(dst, src, len);
 }
+#endif
 
 static int apply(int16_t amount)
 {
@@ -65,9 +75,9 @@ uint16_t bench_purse(uint8_t ins, uint8_t p1, uint8_t p2, uint8_t *d, uint16_t l
     case 0x20:
         if (tries == 0) return SW_FILE_INVALID;
         validated = 0;
-        tries--;
+        PSET(tries, tries - 1);
         if (len == sizeof pin_value && memcmp(d, pin_value, len) == 0) {
-            tries = 3;
+            PSET(tries, 3);
             validated = 1;
             return SW_OK;
         }

@@ -1,5 +1,6 @@
 /* SHA-256 of the data repeated P1 times (Sha256Applet). */
 #include "bench.h"
+#include "nvm.h"
 
 static const uint32_t K[64] = {
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -12,19 +13,20 @@ static const uint32_t K[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
-static uint32_t w[64], h[8];
+/* w and h are persistent int arrays in the applet; block is transient. */
+static NVM uint32_t w[64], h[8];
 static uint8_t block[64];
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
 static void compress(void)
 {
-    for (int i = 0; i < 16; i++) w[i] = get32(block + 4 * i);
+    for (int i = 0; i < 16; i++) PSET(w[i], get32(block + 4 * i));
     for (int i = 16; i < 64; i++) {
         uint32_t x = w[i - 15], y = w[i - 2];
         uint32_t s0 = ROR(x, 7) ^ ROR(x, 18) ^ (x >> 3);
         uint32_t s1 = ROR(y, 17) ^ ROR(y, 19) ^ (y >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+        PSET(w[i], w[i - 16] + s0 + w[i - 7] + s1);
     }
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
     for (int i = 0; i < 64; i++) {
@@ -36,7 +38,14 @@ static void compress(void)
         uint32_t t2 = S0 + maj;
         hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
     }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
+    PSET(h[0], h[0] + a);
+    PSET(h[1], h[1] + b);
+    PSET(h[2], h[2] + c);
+    PSET(h[3], h[3] + d);
+    PSET(h[4], h[4] + e);
+    PSET(h[5], h[5] + f);
+    PSET(h[6], h[6] + g);
+    PSET(h[7], h[7] + hh);
 }
 
 uint16_t bench_sha256(uint8_t ins, uint8_t p1, uint8_t p2, uint8_t *data, uint16_t len,
@@ -47,7 +56,7 @@ uint16_t bench_sha256(uint8_t ins, uint8_t p1, uint8_t p2, uint8_t *data, uint16
     if (ins != 0x30) return SW_INS_NOT_SUPPORTED;
     static const uint32_t init[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                                       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-    for (int i = 0; i < 8; i++) h[i] = init[i];
+    for (int i = 0; i < 8; i++) PSET(h[i], init[i]);
     unsigned fill = 0;
     for (unsigned t = 0; t < p1; t++)
         for (uint16_t i = 0; i < len; i++) {

@@ -1,5 +1,6 @@
 /* XTEA in ECB mode (XteaApplet). */
 #include "bench.h"
+#include "nvm.h"
 
 #define DELTA 0x9E3779B9u
 
@@ -27,7 +28,8 @@ static void decipher(uint8_t *b, const uint32_t *k)
     put32(b + 4, v1);
 }
 
-static uint32_t key[4];
+/* The applet's key is a persistent int array, set by every command. */
+static NVM uint32_t key[4];
 
 uint16_t bench_xtea(uint8_t ins, uint8_t p1, uint8_t p2, uint8_t *data, uint16_t len, uint8_t *out,
                     uint16_t *outlen)
@@ -37,7 +39,7 @@ uint16_t bench_xtea(uint8_t ins, uint8_t p1, uint8_t p2, uint8_t *data, uint16_t
     if (ins != 0x20 && ins != 0x21) return SW_INS_NOT_SUPPORTED;
     int n = len - 16;
     if (n < 0 || (n & 7)) return SW_WRONG_LENGTH;
-    for (int i = 0; i < 4; i++) key[i] = get32(data + 4 * i);
+    for (int i = 0; i < 4; i++) PSET(key[i], get32(data + 4 * i));
     uint8_t *blocks = data + 16;
     for (unsigned t = 0; t < p1; t++)
         for (int b = 0; b < n; b += 8) {

@@ -27,7 +27,9 @@ use hydra::error::CliError;
 use hydra_host::script::{self as host_script, Stmt};
 use hydra_host::{first_difference, read_suite, SuiteEntry};
 use hydra_qemu_host::script::run_script;
-use hydra_qemu_host::{find_qemu, Artifacts, Config, Counts, FirmwareSymbols, Install, Session};
+use hydra_qemu_host::{
+    find_qemu, Artifacts, Config, CountParser, Counts, FirmwareSymbols, Install, NvmCounts, Session,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use object::{Object, ObjectSection, ObjectSymbol};
 use serde::Serialize;
@@ -43,6 +45,45 @@ pub struct BenchArgs {
     /// Where bench.json and bench.svg go.
     #[arg(long, value_name = "DIR", default_value = "target/bench")]
     out: PathBuf,
+    /// Bytes of NVM that one program operation writes (a block touched
+    /// by a write costs one program).
+    #[arg(long, value_name = "BYTES", default_value_t = hydra_qemu_host::NVM_BLOCK)]
+    nvm_block: u64,
+    /// Time of one NVM block program, in microseconds.
+    #[arg(long, value_name = "US", default_value_t = NVM_PROGRAM_US)]
+    nvm_program_us: u64,
+    /// CPU clock for turning NVM program time into cycles, in MHz.
+    #[arg(long, value_name = "MHZ", default_value_t = CLOCK_MHZ)]
+    clock_mhz: u64,
+}
+
+/// Default time of one NVM block program: 6 ms, the STM8L151 data EEPROM's
+/// t_prog for "1 to 64 bytes (block) erase/write cycles (on programmed
+/// byte)" (STMicroelectronics, STM8L151x2/x3 datasheet, DocID018780 Rev 4,
+/// Table 32; 3 ms on an erased byte), a metering-class MCU.
+pub const NVM_PROGRAM_US: u64 = 6000;
+/// Default clock: 25 MHz, the system clock of the MPS2 AN385 image's
+/// Cortex-M3 (and of QEMU's `mps2-an385` model).
+pub const CLOCK_MHZ: u64 = 25;
+
+/// The benchmarks whose applet keeps state in persistent memory that the
+/// C version keeps in RAM: they have a C variant that keeps it in NVM
+/// (`benches/c/nvm.h`), named `NAME+nvm`.
+pub const NVM_VARIANTS: [&str; 6] = ["xtea", "sha256", "tlv", "purse", "objects", "exceptions"];
+
+/// The NVM cost model of a report.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct NvmCost {
+    pub block_bytes: u64,
+    pub program_us: u64,
+    pub clock_mhz: u64,
+}
+
+impl NvmCost {
+    /// Cycles spent programming `blocks` NVM blocks.
+    pub fn cycles(&self, blocks: u64) -> u64 {
+        blocks * self.program_us * self.clock_mhz
+    }
 }
 
 /// Extra cycles per counted event on a Cortex-M3 with zero-wait-state
@@ -93,6 +134,13 @@ pub struct EngineResult {
     pub mix: Vec<(String, u64)>,
     /// Instructions by bucket (firmware engines).
     pub buckets: Vec<(String, u64)>,
+    /// NVM writes of the work commands, the bytes they stored and the
+    /// blocks they programmed.
+    pub nvm_writes: Option<u64>,
+    pub nvm_bytes: Option<u64>,
+    pub nvm_blocks: Option<u64>,
+    /// The cycle estimate plus the time of the NVM block programs.
+    pub cycles_with_nvm: Option<u64>,
     /// Why there is no figure.
     pub unavailable: Option<String>,
 }
@@ -105,6 +153,8 @@ pub struct BenchResult {
     pub interp: EngineResult,
     pub thumb: EngineResult,
     pub c: EngineResult,
+    /// The C variant that keeps the applet's persistent state in NVM.
+    pub c_nvm: Option<EngineResult>,
     /// Bytes of bytecode of the package's methods.
     pub bytecode_bytes: Option<usize>,
     /// Bytes of Thumb-2 code compiled from them.
@@ -117,6 +167,8 @@ pub struct BenchResult {
     pub aot_per_c: Option<f64>,
     pub interp_per_c: Option<f64>,
     pub native_per_bytecode: Option<f64>,
+    /// Cycles with NVM: AOT over the C variant with the same NVM writes.
+    pub aot_per_c_nvm: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -211,6 +263,7 @@ pub struct Report {
     pub firmware: Footprint,
     pub c_image: Footprint,
     pub cost_table: Vec<(String, u64, String)>,
+    pub nvm_cost: NvmCost,
     pub seconds: f64,
 }
 
@@ -255,9 +308,10 @@ fn add_mix(total: &mut Vec<(String, u64)>, mix: &[(String, u64)]) {
 }
 
 /// Sums the counts of the work commands of a firmware run.
-fn firmware_result(counts: &[(Vec<u8>, Counts)]) -> EngineResult {
+fn firmware_result(counts: &[(Vec<u8>, Counts)], cost: &NvmCost) -> EngineResult {
     let mut r = EngineResult::default();
     let (mut insns, mut mix, mut buckets) = (0, Vec::new(), Vec::new());
+    let mut nvm: Option<NvmCounts> = None;
     for (cmd, c) in counts {
         if is_noop(cmd) {
             r.apdu_overhead = Some(c.total);
@@ -266,9 +320,18 @@ fn firmware_result(counts: &[(Vec<u8>, Counts)]) -> EngineResult {
         insns += c.total;
         add_mix(&mut mix, &c.mix);
         add_mix(&mut buckets, &c.buckets);
+        if let Some(n) = &c.nvm {
+            nvm.get_or_insert_with(NvmCounts::default).add(n);
+        }
     }
     r.instructions = Some(insns);
     r.cycles = Some(cycles(insns, &mix));
+    if let Some(n) = nvm {
+        r.nvm_writes = Some(n.writes);
+        r.nvm_bytes = Some(n.bytes);
+        r.nvm_blocks = Some(n.blocks);
+        r.cycles_with_nvm = r.cycles.map(|c| c + cost.cycles(n.blocks));
+    }
     r.mix = mix;
     r.buckets = buckets;
     r
@@ -279,10 +342,12 @@ fn run_firmware(
     art: &Artifacts,
     entry: &SuiteEntry,
     natives: Vec<PathBuf>,
+    cost: &NvmCost,
 ) -> Result<EngineResult, CliError> {
     let mut cfg = Config::new(&art.firmware);
     cfg.plugin = Some(art.plugin.clone());
     cfg.mix = true;
+    cfg.nvm_block = cost.block_bytes;
     cfg.packages = entry.caps.clone();
     cfg.natives = natives;
     cfg.installs = entry.installs.iter().map(Install::from).collect();
@@ -304,7 +369,7 @@ fn run_firmware(
         .filter(|a| a.command.first() == Some(&0x80))
         .filter_map(|a| Some((a.command, a.counts?)))
         .collect();
-    Ok(firmware_result(&counts))
+    Ok(firmware_result(&counts, cost))
 }
 
 /// The C image and each benchmark's object file.
@@ -349,6 +414,19 @@ fn build_c(ws: &Path, out: &Path) -> Result<CBuild, CliError> {
         .collect();
     sources.sort();
     let mut objects = Vec::new();
+    let mut support = Vec::new();
+    let compile = |s: &Path, o: &Path, defines: &[String]| {
+        run(
+            Command::new(gcc)
+                .args(CFLAGS)
+                .args(defines)
+                .arg("-c")
+                .arg(s)
+                .arg("-o")
+                .arg(o),
+            &format!("compiling {}", s.display()),
+        )
+    };
     for s in &sources {
         let stem = s
             .file_stem()
@@ -356,16 +434,26 @@ fn build_c(ws: &Path, out: &Path) -> Result<CBuild, CliError> {
             .to_string_lossy()
             .into_owned();
         let o = dir.join(format!("{stem}.o"));
-        run(
-            Command::new(gcc)
-                .args(CFLAGS)
-                .arg("-c")
-                .arg(s)
-                .arg("-o")
-                .arg(&o),
-            &format!("compiling {}", s.display()),
-        )?;
-        objects.push((stem, o));
+        if stem == "nvm" {
+            // The NVM variants' driver and journal.
+            compile(s, &o, &["-DBENCH_NVM".into()])?;
+            support.push(o);
+            continue;
+        }
+        compile(s, &o, &[])?;
+        objects.push((stem.clone(), o));
+        if NVM_VARIANTS.contains(&stem.as_str()) {
+            let o = dir.join(format!("{stem}+nvm.o"));
+            compile(
+                s,
+                &o,
+                &[
+                    "-DBENCH_NVM".into(),
+                    format!("-Dbench_{stem}=bench_{stem}_nvm"),
+                ],
+            )?;
+            objects.push((format!("{stem}+nvm"), o));
+        }
     }
     let elf = dir.join("hydra-bench-c.elf");
     let mut link = Command::new(gcc);
@@ -373,6 +461,7 @@ fn build_c(ws: &Path, out: &Path) -> Result<CBuild, CliError> {
         .args(["-nostartfiles", "-Wl,--gc-sections", "-T"])
         .arg(src.join("link.ld"))
         .args(objects.iter().map(|o| &o.1))
+        .args(&support)
         .arg("-o")
         .arg(&elf)
         .arg("-lc");
@@ -429,6 +518,7 @@ fn run_c(
     name: &str,
     entry: &SuiteEntry,
     dir: &Path,
+    cost: &NvmCost,
 ) -> Result<EngineResult, CliError> {
     let cmds = commands(&entry.script)?;
     let want = std::fs::read_to_string(&entry.expected).map_err(|e| io(&entry.expected, e))?;
@@ -449,7 +539,7 @@ fn run_c(
     std::fs::write(&input, &img).map_err(|e| io(&input, e))?;
     let syms = FirmwareSymbols::read(&c.elf)?;
     let map = dir.join(format!("{name}.map"));
-    std::fs::write(&map, syms.count_map(&[])).map_err(|e| io(&map, e))?;
+    std::fs::write(&map, syms.count_map(&[], cost.block_bytes)).map_err(|e| io(&map, e))?;
     let counts = dir.join(format!("{name}.counts"));
     let out = Command::new(qemu)
         .args([
@@ -522,48 +612,23 @@ fn run_c(
         }
     }
     let text = std::fs::read_to_string(&counts).map_err(|e| io(&counts, e))?;
-    let mut classes: Vec<String> = Vec::new();
-    let mut mix_lines = Vec::new();
-    let mut totals = Vec::new();
-    for line in text.lines() {
-        let mut w = line.split_whitespace();
-        match w.next() {
-            Some("classes") => classes = w.map(str::to_string).collect(),
-            Some("mix") => mix_lines.push(
-                w.skip(1)
-                    .filter_map(|x| x.parse().ok())
-                    .collect::<Vec<u64>>(),
-            ),
-            Some("apdu") => totals.push(w.nth(1).and_then(|x| x.parse::<u64>().ok()).unwrap_or(0)),
-            _ => {}
-        }
-    }
-    if totals.len() != cmds.len() || mix_lines.len() != cmds.len() {
+    let windows = CountParser::all(&text).map_err(|e| io(&counts, e))?;
+    if windows.len() != cmds.len() || windows.iter().any(|w| w.counts.mix.is_empty()) {
         return Err(io(
             &counts,
             format!(
                 "{name}: {} counts for {} commands",
-                totals.len(),
+                windows.len(),
                 cmds.len()
             ),
         ));
     }
     let per: Vec<(Vec<u8>, Counts)> = cmds
         .iter()
-        .zip(totals.iter().zip(&mix_lines))
-        .map(|((_, cmd), (&total, mix))| {
-            (
-                cmd.clone(),
-                Counts {
-                    total,
-                    buckets: Vec::new(),
-                    bytecodes: Vec::new(),
-                    mix: classes.iter().cloned().zip(mix.iter().copied()).collect(),
-                },
-            )
-        })
+        .zip(windows)
+        .map(|((_, cmd), w)| (cmd.clone(), w.counts))
         .collect();
-    let mut r = firmware_result(&per);
+    let mut r = firmware_result(&per, cost);
     r.buckets.clear();
     Ok(r)
 }
@@ -689,6 +754,7 @@ pub fn render(r: &Report) -> String {
             }
         }
     }
+    render_nvm(&mut s, r);
     let have =
         |f: fn(&BenchResult) -> Option<f64>| r.benchmarks.iter().filter(|b| f(b).is_some()).count();
     let n = r.benchmarks.len();
@@ -712,6 +778,53 @@ pub fn render(r: &Report) -> String {
         "Cycles: Cortex-M3 estimate from the instruction mix (Cortex-M3 TRM, DDI 0337E, Table 18-1); see bench.json cost_table."
     );
     s
+}
+
+fn fmt_nvm(e: Option<&EngineResult>) -> String {
+    match e.and_then(|e| Some((e.nvm_writes?, e.nvm_bytes?, e.nvm_blocks?))) {
+        Some((w, b, k)) => format!("{w}/{b}/{k}"),
+        None => "n/a".into(),
+    }
+}
+
+/// The NVM table: writes/bytes/blocks of the work commands per engine, and
+/// the cycle estimates with the NVM program time added.
+fn render_nvm(s: &mut String, r: &Report) {
+    let c = &r.nvm_cost;
+    let _ = writeln!(
+        s,
+        "\nNVM writes/bytes/blocks of the work commands, and cycles with {} us per {}-byte block program at {} MHz ({} cycles each):",
+        c.program_us,
+        c.block_bytes,
+        c.clock_mhz,
+        c.cycles(1)
+    );
+    let _ = writeln!(
+        s,
+        "{:<11} {:>22} {:>22} {:>22} {:>16} {:>16} {:>16} {:>9}",
+        "benchmark",
+        "interp nvm",
+        "thumb nvm",
+        "C+NVM nvm",
+        "interp cyc+nvm",
+        "thumb cyc+nvm",
+        "C+NVM cyc+nvm",
+        "AOT/C+NVM"
+    );
+    for b in &r.benchmarks {
+        let _ = writeln!(
+            s,
+            "{:<11} {:>22} {:>22} {:>22} {:>16} {:>16} {:>16} {:>9}",
+            b.name,
+            fmt_nvm(Some(&b.interp)),
+            fmt_nvm(Some(&b.thumb)),
+            fmt_nvm(b.c_nvm.as_ref()),
+            fmt_count(b.interp.cycles_with_nvm),
+            fmt_count(b.thumb.cycles_with_nvm),
+            fmt_count(b.c_nvm.as_ref().and_then(|c| c.cycles_with_nvm)),
+            fmt_ratio(b.aot_per_c_nvm),
+        );
+    }
 }
 
 /// A grouped bar chart (log scale) of the instruction counts per engine.
@@ -810,6 +923,17 @@ pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
     }
     let qemu = find_qemu(Path::new("qemu-system-arm"))?;
     std::fs::create_dir_all(&args.out).map_err(|e| io(&args.out, e))?;
+    let cost = NvmCost {
+        block_bytes: args.nvm_block,
+        program_us: args.nvm_program_us,
+        clock_mhz: args.clock_mhz,
+    };
+    if !cost.block_bytes.is_power_of_two() {
+        return Err(CliError::Usage(format!(
+            "--nvm-block {} is not a power of two",
+            cost.block_bytes
+        )));
+    }
     let bar = ProgressBar::new((entries.len() * ENGINES.len() + 2) as u64);
     bar.set_style(
         ProgressStyle::with_template("{elapsed:>4} [{bar:30}] {pos}/{len} {msg}")
@@ -830,6 +954,7 @@ pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
             .iter()
             .map(|(n, c, d)| (n.to_string(), *c, d.to_string()))
             .collect(),
+        nvm_cost: cost,
         ..Report::default()
     };
     for entry in &entries {
@@ -854,14 +979,14 @@ pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
             .map(|c| hydra_qemu_host::component_stream(c).map(|s| s.len()))
             .sum::<Result<usize, _>>()?;
         bar.set_message(format!("{name}: thumb-interp"));
-        b.interp = run_firmware(&art, entry, Vec::new())?;
+        b.interp = run_firmware(&art, entry, Vec::new(), &cost)?;
         bar.inc(1);
         bar.set_message(format!("{name}: thumb"));
         b.thumb = match compile_thumb(entry, &args.out.join("thumb").join(&name)) {
             Ok((objs, code, bytecode)) => {
                 b.native_bytes = Some(code);
                 b.bytecode_bytes = Some(bytecode);
-                match run_firmware(&art, entry, objs) {
+                match run_firmware(&art, entry, objs, &cost) {
                     Ok(r) => r,
                     Err(e) => unavailable(e.to_string()),
                 }
@@ -870,7 +995,19 @@ pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
         };
         bar.inc(1);
         bar.set_message(format!("{name}: C"));
-        b.c = run_c(&qemu, &art, &c, &name, entry, &args.out.join("c"))?;
+        b.c = run_c(&qemu, &art, &c, &name, entry, &args.out.join("c"), &cost)?;
+        if NVM_VARIANTS.contains(&name.as_str()) {
+            let variant = format!("{name}+nvm");
+            b.c_nvm = Some(run_c(
+                &qemu,
+                &art,
+                &c,
+                &variant,
+                entry,
+                &args.out.join("c"),
+                &cost,
+            )?);
+        }
         b.c_bytes = c
             .objects
             .iter()
@@ -885,6 +1022,10 @@ pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
             (Some(n), Some(bc)) if bc > 0 => Some(n as f64 / bc as f64),
             _ => None,
         };
+        b.aot_per_c_nvm = ratio(
+            b.thumb.cycles_with_nvm,
+            b.c_nvm.as_ref().and_then(|c| c.cycles_with_nvm),
+        );
         report.benchmarks.push(b);
     }
     bar.finish_and_clear();
@@ -937,6 +1078,19 @@ mod crypto_symbols {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nvm_cost_is_block_programs_times_their_time() {
+        let c = NvmCost {
+            block_bytes: 64,
+            program_us: 6000,
+            clock_mhz: 25,
+        };
+        // 6 ms at 25 MHz is 150,000 cycles per block.
+        assert_eq!(c.cycles(1), 150_000);
+        assert_eq!(c.cycles(3), 450_000);
+        assert_eq!(c.cycles(0), 0);
+    }
 
     #[test]
     fn cycle_estimate_adds_the_table() {

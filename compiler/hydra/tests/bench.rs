@@ -42,7 +42,36 @@ fn quick_benchmarks_run_and_report() {
         // Every benchmark compiles to Thumb-2 and runs with the oracle's
         // answers.
         assert!(b["thumb"]["instructions"].as_u64().unwrap_or(0) > 0, "{b}");
+        // Both engines run the same runtime's store barrier: the same NVM
+        // writes, bytes and blocks.
+        for k in ["nvm_writes", "nvm_bytes", "nvm_blocks"] {
+            assert!(b["interp"][k].is_u64(), "{k}: {b}");
+            assert_eq!(b["interp"][k], b["thumb"][k], "{k}: {b}");
+        }
+        let name = b["name"].as_str().unwrap();
+        let writes = b["thumb"]["nvm_writes"].as_u64().unwrap();
+        let variant = &b["c_nvm"];
+        match name {
+            // Kept in persistent objects by the applet, so in NVM by the
+            // C variant: both write.
+            "sha256" | "tlv" | "purse" | "objects" | "exceptions" | "xtea" => {
+                assert!(variant["nvm_writes"].as_u64().unwrap() > 0, "{b}");
+                assert!(
+                    variant["cycles_with_nvm"].as_u64().unwrap()
+                        > variant["cycles"].as_u64().unwrap(),
+                    "{b}"
+                );
+                assert!(writes > 0, "{b}");
+            }
+            // Transient or stack state only: no NVM write at all.
+            "crc" | "bignum" | "sort" => {
+                assert_eq!(writes, 0, "{b}");
+                assert!(variant.is_null(), "{b}");
+            }
+            _ => {}
+        }
     }
+    assert!(stdout.contains("NVM writes/bytes/blocks"), "{stdout}");
     let svg = std::fs::read_to_string(out.join("bench.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("sha256"));
     let _ = std::fs::remove_dir_all(&out);

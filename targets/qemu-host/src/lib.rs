@@ -30,6 +30,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod counts;
 pub mod meter_card;
 pub mod native;
 pub mod profile;
@@ -43,11 +44,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+pub use counts::{CountParser, Counts, NvmCounts};
 use hydra_vpcd::Power;
 pub use meter_card::MeterCard;
 pub use profile::{Dispatch, GroupCount};
 pub use symbols::{
-    default_buckets, flat_profile, Bucket, FirmwareSymbols, BEGIN_MARKER, END_MARKER,
+    default_buckets, flat_profile, Bucket, FirmwareSymbols, BEGIN_MARKER, END_MARKER, NVM_BLOCK,
+    NVM_WRITE_MARKER,
 };
 
 /// The Debian package that provides `qemu-system-arm`.
@@ -222,6 +225,9 @@ pub struct Config {
     /// begins): the board then stops, the NVM file as left
     /// ([`Error::is_power_cut`]).
     pub cut: Option<(u32, bool)>,
+    /// Bytes that one NVM program operation writes, for the plugin's block
+    /// count (default [`NVM_BLOCK`]).
+    pub nvm_block: u64,
     /// Files placed in guest memory by QEMU's generic loader, at an address.
     pub images: Vec<(PathBuf, u32)>,
     /// Native packages (ARM objects of `hydra-backend-thumb2`) in the
@@ -264,31 +270,8 @@ impl Config {
             pcs: None,
             mix: false,
             cut: None,
+            nvm_block: symbols::NVM_BLOCK,
         }
-    }
-}
-
-/// Instruction counts of one APDU: the total and one count per bucket
-/// (the last bucket, `other`, holds what no bucket claims).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Counts {
-    pub total: u64,
-    pub buckets: Vec<(String, u64)>,
-    /// When profiling: bytecodes executed and the instructions from each
-    /// dispatch to the next, per opcode group (see [`profile::GROUPS`]).
-    pub bytecodes: Vec<GroupCount>,
-    /// With [`Config::mix`]: executed instructions per class of the
-    /// plugin's mix (`hydra_qemu_icount::mix::CLASSES`), by name.
-    pub mix: Vec<(String, u64)>,
-}
-
-impl Counts {
-    /// The count of the bucket called `name` (0 if there is none).
-    pub fn get(&self, name: &str) -> u64 {
-        self.buckets
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(0, |b| b.1)
     }
 }
 
@@ -388,9 +371,7 @@ struct CountsFile {
     path: PathBuf,
     file: Option<File>,
     text: String,
-    names: Vec<String>,
-    /// Mix class names (the `classes` header line), with `mix=on`.
-    classes: Vec<String>,
+    parser: CountParser,
     dispatch: Option<Dispatch>,
 }
 
@@ -418,68 +399,18 @@ impl CountsFile {
     /// The counts of the next APDU window.
     fn next_apdu(&mut self) -> Result<Counts> {
         let mut found = None;
-        let mut arms = Vec::new();
-        let mut mix = Vec::new();
         for line in self.new_lines()? {
-            let mut words = line.split_whitespace();
-            match words.next() {
-                Some("buckets") => self.names = words.map(str::to_string).collect(),
-                Some("classes") => self.classes = words.map(str::to_string).collect(),
-                Some("mix") => {
-                    let nums: Option<Vec<u64>> = words.skip(1).map(|w| w.parse().ok()).collect();
-                    match nums {
-                        Some(n) if n.len() == self.classes.len() => {
-                            mix = self.classes.iter().cloned().zip(n).collect();
-                        }
-                        _ => return Err(Error::Counts(format!("bad line `{line}`"))),
-                    }
-                }
-                Some("apdu") => found = Some(line.clone()),
-                Some("arm") => {
-                    let nums: Option<Vec<u64>> = words
-                        .map(|w| match w.strip_prefix("0x") {
-                            Some(h) => u64::from_str_radix(h, 16).ok(),
-                            None => w.parse().ok(),
-                        })
-                        .collect();
-                    match nums.as_deref() {
-                        Some(&[arm, n, insns]) => arms.push((arm, n, insns)),
-                        _ => return Err(Error::Counts(format!("bad line `{line}`"))),
-                    }
-                }
-                _ => {}
+            if let Some(w) = self.parser.line(&line)? {
+                found = Some(w);
             }
         }
-        let line =
+        let w =
             found.ok_or_else(|| Error::Counts("the plugin wrote no count for this APDU".into()))?;
-        let nums: Vec<u64> = line
-            .split_whitespace()
-            .skip(2)
-            .map(|w| {
-                w.parse()
-                    .map_err(|_| Error::Counts(format!("bad line `{line}`")))
-            })
-            .collect::<Result<_>>()?;
-        if nums.len() != self.names.len() + 1 {
-            return Err(Error::Counts(format!(
-                "line `{line}` does not match buckets {:?}",
-                self.names
-            )));
+        let mut counts = w.counts;
+        if let Some(d) = &self.dispatch {
+            counts.bytecodes = d.groups(&w.arms);
         }
-        Ok(Counts {
-            total: nums[0],
-            buckets: self
-                .names
-                .iter()
-                .cloned()
-                .zip(nums[1..].iter().copied())
-                .collect(),
-            bytecodes: self
-                .dispatch
-                .as_ref()
-                .map_or_else(Vec::new, |d| d.groups(&arms)),
-            mix,
-        })
+        Ok(counts)
     }
 }
 
@@ -582,7 +513,7 @@ impl Session {
             if let Some(b) = buckets.iter_mut().find(|b| b.name == "applet") {
                 b.ranges.extend(applet_ranges.iter().copied());
             }
-            std::fs::write(&map, syms.count_map(&buckets))
+            std::fs::write(&map, syms.count_map(&buckets, cfg.nvm_block))
                 .map_err(|e| Error::Io(format!("writing {}", map.display()), e))?;
             let out = dir.path().join("counts.txt");
             let mut plugin_arg = format!(
@@ -612,8 +543,7 @@ impl Session {
                 path: out,
                 file: None,
                 text: String::new(),
-                names: Vec::new(),
-                classes: Vec::new(),
+                parser: CountParser::default(),
                 dispatch,
             });
         }

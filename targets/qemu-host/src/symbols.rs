@@ -12,6 +12,17 @@ use crate::Error;
 pub const BEGIN_MARKER: &str = "hydra_icount_begin";
 /// Name of the firmware function that closes an APDU window.
 pub const END_MARKER: &str = "hydra_icount_end";
+/// Name of the function an image calls at the start of every NVM write.
+pub const NVM_WRITE_MARKER: &str = "hydra_nvm_write";
+/// The linker's bounds of an image's NVM region.
+pub const NVM_START: &str = "__nvm_start";
+pub const NVM_END: &str = "__nvm_end";
+
+/// Bytes of NVM that one program operation writes, by default: the
+/// 64-byte block of the STM8L151 data EEPROM (STMicroelectronics,
+/// STM8L151x2/x3 datasheet DocID018780 Rev 4, Table 32, t_prog "for 1 to
+/// 64 bytes (block)"), a metering-class MCU.
+pub const NVM_BLOCK: u64 = 64;
 
 /// One bucket of the instruction counts: the functions whose demangled path
 /// starts with one of `crates` (a whole path segment: `hydra_runtime`
@@ -88,6 +99,9 @@ pub struct FirmwareSymbols {
     pub end: u64,
     /// Functions: (start, end, demangled name without hash), sorted.
     pub functions: Vec<(u64, u64, String)>,
+    /// The NVM region [start, end) and the NVM write marker, when the image
+    /// has both (NVM writes are then counted).
+    pub nvm: Option<(u64, u64, u64)>,
 }
 
 impl FirmwareSymbols {
@@ -101,6 +115,7 @@ impl FirmwareSymbols {
         let file =
             object::File::parse(&*bytes).map_err(|e| bad(format!("not an ELF file: {e}")))?;
         let (mut begin, mut end) = (None, None);
+        let (mut nvm_start, mut nvm_end, mut nvm_write) = (None, None, None);
         let mut functions = Vec::new();
         for sym in file.symbols() {
             let Ok(name) = sym.name() else { continue };
@@ -109,6 +124,9 @@ impl FirmwareSymbols {
             match name {
                 BEGIN_MARKER => begin = Some(addr),
                 END_MARKER => end = Some(addr),
+                NVM_WRITE_MARKER => nvm_write = Some(addr),
+                NVM_START => nvm_start = Some(sym.address()),
+                NVM_END => nvm_end = Some(sym.address()),
                 _ => {}
             }
             if sym.kind() == SymbolKind::Text && sym.size() > 0 {
@@ -128,16 +146,22 @@ impl FirmwareSymbols {
         }
         functions.sort();
         functions.dedup_by_key(|f| f.0);
+        let nvm = match (nvm_start, nvm_end, nvm_write) {
+            (Some(lo), Some(hi), Some(w)) if lo < hi => Some((lo, hi, w)),
+            _ => None,
+        };
         Ok(FirmwareSymbols {
             begin,
             end,
             functions,
+            nvm,
         })
     }
 
     /// The count map for the plugin (format: `hydra-qemu-icount`'s `map`
-    /// module): one range per function, clipped so none overlap.
-    pub fn count_map(&self, buckets: &[Bucket]) -> String {
+    /// module): one range per function, clipped so none overlap; the NVM
+    /// region with blocks of `nvm_block` bytes, when the image has one.
+    pub fn count_map(&self, buckets: &[Bucket], nvm_block: u64) -> String {
         let mut out = String::new();
         for b in buckets {
             let _ = writeln!(out, "bucket {}", b.name);
@@ -163,6 +187,9 @@ impl FirmwareSymbols {
             }
         }
         let _ = writeln!(out, "begin {:#x}\nend {:#x}", self.begin, self.end);
+        if let Some((lo, hi, w)) = self.nvm {
+            let _ = writeln!(out, "nvm {lo:#x} {hi:#x} {nvm_block}\nnvmwrite {w:#x}");
+        }
         out
     }
 }
@@ -194,15 +221,16 @@ mod tests {
                 (0x18, 0x30, "hydra_runtime::heap::new".into()),
                 (0x40, 0x50, "main".into()),
             ],
+            nvm: Some((0x2100_0000, 0x2110_0000, 0x108)),
         };
         let mut buckets = default_buckets();
         buckets[2].ranges.push((0x1000, 0x2000));
-        let map = syms.count_map(&buckets);
+        let map = syms.count_map(&buckets, 64);
         assert_eq!(
             map,
             "bucket interp\nbucket runtime\nbucket applet\nbucket board\nbucket lib\n\
              range 0x10 0x20 interp\nrange 0x20 0x30 runtime\nrange 0x1000 0x2000 applet\n\
-             begin 0x100\nend 0x104\n"
+             begin 0x100\nend 0x104\nnvm 0x21000000 0x21100000 64\nnvmwrite 0x108\n"
         );
     }
 }
@@ -249,6 +277,7 @@ mod profile_tests {
             begin: 0,
             end: 4,
             functions: vec![(0x100, 0x110, "a".into()), (0x200, 0x220, "b".into())],
+            nvm: None,
         };
         let pcs = "# hydra-icount pcs 1\npc 0x100 5\npc 0x10e 1\npc 0x200 9\npc 0x300 2\n";
         assert_eq!(

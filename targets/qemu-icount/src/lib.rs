@@ -37,6 +37,12 @@
 //! - `stop=START-END`: with `dispatch=`, code that ends the charging of the
 //!   current arm (the interpreter's entry, which runs again when a method
 //!   returns to its native caller or an exception unwinds); repeatable.
+//! - NVM writes: when the map names an `nvm` region and the `nvmwrite`
+//!   marker (the function the firmware calls at the start of each write
+//!   through its NVM driver), each window also counts the writes, the
+//!   bytes stored into the region and the blocks programmed (see [`nvm`]).
+//!   Every store instruction then gets a memory callback, which makes the
+//!   run slower; the instruction counts are unchanged.
 //! - `pcs=PATH`: also count every instruction address inside the APDU
 //!   windows and rewrite PATH with `pc ADDR COUNT` lines at the end of each
 //!   window (a flat profile; the host names the functions).
@@ -53,13 +59,15 @@
 //!
 //! With `mix=on` the header has one more line, `classes loads stores ...`
 //! (the names of [`mix::CLASSES`]), and each `apdu` line follows a line
-//! `mix INDEX COUNT...` with one count per class for the same window.
+//! `mix INDEX COUNT...` with one count per class for the same window. With
+//! an NVM region, each `apdu` line follows `nvm INDEX WRITES BYTES BLOCKS`.
 //!
 //! Each `apdu` line is written and flushed before the firmware can send the
 //! response, so a host that has read the response can read the line.
 
 pub mod map;
 pub mod mix;
+pub mod nvm;
 
 #[cfg(not(test))]
 mod plugin;

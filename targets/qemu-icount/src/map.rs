@@ -9,6 +9,8 @@
 //! range 0x00001000 0x00001800 interp   # [start, end) -> bucket
 //! begin 0x00000420              # first instruction of the begin marker
 //! end 0x00000428                # first instruction of the end marker
+//! nvm 0x21000000 0x21040000 64  # the NVM region [start, end), block bytes
+//! nvmwrite 0x0000042c           # first instruction of the NVM write marker
 //! ```
 //!
 //! Addresses that no range covers count into an implicit last bucket,
@@ -28,6 +30,19 @@ pub struct CountMap {
     pub begin: Option<u64>,
     /// Address of the instruction that closes an APDU window.
     pub end: Option<u64>,
+    /// The NVM region, when NVM writes are to be counted.
+    pub nvm: Option<NvmRegion>,
+    /// Address of the marker the firmware calls once per NVM write.
+    pub nvm_write: Option<u64>,
+}
+
+/// Where the board keeps its NVM, and the size of the block that one
+/// program operation of the memory writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NvmRegion {
+    pub start: u64,
+    pub end: u64,
+    pub block: u64,
 }
 
 fn parse_addr(s: &str) -> Option<u64> {
@@ -69,6 +84,20 @@ impl CountMap {
                     map.begin = Some(parse_addr(a).ok_or_else(|| bad("bad address"))? & !1)
                 }
                 ["end", a] => map.end = Some(parse_addr(a).ok_or_else(|| bad("bad address"))? & !1),
+                ["nvm", lo, hi, block] => {
+                    let start = parse_addr(lo).ok_or_else(|| bad("bad start address"))?;
+                    let end = parse_addr(hi).ok_or_else(|| bad("bad end address"))?;
+                    let block = parse_addr(block)
+                        .filter(|b| b.is_power_of_two())
+                        .ok_or_else(|| bad("block size is not a power of two"))?;
+                    if end <= start {
+                        return Err(bad("NVM region ends before it starts"));
+                    }
+                    map.nvm = Some(NvmRegion { start, end, block });
+                }
+                ["nvmwrite", a] => {
+                    map.nvm_write = Some(parse_addr(a).ok_or_else(|| bad("bad address"))? & !1)
+                }
                 _ => return Err(bad("unknown directive")),
             }
         }
@@ -179,6 +208,21 @@ mod tests {
         assert_eq!(m.bucket_of(0x20ff), 1);
         assert_eq!(m.bucket_of(0x2100), 2);
         assert_eq!(m.bucket_of(0), 2);
+        assert_eq!(m.nvm, None);
+    }
+
+    #[test]
+    fn parses_the_nvm_region() {
+        let m = CountMap::parse("nvm 0x21000000 0x21040000 64\nnvmwrite 0x42d\n").unwrap();
+        assert_eq!(
+            m.nvm,
+            Some(NvmRegion {
+                start: 0x2100_0000,
+                end: 0x2104_0000,
+                block: 64
+            })
+        );
+        assert_eq!(m.nvm_write, Some(0x42c));
     }
 
     #[test]
@@ -194,6 +238,8 @@ mod tests {
             ("bucket a\nrange 0x20 0x10 a\n", "ends before"),
             ("frobnicate\n", "unknown directive"),
             ("begin zz\n", "bad address"),
+            ("nvm 0x100 0x80 64\n", "ends before"),
+            ("nvm 0x100 0x200 48\n", "power of two"),
         ] {
             let e = CountMap::parse(text).unwrap_err();
             assert!(e.contains(want), "{text:?}: {e}");

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use qemu_plugin::install::{Args, Info};
-use qemu_plugin::sys::qemu_plugin_op;
+use qemu_plugin::sys::{qemu_plugin_mem_rw, qemu_plugin_op};
 use qemu_plugin::{
     qemu_plugin_register_atexit_cb, qemu_plugin_register_vcpu_insn_exec_inline, register,
     HasCallbacks, PluginId, Register, TranslationBlock,
@@ -16,6 +16,7 @@ use qemu_plugin::{
 
 use crate::map::CountMap;
 use crate::mix::{classify, idx, CLASSES};
+use crate::nvm::NvmMeter;
 use crate::record;
 
 struct State {
@@ -36,6 +37,8 @@ struct State {
     /// With `pcs=`: per address, (count at the open window's `begin`,
     /// instructions inside windows so far).
     pc_windows: Mutex<BTreeMap<u64, (u64, u64)>>,
+    /// With an `nvm` region in the map: the NVM writes of the open window.
+    nvm: Option<Mutex<NvmMeter>>,
 }
 
 /// Instructions per interpreted bytecode: every instruction executed from
@@ -111,6 +114,9 @@ impl State {
             p.reset();
         }
         self.pcs_window(true);
+        if let Some(m) = &self.nvm {
+            m.lock().unwrap_or_else(|e| e.into_inner()).take();
+        }
         let now = self.snapshot();
         let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
         w.open = Some(now);
@@ -137,6 +143,11 @@ impl State {
                 line.push_str(&format!(" {c}"));
             }
             let _ = writeln!(w.out, "{line}");
+        }
+        if let Some(m) = &self.nvm {
+            // Before the `apdu` line, as `mix`.
+            let n = m.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let _ = writeln!(w.out, "nvm {index} {} {} {}", n.writes, n.bytes, n.blocks);
         }
         let line = record("apdu", Some(index), buckets);
         let _ = writeln!(w.out, "{line}");
@@ -268,8 +279,10 @@ fn configure(args: &Args) -> State {
     }
     let _ = writeln!(out, "{header}");
     let _ = out.flush();
+    let nvm = map.nvm.map(|r| Mutex::new(NvmMeter::new(r)));
     State {
         map,
+        nvm,
         counters,
         mix: mix.then(|| CLASSES.iter().map(|_| AtomicU64::new(0)).collect()),
         pending: AtomicU64::new(0),
@@ -356,6 +369,29 @@ impl HasCallbacks for Icount {
                         s.end();
                     }
                 });
+            }
+            if state.nvm.is_some() {
+                if state.map.nvm_write == Some(addr) {
+                    insn.register_execute_callback(|_| {
+                        if let Some(m) = STATE.get().and_then(|s| s.nvm.as_ref()) {
+                            m.lock().unwrap_or_else(|e| e.into_inner()).write_starts();
+                        }
+                    });
+                }
+                insn.register_memory_access_callback(
+                    |_, info, vaddr| {
+                        if !info.is_store() {
+                            return;
+                        }
+                        if let Some(m) = STATE.get().and_then(|s| s.nvm.as_ref()) {
+                            let size = 1u64 << info.size_shift();
+                            m.lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .store(vaddr, size);
+                        }
+                    },
+                    qemu_plugin_mem_rw::QEMU_PLUGIN_MEM_W,
+                );
             }
             if let Some((pcs, _)) = &state.pcs {
                 let mut pcs = pcs.lock().unwrap_or_else(|e| e.into_inner());

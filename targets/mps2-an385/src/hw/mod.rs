@@ -56,6 +56,13 @@ core::arch::global_asm!(
     "    nop",
     "    bx lr",
     ".size hydra_icount_end, . - hydra_icount_end",
+    ".section .text.hydra_nvm_write,\"ax\",%progbits",
+    ".global hydra_nvm_write",
+    ".type hydra_nvm_write,%function",
+    ".thumb_func",
+    "hydra_nvm_write:",
+    "    bx lr",
+    ".size hydra_nvm_write, . - hydra_nvm_write",
 );
 
 extern "C" {
@@ -63,6 +70,16 @@ extern "C" {
     fn hydra_icount_begin();
     /// Called just before the response APDU is sent.
     fn hydra_icount_end();
+    /// Called at the start of every write through the NVM driver (the
+    /// counter's NVM accounting; two instructions per write).
+    fn hydra_nvm_write();
+}
+
+/// Tells the instruction counter that an NVM write starts.
+pub(crate) fn nvm_write_mark() {
+    // SAFETY: the marker only executes `bx lr`: it reads and writes no
+    // memory and follows the C calling convention.
+    unsafe { hydra_nvm_write() }
 }
 
 struct BoardMarks;

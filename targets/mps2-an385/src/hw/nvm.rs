@@ -156,6 +156,7 @@ impl Nvm for SemihostNvm {
                 at,
                 len: data.len() as u32,
             })?;
+        super::nvm_write_mark();
         if ARMED.load(Ordering::Relaxed) {
             let n = WRITES.load(Ordering::Relaxed).wrapping_add(1);
             WRITES.store(n, Ordering::Relaxed);
