@@ -1,9 +1,14 @@
 /* The NVM driver and undo journal of the C benchmarks' NVM variants (see
- * nvm.h), with the card's atomicity and no more writes than it needs:
- *   state (one byte, so it flips atomically): 0 idle; 1 a transaction, whose
- *   first `count` records are valid; 2 one update, whose record is first.
- *   A record: address, length, old bytes. Recovery (at boot, which the
- *   benchmarks never need) would undo the valid records, newest first. */
+ * nvm.h), with the card's atomicity and its number of writes (the journal
+ * of runtime/core/src/txn.rs, written as C):
+ *   header: state (one byte, so it flips atomically: 0 idle, 1 transaction)
+ *   and epoch; then records [marker][address][length][old bytes][crc-32],
+ *   each followed by a 0 byte written with it. A record counts while its
+ *   marker is the epoch and its CRC matches, so one write appends and
+ *   validates it. One update outside a transaction marks its record with
+ *   the next epoch and completes by publishing that epoch. Recovery (at
+ *   boot, which the benchmarks never need) undoes what counts.
+ * Compiled with -DBENCH_NVM (without, it is empty). */
 #include <stddef.h>
 #include <string.h>
 
@@ -17,24 +22,17 @@ __asm__(".section .text.hydra_nvm_write,\"ax\",%progbits\n"
         "hydra_nvm_write:\n bx lr\n.size hydra_nvm_write, . - hydra_nvm_write\n");
 void hydra_nvm_write(void);
 
-enum { IDLE = 0, TRANSACTION = 1, UPDATE = 2 };
+enum { IDLE = 0, TRANSACTION = 1 };
 #define JOURNAL_BYTES 512
 #define MAX_OLD 8
-
-struct record {
-    uint8_t *addr;
-    uint8_t len;
-    uint8_t old[MAX_OLD];
-};
+#define HEADER 7 /* marker, address, length */
 
 static NVM struct {
-    uint8_t state;
-    uint8_t count;
+    uint8_t state, epoch;
     uint8_t bytes[JOURNAL_BYTES];
 } journal;
 
-/* Next free journal byte of the open transaction (RAM: rebuilt from count
- * by recovery). */
+/* Next free journal byte of the open transaction (RAM, as on the card). */
 static unsigned used;
 
 void nvm_write(void *dst, const void *src, unsigned len)
@@ -43,23 +41,46 @@ void nvm_write(void *dst, const void *src, unsigned len)
     memcpy(dst, src, len);
 }
 
-static void set_state(uint8_t s) { nvm_write(&journal.state, &s, 1); }
-
-/* Writes the record of the old bytes of [dst, dst + len) at `at` (one
- * write); returns its size. */
-static unsigned put_record(unsigned at, void *dst, unsigned len)
+/* CRC-32 (ISO-HDLC, the card's), four bits at a time. */
+static uint32_t crc32(const uint8_t *p, unsigned n)
 {
-    struct record r;
-    unsigned size = offsetof(struct record, old) + len;
-    if (len > MAX_OLD || at + size > JOURNAL_BYTES) {
+    static const uint32_t t[16] = {
+        0x00000000, 0x1db71064, 0x3b6e20c8, 0x26d930ac, 0x76dc4190, 0x6b6b51f4,
+        0x4db26158, 0x5005713c, 0xedb88320, 0xf00f9344, 0xd6d6a3e8, 0xcb61b38c,
+        0x9b64c2b0, 0x86d3d2d4, 0xa00ae278, 0xbdbdf21c,
+    };
+    uint32_t c = 0xffffffff;
+    while (n--) {
+        c ^= *p++;
+        c = (c >> 4) ^ t[c & 15];
+        c = (c >> 4) ^ t[c & 15];
+    }
+    return ~c;
+}
+
+static uint8_t next_epoch(void) { return journal.epoch >= 250 ? 1 : journal.epoch + 1; }
+
+/* Writes the record of the old bytes of [dst, dst + len) at `at`, marked
+ * `marker`, with its 0 terminator (one write); returns its size. */
+static unsigned put_record(unsigned at, uint8_t marker, void *dst, unsigned len)
+{
+    uint8_t r[HEADER + MAX_OLD + 4 + 1];
+    unsigned size = HEADER + len + 4;
+    if (len > MAX_OLD || at + size + 1 > JOURNAL_BYTES) {
         /* Never reached: the benchmarks update at most 8 bytes at once and
          * a few fields per transaction. */
         for (;;) {}
     }
-    r.addr = dst;
-    r.len = (uint8_t)len;
-    memcpy(r.old, dst, len);
-    nvm_write(journal.bytes + at, &r, size);
+    uint32_t a = (uint32_t)(uintptr_t)dst;
+    r[0] = marker;
+    r[1] = a >> 24; r[2] = a >> 16; r[3] = a >> 8; r[4] = (uint8_t)a;
+    r[5] = 0; r[6] = (uint8_t)len;
+    memcpy(r + HEADER, dst, len);
+    uint32_t c = crc32(r, HEADER + len);
+    r[HEADER + len] = c >> 24; r[HEADER + len + 1] = c >> 16;
+    r[HEADER + len + 2] = c >> 8; r[HEADER + len + 3] = (uint8_t)c;
+    r[size] = 0;
+    nvm_write(journal.bytes + at, r, size + 1);
     return size;
 }
 
@@ -72,29 +93,33 @@ void nvm_update(void *dst, const void *src, unsigned len)
         nvm_write(dst, src, 1);
         return;
     }
-    put_record(0, dst, len);
-    set_state(UPDATE);
+    uint8_t e = next_epoch();
+    put_record(0, e, dst, len);
     nvm_write(dst, src, len);
-    set_state(IDLE);
+    nvm_write(&journal.epoch, &e, 1);
 }
 
 void nvm_begin(void)
 {
-    static const uint8_t none = 0;
-    nvm_write(&journal.count, &none, 1);
-    set_state(TRANSACTION);
+    static const uint8_t none = 0, open = TRANSACTION;
+    uint8_t e = next_epoch();
+    nvm_write(journal.bytes, &none, 1);
+    nvm_write(&journal.epoch, &e, 1);
+    nvm_write(&journal.state, &open, 1);
     used = 0;
 }
 
 void nvm_txn_update(void *dst, const void *src, unsigned len)
 {
     if (memcmp(dst, src, len) == 0) return;
-    used += put_record(used, dst, len);
-    uint8_t n = (uint8_t)(journal.count + 1);
-    nvm_write(&journal.count, &n, 1);
+    used += put_record(used, journal.epoch, dst, len);
     nvm_write(dst, src, len);
 }
 
-void nvm_commit(void) { set_state(IDLE); }
+void nvm_commit(void)
+{
+    static const uint8_t idle = IDLE;
+    nvm_write(&journal.state, &idle, 1);
+}
 
 #endif

@@ -4,8 +4,8 @@
  * counterpart of the firmware's NVM driver (the same marker, so the same
  * plugin counts the writes, bytes and blocks). Atomicity is the card's:
  *   - PSET(lvalue, value): one update, atomic on its own (a field or array
- *     element outside a transaction): one write for a byte, else an undo
- *     record, a valid flag, the data, the flag cleared (four writes);
+ *     element outside a transaction): one write for a byte, else three
+ *     (undo record, data, epoch);
  *   - nvm_begin / TSET / nvm_commit: a transaction, every update's old
  *     bytes appended to the undo journal before the update.
  * Without BENCH_NVM, PSET and TSET are plain assignments and NVM is empty,

@@ -103,8 +103,9 @@ pub const MAGIC: u32 = 0x4859_4431; // "HYD1"
 /// static area length. 3: the superblock records the built-in API's shape
 /// (`SB_API`). 4: CRC-32s over the superblock's geometry, the metadata
 /// blob, each package's load image, each object header (a check byte) and
-/// the card manager's record and key sets.
-pub const LAYOUT_VERSION: u16 = 4;
+/// the card manager's record and key sets. 5: transaction log records carry
+/// a CRC-32 and validate themselves (`txn`).
+pub const LAYOUT_VERSION: u16 = 5;
 
 /// Superblock fields.
 pub const SB_MAGIC: u32 = 0;
@@ -946,7 +947,7 @@ mod tests {
             }
         );
         let line = e.to_string();
-        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 4"));
+        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 5"));
         assert!(nvm.data == before);
     }
 

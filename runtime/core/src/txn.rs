@@ -2,17 +2,25 @@
 //!
 //! ```text
 //!  log_start: [state u8][epoch u8][reserved 6]
-//!             record* : [marker u8 = epoch][addr u32][len u16][old bytes]
-//!             a record is valid iff its marker equals the current epoch;
-//!             every append also writes a 0 marker right after itself.
+//!             record* : [marker u8][addr u32][len u16][old bytes][crc u32]
+//!             each record is followed by a 0 byte (written with it)
 //! ```
+//! A record is valid iff its marker is the epoch it is read under and its
+//! CRC-32 (over marker, address, length and old bytes) matches, so one
+//! write both appends and validates it: a record torn by power loss fails
+//! its CRC and ends the log, and the data it covers was not yet touched.
+//!
 //! Invariants (MUST):
 //! - Before a persistent byte changes inside a transaction, a valid record
 //!   holding its old value is in the log.
 //! - `state` is one byte, so it flips atomically: 0 = idle, 1 = Java Card
-//!   transaction open, 2 = one multi-byte update in flight.
+//!   transaction open, 2 = a group of updates made atomic together.
 //! - At boot, if `state != 0` every valid record is undone, newest first,
 //!   then `state` returns to 0. Commit is the single write `state = 0`.
+//! - When idle, the first record is marked with the current epoch or 0,
+//!   except while one update is in flight outside a transaction: its
+//!   record is marked with the *next* epoch, and publishing that epoch is
+//!   what completes the update. At boot such a record is undone.
 
 use alloc::vec::Vec;
 
@@ -25,6 +33,12 @@ const ST_TXN: u8 = 1;
 const ST_ATOMIC: u8 = 2;
 const LOG_HEADER: u32 = 8;
 const REC_HEADER: u32 = 7;
+const REC_CRC: u32 = 4;
+
+/// Bytes a record of `len` old bytes takes (without its 0 terminator).
+const fn rec_size(len: u32) -> u32 {
+    REC_HEADER + len + REC_CRC
+}
 
 #[derive(Debug, Default, Clone)]
 pub struct TxnLog {
@@ -52,7 +66,7 @@ impl TxnLog {
     }
 
     /// Largest number of data bytes one transaction may update (each
-    /// logged field also costs a record header).
+    /// logged field also costs a record header and CRC).
     pub fn capacity(&self) -> u32 {
         self.size - LOG_HEADER - 1
     }
@@ -94,10 +108,11 @@ fn close_log<N: Nvm>(s: &mut Store<N>) -> Result<()> {
     s.nvm.write(start, &[ST_IDLE])
 }
 
-/// Records up to this size (header, data, next marker) need no allocation.
-const SMALL_RECORD: usize = 24;
+/// Records up to this size (header, data, CRC, terminator) need no
+/// allocation.
+const SMALL_RECORD: usize = 28;
 
-/// Builds the record `[marker][addr][len][old bytes][0]` of the `len`
+/// Builds the record `[marker][addr][len][old bytes][crc][0]` of the `len`
 /// bytes at `at` in `small` (or `large` when it does not fit) and returns
 /// it.
 fn record<'a, N: Nvm>(
@@ -108,70 +123,87 @@ fn record<'a, N: Nvm>(
     small: &'a mut [u8; SMALL_RECORD],
     large: &'a mut Vec<u8>,
 ) -> Result<&'a [u8]> {
-    let rec_len = (REC_HEADER + len) as usize;
+    let body = (REC_HEADER + len) as usize;
+    let size = rec_size(len) as usize;
     let old = s
         .nvm
         .bytes()
         .get(at as usize..(at + len) as usize)
         .ok_or(Fault::NvmRange { at, len })?;
-    let rec: &mut [u8] = if rec_len < SMALL_RECORD {
-        &mut small[..rec_len + 1]
+    let rec: &mut [u8] = if size < SMALL_RECORD {
+        &mut small[..size + 1]
     } else {
-        large.resize(rec_len + 1, 0);
+        large.resize(size + 1, 0);
         large
     };
     rec[0] = marker;
     rec[1..5].copy_from_slice(&at.to_be_bytes());
     rec[5..7].copy_from_slice(&(len as u16).to_be_bytes());
-    crate::nvm::copy_bytes(&mut rec[7..rec_len], old);
-    rec[rec_len] = 0;
+    crate::nvm::copy_bytes(&mut rec[7..body], old);
+    let crc = crate::heap::crc32(&[&rec[..body]]);
+    rec[body..size].copy_from_slice(&crc.to_be_bytes());
+    rec[size] = 0;
     Ok(rec)
 }
 
-/// Appends a record with the current content of `len` bytes at `at`.
+/// The valid record at `p` read under `epoch`: (address, where its old
+/// bytes are, their length, the record's size).
+fn valid_record(b: &[u8], p: u32, end: u32, epoch: u8) -> Option<(u32, u32, u32, u32)> {
+    if epoch == 0 || p + REC_HEADER > end || b.get(p as usize) != Some(&epoch) {
+        return None;
+    }
+    let addr = rd_u32(b, p + 1).ok()?;
+    let len = u32::from(rd_u16(b, p + 5).ok()?);
+    let size = rec_size(len);
+    if p + size > end {
+        return None;
+    }
+    let body = b.get(p as usize..(p + REC_HEADER + len) as usize)?;
+    let crc = rd_u32(b, p + REC_HEADER + len).ok()?;
+    (crate::heap::crc32(&[body]) == crc).then_some((addr, p + REC_HEADER, len, size))
+}
+
+/// Appends a record with the current content of `len` bytes at `at`: one
+/// write, which validates it.
 pub fn log_old<N: Nvm>(s: &mut Store<N>, at: u32, len: u32) -> Result<()> {
-    let rec_len = REC_HEADER + len;
-    if s.log.used + rec_len + 1 > s.log.start + s.log.size {
+    let size = rec_size(len);
+    if s.log.used + size + 1 > s.log.start + s.log.size {
         return Err(Fault::LogFull);
     }
     // Fields, statics and array elements are a few bytes: their record is
     // built on the stack (no allocation per logged update).
     let (mut small, mut large) = ([0u8; SMALL_RECORD], Vec::new());
-    let rec = record(s, at, len, 0, &mut small, &mut large)?;
+    let rec = record(s, at, len, s.log.epoch, &mut small, &mut large)?;
     let pos = s.log.used;
-    // Written invalid (marker 0), then validated by its marker byte.
     s.nvm.write(pos, rec)?;
-    s.nvm.write(pos, &[s.log.epoch])?;
-    s.log.used = pos + rec_len;
+    s.log.used = pos + size;
     s.log.logged += len;
     Ok(())
 }
 
 /// One multi-byte persistent update that survives power loss whole or not
-/// at all, in four NVM writes:
-/// 1. the undo record, already marked with the next epoch, at the log's
-///    start (the log is idle, so nothing reads it yet);
-/// 2. the header `[state = ATOMIC][epoch]` (if only one of the two bytes
-///    lands, either the log stays idle or the epoch does not match the
-///    record's marker: nothing is undone, and the data is still old);
-/// 3. the data;
-/// 4. `state = IDLE`.
+/// at all, in three NVM writes:
+/// 1. the undo record, marked with the next epoch, at the log's start (the
+///    log is idle, so nothing reads it as part of a transaction);
+/// 2. the data;
+/// 3. the epoch byte, set to the record's marker: the update is done.
 ///
-/// Power lost between 2 and 4: boot undoes the record.
+/// Power lost after 1 and before 3 leaves a valid record marked with the
+/// epoch after the current one: boot undoes it (`recover`).
 pub fn atomic_write<N: Nvm>(s: &mut Store<N>, at: u32, bytes: &[u8]) -> Result<()> {
     let start = s.log.start;
     let len = bytes.len() as u32;
-    if LOG_HEADER + REC_HEADER + len + 1 > s.log.size {
+    if LOG_HEADER + rec_size(len) + 1 > s.log.size {
         return Err(Fault::LogFull);
     }
     let epoch = next_epoch(s)?;
     let (mut small, mut large) = ([0u8; SMALL_RECORD], Vec::new());
     let rec = record(s, at, len, epoch, &mut small, &mut large)?;
     s.nvm.write(start + LOG_HEADER, rec)?;
-    s.nvm.write(start, &[ST_ATOMIC, epoch])?;
-    s.log.epoch = epoch;
     s.nvm.write(at, bytes)?;
-    s.nvm.write(start, &[ST_IDLE])
+    s.nvm.write(start + 1, &[epoch])?;
+    s.log.epoch = epoch;
+    Ok(())
 }
 
 /// Runs several persistent updates as one (used by `Util.arrayCopy` and the
@@ -212,20 +244,25 @@ fn undo<N: Nvm>(s: &mut Store<N>) -> Result<()> {
     let epoch = *b.get(start as usize + 1).ok_or(Fault::Corrupt("log"))?;
     let mut recs = Vec::new();
     let mut p = start + LOG_HEADER;
-    while p + REC_HEADER <= end && b[p as usize] == epoch && epoch != 0 {
-        let addr = rd_u32(b, p + 1)?;
-        let len = u32::from(rd_u16(b, p + 5)?);
-        if p + REC_HEADER + len > end {
-            return Err(Fault::Corrupt("log record"));
-        }
-        recs.push((addr, p + REC_HEADER, len));
-        p += REC_HEADER + len;
+    while let Some((addr, data, len, size)) = valid_record(b, p, end, epoch) {
+        recs.push((addr, data, len));
+        p += size;
     }
     for (addr, data, len) in recs.into_iter().rev() {
-        let old: Vec<u8> = s.nvm.bytes()[data as usize..(data + len) as usize].to_vec();
-        s.nvm.write(addr, &old)?;
+        restore(s, addr, data, len)?;
     }
     Ok(())
+}
+
+/// Writes back the `len` old bytes kept at `data` to `addr`.
+fn restore<N: Nvm>(s: &mut Store<N>, addr: u32, data: u32, len: u32) -> Result<()> {
+    let old: Vec<u8> = s
+        .nvm
+        .bytes()
+        .get(data as usize..(data + len) as usize)
+        .ok_or(Fault::Corrupt("log record"))?
+        .to_vec();
+    s.nvm.write(addr, &old)
 }
 
 /// Boot-time recovery: roll back an interrupted transaction or update.
@@ -247,7 +284,16 @@ pub fn recover<N: Nvm>(s: &mut Store<N>) -> Result<()> {
     }
     if state != ST_IDLE {
         undo(s)?;
-        close_log(s)?;
+        return close_log(s);
+    }
+    // One update in flight outside a transaction: undo it, then publish its
+    // epoch so that its record no longer counts.
+    let next = next_epoch(s)?;
+    let start = s.log.start;
+    let in_flight = valid_record(b, start + LOG_HEADER, start + s.log.size, next);
+    if let Some((addr, data, len, _)) = in_flight {
+        restore(s, addr, data, len)?;
+        s.nvm.write(start + 1, &[next])?;
     }
     Ok(())
 }
@@ -304,6 +350,6 @@ mod tests {
             atomic_write(&mut s, at, &new).unwrap();
             assert_eq!(&s.nvm.bytes()[at as usize..at as usize + 4], &new);
         }
-        assert_eq!(writes, Some(4));
+        assert_eq!(writes, Some(3));
     }
 }

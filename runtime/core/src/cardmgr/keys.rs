@@ -217,7 +217,7 @@ mod tests {
     const KCV_TEST_KEY: [u8; 3] = [0x50, 0x4A, 0x77];
 
     /// NVM writes of PUT KEY's store: adding a set is its slot and the
-    /// count (2), replacing one is one atomic update (4). Pinned so that
+    /// count (2), replacing one is one atomic update (3). Pinned so that
     /// the key sets' integrity check costs no write.
     #[test]
     fn put_key_writes() {
@@ -229,7 +229,7 @@ mod tests {
             s.nvm.writes - w0
         };
         assert_eq!(counted(1, set(0x31, 0x11, KeyType::Aes)), 2, "add");
-        assert_eq!(counted(0, set(0x30, 0x22, KeyType::Aes)), 4, "replace");
+        assert_eq!(counted(0, set(0x30, 0x22, KeyType::Aes)), 3, "replace");
     }
 
     /// Adding and replacing a key set, cut at every write: after the
