@@ -337,10 +337,11 @@ struct Lowerer<'a, 'f> {
     /// runtime writes them (during calls), so the mid-end may reuse their
     /// loads across the method's own stores.
     regions: Option<(AliasRegion, AliasRegion)>,
-    /// The VM context pointer as of the last runtime call. Everything the
-    /// runtime may change during a call (header caches, table sizes, RAM
-    /// base) is loaded `readonly` from this value, so the mid-end merges and
-    /// hoists those loads between calls; after a call the pointer is
+    /// The VM context pointer as of the last call that may move memory or
+    /// change the context (`Entry::may_move_memory`, direct calls).
+    /// Everything such a call may change (header caches, table sizes, RAM
+    /// base, `ctx`) is loaded `readonly` from this value, so the mid-end
+    /// merges and hoists those loads between them; after one the pointer is
     /// reloaded from `vm_slot` as a new SSA value, which starts a new epoch.
     epoch: Option<Variable>,
     /// `int` words by the value they were split from: joining them again
@@ -572,7 +573,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         }
     }
 
-    /// Starts a new epoch after a call into the runtime or compiled code.
+    /// Starts a new epoch after a call into the runtime that may move
+    /// memory or change the context, or into compiled code.
     fn refresh_vm(&mut self) {
         let Some(var) = self.epoch else { return };
         let slot = match self.vm_slot {
