@@ -333,6 +333,10 @@ struct Lowerer<'a, 'f> {
     /// predecessors are all in this tree is dominated by their nearest
     /// common ancestor (all are emitted when a block is entered).
     idom: HashMap<Block, Option<Block>>,
+    /// Predecessors of blocks, from the terminators of the blocks in the
+    /// layout up to `pred_cursor` (`note_idom`).
+    preds: HashMap<Block, Vec<Block>>,
+    pred_cursor: Option<Block>,
     /// Alias regions of the VM context and of the object headers: only the
     /// runtime writes them (during calls), so the mid-end may reuse their
     /// loads across the method's own stores.
@@ -413,6 +417,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             loops: Vec::new(),
             checked: Vec::new(),
             idom: HashMap::new(),
+            preds: HashMap::new(),
+            pred_cursor: None,
             regions: None,
             epoch: None,
             ints: HashMap::new(),
@@ -443,18 +449,32 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// Records `block`'s immediate dominator when its predecessors (all
     /// emitted) lie in the known tree; otherwise starts over at it.
     fn note_idom(&mut self, block: Block) {
+        // Blocks join the layout when first entered, each terminated before
+        // the next, so the ones after the cursor are scanned once.
         let f = &self.b.func;
-        let mut preds = Vec::new();
-        for b in f.layout.blocks() {
+        let mut next = match self.pred_cursor {
+            Some(b) => f.layout.next_block(b),
+            None => f.layout.entry_block(),
+        };
+        while let Some(b) = next {
             let Some(last) = f.layout.last_inst(b) else {
-                continue;
+                break;
             };
+            if !f.dfg.insts[last].opcode().is_terminator() {
+                break;
+            }
             let dests =
                 f.dfg.insts[last].branch_destination(&f.dfg.jump_tables, &f.dfg.exception_tables);
-            if dests.iter().any(|d| d.block(&f.dfg.value_lists) == block) {
-                preds.push(b);
+            for d in dests {
+                let preds = self.preds.entry(d.block(&f.dfg.value_lists)).or_default();
+                if !preds.contains(&b) {
+                    preds.push(b);
+                }
             }
+            self.pred_cursor = Some(b);
+            next = f.layout.next_block(b);
         }
+        let preds = self.preds.get(&block).cloned().unwrap_or_default();
         let mut common: Option<Vec<Block>> = None;
         for p in preds {
             let Some(path) = self.dom_path(p) else {
