@@ -317,7 +317,7 @@ struct Lowerer<'a, 'f> {
     /// Emit the inline null/firewall/bounds checks (off only to measure them).
     checks: bool,
     /// The pcs where a check is branch-free (`object`) so that the mid-end
-    /// hoists it out of a loop; elsewhere it branches (`header_branchy`),
+    /// hoists it out of a loop; elsewhere it branches (`header`),
     /// which is shorter when it runs every time.
     hoisting: std::collections::HashSet<u16>,
     /// The bytecode range of each loop: a backward branch's target to the
