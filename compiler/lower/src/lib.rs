@@ -284,10 +284,10 @@ struct GenericCall {
 
 /// An object as the inline checks see it: header address, flags, and
 /// whether the fast path may use it.
+#[derive(Clone, Copy)]
 struct ObjView {
     o: Value,
     flags: Value,
-    ok: Value,
     /// Address of the first data byte.
     start: Value,
 }
@@ -316,14 +316,36 @@ struct Lowerer<'a, 'f> {
     out_args: Option<cranelift_codegen::ir::StackSlot>,
     /// Emit the inline null/firewall/bounds checks (off only to measure them).
     checks: bool,
+    /// The pcs where a check is branch-free (`object`) so that the mid-end
+    /// hoists it out of a loop; elsewhere it branches (`header`),
+    /// which is shorter when it runs every time.
+    hoisting: std::collections::HashSet<u16>,
+    /// The bytecode range of each loop: a backward branch's target to the
+    /// branch.
+    loops: Vec<(u16, u16)>,
+    /// Branching checks already passed (`header`): the reference, the VM
+    /// pointer of the epoch, whether the firewall was checked, the block
+    /// the check ended in, and the header. Another access to the same
+    /// object in the same epoch, in code that block dominates, reuses it.
+    checked: Vec<(Value, Value, bool, Block, ObjView)>,
+    /// Immediate dominators of the blocks entered since the last bytecode
+    /// block (where `checked` starts over), as far as known: a block whose
+    /// predecessors are all in this tree is dominated by their nearest
+    /// common ancestor (all are emitted when a block is entered).
+    idom: HashMap<Block, Option<Block>>,
+    /// Predecessors of blocks, from the terminators of the blocks in the
+    /// layout up to `pred_cursor` (`note_idom`).
+    preds: HashMap<Block, Vec<Block>>,
+    pred_cursor: Option<Block>,
     /// Alias regions of the VM context and of the object headers: only the
     /// runtime writes them (during calls), so the mid-end may reuse their
     /// loads across the method's own stores.
     regions: Option<(AliasRegion, AliasRegion)>,
-    /// The VM context pointer as of the last runtime call. Everything the
-    /// runtime may change during a call (header caches, table sizes, RAM
-    /// base) is loaded `readonly` from this value, so the mid-end merges and
-    /// hoists those loads between calls; after a call the pointer is
+    /// The VM context pointer as of the last call that may move memory or
+    /// change the context (`Entry::may_move_memory`, direct calls).
+    /// Everything such a call may change (header caches, table sizes, RAM
+    /// base, `ctx`) is loaded `readonly` from this value, so the mid-end
+    /// merges and hoists those loads between them; after one the pointer is
     /// reloaded from `vm_slot` as a new SSA value, which starts a new epoch.
     epoch: Option<Variable>,
     /// `int` words by the value they were split from: joining them again
@@ -391,6 +413,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             sigs: HashMap::new(),
             out_args: None,
             checks: true,
+            hoisting: std::collections::HashSet::new(),
+            loops: Vec::new(),
+            checked: Vec::new(),
+            idom: HashMap::new(),
+            preds: HashMap::new(),
+            pred_cursor: None,
             regions: None,
             epoch: None,
             ints: HashMap::new(),
@@ -405,8 +433,81 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// there without block parameters, which keeps values that are
     /// constant in a loop recognisable as such (and so hoistable).
     fn enter(&mut self, block: Block) {
+        self.note_idom(block);
         self.b.switch_to_block(block);
         self.b.seal_block(block);
+    }
+
+    /// Starts the dominator tree of `checked` over at `block` (a bytecode
+    /// block, whose predecessors are not all emitted yet).
+    fn forget_checks(&mut self, block: Block) {
+        self.checked.clear();
+        self.idom.clear();
+        self.idom.insert(block, None);
+    }
+
+    /// Records `block`'s immediate dominator when its predecessors (all
+    /// emitted) lie in the known tree; otherwise starts over at it.
+    fn note_idom(&mut self, block: Block) {
+        // Blocks join the layout when first entered, each terminated before
+        // the next, so the ones after the cursor are scanned once.
+        let f = &self.b.func;
+        let mut next = match self.pred_cursor {
+            Some(b) => f.layout.next_block(b),
+            None => f.layout.entry_block(),
+        };
+        while let Some(b) = next {
+            let Some(last) = f.layout.last_inst(b) else {
+                break;
+            };
+            if !f.dfg.insts[last].opcode().is_terminator() {
+                break;
+            }
+            let dests =
+                f.dfg.insts[last].branch_destination(&f.dfg.jump_tables, &f.dfg.exception_tables);
+            for d in dests {
+                let preds = self.preds.entry(d.block(&f.dfg.value_lists)).or_default();
+                if !preds.contains(&b) {
+                    preds.push(b);
+                }
+            }
+            self.pred_cursor = Some(b);
+            next = f.layout.next_block(b);
+        }
+        let preds = self.preds.get(&block).cloned().unwrap_or_default();
+        let mut common: Option<Vec<Block>> = None;
+        for p in preds {
+            let Some(path) = self.dom_path(p) else {
+                common = None;
+                break;
+            };
+            common = Some(match common {
+                None => path,
+                Some(c) => c.into_iter().filter(|b| path.contains(b)).collect(),
+            });
+        }
+        match common.and_then(|c| c.first().copied()) {
+            Some(d) => {
+                self.idom.insert(block, Some(d));
+            }
+            None => self.forget_checks(block),
+        }
+    }
+
+    /// `block` and its dominators up to the root of the known tree, or
+    /// None when `block` is not in it.
+    fn dom_path(&self, block: Block) -> Option<Vec<Block>> {
+        let mut path = vec![block];
+        let mut at = block;
+        loop {
+            match self.idom.get(&at)? {
+                Some(d) => {
+                    path.push(*d);
+                    at = *d;
+                }
+                None => return Some(path),
+            }
+        }
     }
 
     /// Seals the blocks of the bytecode, innermost code first (reverse pc
@@ -455,14 +556,14 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// `same_owner`, owned by the current context).
     fn row_candidate(&mut self, r: Value, cp: u16, same_owner: bool) -> (Value, ObjView, Value) {
         let row_at = self.cp_word(cp);
-        let obj = self.object(r, false);
+        let (obj, ok) = self.object(r, false);
         let kd = self.hdr_byte(obj.o, obj::KIND);
         let inst = self
             .b
             .ins()
             .icmp_imm_s(IntCC::Equal, kd, i64::from(obj::K_INSTANCE));
         let has_row = self.b.ins().icmp_imm_s(IntCC::NotEqual, row_at, 0);
-        let mut usable = self.b.ins().band(obj.ok, inst);
+        let mut usable = self.b.ins().band(ok, inst);
         usable = self.b.ins().band(usable, has_row);
         if same_owner {
             let owner = self.hdr_byte(obj.o, obj::OWNER);
@@ -492,7 +593,8 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         }
     }
 
-    /// Starts a new epoch after a call into the runtime or compiled code.
+    /// Starts a new epoch after a call into the runtime that may move
+    /// memory or change the context, or into compiled code.
     fn refresh_vm(&mut self) {
         let Some(var) = self.epoch else { return };
         let slot = match self.vm_slot {
@@ -931,12 +1033,11 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.ins().uextend(I32, v)
     }
 
-    /// Header address, flags and validity of handle `r` (16-bit), without
-    /// branching: `ok` holds when the handle is valid and, with `firewall`,
-    /// accessible from the current context. All loads are constant between
-    /// calls, so in a loop without calls the whole computation is hoisted
-    /// and each access keeps one test.
-    fn object(&mut self, r: Value, firewall: bool) -> ObjView {
+    /// Handle `r` (16-bit) in its header table: the handle, its index in
+    /// the table, the table's size and the header's address (meaningless
+    /// unless the handle is non-null and the index below the size). Pure,
+    /// constant between calls.
+    fn locate(&mut self, r: Value) -> (Value, Value, Value, Value) {
         let h = self.b.ins().uextend(I32, r);
         let is_ram = self.b.ins().icmp_imm_s(
             IntCC::UnsignedGreaterThanOrEqual,
@@ -950,12 +1051,22 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         let table = self.b.ins().select(is_ram, ram_objs, objs);
         let count = self.b.ins().select(is_ram, nram, n);
         let idx = self.b.ins().band_imm_u(h, 0x7FFF);
+        let wide = self.widen(idx);
+        let off = self.b.ins().imul_imm_u(wide, i64::from(obj::SIZE));
+        let o = self.b.ins().iadd(table, off);
+        (h, idx, count, o)
+    }
+
+    /// Header address, flags and validity of handle `r` (16-bit), without
+    /// branching: `ok` holds when the handle is valid and, with `firewall`,
+    /// accessible from the current context. All loads are constant between
+    /// calls, so in a loop without calls the whole computation is hoisted
+    /// and each access keeps one test.
+    fn object(&mut self, r: Value, firewall: bool) -> (ObjView, Value) {
+        let (h, idx, count, o) = self.locate(r);
         let in_range = self.b.ins().icmp(IntCC::UnsignedLessThan, idx, count);
         let not_null = self.b.ins().icmp_imm_s(IntCC::NotEqual, h, 0);
         let mut ok = self.b.ins().band(in_range, not_null);
-        let idx = self.widen(idx);
-        let off = self.b.ins().imul_imm_u(idx, i64::from(obj::SIZE));
-        let o = self.b.ins().iadd(table, off);
         let flags = self.hdr_byte(o, obj::FLAGS);
         if firewall {
             let owner = self.hdr_byte(o, obj::OWNER);
@@ -969,33 +1080,107 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             ok = self.b.ins().band(ok, access);
         }
         let start = self.data_start(o, flags);
-        ObjView {
-            o,
-            flags,
-            ok,
-            start,
+        (ObjView { o, flags, start }, ok)
+    }
+
+    /// Whether the checks at the current pc are branch-free, for hoisting
+    /// (`hoisting`).
+    fn hoists(&self) -> bool {
+        self.hoisting.contains(&self.pc)
+    }
+
+    /// Continues when `fail` is zero, else jumps to `slow` (named first, as
+    /// in `check`).
+    fn give_up_if(&mut self, fail: Value, slow: Block) {
+        if self.checks {
+            let next = self.b.create_block();
+            self.b.ins().brif(fail, slow, &[], next, &[]);
+            self.enter(next);
         }
     }
 
     /// Header of handle `r` when it is valid and, with `firewall`,
     /// accessible from the current context; otherwise jumps to `slow`.
+    ///
+    /// Outside call-free loops the tests branch, the common ones first:
+    /// null, then the table bound, then owner against context; only an
+    /// object of another context goes on to the rarer passes (a global
+    /// array such as the APDU buffer, or code running as the JCRE). Each
+    /// failing test goes to `slow`, which performs the whole operation in
+    /// the runtime and throws; the passes are exactly `object`'s.
     fn header(&mut self, r: Value, firewall: bool, slow: Block) -> ObjView {
-        let v = self.object(r, firewall);
-        let next = self.b.create_block();
-        self.check(v.ok, next, slow);
-        self.enter(next);
+        if self.hoists() {
+            let (v, ok) = self.object(r, firewall);
+            let next = self.b.create_block();
+            self.check(ok, next, slow);
+            self.enter(next);
+            return v;
+        }
+        let vm = self.vm();
+        let here = self.b.current_block();
+        let path = here.and_then(|b| self.dom_path(b)).unwrap_or_default();
+        if let Some(&(.., v)) = self
+            .checked
+            .iter()
+            .find(|c| c.0 == r && c.1 == vm && c.2 >= firewall && path.contains(&c.3))
+        {
+            return v;
+        }
+        let (h, idx, count, o) = self.locate(r);
+        let null = self.b.ins().icmp_imm_s(IntCC::Equal, h, 0);
+        self.give_up_if(null, slow);
+        let out = self
+            .b
+            .ins()
+            .icmp(IntCC::UnsignedGreaterThanOrEqual, idx, count);
+        self.give_up_if(out, slow);
+        let flags = self.hdr_byte(o, obj::FLAGS);
+        if firewall && self.checks {
+            let owner = self.hdr_byte(o, obj::OWNER);
+            let ctx = self.vm_fixed(I32, self.lay.ctx());
+            let other = self.b.ins().icmp(IntCC::NotEqual, owner, ctx);
+            let ok = self.b.create_block();
+            let rare = self.b.create_block();
+            self.b.ins().brif(other, rare, &[], ok, &[]);
+            self.enter(rare);
+            let global = self.b.ins().band_imm_u(flags, i64::from(obj::F_GLOBAL));
+            let not_global = self.b.create_block();
+            self.b.ins().brif(global, ok, &[], not_global, &[]);
+            self.enter(not_global);
+            // Not JCRE (context 0): no pass left.
+            self.b.ins().brif(ctx, slow, &[], ok, &[]);
+            self.enter(ok);
+        }
+        let start = self.data_start(o, flags);
+        let v = ObjView { o, flags, start };
+        if self.checks {
+            if let Some(b) = self.b.current_block() {
+                self.checked.push((r, vm, firewall, b, v));
+            }
+        }
         v
     }
 
-    /// Array `r` checked for index `i` (16-bit, taken unsigned): one test
-    /// covers null, the firewall and the bounds, as the length counts as 0
-    /// when the handle fails the others. Returns the array and the index.
+    /// Array `r` checked for index `i` (16-bit, taken unsigned). Returns
+    /// the array and the index. Branch-free (hoisting), one test covers
+    /// null, the firewall and the bounds, as the length counts as 0 when
+    /// the handle fails the others; else `header`'s tests, then the bound.
     fn element(&mut self, r: Value, i: Value, slow: Block) -> (ObjView, Value) {
-        let v = self.object(r, true);
+        let iu = self.b.ins().uextend(I32, i);
+        if !self.hoists() {
+            let v = self.header(r, true, slow);
+            let len = self.hdr_half(v.o, obj::LEN);
+            let out = self
+                .b
+                .ins()
+                .icmp(IntCC::UnsignedGreaterThanOrEqual, iu, len);
+            self.give_up_if(out, slow);
+            return (v, iu);
+        }
+        let (v, ok) = self.object(r, true);
         let len = self.hdr_half(v.o, obj::LEN);
         let zero = self.iconst32(0);
-        let limit = self.b.ins().select(v.ok, len, zero);
-        let iu = self.b.ins().uextend(I32, i);
+        let limit = self.b.ins().select(ok, len, zero);
         let inb = self.b.ins().icmp(IntCC::UnsignedLessThan, iu, limit);
         let fast = self.b.create_block();
         self.check(inb, fast, slow);
@@ -1296,8 +1481,12 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             let n = self.iconst32(bytes);
             self.call_rt_checked(Entry::StoreNvm, &[addr, n, v]);
         }
-        // Static values loaded as constants between calls start over.
-        self.refresh_vm();
+        // A final static is loaded as a constant of the epoch (see
+        // `final_static`): after writing one, start over. Other statics are
+        // plain loads, which the call already orders.
+        if self.final_static(cp) {
+            self.refresh_vm();
+        }
         Ok(())
     }
 
@@ -1764,12 +1953,44 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.push_int(r)
     }
 
+    /// A conditional branch. When exactly one side leaves the innermost
+    /// loop around it, that side is named first, for the same reason as
+    /// the slow path in `check`: otherwise the elaborator visits the exit
+    /// before the rest of the body and hoists nothing out of it.
     fn branch(&mut self, cond: Value, target: i32) -> Result<(), LowerError> {
         let t = self.block_at(target)?;
         let next_pc = self.next_pc;
         let f = self.block_at(i32::from(next_pc))?;
-        self.b.ins().brif(cond, t, &[], f, &[]);
+        if self.leaves_loop(i32::from(next_pc)) && !self.leaves_loop(target) {
+            let not = self.b.ins().icmp_imm_s(IntCC::Equal, cond, 0);
+            self.b.ins().brif(not, f, &[], t, &[]);
+        } else {
+            self.b.ins().brif(cond, t, &[], f, &[]);
+        }
         Ok(())
+    }
+
+    /// Whether a jump from the current pc to `to` leaves the innermost
+    /// loop (`loops`) around the current pc, directly or by a `goto` there
+    /// (a `break` is a branch over a `goto` out of the loop).
+    fn leaves_loop(&self, to: i32) -> bool {
+        let pc = self.pc;
+        let insns = &self.types.insns;
+        let mut to = to;
+        for _ in 0..4 {
+            let Ok(i) = insns.binary_search_by_key(&to, |i| i32::from(i.pc)) else {
+                break;
+            };
+            match (insns[i].opcode.0, &insns[i].operands) {
+                (0x70 | 0xA8, Operands::Branch(o)) => to += i32::from(*o),
+                _ => break,
+            }
+        }
+        self.loops
+            .iter()
+            .filter(|&&(start, end)| start <= pc && pc <= end)
+            .min_by_key(|&&(start, end)| end - start)
+            .is_some_and(|&(start, end)| to < i32::from(start) || to > i32::from(end))
     }
 
     fn switch(&mut self, key: Value, cases: &[(i32, i16)], default: i16) -> Result<(), LowerError> {

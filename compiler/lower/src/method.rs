@@ -72,6 +72,19 @@ impl Lowerer<'_, '_> {
                 }
             }
         }
+        self.loops = types
+            .insns
+            .iter()
+            .flat_map(|i| {
+                i.branch_targets()
+                    .into_iter()
+                    .filter_map(|t| u16::try_from(t).ok())
+                    .filter(|&t| t <= i.pc)
+                    .map(|t| (t, i.pc))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        self.hoisting = self.call_free_loop_pcs();
         let code_offset = u32::from(self.info.code_offset());
         let code_end = code_offset + self.info.bytecode.len() as u32;
         for h in &self.cap.method.handlers {
@@ -99,6 +112,7 @@ impl Lowerer<'_, '_> {
                     self.b.ins().jump(b, &[]);
                 }
                 self.b.switch_to_block(b);
+                self.forget_checks(b);
                 open = true;
                 self.sp = frame.map(|f| f.depth()).unwrap_or(0);
                 if frame.is_some() && ticked.contains(&i32::from(insn.pc)) {
@@ -124,6 +138,54 @@ impl Lowerer<'_, '_> {
             return Err(self.no_types("code falls off the end of the method"));
         }
         self.fill_dispatch()
+    }
+
+    /// Whether `insn` starts a new epoch (see `Lowerer::epoch`): calls,
+    /// allocation, and writes of final statics. It must agree with what
+    /// `insn` emits only for speed: either form of a check is complete.
+    fn starts_epoch(&self, insn: &hydra_cap::bytecode::Instruction) -> bool {
+        match insn.opcode.0 {
+            // invoke*, new, newarray, anewarray
+            0x8B..=0x91 => true,
+            0x7F..=0x82 => match insn.operands {
+                Operands::Cp(cp) => self.final_static(cp),
+                _ => true,
+            },
+            _ => false,
+        }
+    }
+
+    /// The pcs where checks are branch-free: those of a stretch of bytecode
+    /// between `starts_epoch` instructions that holds a whole loop. In such
+    /// a loop the VM-context and header loads are invariant, so the
+    /// mid-end hoists the check out of it, and the checks of the same
+    /// objects before and after the loop reuse what it computed.
+    fn call_free_loop_pcs(&self) -> std::collections::HashSet<u16> {
+        let insns = &self.types.insns;
+        let mut pcs = std::collections::HashSet::new();
+        let mut stretch: Vec<u16> = Vec::new();
+        let mut flush = |stretch: &mut Vec<u16>| {
+            let (Some(&first), Some(&last)) = (stretch.first(), stretch.last()) else {
+                return;
+            };
+            if self
+                .loops
+                .iter()
+                .any(|&(start, end)| first <= start && end <= last)
+            {
+                pcs.extend(stretch.iter().copied());
+            }
+            stretch.clear();
+        };
+        for insn in insns {
+            if self.starts_epoch(insn) {
+                flush(&mut stretch);
+            } else {
+                stretch.push(insn.pc);
+            }
+        }
+        flush(&mut stretch);
+        pcs
     }
 
     /// Emits one instruction; false when control does not fall through.

@@ -214,22 +214,22 @@ pub enum Entry {
 }
 
 impl Entry {
-    /// Whether the entry point may allocate or run other code, and so move
-    /// the header caches and RAM or add handles (compiled code reloads what
-    /// it derived from the VM context after such a call). The field, array,
-    /// static and store-barrier operations only write object data; when
-    /// they throw, the handler is reached through `Catch`.
+    /// The entry point's effect class: whether it may allocate, collect,
+    /// free, run other code or switch the firewall context, and so move the
+    /// header caches or RAM, add handles or change `ctx` (compiled code
+    /// reloads what it derived from the VM context after such a call).
+    ///
+    /// The others (`false`) only read the card or write object and static
+    /// data (`Store::write`, `write_nvm`: the data and the undo log, never a
+    /// header), and set `pending`: the field, array, static and store
+    /// operations; `throw_vm`, `throw` and `type_check`, which read the
+    /// class tables and hand out a JCRE exception instance made when the card starts
+    /// (`Card::jcre_exception`); and `catch`, which only reads the pending
+    /// exception's class and clears `pending`. A handler reached through
+    /// `catch` runs in the context that threw. `runtime/docs/native-abi.md`
+    /// ("the header cache is current") states the rule for engines.
     pub const fn may_move_memory(self) -> bool {
-        !matches!(
-            self,
-            Entry::GetField
-                | Entry::PutField
-                | Entry::ArrayLoad
-                | Entry::ArrayStore
-                | Entry::ArrayLength
-                | Entry::PutStatic
-                | Entry::StoreNvm
-        )
+        matches!(self, Entry::Invoke | Entry::New | Entry::NewArray)
     }
 }
 
