@@ -508,6 +508,20 @@ impl<N: Nvm> Card<N> {
         Ok(())
     }
 
+    /// The result of native `n` when it only reads the card's state: no
+    /// side effect, no exception once its receiver is known non-null (the
+    /// caller's dispatch found the object). Calls of these skip the generic
+    /// native call (argument copy, frame bookkeeping) from the interpreter
+    /// and from compiled code alike; every other native gives `None`.
+    #[inline]
+    pub fn quick_native(&self, n: Native) -> Option<i16> {
+        match n {
+            Native::AppletSelectingApplet => Some(i16::from(self.selecting)),
+            Native::ApduGetBuffer => Some(self.jcre.buffer as i16),
+            _ => None,
+        }
+    }
+
     /// Runs a native; returns the number of result words written at `base`.
     #[allow(clippy::too_many_lines)]
     pub fn native(&mut self, n: Native, base: usize) -> Result<usize, Exc> {

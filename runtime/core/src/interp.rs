@@ -239,10 +239,33 @@ impl<N: Nvm> Card<N> {
             sp += 1;
         }
         let saved_ctx = self.ctx;
-        let r = self.run(m, sp, base_depth);
+        let r = match self.enter_compiled(m, sp) {
+            Some(r) => r,
+            None => self.run(m, sp, base_depth),
+        };
         self.frames.truncate(base_depth);
         self.ctx = saved_ctx;
         self.sp_top = base_sp;
+        r
+    }
+
+    /// [`Card::invoke`] of a compiled method: what `run` would reach through
+    /// `call` and `run_compiled`, without setting up the interpreter's
+    /// registers first. `None` when the method is not compiled.
+    fn enter_compiled(&mut self, m: MethodId, sp: usize) -> Option<Result<Ret, Exc>> {
+        let engine = self.engine.clone()?;
+        let meth = self.methods.get(usize::from(m))?;
+        if meth.kind != MethodKind::Bytecode {
+            return None;
+        }
+        let fp = sp.checked_sub(usize::from(meth.nargs))?;
+        self.sp_top = sp;
+        let saved = self.ctx;
+        if let Some(c) = self.call_ctx.take() {
+            self.ctx = c;
+        }
+        let r = engine.run(self, m, fp);
+        self.ctx = saved;
         r
     }
 
@@ -1541,6 +1564,22 @@ impl<N: Nvm> Card<N> {
                     };
                     if new_ctx != self.ctx {
                         self.prev_ctx = self.ctx;
+                    }
+                    // A native that only reads the card's state (selectingApplet,
+                    // getBuffer): its result replaces the arguments, as `call`
+                    // would leave it, without the call.
+                    let callee = &self.methods[usize::from(m)];
+                    if let MethodKind::Native(nat) = callee.kind {
+                        if usize::from(callee.nargs) == nargs && sp - nargs >= fp {
+                            if let Some(v) = self.quick_native(nat) {
+                                self.sp_top = sp;
+                                sp -= nargs;
+                                self.stack[sp] = v;
+                                sp += 1;
+                                pc += 3;
+                                continue;
+                            }
+                        }
                     }
                     sync!();
                     let depth = self.frames.len();

@@ -297,6 +297,41 @@ pub fn invoke<N: Nvm>(
     r.map(ret_value)
 }
 
+/// [`invoke`] of a virtual method that [`Card::quick_native`] answers
+/// (`selectingApplet`, `getBuffer`): the same resolution, firewall check
+/// and context bookkeeping, then the result without a call. `None` for
+/// every other call and wherever [`invoke`] would raise an exception, so
+/// that it runs and raises it.
+#[inline]
+pub fn invoke_quick<N: Nvm>(
+    card: &mut Card<N>,
+    pkg: u16,
+    op: i32,
+    index: i32,
+    args: &[i16],
+) -> Option<i32> {
+    if op != invoke::VIRTUAL {
+        return None;
+    }
+    let Ok(Cp::Virtual { class, token }) = cp(card, pkg, index as u16) else {
+        return None;
+    };
+    let o = *card.store.obj(*args.first()? as Ref)?;
+    if o.is_array() {
+        return None;
+    }
+    let new_ctx = card.invoke_context(&o, None).ok()?;
+    let m = card.lookup_virtual(o.class, class, token)?;
+    let MethodKind::Native(n) = card.methods.get(usize::from(m))?.kind else {
+        return None;
+    };
+    let v = card.quick_native(n)?;
+    if new_ctx != card.ctx {
+        card.prev_ctx = card.ctx;
+    }
+    Some(i32::from(v))
+}
+
 /// Runs `m` with `args` in the current context: straight into the engine
 /// when it is compiled (no interpreter entry), else through `Card::invoke`.
 fn call<N: Nvm>(card: &mut Card<N>, m: u16, args: &[i16]) -> Result<Ret, Exc> {
