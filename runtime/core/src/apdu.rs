@@ -102,7 +102,12 @@ impl Command {
         };
         Ok(Command {
             header: *header,
-            data: data.to_vec(),
+            // No copy (a `memcpy` call) for the many commands without data.
+            data: if data.is_empty() {
+                Vec::new()
+            } else {
+                data.to_vec()
+            },
             le,
             extended,
         })

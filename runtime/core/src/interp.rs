@@ -80,6 +80,18 @@ fn s4(code: &[u8], i: usize) -> i32 {
     }
 }
 #[inline(always)]
+/// Copies call arguments (same length): the usual one to three words
+/// inline, not through a call of `memcpy`.
+#[inline]
+fn copy_words(dst: &mut [i16], src: &[i16]) {
+    match (dst, src) {
+        ([d], [s]) => *d = *s,
+        ([d0, d1], [s0, s1]) => (*d0, *d1) = (*s0, *s1),
+        ([d0, d1, d2], [s0, s1, s2]) => (*d0, *d1, *d2) = (*s0, *s1, *s2),
+        (d, s) => d.copy_from_slice(s),
+    }
+}
+
 fn join(hi: i16, lo: i16) -> i32 {
     ((hi as u16 as u32) << 16 | lo as u16 as u32) as i32
 }
@@ -230,14 +242,11 @@ impl<N: Nvm> Card<N> {
         let base_depth = self.frames.len();
         // Natives that call back run above their caller's operand stack.
         let base_sp = self.sp_top;
-        let mut sp = base_sp;
-        if sp + args.len() > self.stack.len() {
+        let sp = base_sp + args.len();
+        let Some(slot) = self.stack.get_mut(base_sp..sp) else {
             return Err(self.so());
-        }
-        for &a in args {
-            self.stack[sp] = a;
-            sp += 1;
-        }
+        };
+        copy_words(slot, args);
         let saved_ctx = self.ctx;
         let r = match self.enter_compiled(m, sp) {
             Some(r) => r,
@@ -276,7 +285,7 @@ impl<N: Nvm> Card<N> {
         let Some(slot) = self.stack.get_mut(fp..fp + args.len()) else {
             return Err(self.so());
         };
-        slot.copy_from_slice(args);
+        copy_words(slot, args);
         let (depth, saved_ctx) = (self.frames.len(), self.ctx);
         self.sp_top = fp + args.len();
         let r = self.native(n, fp);

@@ -562,7 +562,7 @@ impl<N: Nvm> Card<N> {
         }
         // The header in the buffer: CLA INS P1 P2 P3 (short), or
         // CLA INS P1 P2 00 Lc1 Lc2 (extended).
-        let mut buf = [0u8; 7];
+        let mut buf = [0u8; 8];
         buf[..4].copy_from_slice(&cmd.header);
         let head = if cmd.extended {
             let n = if cmd.data.is_empty() {
@@ -589,13 +589,18 @@ impl<N: Nvm> Card<N> {
                 // (API: the JCRE zeroes the buffer before each command), so
                 // nothing an applet left there reaches the next command,
                 // whichever context it goes to.
-                Some(d) if o.in_ram() => crate::nvm::zero_bytes(d),
+                // The header then goes in as one 8-byte copy: past the
+                // header `buf` is zero like the buffer.
+                Some(d) if o.in_ram() => {
+                    crate::nvm::zero_bytes(d);
+                    d[..8].copy_from_slice(&buf);
+                }
                 _ => {
                     let zeros = [0u8; crate::link::APDU_BUFFER_SIZE as usize];
                     let _ = self.store.write(&o, 0, &zeros, false);
+                    let _ = self.store.write(&o, 0, head, false);
                 }
             }
-            let _ = self.store.write(&o, 0, head, false);
         }
         self.apdu.start(cmd);
         if extended_ok {
