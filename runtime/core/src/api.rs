@@ -448,12 +448,13 @@ impl<N: Nvm> Card<N> {
         let room = usize::from(crate::link::APDU_BUFFER_SIZE).saturating_sub(off) as u16;
         let n = remaining.min(room);
         let start = usize::from(self.apdu.received);
-        let chunk: Vec<u8> = self.apdu.cmd.data[start..start + usize::from(n)].to_vec();
         let buf = *self
             .store
             .obj(self.jcre.buffer)
             .ok_or(Exc::Fault(Fault::Corrupt("APDU buffer")))?;
-        self.store.write(&buf, off as u32, &chunk, false)?;
+        // Straight from the command's data (no copy of it on the heap).
+        let chunk = &self.apdu.cmd.data[start..start + usize::from(n)];
+        self.store.write(&buf, off as u32, chunk, false)?;
         self.apdu.received += n;
         self.apdu.state = if self.apdu.received == self.apdu.lc() {
             STATE_FULL_INCOMING

@@ -79,7 +79,6 @@ fn s4(code: &[u8], i: usize) -> i32 {
         None => 0,
     }
 }
-#[inline(always)]
 /// Copies call arguments (same length): the usual one to three words
 /// inline, not through a call of `memcpy`.
 #[inline]
@@ -92,6 +91,7 @@ fn copy_words(dst: &mut [i16], src: &[i16]) {
     }
 }
 
+#[inline(always)]
 fn join(hi: i16, lo: i16) -> i32 {
     ((hi as u16 as u32) << 16 | lo as u16 as u32) as i32
 }

@@ -354,7 +354,8 @@ impl<N: Nvm> Card<N> {
     }
 
     fn process_inner(&mut self, bytes: &[u8]) -> Response {
-        match Command::parse(bytes) {
+        let spare = core::mem::take(&mut self.apdu.spare);
+        match Command::parse_into(bytes, spare) {
             Ok(c) => self.dispatch_command(c),
             Err(_) => Response::sw(SW_WRONG_LENGTH),
         }
