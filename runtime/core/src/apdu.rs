@@ -185,8 +185,9 @@ pub struct ApduState {
     pub spare: Vec<u8>,
 }
 
-/// The largest data capacity [`ApduState::spare`] keeps: a short command.
-pub const SPARE_MAX: usize = 261;
+/// The largest capacity kept for reuse of a command's or a response's
+/// data `Vec`: a short APDU's, with room for the `Vec`'s growth.
+pub const SPARE_MAX: usize = 512;
 
 impl ApduState {
     pub fn start(&mut self, cmd: Command) {

@@ -346,6 +346,17 @@ impl<N: Nvm> Card<N> {
         r
     }
 
+    /// Takes back the data of a response the board has sent (from
+    /// [`Card::process`]): the next response's data goes into it, so a
+    /// short response allocates nothing once warm. A larger one is freed.
+    pub fn recycle(&mut self, mut data: Vec<u8>) {
+        let cap = data.capacity();
+        if cap <= crate::apdu::SPARE_MAX && cap > self.apdu.response.capacity() {
+            data.clear();
+            self.apdu.response = data;
+        }
+    }
+
     /// Processes one parsed command APDU.
     pub fn process_command(&mut self, cmd: Command) -> Response {
         let r = self.dispatch_command(cmd);

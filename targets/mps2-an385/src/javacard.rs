@@ -203,6 +203,7 @@ impl<N: Nvm + 'static> Card for RuntimeCard<N> {
                 let [sw1, sw2] = r.sw.to_be_bytes();
                 response.push(sw1);
                 response.push(sw2);
+                card.recycle(r.data);
             }
             Err(_) => response.extend_from_slice(&SW_MEMORY_FAILURE.to_be_bytes()),
         }
