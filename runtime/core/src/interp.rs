@@ -472,7 +472,20 @@ impl<N: Nvm> Card<N> {
             }
             MethodKind::Native(n) => {
                 self.sp_top = regs.sp;
-                let words = self.native(n, fp)?;
+                // A native that only reads the card's state (selectingApplet,
+                // getBuffer) on a receiver that is there: its result without
+                // the native call.
+                let quick = match self.stack.get(fp) {
+                    Some(&this) if this != 0 => self.quick_native(n),
+                    _ => None,
+                };
+                let words = match quick {
+                    Some(v) => {
+                        self.stack[fp] = v;
+                        1
+                    }
+                    None => self.native(n, fp)?,
+                };
                 regs.sp = fp + words;
                 if entry {
                     let mut r = Ret {
@@ -1573,22 +1586,6 @@ impl<N: Nvm> Card<N> {
                     };
                     if new_ctx != self.ctx {
                         self.prev_ctx = self.ctx;
-                    }
-                    // A native that only reads the card's state (selectingApplet,
-                    // getBuffer): its result replaces the arguments, as `call`
-                    // would leave it, without the call.
-                    let callee = &self.methods[usize::from(m)];
-                    if let MethodKind::Native(nat) = callee.kind {
-                        if usize::from(callee.nargs) == nargs && sp - nargs >= fp {
-                            if let Some(v) = self.quick_native(nat) {
-                                self.sp_top = sp;
-                                sp -= nargs;
-                                self.stack[sp] = v;
-                                sp += 1;
-                                pc += 3;
-                                continue;
-                            }
-                        }
                     }
                     sync!();
                     let depth = self.frames.len();
