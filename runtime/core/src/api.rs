@@ -509,16 +509,17 @@ impl<N: Nvm> Card<N> {
         Ok(())
     }
 
-    /// The result of native `n` when it only reads the card's state: no
-    /// side effect, no exception once its receiver is known non-null (the
-    /// caller's dispatch found the object). Calls of these skip the generic
-    /// native call (argument copy, frame bookkeeping) from the interpreter
-    /// and from compiled code alike; every other native gives `None`.
+    /// The result of native `n` when it only reads the card's state, with
+    /// no side effect and no exception: `selectingApplet()`, and
+    /// `getBuffer()` on a receiver that is not null (`this`, asked only
+    /// then). Calls of these skip the generic native call (argument copy,
+    /// frame bookkeeping) from the interpreter and from compiled code
+    /// alike; every other native gives `None`.
     #[inline]
-    pub fn quick_native(&self, n: Native) -> Option<i16> {
+    pub fn quick_native(&self, n: Native, this: impl FnOnce() -> Ref) -> Option<i16> {
         match n {
             Native::AppletSelectingApplet => Some(i16::from(self.selecting)),
-            Native::ApduGetBuffer => Some(self.jcre.buffer as i16),
+            Native::ApduGetBuffer if this() != NULL => Some(self.jcre.buffer as i16),
             _ => None,
         }
     }

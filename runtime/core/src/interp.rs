@@ -475,10 +475,7 @@ impl<N: Nvm> Card<N> {
                 // A native that only reads the card's state (selectingApplet,
                 // getBuffer) on a receiver that is there: its result without
                 // the native call.
-                let quick = match self.stack.get(fp) {
-                    Some(&this) if this != 0 => self.quick_native(n),
-                    _ => None,
-                };
+                let quick = self.quick_native(n, || self.stack.get(fp).map_or(NULL, |&t| t as Ref));
                 let words = match quick {
                     Some(v) => {
                         self.stack[fp] = v;

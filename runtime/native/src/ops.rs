@@ -279,7 +279,8 @@ pub fn resolve<N: Nvm>(
                 .lookup_virtual(target, class, token)
                 .ok_or_else(malformed)?;
             if let Some(MethodKind::Native(n)) = card.methods.get(usize::from(m)).map(|x| x.kind) {
-                if let Some(v) = card.quick_native(n) {
+                // The receiver is there: `store.obj` found it.
+                if let Some(v) = card.quick_native(n, || r) {
                     if new_ctx != card.ctx {
                         card.prev_ctx = card.ctx;
                     }
