@@ -65,6 +65,13 @@ impl Command {
     ///
     /// Every other length is [`ApduError::WrongLength`]; no input panics.
     pub fn parse(b: &[u8]) -> Result<Command, ApduError> {
+        Command::parse_into(b, Vec::new())
+    }
+
+    /// [`Command::parse`] with the data copied into `spare` (cleared
+    /// first), so a runtime that recycles the previous command's `Vec`
+    /// allocates nothing for a command whose data fits it.
+    pub fn parse_into(b: &[u8], mut spare: Vec<u8>) -> Result<Command, ApduError> {
         let (header, body) = b.split_first_chunk::<4>().ok_or(ApduError::TooShort)?;
         let n = body.len();
         let wrong = ApduError::WrongLength(n);
@@ -100,9 +107,14 @@ impl Command {
                 }
             }
         };
+        spare.clear();
+        // No copy (a `memcpy` call) for the many commands without data.
+        if !data.is_empty() {
+            spare.extend_from_slice(data);
+        }
         Ok(Command {
             header: *header,
-            data: data.to_vec(),
+            data: spare,
             le,
             extended,
         })
@@ -167,11 +179,22 @@ pub struct ApduState {
     pub response: Vec<u8>,
     /// True while an applet's `process` is running for a command.
     pub active: bool,
+    /// The data `Vec` of the command before, emptied, for the next command
+    /// to parse into (none past [`SPARE_MAX`] bytes of capacity: RAM is
+    /// not kept for an extended command's data).
+    pub spare: Vec<u8>,
 }
+
+/// The largest capacity kept for reuse of a command's or a response's
+/// data `Vec`: a short APDU's, with room for the `Vec`'s growth.
+pub const SPARE_MAX: usize = 512;
 
 impl ApduState {
     pub fn start(&mut self, cmd: Command) {
-        self.cmd = cmd;
+        let old = core::mem::replace(&mut self.cmd, cmd);
+        if old.data.capacity() <= SPARE_MAX && old.data.capacity() > self.spare.capacity() {
+            self.spare = old.data;
+        }
         self.state = STATE_INITIAL;
         self.received = 0;
         self.out_len = 0;

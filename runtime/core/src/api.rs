@@ -448,12 +448,13 @@ impl<N: Nvm> Card<N> {
         let room = usize::from(crate::link::APDU_BUFFER_SIZE).saturating_sub(off) as u16;
         let n = remaining.min(room);
         let start = usize::from(self.apdu.received);
-        let chunk: Vec<u8> = self.apdu.cmd.data[start..start + usize::from(n)].to_vec();
         let buf = *self
             .store
             .obj(self.jcre.buffer)
             .ok_or(Exc::Fault(Fault::Corrupt("APDU buffer")))?;
-        self.store.write(&buf, off as u32, &chunk, false)?;
+        // Straight from the command's data (no copy of it on the heap).
+        let chunk = &self.apdu.cmd.data[start..start + usize::from(n)];
+        self.store.write(&buf, off as u32, chunk, false)?;
         self.apdu.received += n;
         self.apdu.state = if self.apdu.received == self.apdu.lc() {
             STATE_FULL_INCOMING
@@ -506,6 +507,21 @@ impl<N: Nvm> Card<N> {
             return Err(self.npe());
         }
         Ok(())
+    }
+
+    /// The result of native `n` when it only reads the card's state, with
+    /// no side effect and no exception: `selectingApplet()`, and
+    /// `getBuffer()` on a receiver that is not null (`this`, asked only
+    /// then). Calls of these skip the generic native call (argument copy,
+    /// frame bookkeeping) from the interpreter and from compiled code
+    /// alike; every other native gives `None`.
+    #[inline]
+    pub fn quick_native(&self, n: Native, this: impl FnOnce() -> Ref) -> Option<i16> {
+        match n {
+            Native::AppletSelectingApplet => Some(i16::from(self.selecting)),
+            Native::ApduGetBuffer if this() != NULL => Some(self.jcre.buffer as i16),
+            _ => None,
+        }
     }
 
     /// Runs a native; returns the number of result words written at `base`.

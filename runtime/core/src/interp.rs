@@ -79,6 +79,18 @@ fn s4(code: &[u8], i: usize) -> i32 {
         None => 0,
     }
 }
+/// Copies call arguments (same length): the usual one to three words
+/// inline, not through a call of `memcpy`.
+#[inline]
+fn copy_words(dst: &mut [i16], src: &[i16]) {
+    match (dst, src) {
+        ([d], [s]) => *d = *s,
+        ([d0, d1], [s0, s1]) => (*d0, *d1) = (*s0, *s1),
+        ([d0, d1, d2], [s0, s1, s2]) => (*d0, *d1, *d2) = (*s0, *s1, *s2),
+        (d, s) => d.copy_from_slice(s),
+    }
+}
+
 #[inline(always)]
 fn join(hi: i16, lo: i16) -> i32 {
     ((hi as u16 as u32) << 16 | lo as u16 as u32) as i32
@@ -230,19 +242,39 @@ impl<N: Nvm> Card<N> {
         let base_depth = self.frames.len();
         // Natives that call back run above their caller's operand stack.
         let base_sp = self.sp_top;
-        let mut sp = base_sp;
-        if sp + args.len() > self.stack.len() {
+        let sp = base_sp + args.len();
+        let Some(slot) = self.stack.get_mut(base_sp..sp) else {
             return Err(self.so());
-        }
-        for &a in args {
-            self.stack[sp] = a;
-            sp += 1;
-        }
+        };
+        copy_words(slot, args);
         let saved_ctx = self.ctx;
-        let r = self.run(m, sp, base_depth);
+        let r = match self.enter_compiled(m, sp) {
+            Some(r) => r,
+            None => self.run(m, sp, base_depth),
+        };
         self.frames.truncate(base_depth);
         self.ctx = saved_ctx;
         self.sp_top = base_sp;
+        r
+    }
+
+    /// [`Card::invoke`] of a compiled method: what `run` would reach through
+    /// `call` and `run_compiled`, without setting up the interpreter's
+    /// registers first. `None` when the method is not compiled.
+    fn enter_compiled(&mut self, m: MethodId, sp: usize) -> Option<Result<Ret, Exc>> {
+        let engine = self.engine.clone()?;
+        let meth = self.methods.get(usize::from(m))?;
+        if meth.kind != MethodKind::Bytecode {
+            return None;
+        }
+        let fp = sp.checked_sub(usize::from(meth.nargs))?;
+        self.sp_top = sp;
+        let saved = self.ctx;
+        if let Some(c) = self.call_ctx.take() {
+            self.ctx = c;
+        }
+        let r = engine.run(self, m, fp);
+        self.ctx = saved;
         r
     }
 
@@ -253,7 +285,7 @@ impl<N: Nvm> Card<N> {
         let Some(slot) = self.stack.get_mut(fp..fp + args.len()) else {
             return Err(self.so());
         };
-        slot.copy_from_slice(args);
+        copy_words(slot, args);
         let (depth, saved_ctx) = (self.frames.len(), self.ctx);
         self.sp_top = fp + args.len();
         let r = self.native(n, fp);
@@ -440,7 +472,17 @@ impl<N: Nvm> Card<N> {
             }
             MethodKind::Native(n) => {
                 self.sp_top = regs.sp;
-                let words = self.native(n, fp)?;
+                // A native that only reads the card's state (selectingApplet,
+                // getBuffer) on a receiver that is there: its result without
+                // the native call.
+                let quick = self.quick_native(n, || self.stack.get(fp).map_or(NULL, |&t| t as Ref));
+                let words = match quick {
+                    Some(v) => {
+                        self.stack[fp] = v;
+                        1
+                    }
+                    None => self.native(n, fp)?,
+                };
                 regs.sp = fp + words;
                 if entry {
                     let mut r = Ret {

@@ -314,6 +314,7 @@ impl<N: Nvm> Card<N> {
         if self.registry.isd & (1 << ch) != 0 {
             self.registry.isd &= !(1 << ch);
         }
+        self.registry.extended &= !(1 << ch);
         let Some(i) = self.registry.selected[ch].take() else {
             return;
         };
@@ -345,6 +346,17 @@ impl<N: Nvm> Card<N> {
         r
     }
 
+    /// Takes back the data of a response the board has sent (from
+    /// [`Card::process`]): the next response's data goes into it, so a
+    /// short response allocates nothing once warm. A larger one is freed.
+    pub fn recycle(&mut self, mut data: Vec<u8>) {
+        let cap = data.capacity();
+        if cap <= crate::apdu::SPARE_MAX && cap > self.apdu.response.capacity() {
+            data.clear();
+            self.apdu.response = data;
+        }
+    }
+
     /// Processes one parsed command APDU.
     pub fn process_command(&mut self, cmd: Command) -> Response {
         let r = self.dispatch_command(cmd);
@@ -353,7 +365,8 @@ impl<N: Nvm> Card<N> {
     }
 
     fn process_inner(&mut self, bytes: &[u8]) -> Response {
-        match Command::parse(bytes) {
+        let spare = core::mem::take(&mut self.apdu.spare);
+        match Command::parse_into(bytes, spare) {
             Ok(c) => self.dispatch_command(c),
             Err(_) => Response::sw(SW_WRONG_LENGTH),
         }
@@ -504,7 +517,10 @@ impl<N: Nvm> Card<N> {
         // CLEAR_ON_DESELECT transients cleared), so re-selecting an applet
         // starts a fresh session (a validated PIN does not survive it).
         self.deselect_channel(ch);
-        if !self.prepare_apdu(e.instance, cmd) {
+        // Whether it takes extended APDUs, once per selection: the
+        // channel's commands go to it until it is deselected.
+        let extended_ok = self.takes_extended(e.instance);
+        if !self.prepare_apdu(extended_ok, cmd) {
             return Response::sw(SW_WRONG_LENGTH);
         }
         self.active_applet = Some(i);
@@ -534,23 +550,31 @@ impl<N: Nvm> Card<N> {
             return Response::sw(SW_APPLET_SELECT_FAILED);
         }
         self.registry.selected[ch] = Some(i);
+        if extended_ok {
+            self.registry.extended |= 1 << ch;
+        }
         let r = self.dispatch(i, Command::default(), true);
         self.reselecting = false;
         r
     }
 
-    /// Puts a command in the APDU buffer and the APDU state; `false` when
-    /// the applet cannot take it (an extended APDU without ExtendedLength).
-    fn prepare_apdu(&mut self, instance: Ref, cmd: Command) -> bool {
-        let extended_ok = self.store.obj(instance).is_some_and(|o| {
+    /// Does the applet `instance` implement `javacardx.apdu.ExtendedLength`?
+    fn takes_extended(&self, instance: Ref) -> bool {
+        self.store.obj(instance).is_some_and(|o| {
             self.is_subclass_of(o.class, self.api_class(crate::api_tables::APDUX, 0))
-        });
+        })
+    }
+
+    /// Puts a command in the APDU buffer and the APDU state; `false` when
+    /// the applet cannot take it (an extended APDU without ExtendedLength,
+    /// `extended_ok`).
+    fn prepare_apdu(&mut self, extended_ok: bool, cmd: Command) -> bool {
         if cmd.extended && !extended_ok {
             return false;
         }
         // The header in the buffer: CLA INS P1 P2 P3 (short), or
         // CLA INS P1 P2 00 Lc1 Lc2 (extended).
-        let mut buf = [0u8; 7];
+        let mut buf = [0u8; 8];
         buf[..4].copy_from_slice(&cmd.header);
         let head = if cmd.extended {
             let n = if cmd.data.is_empty() {
@@ -573,14 +597,22 @@ impl<N: Nvm> Card<N> {
             let n = usize::from(crate::link::APDU_BUFFER_SIZE);
             let a = o.data as usize;
             match self.store.ram.get_mut(a..a + n) {
-                // The buffer is a RAM object: cleared in place.
-                Some(d) if o.in_ram() => d.fill(0),
+                // The buffer is a RAM object: cleared in place. Every byte
+                // (API: the JCRE zeroes the buffer before each command), so
+                // nothing an applet left there reaches the next command,
+                // whichever context it goes to.
+                // The header then goes in as one 8-byte copy: past the
+                // header `buf` is zero like the buffer.
+                Some(d) if o.in_ram() => {
+                    crate::nvm::zero_bytes(d);
+                    d[..8].copy_from_slice(&buf);
+                }
                 _ => {
                     let zeros = [0u8; crate::link::APDU_BUFFER_SIZE as usize];
                     let _ = self.store.write(&o, 0, &zeros, false);
+                    let _ = self.store.write(&o, 0, head, false);
                 }
             }
-            let _ = self.store.write(&o, 0, head, false);
         }
         self.apdu.start(cmd);
         if extended_ok {
@@ -594,7 +626,8 @@ impl<N: Nvm> Card<N> {
         let Some(m) = self.virtual_of(e.instance, T_PROCESS) else {
             return Response::sw(SW_UNKNOWN);
         };
-        if !selecting && !self.prepare_apdu(e.instance, cmd) {
+        let extended_ok = self.registry.extended & (1 << self.channel) != 0;
+        if !selecting && !self.prepare_apdu(extended_ok, cmd) {
             return Response::sw(SW_WRONG_LENGTH);
         }
         self.active_applet = Some(i);

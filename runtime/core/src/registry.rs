@@ -46,6 +46,9 @@ pub struct Registry {
     pub selected: [Option<usize>; CHANNELS],
     /// Open logical channels (bit n: channel n); channel 0 is always open.
     pub open: u32,
+    /// Channels whose selected applet implements ExtendedLength (bit n:
+    /// channel n), found when it was selected.
+    pub extended: u32,
     /// Channels on which the card manager (the ISD) is selected (bit n:
     /// channel n); after a reset it is selected on the basic channel.
     pub isd: u32,
@@ -57,6 +60,7 @@ impl Default for Registry {
             applets: Vec::new(),
             selected: [None; CHANNELS],
             open: 1,
+            extended: 0,
             isd: 1,
         }
     }

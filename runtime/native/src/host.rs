@@ -340,8 +340,23 @@ unsafe extern "C" fn e_invoke<N: Nvm>(
     // SAFETY: compiled code passes its outgoing-argument slot holding
     // `nargs` words.
     let a = unsafe { core::slice::from_raw_parts(args, nargs as usize) };
+    // The call resolved first: a native that only reads the card's state
+    // runs nothing and changes no heap, so neither the budget nor the
+    // context's pointers need a visit.
+    // SAFETY: called by compiled code with its context, which is live; the
+    // card is the one `run` gave up for the call.
+    let card = unsafe { &mut *(*vm).card.cast::<Card<N>>() };
+    let resolved = match ops::resolve(card, p, op, index, a) {
+        Ok(ops::Resolved::Quick(v)) => return v,
+        r => r,
+    };
     // SAFETY: called by compiled code with its context.
-    unsafe { with_ticks::<N, _>(vm, |c| ops::invoke(c, p, op, index, a)) }
+    unsafe {
+        with_ticks::<N, _>(vm, |c| match resolved? {
+            ops::Resolved::Method(m, new_ctx) => ops::invoke_method(c, op, m, new_ctx, a),
+            ops::Resolved::Quick(v) => Ok(v),
+        })
+    }
 }
 unsafe extern "C" fn e_new<N: Nvm>(vm: *mut Vm, pkg: *const u32, index: i32) -> i32 {
     let p = pkg_index(pkg);

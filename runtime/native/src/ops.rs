@@ -6,7 +6,7 @@
 
 use hydra_runtime::api_tables::{tok, LANG};
 use hydra_runtime::card::Card;
-use hydra_runtime::class::{ClassId, Cp, MethodKind, NO_CLASS};
+use hydra_runtime::class::{ClassId, Cp, MethodId, MethodKind, NO_CLASS};
 use hydra_runtime::error::Fault;
 use hydra_runtime::heap::*;
 use hydra_runtime::interp::{Exc, Ret};
@@ -208,6 +208,17 @@ fn ret_value(r: Ret) -> i32 {
     }
 }
 
+/// What [`resolve`] found for a call from compiled code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolved {
+    /// A native that only reads the card's state (`Card::quick_native`):
+    /// its result, nothing to run.
+    Quick(i32),
+    /// The method to run and the context a virtual or interface callee
+    /// runs in.
+    Method(MethodId, u8),
+}
+
 /// A call from compiled code: dispatch, firewall and context as the
 /// interpreter's `invoke*`; the callee runs interpreted, compiled or native
 /// through [`Card::invoke`].
@@ -218,6 +229,25 @@ pub fn invoke<N: Nvm>(
     index: i32,
     args: &[i16],
 ) -> Result<i32, Exc> {
+    match resolve(card, pkg, op, index, args)? {
+        Resolved::Quick(v) => Ok(v),
+        Resolved::Method(m, new_ctx) => invoke_method(card, op, m, new_ctx, args),
+    }
+}
+
+/// The first half of [`invoke`]: the method reference resolved, the
+/// receiver checked (null, firewall). A virtual call of a native that
+/// [`Card::quick_native`] answers ends here, with the context bookkeeping
+/// the call would have done: an entry point may return its result without
+/// touching the budget or the context's pointers, since nothing runs.
+#[inline]
+pub fn resolve<N: Nvm>(
+    card: &mut Card<N>,
+    pkg: u16,
+    op: i32,
+    index: i32,
+    args: &[i16],
+) -> Result<Resolved, Exc> {
     let (m, new_ctx) = match op {
         invoke::STATIC | invoke::SPECIAL => {
             let m = match cp(card, pkg, index as u16)? {
@@ -248,6 +278,15 @@ pub fn invoke<N: Nvm>(
             let m = card
                 .lookup_virtual(target, class, token)
                 .ok_or_else(malformed)?;
+            if let Some(MethodKind::Native(n)) = card.methods.get(usize::from(m)).map(|x| x.kind) {
+                // The receiver is there: `store.obj` found it.
+                if let Some(v) = card.quick_native(n, || r) {
+                    if new_ctx != card.ctx {
+                        card.prev_ctx = card.ctx;
+                    }
+                    return Ok(Resolved::Quick(i32::from(v)));
+                }
+            }
             (m, new_ctx)
         }
         invoke::INTERFACE => {
@@ -278,6 +317,18 @@ pub fn invoke<N: Nvm>(
         }
         _ => return Err(malformed()),
     };
+    Ok(Resolved::Method(m, new_ctx))
+}
+
+/// The second half of [`invoke`]: runs the method [`resolve`] found, in
+/// `new_ctx` for a virtual or interface call of bytecode.
+pub fn invoke_method<N: Nvm>(
+    card: &mut Card<N>,
+    op: i32,
+    m: MethodId,
+    new_ctx: u8,
+    args: &[i16],
+) -> Result<i32, Exc> {
     let native = matches!(
         card.methods.get(usize::from(m)).map(|x| x.kind),
         Some(MethodKind::Native(_))

@@ -196,8 +196,14 @@ impl<N: Nvm + 'static> Card for RuntimeCard<N> {
         match self.powered() {
             Ok(card) => {
                 let r = card.process(command);
-                response.extend_from_slice(&r.data);
-                response.extend_from_slice(&r.sw.to_be_bytes());
+                // Most responses are a status word alone: no copy of nothing.
+                if !r.data.is_empty() {
+                    response.extend_from_slice(&r.data);
+                }
+                let [sw1, sw2] = r.sw.to_be_bytes();
+                response.push(sw1);
+                response.push(sw2);
+                card.recycle(r.data);
             }
             Err(_) => response.extend_from_slice(&SW_MEMORY_FAILURE.to_be_bytes()),
         }

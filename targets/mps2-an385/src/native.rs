@@ -334,6 +334,16 @@ unsafe extern "C" fn e_invoke<N: Nvm>(
     // SAFETY: compiled code passes its outgoing-argument slot holding
     // `nargs` words.
     let a = unsafe { core::slice::from_raw_parts(args, nargs as usize) };
+    // The call resolved first: a native that only reads the card's state
+    // runs nothing and changes no heap, so neither the budget nor the
+    // context's pointers need a visit.
+    // SAFETY: called by compiled code with its context, which is live; the
+    // card is the one `run` gave up for the call.
+    let card = unsafe { &mut *(*vm).card.cast::<Card<N>>() };
+    let resolved = match ops::resolve(card, p, op, index, a) {
+        Ok(ops::Resolved::Quick(v)) => return v,
+        r => r,
+    };
     // SAFETY: called by compiled code with its context, which is live.
     let (held_frames, held_words) = unsafe {
         let v = &*vm;
@@ -342,8 +352,12 @@ unsafe extern "C" fn e_invoke<N: Nvm>(
     // SAFETY: called by compiled code with its context.
     unsafe {
         with_ticks::<N, _>(vm, |c| {
+            let (m, new_ctx) = match resolved? {
+                ops::Resolved::Method(m, new_ctx) => (m, new_ctx),
+                ops::Resolved::Quick(v) => return Ok(v),
+            };
             if held_frames == 0 && held_words == 0 {
-                return ops::invoke(c, p, op, index, a);
+                return ops::invoke_method(c, op, m, new_ctx, a);
             }
             // Direct calls in progress hold frames and stack words the card
             // does not see: make it see them, so limits and nested calls
@@ -355,7 +369,7 @@ unsafe extern "C" fn e_invoke<N: Nvm>(
                 }
             }
             c.sp_top += held_words as usize;
-            let r = ops::invoke(c, p, op, index, a);
+            let r = ops::invoke_method(c, op, m, new_ctx, a);
             c.frames.truncate(depth);
             c.sp_top = top;
             r

@@ -489,6 +489,29 @@ mod tests {
         assert_eq!(got, [5, 57, 3, 8, 10]);
     }
 
+    /// A command that only reads (the PIN's tries) writes nothing to NVM,
+    /// and it finds the APDU buffer zeroed past its header whatever the
+    /// previous command left there: the applet's answer is all that is in
+    /// it afterwards.
+    #[test]
+    fn a_reading_command_writes_no_nvm_and_sees_a_zeroed_buffer() {
+        let mut card = boot(RamNvm::new(256 * 1024));
+        assert_eq!(load(&mut card), SW_OK);
+        assert_eq!(install(&mut card), SW_OK);
+        assert!(works(&mut card));
+        let buf = *card.store.obj(card.jcre.buffer).expect("APDU buffer");
+        let at = buf.data as usize;
+        let n = usize::from(buf.len);
+        card.store.ram[at..at + n].fill(0xA5);
+        let w0 = card.store.nvm.writes;
+        let r = card.process(&[0x80, 0x81, 0x00, 0x00, 0x00]);
+        assert_eq!((r.data.as_slice(), r.sw), (&[0, 3, 0][..], SW_OK));
+        assert_eq!(card.store.nvm.writes, w0, "NVM writes of a reading command");
+        let after = &card.store.ram[at..at + n];
+        assert_eq!(after[..3], [0, 3, 0], "the answer");
+        assert!(after[5..].iter().all(|&b| b == 0), "{:02X?}", &after[3..16]);
+    }
+
     /// INSTALL [for load] and the LOAD blocks of `lf`; `blocks` stops
     /// after that many (an abandoned load).
     fn load_some(card: &mut Card<RamNvm>, aid: &[u8], lf: &[u8], blocks: usize) -> u16 {

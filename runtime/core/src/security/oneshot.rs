@@ -189,6 +189,10 @@ impl<N: Nvm> Card<N> {
 
     /// Closes every open instance (an applet entry point returned).
     pub(crate) fn release_oneshots(&mut self) {
+        // After nearly every applet call none is open: no list to build.
+        if !self.engines.oneshots.by_class.values().any(|e| e.1) {
+            return;
+        }
         let open: alloc::vec::Vec<Ref> = self
             .engines
             .oneshots
