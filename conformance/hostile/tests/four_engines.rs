@@ -231,21 +231,6 @@ fn run_engines(
     Ok(out)
 }
 
-/// The first response where `got` differs from `reference`, skipping the
-/// responses where a second run of the reference engine differs too: a
-/// lie can make an applet answer random bytes (a randomised signature in
-/// place of a deterministic one), which no two runs share.
-fn differs(reference: &str, again: Option<&str>, got: &str) -> Option<(usize, String, String)> {
-    let (r, g): (Vec<&str>, Vec<&str>) = (reference.lines().collect(), got.lines().collect());
-    let a: Vec<&str> = again.map_or_else(|| r.clone(), |a| a.lines().collect());
-    if r.len() != g.len() || r.len() != a.len() {
-        return hydra_host::first_difference(got, reference);
-    }
-    (0..r.len())
-        .find(|&i| r[i].trim_end() != g[i].trim_end() && r[i] == a[i])
-        .map(|i| (i + 1, r[i].to_string(), g[i].to_string()))
-}
-
 /// Whether `a` and `b` differ in the Descriptor component alone (which
 /// only the verifier and the compilers read).
 fn only_descriptor_differs(a: &CapFile, b: &CapFile) -> bool {
@@ -381,9 +366,10 @@ fn hostile_packages_are_refused_or_answer_alike_on_four_engines() {
                     for (engine, out) in &outs[2..] {
                         let differ = match (reference, out) {
                             (Ok(a), Ok(b)) => {
-                                differs(a, again.as_deref().ok(), b).map(|(line, want, got)| {
-                                    format!("response {line}: interp {want}, {engine} {got}")
-                                })
+                                hydra_host::first_stable_difference(a, again.as_deref().ok(), b)
+                                    .map(|(line, want, got)| {
+                                        format!("response {line}: interp {want}, {engine} {got}")
+                                    })
                             }
                             (Err(_), Err(_)) => None,
                             (a, b) => Some(format!("interp {a:?}, {engine} {b:?}")),

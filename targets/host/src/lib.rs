@@ -431,6 +431,26 @@ pub fn first_difference(actual: &str, expected: &str) -> Option<(usize, String, 
     None
 }
 
+/// The first response where `got` differs from `reference`, skipping the
+/// responses where `again`, a second run of the reference engine, differs
+/// from it too: a mutated or lying applet can answer random bytes (a
+/// randomised signature in place of a deterministic one), which no two
+/// runs share. Arguments and result as [`first_difference`].
+pub fn first_stable_difference(
+    reference: &str,
+    again: Option<&str>,
+    got: &str,
+) -> Option<(usize, String, String)> {
+    let (r, g): (Vec<&str>, Vec<&str>) = (reference.lines().collect(), got.lines().collect());
+    let a: Vec<&str> = again.map_or_else(|| r.clone(), |a| a.lines().collect());
+    if r.len() != g.len() || r.len() != a.len() {
+        return first_difference(got, reference);
+    }
+    (0..r.len())
+        .find(|&i| r[i].trim_end() != g[i].trim_end() && r[i] == a[i])
+        .map(|i| (i + 1, r[i].to_string(), g[i].to_string()))
+}
+
 /// One script of the conformance suite and what it needs on the card.
 #[derive(Debug, Clone)]
 pub struct SuiteEntry {
@@ -553,4 +573,35 @@ fn suite_from_json(v: &serde_json::Value, base: &Path) -> Result<Vec<SuiteEntry>
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod stable_difference_tests {
+    use super::first_stable_difference;
+
+    #[test]
+    fn responses_that_change_between_reference_runs_are_not_compared() {
+        let reference = "a 9000\nr1 9000\nc 9000\n";
+        let again = "a 9000\nr2 9000\nc 9000\n";
+        // Line 2 is random on the reference engine: a third value there is
+        // no difference; line 3 is stable, so a change there is.
+        assert_eq!(
+            first_stable_difference(reference, Some(again), "a 9000\nr3 9000\nc 9000\n"),
+            None
+        );
+        assert_eq!(
+            first_stable_difference(reference, Some(again), "a 9000\nr3 9000\nd 9000\n"),
+            Some((3, "c 9000".to_string(), "d 9000".to_string()))
+        );
+        // Without a second run every line counts.
+        assert_eq!(
+            first_stable_difference(reference, None, "a 9000\nr3 9000\nc 9000\n"),
+            Some((2, "r1 9000".to_string(), "r3 9000".to_string()))
+        );
+        // Different lengths: the plain first difference.
+        assert_eq!(
+            first_stable_difference(reference, Some(again), "a 9000\n"),
+            Some((2, "r1 9000".to_string(), "<end of output>".to_string()))
+        );
+    }
 }
