@@ -1,6 +1,8 @@
 //! Properties of the inline checks in the optimised CLIF of every method of
 //! the conformance and benchmark applets.
 
+mod common;
+
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
@@ -10,9 +12,7 @@ use cranelift_codegen::ir::types::I32;
 use cranelift_codegen::ir::{Function, Inst, InstructionData, Opcode};
 use cranelift_codegen::isa::CallConv;
 use cranelift_codegen::loop_analysis::LoopAnalysis;
-use hydra_jcapi::{ApiVersion, ExportPath};
-use hydra_lower::{lower_package, optimize, Target};
-use hydra_verify::ApiSet;
+use hydra_lower::{optimize, Target};
 
 fn caps() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -124,11 +124,7 @@ fn is_constant_load(f: &Function, i: Inst) -> bool {
 
 #[test]
 fn invariants_of_call_free_loops_are_hoisted() {
-    let mut path = ExportPath::new(ApiVersion::from_name("3.2.0").unwrap());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/applets");
-    path.add_dir(&root.join("shareserver/cap")).unwrap();
-    path.add_dir(&root.join("fwlib/cap")).unwrap();
-    let api = ApiSet::from_export_path(&path);
+    let api = common::api();
     // The Thumb-2 target's pointer size.
     let target = Target {
         pointer: I32,
@@ -138,11 +134,7 @@ fn invariants_of_call_free_loops_are_hoisted() {
     let mut loops = 0;
     let mut failures = Vec::new();
     for cap in caps() {
-        let loaded = hydra_cap::container::read_path(&cap).unwrap();
-        let v = hydra_verify::verify(&loaded.cap, &api)
-            .unwrap_or_else(|e| panic!("{}: {:?}", cap.display(), e));
-        let methods = lower_package(&loaded.cap, &v, &target)
-            .unwrap_or_else(|e| panic!("{}: {e}", cap.display()));
+        let methods = common::lowered(&cap, &api, &target);
         for m in methods {
             let (f, _) = optimize(m.func, &flags).unwrap();
             let (bad, n) = unhoisted(&f);

@@ -1,13 +1,13 @@
 //! Every method of every conformance applet lowers, passes Cranelift's
 //! verifier, and goes through the mid-end.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use cranelift_codegen::ir::types::I64;
 use cranelift_codegen::isa::CallConv;
-use hydra_jcapi::{ApiVersion, ExportPath};
-use hydra_lower::{lower_package, optimize, Target};
-use hydra_verify::ApiSet;
+use hydra_lower::{optimize, Target};
 
 fn applets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/applets")
@@ -32,10 +32,7 @@ pub fn caps() -> Vec<PathBuf> {
 
 #[test]
 fn every_conformance_method_lowers_and_optimizes() {
-    let mut path = ExportPath::new(ApiVersion::from_name("3.2.0").unwrap());
-    path.add_dir(&applets().join("shareserver/cap")).unwrap();
-    path.add_dir(&applets().join("fwlib/cap")).unwrap();
-    let api = ApiSet::from_export_path(&path);
+    let api = common::api();
     let target = Target {
         pointer: I64,
         call_conv: CallConv::SystemV,
@@ -43,11 +40,7 @@ fn every_conformance_method_lowers_and_optimizes() {
     let flags = hydra_lower::flags();
     let mut n = 0;
     for cap in caps() {
-        let loaded = hydra_cap::container::read_path(&cap).unwrap();
-        let v = hydra_verify::verify(&loaded.cap, &api)
-            .unwrap_or_else(|e| panic!("{}: {:?}", cap.display(), e));
-        let methods = lower_package(&loaded.cap, &v, &target)
-            .unwrap_or_else(|e| panic!("{}: {e}", cap.display()));
+        let methods = common::lowered(&cap, &api, &target);
         for m in methods {
             optimize(m.func.clone(), &flags).unwrap_or_else(|e| {
                 panic!("{}: {}: {e}\n{}", cap.display(), m.label, m.func.display())
