@@ -49,8 +49,8 @@ use hydra_vpcd::Power;
 pub use meter_card::MeterCard;
 pub use profile::{Dispatch, GroupCount};
 pub use symbols::{
-    default_buckets, flat_profile, Bucket, FirmwareSymbols, BEGIN_MARKER, END_MARKER, NVM_BLOCK,
-    NVM_WRITE_MARKER,
+    default_buckets, flat_profile, Bucket, FirmwareSymbols, NvmSymbols, BEGIN_MARKER, END_MARKER,
+    NVM_BLOCK, NVM_WRITE_MARKER,
 };
 
 /// The Debian package that provides `qemu-system-arm`.

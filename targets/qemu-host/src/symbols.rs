@@ -99,9 +99,18 @@ pub struct FirmwareSymbols {
     pub end: u64,
     /// Functions: (start, end, demangled name without hash), sorted.
     pub functions: Vec<(u64, u64, String)>,
-    /// The NVM region [start, end) and the NVM write marker, when the image
-    /// has both (NVM writes are then counted).
-    pub nvm: Option<(u64, u64, u64)>,
+    /// The NVM region and write marker, when the image has both (NVM
+    /// writes are then counted).
+    pub nvm: Option<NvmSymbols>,
+}
+
+/// Where an image keeps its NVM, [`start`, `end`), and the function it
+/// calls at the start of every NVM write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NvmSymbols {
+    pub start: u64,
+    pub end: u64,
+    pub write_marker: u64,
 }
 
 impl FirmwareSymbols {
@@ -147,7 +156,11 @@ impl FirmwareSymbols {
         functions.sort();
         functions.dedup_by_key(|f| f.0);
         let nvm = match (nvm_start, nvm_end, nvm_write) {
-            (Some(lo), Some(hi), Some(w)) if lo < hi => Some((lo, hi, w)),
+            (Some(start), Some(end), Some(write_marker)) if start < end => Some(NvmSymbols {
+                start,
+                end,
+                write_marker,
+            }),
             _ => None,
         };
         Ok(FirmwareSymbols {
@@ -187,8 +200,12 @@ impl FirmwareSymbols {
             }
         }
         let _ = writeln!(out, "begin {:#x}\nend {:#x}", self.begin, self.end);
-        if let Some((lo, hi, w)) = self.nvm {
-            let _ = writeln!(out, "nvm {lo:#x} {hi:#x} {nvm_block}\nnvmwrite {w:#x}");
+        if let Some(n) = self.nvm {
+            let _ = writeln!(
+                out,
+                "nvm {:#x} {:#x} {nvm_block}\nnvmwrite {:#x}",
+                n.start, n.end, n.write_marker
+            );
         }
         out
     }
@@ -221,7 +238,11 @@ mod tests {
                 (0x18, 0x30, "hydra_runtime::heap::new".into()),
                 (0x40, 0x50, "main".into()),
             ],
-            nvm: Some((0x2100_0000, 0x2110_0000, 0x108)),
+            nvm: Some(NvmSymbols {
+                start: 0x2100_0000,
+                end: 0x2110_0000,
+                write_marker: 0x108,
+            }),
         };
         let mut buckets = default_buckets();
         buckets[2].ranges.push((0x1000, 0x2000));
