@@ -2,12 +2,16 @@
  * nvm.h), with the card's atomicity and its number of writes (the journal
  * of runtime/core/src/txn.rs, written as C):
  *   header: state (one byte, so it flips atomically: 0 idle, 1 transaction)
- *   and epoch; then records [marker][address][length][old bytes][crc-32],
+ *   and epoch; then records [marker][address][length][bytes][crc-32],
  *   each followed by a 0 byte written with it. A record counts while its
- *   marker is the epoch and its CRC matches, so one write appends and
- *   validates it. One update outside a transaction marks its record with
- *   the next epoch and completes by publishing that epoch. Recovery (at
- *   boot, which the benchmarks never need) undoes what counts.
+ *   marker is the epoch it is read under and its CRC matches, so one write
+ *   appends and validates it. Inside a transaction records hold the old
+ *   bytes (undo); one update outside a transaction writes a redo record
+ *   of the new bytes marked with the next epoch, then the data: two writes.
+ *   Recovery (at boot, which the benchmarks never need) undoes an open
+ *   transaction or applies the redo record. The variants write persistent
+ *   data only through these functions, so no other write can touch what a
+ *   redo record covers (the card's `Guarded` checks that).
  * Compiled with -DBENCH_NVM (without, it is empty). */
 #include <stddef.h>
 #include <string.h>
@@ -60,9 +64,10 @@ static uint32_t crc32(const uint8_t *p, unsigned n)
 
 static uint8_t next_epoch(void) { return journal.epoch >= 250 ? 1 : journal.epoch + 1; }
 
-/* Writes the record of the old bytes of [dst, dst + len) at `at`, marked
+/* Writes the record for [dst, dst + len) holding `content` at `at`, marked
  * `marker`, with its 0 terminator (one write); returns its size. */
-static unsigned put_record(unsigned at, uint8_t marker, void *dst, unsigned len)
+static unsigned put_record(unsigned at, uint8_t marker, void *dst, const void *content,
+                           unsigned len)
 {
     uint8_t r[HEADER + MAX_OLD + 4 + 1];
     unsigned size = HEADER + len + 4;
@@ -77,7 +82,7 @@ static unsigned put_record(unsigned at, uint8_t marker, void *dst, unsigned len)
     r[0] = marker;
     r[1] = a >> 24; r[2] = a >> 16; r[3] = a >> 8; r[4] = (uint8_t)a;
     r[5] = 0; r[6] = (uint8_t)len;
-    memcpy(r + HEADER, dst, len);
+    memcpy(r + HEADER, content, len);
     uint32_t c = crc32(r, HEADER + len);
     r[HEADER + len] = c >> 24; r[HEADER + len + 1] = c >> 16;
     r[HEADER + len + 2] = c >> 8; r[HEADER + len + 3] = (uint8_t)c;
@@ -95,10 +100,8 @@ void nvm_update(void *dst, const void *src, unsigned len)
         nvm_write(dst, src, 1);
         return;
     }
-    uint8_t e = next_epoch();
-    put_record(0, e, dst, len);
+    put_record(0, next_epoch(), dst, src, len);
     nvm_write(dst, src, len);
-    nvm_write(&journal.epoch, &e, 1);
 }
 
 void nvm_begin(void)
@@ -114,7 +117,7 @@ void nvm_begin(void)
 void nvm_txn_update(void *dst, const void *src, unsigned len)
 {
     if (memcmp(dst, src, len) == 0) return;
-    used += put_record(used, journal.epoch, dst, len);
+    used += put_record(used, journal.epoch, dst, dst, len);
     nvm_write(dst, src, len);
 }
 

@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 
 use crate::error::{Fault, Result};
 use crate::nvm::Nvm;
-use crate::txn::TxnLog;
+use crate::txn::{Guarded, TxnLog};
 
 /// A reference as stored in fields, arrays, statics and on the operand
 /// stack: a handle. 0 is `null`; 1..=0x7FFF are persistent objects (their
@@ -104,8 +104,9 @@ pub const MAGIC: u32 = 0x4859_4431; // "HYD1"
 /// (`SB_API`). 4: CRC-32s over the superblock's geometry, the metadata
 /// blob, each package's load image, each object header (a check byte) and
 /// the card manager's record and key sets. 5: transaction log records carry
-/// a CRC-32 and validate themselves (`txn`).
-pub const LAYOUT_VERSION: u16 = 5;
+/// a CRC-32 and validate themselves (`txn`). 6: an update made atomic
+/// outside a transaction leaves a redo record, not an undo record.
+pub const LAYOUT_VERSION: u16 = 6;
 
 /// Superblock fields.
 pub const SB_MAGIC: u32 = 0;
@@ -267,7 +268,9 @@ enum Allocation {
 /// (a LOAD cut by power loss) is free again after the reboot. See
 /// `docs/object-model.md`, "Allocation and reclamation".
 pub struct Store<N: Nvm> {
-    pub nvm: N,
+    /// The board's NVM behind the redo record's guard: every write goes
+    /// through it.
+    pub nvm: Guarded<N>,
     pub layout: Layout,
     pub log: TxnLog,
     /// Header cache of persistent objects, indexed by handle (free
@@ -287,6 +290,11 @@ pub struct Store<N: Nvm> {
 }
 
 impl<N: Nvm> Store<N> {
+    /// The board's NVM, for the next power-up.
+    pub fn into_nvm(self) -> N {
+        self.nvm.into_inner()
+    }
+
     /// Opens a formatted NVM (recovering an interrupted transaction), or
     /// formats it when it holds no card (all zero, or `format` is set).
     ///
@@ -305,7 +313,7 @@ impl<N: Nvm> Store<N> {
         };
         let fresh = format || blank();
         let mut s = Store {
-            nvm,
+            nvm: Guarded::new(nvm),
             layout: Layout::new(size, 0, 0),
             log: TxnLog::default(),
             objs: Vec::new(),
@@ -947,7 +955,7 @@ mod tests {
             }
         );
         let line = e.to_string();
-        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 5"));
+        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 6"));
         assert!(nvm.data == before);
     }
 

@@ -668,6 +668,6 @@ impl<N: Nvm> Card<N> {
     /// `deselect()` and returns the NVM for the next power-up.
     pub fn power_down(mut self) -> N {
         let _ = self.store.nvm.flush();
-        self.store.nvm
+        self.store.nvm.into_inner()
     }
 }

@@ -1,26 +1,34 @@
-//! Transactions: an undo log in NVM.
+//! Transactions and atomic updates: a log in NVM.
 //!
 //! ```text
 //!  log_start: [state u8][epoch u8][reserved 6]
-//!             record* : [marker u8][addr u32][len u16][old bytes][crc u32]
+//!             record* : [marker u8][addr u32][len u16][bytes][crc u32]
 //!             each record is followed by a 0 byte (written with it)
 //! ```
 //! A record is valid iff its marker is the epoch it is read under and its
-//! CRC-32 (over marker, address, length and old bytes) matches, so one
-//! write both appends and validates it: a record torn by power loss fails
-//! its CRC and ends the log, and the data it covers was not yet touched.
+//! CRC-32 (over marker, address, length and bytes) matches, so one write
+//! both appends and validates it: a record torn by power loss fails its
+//! CRC.
+//!
+//! Inside a transaction the records are undo records (the old bytes);
+//! outside one the first record is the redo record (the new bytes) of the
+//! last update made atomic on its own.
 //!
 //! Invariants (MUST):
-//! - Before a persistent byte changes inside a transaction, a valid record
-//!   holding its old value is in the log.
+//! - Before a persistent byte changes inside a transaction, a valid undo
+//!   record holding its old value is in the log.
 //! - `state` is one byte, so it flips atomically: 0 = idle, 1 = Java Card
 //!   transaction open, 2 = a group of updates made atomic together.
 //! - At boot, if `state != 0` every valid record is undone, newest first,
 //!   then `state` returns to 0. Commit is the single write `state = 0`.
 //! - When idle, the first record is marked with the current epoch or 0,
-//!   except while one update is in flight outside a transaction: its
-//!   record is marked with the *next* epoch, and publishing that epoch is
-//!   what completes the update. At boot such a record is undone.
+//!   or it is a redo record, marked with the *next* epoch. A redo record is
+//!   written (one write) before the bytes it covers change, and stays valid
+//!   after: at boot it is applied again, which completes an update the
+//!   power cut short and changes nothing after one that completed.
+//! - While a redo record is valid, the bytes it covers hold what it says
+//!   or are being written by its update: [`Guarded`] invalidates it before
+//!   any other write touches them.
 
 use alloc::vec::Vec;
 
@@ -80,6 +88,112 @@ impl TxnLog {
     }
 }
 
+/// The NVM of a [`Store`], keeping the redo record's promise: the bytes a
+/// valid redo record covers change only through its own update.
+///
+/// An update made atomic outside a transaction ([`atomic_write`]) leaves
+/// its redo record valid after it completes, so that it costs two writes
+/// (record, data) and no third to retire the record. Boot applies a valid
+/// redo record again, which is harmless while its bytes hold what it
+/// wrote; so a write here that touches them first invalidates the record
+/// (its marker set to 0: one byte, atomic), and a write over the record
+/// itself replaces it. Reads and field access pass through to the board's
+/// NVM.
+pub struct Guarded<N> {
+    nvm: N,
+    redo: Option<Redo>,
+}
+
+/// Where the valid redo record is, and the bytes it covers.
+#[derive(Debug, Clone, Copy)]
+struct Redo {
+    at: u32,
+    end: u32,
+    slot: u32,
+    slot_end: u32,
+}
+
+impl<N: Nvm> Guarded<N> {
+    pub fn new(nvm: N) -> Guarded<N> {
+        Guarded { nvm, redo: None }
+    }
+
+    pub fn into_inner(self) -> N {
+        self.nvm
+    }
+
+    /// Invalidates the redo record if `[at, at + len)` touches what it
+    /// covers; forgets it if the range overwrites the record.
+    #[inline]
+    fn settle(&mut self, at: u32, len: usize) -> Result<()> {
+        let Some(r) = self.redo else {
+            return Ok(());
+        };
+        let end = at.saturating_add(len as u32);
+        if at < r.slot_end && r.slot < end {
+            self.redo = None;
+        } else if at < r.end && r.at < end {
+            self.redo = None;
+            self.nvm.write(r.slot, &[0])?;
+        }
+        Ok(())
+    }
+
+    /// Writes the redo record `rec` of the `len` bytes at `at` into the
+    /// log's first slot and the data after it: the data write is the one
+    /// write the record allows.
+    fn redo_update(&mut self, slot: u32, rec: &[u8], at: u32, data: &[u8]) -> Result<()> {
+        // The old record, if any, is overwritten: a torn write leaves
+        // neither valid, and the old one's update is complete.
+        self.redo = None;
+        self.nvm.write(slot, rec)?;
+        self.redo = Some(Redo {
+            at,
+            end: at + data.len() as u32,
+            slot,
+            slot_end: slot + rec.len() as u32,
+        });
+        self.nvm.write(at, data)
+    }
+}
+
+impl<N: Nvm> Nvm for Guarded<N> {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.nvm.bytes()
+    }
+
+    #[inline]
+    fn write(&mut self, at: u32, data: &[u8]) -> Result<()> {
+        self.settle(at, data.len())?;
+        self.nvm.write(at, data)
+    }
+
+    fn write_tearable(&mut self, at: u32, data: &[u8]) -> Result<()> {
+        self.settle(at, data.len())?;
+        self.nvm.write_tearable(at, data)
+    }
+
+    fn flush(&mut self) -> Result<()> {
+        self.nvm.flush()
+    }
+}
+
+/// Field access to the board's NVM (test boards' counters). Writes MUST go
+/// through [`Nvm::write`] on the `Guarded` itself.
+impl<N> core::ops::Deref for Guarded<N> {
+    type Target = N;
+    fn deref(&self) -> &N {
+        &self.nvm
+    }
+}
+
+impl<N> core::ops::DerefMut for Guarded<N> {
+    fn deref_mut(&mut self) -> &mut N {
+        &mut self.nvm
+    }
+}
+
 fn next_epoch<N: Nvm>(s: &Store<N>) -> Result<u8> {
     let start = s.log.start;
     match s.nvm.bytes().get(start as usize + 1) {
@@ -109,27 +223,23 @@ fn close_log<N: Nvm>(s: &mut Store<N>) -> Result<()> {
 }
 
 /// Records up to this size (header, data, CRC, terminator) need no
-/// allocation.
-const SMALL_RECORD: usize = 28;
+/// allocation: those of fields, statics and array elements (up to four
+/// bytes). Sixteen bytes are zeroed with four word stores, not a call.
+const SMALL_RECORD: usize = 16;
 
-/// Builds the record `[marker][addr][len][old bytes][crc][0]` of the `len`
-/// bytes at `at` in `small` (or `large` when it does not fit) and returns
-/// it.
-fn record<'a, N: Nvm>(
-    s: &Store<N>,
+/// Builds the record `[marker][addr][len][bytes][crc][0]` of `bytes`
+/// (the content it keeps for the `bytes.len()` bytes at `at`) in `small`,
+/// or in `large` when it does not fit, and returns it.
+fn record<'a>(
     at: u32,
-    len: u32,
+    bytes: &[u8],
     marker: u8,
     small: &'a mut [u8; SMALL_RECORD],
     large: &'a mut Vec<u8>,
-) -> Result<&'a [u8]> {
+) -> &'a [u8] {
+    let len = bytes.len() as u32;
     let body = (REC_HEADER + len) as usize;
     let size = rec_size(len) as usize;
-    let old = s
-        .nvm
-        .bytes()
-        .get(at as usize..(at + len) as usize)
-        .ok_or(Fault::NvmRange { at, len })?;
     let rec: &mut [u8] = if size < SMALL_RECORD {
         &mut small[..size + 1]
     } else {
@@ -139,11 +249,11 @@ fn record<'a, N: Nvm>(
     rec[0] = marker;
     rec[1..5].copy_from_slice(&at.to_be_bytes());
     rec[5..7].copy_from_slice(&(len as u16).to_be_bytes());
-    crate::nvm::copy_bytes(&mut rec[7..body], old);
+    crate::nvm::copy_bytes(&mut rec[7..body], bytes);
     let crc = crate::heap::crc32(&[&rec[..body]]);
     rec[body..size].copy_from_slice(&crc.to_be_bytes());
     rec[size] = 0;
-    Ok(rec)
+    rec
 }
 
 /// The valid record at `p` read under `epoch`: (address, where its old
@@ -163,8 +273,8 @@ fn valid_record(b: &[u8], p: u32, end: u32, epoch: u8) -> Option<(u32, u32, u32,
     (crate::heap::crc32(&[body]) == crc).then_some((addr, p + REC_HEADER, len, size))
 }
 
-/// Appends a record with the current content of `len` bytes at `at`: one
-/// write, which validates it.
+/// Appends an undo record with the current content of `len` bytes at
+/// `at`: one write, which validates it.
 pub fn log_old<N: Nvm>(s: &mut Store<N>, at: u32, len: u32) -> Result<()> {
     let size = rec_size(len);
     if s.log.used + size + 1 > s.log.start + s.log.size {
@@ -173,7 +283,12 @@ pub fn log_old<N: Nvm>(s: &mut Store<N>, at: u32, len: u32) -> Result<()> {
     // Fields, statics and array elements are a few bytes: their record is
     // built on the stack (no allocation per logged update).
     let (mut small, mut large) = ([0u8; SMALL_RECORD], Vec::new());
-    let rec = record(s, at, len, s.log.epoch, &mut small, &mut large)?;
+    let old = s
+        .nvm
+        .bytes()
+        .get(at as usize..(at + len) as usize)
+        .ok_or(Fault::NvmRange { at, len })?;
+    let rec = record(at, old, s.log.epoch, &mut small, &mut large);
     let pos = s.log.used;
     s.nvm.write(pos, rec)?;
     s.log.used = pos + size;
@@ -182,28 +297,31 @@ pub fn log_old<N: Nvm>(s: &mut Store<N>, at: u32, len: u32) -> Result<()> {
 }
 
 /// One multi-byte persistent update that survives power loss whole or not
-/// at all, in three NVM writes:
-/// 1. the undo record, marked with the next epoch, at the log's start (the
-///    log is idle, so nothing reads it as part of a transaction);
-/// 2. the data;
-/// 3. the epoch byte, set to the record's marker: the update is done.
+/// at all, in two NVM writes (one for a single byte):
+/// 1. its redo record, marked with the next epoch, in the log's first slot
+///    (the log is idle, so nothing reads it as part of a transaction);
+/// 2. the data.
 ///
-/// Power lost after 1 and before 3 leaves a valid record marked with the
-/// epoch after the current one: boot undoes it (`recover`).
+/// Power lost during 1 leaves an invalid record and the old data; after 1,
+/// boot applies the record (`recover`). The record stays valid afterwards,
+/// under [`Guarded`]'s watch.
 pub fn atomic_write<N: Nvm>(s: &mut Store<N>, at: u32, bytes: &[u8]) -> Result<()> {
-    let start = s.log.start;
+    let slot = s.log.start + LOG_HEADER;
     let len = bytes.len() as u32;
     if LOG_HEADER + rec_size(len) + 1 > s.log.size {
         return Err(Fault::LogFull);
     }
+    if (at as usize).saturating_add(bytes.len()) > s.nvm.bytes().len() {
+        return Err(Fault::NvmRange { at, len });
+    }
+    if let [_] = bytes {
+        // One byte is written whole or not at all (the `Nvm` contract).
+        return s.nvm.write(at, bytes);
+    }
     let epoch = next_epoch(s)?;
     let (mut small, mut large) = ([0u8; SMALL_RECORD], Vec::new());
-    let rec = record(s, at, len, epoch, &mut small, &mut large)?;
-    s.nvm.write(start + LOG_HEADER, rec)?;
-    s.nvm.write(at, bytes)?;
-    s.nvm.write(start + 1, &[epoch])?;
-    s.log.epoch = epoch;
-    Ok(())
+    let rec = record(at, bytes, epoch, &mut small, &mut large);
+    s.nvm.redo_update(slot, rec, at, bytes)
 }
 
 /// Runs several persistent updates as one (used by `Util.arrayCopy` and the
@@ -265,10 +383,11 @@ fn restore<N: Nvm>(s: &mut Store<N>, addr: u32, data: u32, len: u32) -> Result<(
     s.nvm.write(addr, &old)
 }
 
-/// Boot-time recovery: roll back an interrupted transaction or update.
+/// Boot-time recovery: roll back an interrupted transaction, or complete
+/// the last update made atomic on its own.
 ///
-/// The log's header bytes change at every update, so they carry no
-/// checksum (that would cost a write per update); a value no runtime
+/// The log's header bytes change with transactions, so they carry no
+/// checksum (that would cost a write each time); a value no runtime
 /// writes is corruption.
 pub fn recover<N: Nvm>(s: &mut Store<N>) -> Result<()> {
     let b = s.nvm.bytes();
@@ -286,14 +405,25 @@ pub fn recover<N: Nvm>(s: &mut Store<N>) -> Result<()> {
         undo(s)?;
         return close_log(s);
     }
-    // One update in flight outside a transaction: undo it, then publish its
-    // epoch so that its record no longer counts.
+    // The redo record of the last atomic update, if valid: apply it (its
+    // data write may have been cut short) and keep it valid, watched.
     let next = next_epoch(s)?;
-    let start = s.log.start;
-    let in_flight = valid_record(b, start + LOG_HEADER, start + s.log.size, next);
-    if let Some((addr, data, len, _)) = in_flight {
-        restore(s, addr, data, len)?;
-        s.nvm.write(start + 1, &[next])?;
+    let slot = s.log.start + LOG_HEADER;
+    let redo = valid_record(b, slot, s.log.start + s.log.size, next);
+    if let Some((addr, data, len, size)) = redo {
+        let differs = b
+            .get(addr as usize..(addr + len) as usize)
+            .zip(b.get(data as usize..(data + len) as usize))
+            .is_none_or(|(cur, new)| cur != new);
+        if differs {
+            restore(s, addr, data, len)?;
+        }
+        s.nvm.redo = Some(Redo {
+            at: addr,
+            end: addr + len,
+            slot,
+            slot_end: slot + size + 1,
+        });
     }
     Ok(())
 }
@@ -350,6 +480,90 @@ mod tests {
             atomic_write(&mut s, at, &new).unwrap();
             assert_eq!(&s.nvm.bytes()[at as usize..at as usize + 4], &new);
         }
-        assert_eq!(writes, Some(3));
+        assert_eq!(writes, Some(2));
+    }
+
+    /// Power lost between the redo record and the end of the data write
+    /// (the data torn): boot completes the update.
+    #[test]
+    fn boot_completes_an_update_whose_data_was_torn() {
+        let mut s = store();
+        let at = s.layout.heap_start;
+        s.nvm.write(at, &[1, 2, 3, 4]).unwrap();
+        let n0 = s.nvm.writes;
+        s.nvm.fail_at = Some(n0 + 1);
+        assert_eq!(
+            atomic_write(&mut s, at, &[9, 8, 7, 6]),
+            Err(Fault::PowerLoss)
+        );
+        s.nvm.fail_at = None;
+        // `RamNvm` tears a write after its first half.
+        assert_eq!(&s.nvm.bytes()[at as usize..at as usize + 4], &[9, 8, 3, 4]);
+        let s = Store::open(s.into_nvm(), false, 1024).expect("reopen");
+        assert_eq!(&s.nvm.bytes()[at as usize..at as usize + 4], &[9, 8, 7, 6]);
+    }
+
+    /// A completed update's redo record stays valid; a later write of the
+    /// same bytes by another path invalidates it first, so a reboot after
+    /// that write does not bring the update's value back. A write elsewhere
+    /// leaves it alone (no extra write).
+    #[test]
+    fn a_redo_record_never_undoes_a_later_write() {
+        let mut s = store();
+        let at = s.layout.heap_start;
+        atomic_write(&mut s, at, &[1, 1]).unwrap();
+        let n0 = s.nvm.writes;
+        s.nvm.write(at + 16, &[5, 5, 5]).unwrap();
+        assert_eq!(
+            s.nvm.writes - n0,
+            1,
+            "a write elsewhere costs no invalidation"
+        );
+        s.nvm.write_tearable(at + 1, &[7]).unwrap();
+        assert_eq!(
+            s.nvm.writes - n0,
+            3,
+            "an overlapping write invalidates first"
+        );
+        let s = Store::open(s.into_nvm(), false, 1024).expect("reopen");
+        assert_eq!(&s.nvm.bytes()[at as usize..at as usize + 2], &[1, 7]);
+        assert_eq!(
+            &s.nvm.bytes()[at as usize + 16..at as usize + 19],
+            &[5, 5, 5]
+        );
+    }
+
+    /// After a reboot the surviving redo record is watched as before: an
+    /// overlapping write invalidates it.
+    #[test]
+    fn the_redo_record_is_watched_after_a_reboot() {
+        let mut s = store();
+        let at = s.layout.heap_start;
+        atomic_write(&mut s, at, &[1, 1]).unwrap();
+        let mut s = Store::open(s.into_nvm(), false, 1024).expect("reopen");
+        s.nvm.write(at, &[2]).unwrap();
+        let s = Store::open(s.into_nvm(), false, 1024).expect("reopen");
+        assert_eq!(&s.nvm.bytes()[at as usize..at as usize + 2], &[2, 1]);
+    }
+
+    /// A transaction opened after an atomic update replaces its redo record
+    /// (the log's first byte is cleared first); an abort undoes only the
+    /// transaction, and a reboot after the commit keeps everything.
+    #[test]
+    fn a_transaction_after_an_atomic_update() {
+        let mut s = store();
+        let at = s.layout.heap_start;
+        atomic_write(&mut s, at, &[1, 1]).unwrap();
+        begin(&mut s).unwrap();
+        log_old(&mut s, at, 2).unwrap();
+        s.nvm.write(at, &[3, 3]).unwrap();
+        abort(&mut s).unwrap();
+        assert_eq!(&s.nvm.bytes()[at as usize..at as usize + 2], &[1, 1]);
+        begin(&mut s).unwrap();
+        log_old(&mut s, at, 2).unwrap();
+        s.nvm.write(at, &[4, 4]).unwrap();
+        commit(&mut s).unwrap();
+        let s = Store::open(s.into_nvm(), false, 1024).expect("reopen");
+        assert_eq!(&s.nvm.bytes()[at as usize..at as usize + 2], &[4, 4]);
     }
 }

@@ -266,6 +266,23 @@ unsafe fn with<N: Nvm, T: Default>(
     vm.set(card, r)
 }
 
+/// [`with`] for an entry point that allocates nothing, frees nothing and
+/// keeps the context (`store_nvm`): the context's pointers stay as they
+/// are, so only an exception is noted.
+///
+/// # Safety
+/// As for [`with`].
+unsafe fn with_unmoved<N: Nvm>(vm: *mut Vm, f: impl FnOnce(&mut Card<N>) -> Result<(), Exc>) {
+    // SAFETY: as in `with`.
+    let vm = unsafe { &mut *vm };
+    // SAFETY: as in `with`.
+    let card = unsafe { &mut *vm.card.cast::<Card<N>>() };
+    if let Err(e) = f(card) {
+        vm.exc = Some(e);
+        vm.pending = 1;
+    }
+}
+
 /// [`with`] for an entry point that runs other code (`invoke`): compiled
 /// code wrote its budget back before the call and reads it after, so the
 /// ticks it took are charged first and what is left is given back after.
@@ -326,7 +343,7 @@ unsafe extern "C" fn e_putstatic<N: Nvm>(vm: *mut Vm, addr: i32, k: i32, v: i32)
 }
 unsafe extern "C" fn e_store_nvm<N: Nvm>(vm: *mut Vm, addr: i32, n: i32, v: i32) {
     // SAFETY: called by compiled code with its context.
-    unsafe { with::<N, _>(vm, |c| ops::store_nvm(c, addr as u32, n, v)) }
+    unsafe { with_unmoved::<N>(vm, |c| ops::store_nvm(c, addr as u32, n, v)) }
 }
 unsafe extern "C" fn e_invoke<N: Nvm>(
     vm: *mut Vm,

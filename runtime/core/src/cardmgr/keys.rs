@@ -229,7 +229,7 @@ mod tests {
             s.nvm.writes - w0
         };
         assert_eq!(counted(1, set(0x31, 0x11, KeyType::Aes)), 2, "add");
-        assert_eq!(counted(0, set(0x30, 0x22, KeyType::Aes)), 3, "replace");
+        assert_eq!(counted(0, set(0x30, 0x22, KeyType::Aes)), 2, "replace");
     }
 
     /// Adding and replacing a key set, cut at every write: after the
