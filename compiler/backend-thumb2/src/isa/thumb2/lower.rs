@@ -412,11 +412,23 @@ impl<'f> Lower<'f> {
     }
 
     /// Marks an operand's instruction as absorbed by the current one,
-    /// which may now use that instruction's operands directly (their counts
-    /// stay over-approximations, never under).
+    /// which may now use that instruction's operands directly. Uses come
+    /// before definitions in the lowering order, so when this was the last
+    /// use the instruction will not be emitted and its uses of its operands
+    /// pass to the current one (their counts unchanged); otherwise both use
+    /// them. Counts stay over-approximations, never under: a value counted
+    /// as used but absorbed everywhere (a scaled index fused into two
+    /// addresses) would be computed for nothing.
     fn fuse(&mut self, v: Value) {
-        if let Some(n) = self.uses.get_mut(&v) {
-            *n = n.saturating_sub(1);
+        let last = match self.uses.get_mut(&v) {
+            Some(n) => {
+                *n = n.saturating_sub(1);
+                *n == 0
+            }
+            None => false,
+        };
+        if last {
+            return;
         }
         if let Some(i) = self.def_of(v) {
             for &a in self.args(i) {
