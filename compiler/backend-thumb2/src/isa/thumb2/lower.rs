@@ -532,6 +532,7 @@ impl<'f> Lower<'f> {
         let a = self.args(i);
         match self.f.dfg.insts[i].opcode() {
             Opcode::Icmp | Opcode::Sextend | Opcode::Sload8 | Opcode::Sload16 => true,
+            Opcode::Bswap => ty == I16,
             // AND with a mask whose sign bit is clear leaves a small
             // non-negative value: its upper bits are zero, so sign-extended.
             Opcode::Band
@@ -1560,7 +1561,10 @@ impl<'f> Lower<'f> {
                 let e = if ty == Some(I32) {
                     ExtOp::Rev
                 } else if ty == Some(I16) {
-                    ExtOp::Rev16
+                    // The upper bits of an i16 are free: REVSH leaves them
+                    // sign-extended, which saves the SXTH a compare of a
+                    // big-endian short would need (`is_sext`).
+                    ExtOp::Revsh
                 } else {
                     return Err(self.err(Some(i), "bswap of this type"));
                 };
