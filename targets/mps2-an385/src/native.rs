@@ -230,14 +230,17 @@ impl Vm {
 
     fn set<N: Nvm, T: Default>(&mut self, card: &mut Card<N>, r: Result<T, Exc>) -> T {
         self.refresh(card);
-        match r {
-            Ok(v) => v,
-            Err(e) => {
-                self.exc = Some(e);
-                self.pending = 1;
-                T::default()
-            }
-        }
+        self.note(r)
+    }
+
+    /// The value of an entry point's result, or its exception noted as
+    /// pending (compiled code tests `pending` after the call).
+    fn note<T: Default>(&mut self, r: Result<T, Exc>) -> T {
+        r.unwrap_or_else(|e| {
+            self.exc = Some(e);
+            self.pending = 1;
+            T::default()
+        })
     }
 }
 
@@ -271,10 +274,8 @@ unsafe fn with_unmoved<N: Nvm>(vm: *mut Vm, f: impl FnOnce(&mut Card<N>) -> Resu
     let vm = unsafe { &mut *vm };
     // SAFETY: as in `with`.
     let card = unsafe { &mut *vm.card.cast::<Card<N>>() };
-    if let Err(e) = f(card) {
-        vm.exc = Some(e);
-        vm.pending = 1;
-    }
+    let r = f(card);
+    vm.note(r)
 }
 
 /// [`with`] for an entry point that runs other code (`invoke`): compiled
