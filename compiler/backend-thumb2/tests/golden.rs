@@ -20,7 +20,7 @@ const CASES: &[(&str, u16, &str)] = &[
     ("arith", 0x0797, "a tiny static method: no frame"),
     (
         "arrays",
-        0x0190,
+        0x0198,
         "array loads/stores: null, firewall, bounds, store barrier",
     ),
     (

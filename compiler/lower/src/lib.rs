@@ -36,6 +36,7 @@ use hydra_cap::CapFile;
 use hydra_native::abi::{self, kind, obj, Entry, Ty, VmLayout, THIS_FORM};
 use hydra_verify::{Resolved, Verified};
 
+mod intrinsic;
 mod midend;
 pub use midend::{flags, optimize, MidEndStats};
 
@@ -1632,8 +1633,10 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// package with code: a candidate for a direct call.
     fn direct_words(&self, cp: u16) -> Option<u32> {
         let u = &self.verified.universe;
+        // A `super.m()` call is bound statically too (the runtime's
+        // `Cp::Direct`): to the method found from the superclass.
         let off = match u.cp.get(usize::from(cp))? {
-            Resolved::StaticMethod(m) => u.method(*m).offset?,
+            Resolved::StaticMethod(m) | Resolved::SuperMethod(m) => u.method(*m).offset?,
             _ => return None,
         };
         let h = &self
@@ -1832,11 +1835,33 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             return Err(self.no_types("call pops more than the stack holds"));
         }
         let args = self.out_args();
-        for i in 0..nargs {
-            let w = self.peek(nargs - 1 - i)?;
-            self.b.ins().store(mf_data(), w, args, (2 * i) as i32);
-        }
+        let words = (0..nargs)
+            .map(|i| self.peek(nargs - 1 - i))
+            .collect::<Result<Vec<_>, _>>()?;
         self.sp -= nargs;
+        let intrinsic = match insn.operands {
+            Operands::Cp(cp) => {
+                intrinsic::Intrinsic::of(&self.verified.universe, insn.opcode.0, cp)
+            }
+            _ => None,
+        };
+        let call = GenericCall {
+            op,
+            index,
+            nargs,
+            args,
+        };
+        if let Some(which) = intrinsic {
+            let r = self.intrinsic(which, &words, call);
+            return match ret_words {
+                0 => Ok(()),
+                1 => self.push_i32_as_short(r),
+                _ => self.push_int(r),
+            };
+        }
+        for (i, w) in words.iter().enumerate() {
+            self.b.ins().store(mf_data(), *w, args, (2 * i) as i32);
+        }
         let direct = match insn.operands {
             Operands::Cp(cp) if matches!(insn.opcode.0, 0x8C | 0x8D) => self
                 .direct_words(cp)
@@ -1851,12 +1876,6 @@ impl<'a, 'f> Lowerer<'a, 'f> {
                 Some((index, Some(token)))
             }
             _ => None,
-        };
-        let call = GenericCall {
-            op,
-            index,
-            nargs,
-            args,
         };
         let r = match (direct, dispatched) {
             (Some((cp, need, special)), _) => self.invoke_direct(cp, need, special, call),

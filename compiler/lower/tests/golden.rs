@@ -22,7 +22,7 @@ const CASES: &[(&str, u16, &str)] = &[
     ("arith", 0x0797, "a tiny static method"),
     (
         "arrays",
-        0x0190,
+        0x0198,
         "array loads and stores: null, firewall, bounds, store barrier",
     ),
     (

@@ -349,6 +349,13 @@ impl<N: Nvm> Card<N> {
             }
             return self.store.write(o, off, bytes, false).map_err(Exc::Fault);
         }
+        if crate::txn::fits_one_record(&self.store, bytes.len()) {
+            // One redo record: two NVM writes however many bytes change.
+            return self
+                .store
+                .write_nvm(o.data + off, bytes, true)
+                .map_err(Exc::Fault);
+        }
         let opened = crate::txn::begin_atomic(&mut self.store)?;
         let r = self.store.write(o, off, bytes, false);
         crate::txn::end_atomic(&mut self.store, opened)?;

@@ -324,6 +324,12 @@ pub fn atomic_write<N: Nvm>(s: &mut Store<N>, at: u32, bytes: &[u8]) -> Result<(
     s.nvm.redo_update(slot, rec, at, bytes)
 }
 
+/// Whether `len` bytes fit one redo record, so that [`atomic_write`] can
+/// make them one atomic update.
+pub fn fits_one_record<N: Nvm>(s: &Store<N>, len: usize) -> bool {
+    u32::try_from(len).is_ok_and(|n| LOG_HEADER + rec_size(n) < s.log.size)
+}
+
 /// Runs several persistent updates as one (used by `Util.arrayCopy` and the
 /// registry) when no transaction is open; inside one, they are just logged.
 pub fn begin_atomic<N: Nvm>(s: &mut Store<N>) -> Result<bool> {
@@ -453,15 +459,27 @@ mod tests {
     /// old or all new, and the log is idle and usable again.
     #[test]
     fn atomic_write_survives_a_cut_at_every_write() {
+        // 4 bytes: a field; 64 and 200: what `Util.arrayCopy` makes one
+        // record of.
+        for n in [4usize, 64, 200] {
+            assert!(fits_one_record(&store(), n), "{n} bytes");
+            cut_at_every_write(n);
+        }
+        let s = store();
+        assert!(!fits_one_record(&s, s.log.size as usize));
+    }
+
+    fn cut_at_every_write(n: usize) {
         let at = store().layout.heap_start;
-        let old = [1u8, 2, 3, 4];
-        let new = [9u8, 8, 7, 6];
+        let old: Vec<u8> = (0..n).map(|i| i as u8).collect();
+        let new: Vec<u8> = (0..n).map(|i| !(i as u8)).collect();
+        let span = at as usize..at as usize + n;
         let mut writes = None;
         for cut in 0.. {
             let mut s = store();
             s.nvm.write(at, &old).unwrap();
             // A previous update leaves an epoch and a stale record behind.
-            atomic_write(&mut s, at + 8, &[5, 5]).unwrap();
+            atomic_write(&mut s, at + n as u32 + 8, &[5, 5]).unwrap();
             let n0 = s.nvm.writes;
             s.nvm.fail_at = Some(n0 + cut);
             let r = atomic_write(&mut s, at, &new);
@@ -469,18 +487,21 @@ mod tests {
             s.nvm.fail_at = None;
             if r.is_ok() {
                 writes = Some(done);
-                assert_eq!(&s.nvm.bytes()[at as usize..at as usize + 4], &new);
+                assert_eq!(&s.nvm.bytes()[span.clone()], &new[..]);
                 break;
             }
             assert_eq!(r, Err(Fault::PowerLoss));
             let mut s = Store::open(s.nvm, false, 1024).expect("reopen");
-            let got = &s.nvm.bytes()[at as usize..at as usize + 4];
-            assert!(got == old || got == new, "cut {cut}: {got:?}");
+            let got = &s.nvm.bytes()[span.clone()];
+            assert!(
+                got == &old[..] || got == &new[..],
+                "{n} bytes, cut {cut}: {got:?}"
+            );
             assert_eq!(s.nvm.bytes()[s.log.start as usize], ST_IDLE);
             atomic_write(&mut s, at, &new).unwrap();
-            assert_eq!(&s.nvm.bytes()[at as usize..at as usize + 4], &new);
+            assert_eq!(&s.nvm.bytes()[span.clone()], &new[..]);
         }
-        assert_eq!(writes, Some(2));
+        assert_eq!(writes, Some(2), "{n} bytes");
     }
 
     /// Power lost between the redo record and the end of the data write

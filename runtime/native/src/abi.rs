@@ -74,9 +74,25 @@ impl VmLayout {
     pub const fn ticks_left(self) -> u32 {
         5 * self.ptr + 24
     }
+    /// `u32`: handle of the APDU buffer (what `APDU.getBuffer()` returns),
+    /// fixed while the card runs.
+    pub const fn apdu_buffer(self) -> u32 {
+        5 * self.ptr + 28
+    }
+    /// `u32`: 1 while the JCRE dispatches the SELECT that selects the
+    /// current applet (`Applet.selectingApplet()`), else 0; fixed while one
+    /// command is processed.
+    pub const fn selecting(self) -> u32 {
+        5 * self.ptr + 32
+    }
+    /// `u32`: `JCSystem.getTransactionDepth()`; changes only inside
+    /// `invoke`, after which compiled code reloads it.
+    pub const fn txn_depth(self) -> u32 {
+        5 * self.ptr + 36
+    }
     /// Size of the part of the context compiled code may read.
     pub const fn size(self) -> u32 {
-        5 * self.ptr + 28
+        5 * self.ptr + 40
     }
 }
 
@@ -368,12 +384,12 @@ mod tests {
         let host = VmLayout::new(8);
         assert_eq!(
             (host.objs(), host.ctx(), host.pending(), host.size()),
-            (8, 48, 52, 68)
+            (8, 48, 52, 80)
         );
         let thumb = VmLayout::new(4);
         assert_eq!(
             (thumb.objs(), thumb.ctx(), thumb.pending(), thumb.size()),
-            (4, 28, 32, 48)
+            (4, 28, 32, 60)
         );
         assert_eq!(Entry::ALL.len(), ENTRY_COUNT);
         for (i, e) in Entry::ALL.iter().enumerate() {

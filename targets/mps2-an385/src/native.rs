@@ -181,6 +181,9 @@ pub struct Vm {
     frames_left: u32,
     words_left: u32,
     ticks_left: u32,
+    apdu_buffer: u32,
+    selecting: u32,
+    txn_depth: u32,
     card: *mut (),
     exc: Option<Exc>,
     /// `ticks_left` when last filled from the card's budget.
@@ -204,6 +207,10 @@ const _: () = {
     assert!(core::mem::offset_of!(Vm, frames_left) == l.frames_left() as usize);
     assert!(core::mem::offset_of!(Vm, words_left) == l.words_left() as usize);
     assert!(core::mem::offset_of!(Vm, ticks_left) == l.ticks_left() as usize);
+    assert!(core::mem::offset_of!(Vm, apdu_buffer) == l.apdu_buffer() as usize);
+    assert!(core::mem::offset_of!(Vm, selecting) == l.selecting() as usize);
+    assert!(core::mem::offset_of!(Vm, txn_depth) == l.txn_depth() as usize);
+    assert!(core::mem::offset_of!(Vm, card) >= l.size() as usize);
     assert!(core::mem::size_of::<Obj>() == abi::obj::SIZE as usize);
     assert!(core::mem::offset_of!(Obj, flags) == abi::obj::FLAGS as usize);
     assert!(core::mem::offset_of!(Obj, owner) == abi::obj::OWNER as usize);
@@ -220,6 +227,7 @@ impl Vm {
         self.nvm = card.store.nvm.bytes().as_ptr();
         self.ram = card.store.ram.as_mut_ptr();
         self.ctx = u32::from(card.ctx);
+        self.txn_depth = u32::from(card.store.log.in_txn());
     }
 
     /// Gives compiled code what is left of the card's budget.
@@ -714,6 +722,9 @@ impl<N: Nvm> Engine<N> for ThumbEngine<N> {
             frames_left: 0,
             words_left: 0,
             ticks_left: 0,
+            apdu_buffer: u32::from(card.jcre.buffer),
+            selecting: u32::from(card.selecting),
+            txn_depth: 0,
             card: (card as *mut Card<N>).cast(),
             exc: None,
             ticks_given: 0,

@@ -4,6 +4,7 @@ import javacard.framework.APDU;
 import javacard.framework.Applet;
 import javacard.framework.ISO7816;
 import javacard.framework.ISOException;
+import javacard.framework.JCSystem;
 import javacard.framework.Util;
 
 /**
@@ -36,6 +37,8 @@ public class ArraysApplet extends Applet {
     private final int[] ints;
     private final Item[] items;
     private final byte[] work;
+    // A transient array of length 4, for Util.setShort into RAM.
+    private final byte[] scratch;
 
     private ArraysApplet() {
         bytes = new byte[4];
@@ -51,6 +54,7 @@ public class ArraysApplet extends Applet {
             items[i] = new Item((short) (0x0200 + i));
         }
         work = new byte[8];
+        scratch = JCSystem.makeTransientByteArray((short) 4, JCSystem.CLEAR_ON_RESET);
     }
 
     public static void install(byte[] bArray, short bOffset, byte bLength) {
@@ -291,15 +295,32 @@ public class ArraysApplet extends Applet {
 
     // Util errors. P1: 0 copy past the end (ArrayIndexOutOfBoundsException),
     // 1 copy from null (NullPointerException), 2 fill past the end
-    // (ArrayIndexOutOfBoundsException). Returns 1 for AIOOBE, 2 for NPE.
+    // (ArrayIndexOutOfBoundsException), 3 getShort of the last byte, 4
+    // getShort at offset P2 - 128 of the APDU buffer, 5 setShort into null,
+    // 6 setShort of the last byte, 7 getShort from null, 8 setShort at
+    // offset P2 - 128 of the transient array. Answers 1 for AIOOBE, 2 for
+    // NPE, 0 when nothing was thrown, then the transient array.
     short utilErrors(byte[] buf, byte p1) {
         byte r = 0;
         byte[] none = null;
+        short at = (short) ((buf[ISO7816.OFFSET_P2] & 0xFF) - 128);
         try {
             if (p1 == 0) {
                 Util.arrayCopy(buf, (short) 0, work, (short) 4, (short) 5);
             } else if (p1 == 1) {
                 Util.arrayCopy(none, (short) 0, work, (short) 0, (short) 1);
+            } else if (p1 == 3) {
+                Util.getShort(work, (short) 7);
+            } else if (p1 == 4) {
+                Util.getShort(buf, at);
+            } else if (p1 == 5) {
+                Util.setShort(none, (short) 0, (short) 1);
+            } else if (p1 == 6) {
+                Util.setShort(work, (short) 7, (short) 1);
+            } else if (p1 == 7) {
+                Util.getShort(none, (short) 0);
+            } else if (p1 == 8) {
+                Util.setShort(scratch, at, (short) 0x5AA5);
             } else {
                 Util.arrayFillNonAtomic(work, (short) 7, (short) 2, (byte) 0);
             }
@@ -309,6 +330,7 @@ public class ArraysApplet extends Applet {
             r = 2;
         }
         buf[0] = r;
-        return 1;
+        Util.arrayCopyNonAtomic(scratch, (short) 0, buf, (short) 1, (short) 4);
+        return 5;
     }
 }

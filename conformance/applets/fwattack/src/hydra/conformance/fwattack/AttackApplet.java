@@ -125,6 +125,14 @@ public class AttackApplet extends Applet {
                 buf[0] = (byte) ((savedBuffer == null ? 1 : 0) | (savedStatic == null ? 2 : 0)
                         | (savedObject == null ? 4 : 0));
                 break;
+            case 0x32: // Util.getShort of the victim's array
+                Util.setShort(buf, (short) 0, Util.getShort(Leak.array, (short) 0));
+                len = 2;
+                break;
+            case 0x33: // Util.setShort into it
+                Util.setShort(Leak.array, (short) 0, (short) 0);
+                buf[0] = 0;
+                break;
             default:
                 ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
             }
