@@ -517,16 +517,24 @@ impl<N: Nvm> Card<N> {
     }
 
     /// The result of native `n` when it only reads the card's state, with
-    /// no side effect and no exception: `selectingApplet()`, and
-    /// `getBuffer()` on a receiver that is not null (`this`, asked only
-    /// then). Calls of these skip the generic native call (argument copy,
+    /// no side effect and no exception: `selectingApplet()`, `getBuffer()`
+    /// on a receiver that is not null (`this`, asked only then),
+    /// `getReason()`, the PIN's `getTriesRemaining()`/`isValidated()`/
+    /// `getValidatedFlag()` and `getTransactionDepth()`. Calls of these skip the generic native call (argument copy,
     /// frame bookkeeping) from the interpreter and from compiled code
     /// alike; every other native gives `None`.
     #[inline]
     pub fn quick_native(&self, n: Native, this: impl FnOnce() -> Ref) -> Option<i16> {
         match n {
             Native::AppletSelectingApplet => Some(i16::from(self.selecting)),
-            Native::ApduGetBuffer if this() != NULL => Some(self.jcre.buffer as i16),
+            Native::ApduGetBuffer => (this() != NULL).then_some(self.jcre.buffer as i16),
+            // The same reads as their `native_inner` arms.
+            Native::GetReason => Some(self.cell(this(), 0)),
+            Native::PinGetTriesRemaining => Some(self.cell(this(), PIN_TRIES)),
+            Native::PinIsValidated | Native::PinGetValidatedFlag => {
+                Some(i16::from(self.pin_validated(this())))
+            }
+            Native::GetTransactionDepth => Some(i16::from(self.store.log.in_txn())),
             _ => None,
         }
     }

@@ -257,6 +257,21 @@ pub fn resolve<N: Nvm>(
             if op == invoke::SPECIAL && args.first().copied().unwrap_or(0) == 0 {
                 return Err(card.npe());
             }
+            if op == invoke::STATIC {
+                if let Some(MethodKind::Native(n)) =
+                    card.methods.get(usize::from(m)).map(|x| x.kind)
+                {
+                    // `throwIt(reason)` of an API exception: what its native
+                    // does, without the native call.
+                    if let hydra_runtime::api::Native::ThrowIt(t) = n {
+                        let reason = args.first().copied().unwrap_or(0) as u16;
+                        return Err(card.cre(t, reason));
+                    }
+                    if let Some(v) = card.quick_native(n, || 0) {
+                        return Ok(Resolved::Quick(i32::from(v)));
+                    }
+                }
+            }
             (m, card.ctx)
         }
         invoke::VIRTUAL => {
