@@ -1245,7 +1245,38 @@ impl<'f> Lower<'f> {
         (base, Err((k, 0)))
     }
 
+    /// `addr + off` as an offset from the start of the slot area, when
+    /// `addr` is a `stack_addr` and the sum is one `sp`-relative access
+    /// can reach.
+    fn slot_offset(&self, addr: Value, off: i32) -> Option<u32> {
+        let i = self.def_of(addr)?;
+        let InstructionData::StackAddr {
+            opcode: Opcode::StackAddr,
+            stack_slot,
+            offset,
+        } = self.f.dfg.insts[i]
+        else {
+            return None;
+        };
+        let at = i64::from(*self.slot_offsets.get(&stack_slot)?)
+            + i64::from(i32::from(offset))
+            + i64::from(off);
+        // The frame's outgoing area comes first; 4095 bounds the sum.
+        (0..=2048).contains(&at).then_some(at as u32)
+    }
+
     fn load(&mut self, size: MemSize, rd: VReg, addr: Value, off: i32) {
+        if let Some(at) = self.slot_offset(addr, off) {
+            self.fuse(addr);
+            let k = Kind::SlotMem {
+                load: true,
+                size,
+                rt: 0,
+                off: at,
+            };
+            self.push(k, vec![Operand::reg_def(rd)]);
+            return;
+        }
         match self.amode(addr, off) {
             (base, Ok(off)) => self.op(
                 Inst::Load {
@@ -1275,6 +1306,17 @@ impl<'f> Lower<'f> {
 
     fn store(&mut self, size: MemSize, v: Value, addr: Value, off: i32) {
         let rv = self.put(v);
+        if let Some(at) = self.slot_offset(addr, off) {
+            self.fuse(addr);
+            let k = Kind::SlotMem {
+                load: false,
+                size,
+                rt: 0,
+                off: at,
+            };
+            self.push(k, vec![Operand::reg_use(rv)]);
+            return;
+        }
         match self.amode(addr, off) {
             (base, Ok(off)) => self.op(
                 Inst::Store {

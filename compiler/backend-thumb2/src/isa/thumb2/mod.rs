@@ -261,6 +261,19 @@ fn emit(vc: &VCode, out: &Output, name: &str) -> Result<CompiledCode, CodegenErr
                     rd: r(*rd),
                     imm: frame.outgoing + off,
                 }),
+                Kind::SlotMem {
+                    load,
+                    size,
+                    rt,
+                    off,
+                } => {
+                    let (size, rt, rn, off) = (*size, r(*rt), SP, (frame.outgoing + off) as i32);
+                    buf.push(if *load {
+                        Inst::Load { size, rt, rn, off }
+                    } else {
+                        Inst::Store { size, rt, rn, off }
+                    });
+                }
                 Kind::Call { target } => buf.push(Inst::Blx { rm: r(*target) }),
                 Kind::Ret => {
                     for i in frame.epilogue() {

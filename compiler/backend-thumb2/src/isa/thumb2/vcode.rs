@@ -60,6 +60,15 @@ pub enum Kind {
         rd: u8,
         off: u32,
     },
+    /// A load (`load`) into or a store from slot `rt` at `off` from the
+    /// start of the slot area, addressed from `sp`: no register holds the
+    /// slot's address.
+    SlotMem {
+        load: bool,
+        size: MemSize,
+        rt: u8,
+        off: u32,
+    },
     /// Call the function in slot `target`; arguments and result in fixed
     /// registers.
     Call {
