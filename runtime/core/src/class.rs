@@ -23,6 +23,9 @@ pub struct Class {
     pub token: u8,
     pub flags: u8,
     pub super_class: ClassId,
+    /// Superclasses above this class (0: `Object` and interfaces): a
+    /// subclass test climbs only the difference (`is_subclass_of`).
+    pub depth: u8,
     /// Instance cells of the superclasses (first cell of this class's fields).
     pub base: u16,
     /// Total instance cells.
@@ -59,6 +62,7 @@ impl Class {
             token: 0xFF,
             flags: 0,
             super_class: NO_CLASS,
+            depth: 0,
             base: 0,
             cells: 0,
             vtable: Vec::new(),

@@ -227,6 +227,7 @@ impl<N: Nvm> Card<N> {
                 token: ac.token,
                 flags: if ac.interface { C_INTERFACE } else { 0 },
                 super_class,
+                depth: 0,
                 base: 0,
                 cells: ac.cells,
                 vtable: Vec::new(),
@@ -262,6 +263,7 @@ impl<N: Nvm> Card<N> {
                 }
             }
             if let Some(sup) = self.classes.get(usize::from(super_class)) {
+                class.depth = sup.depth.saturating_add(1);
                 class.base = sup.cells;
                 class.cells += sup.cells;
                 class.vtable = sup.vtable.clone();
@@ -675,6 +677,7 @@ impl<N: Nvm> Card<N> {
                 token: 0xFF,
                 flags: 0,
                 super_class: NO_CLASS,
+                depth: 0,
                 base: 0,
                 cells: 0,
                 vtable: Vec::new(),
@@ -756,6 +759,7 @@ impl<N: Nvm> Card<N> {
                             ci.offset
                         )));
                     }
+                    c.depth = s.depth.saturating_add(1);
                     c.base = s.cells;
                     c.vtable = s.vtable.clone();
                     c.itable = s.itable.clone();
@@ -1269,13 +1273,22 @@ impl<N: Nvm> Card<N> {
             }
             return false;
         }
-        while let Some(cl) = self.classes.get(usize::from(c)) {
-            if c == target {
-                return true;
-            }
-            c = cl.super_class;
+        // A class's superclass `k` levels up has depth `depth - k`: climb
+        // to the target's depth and compare once.
+        let Some(mut cl) = self.classes.get(usize::from(c)) else {
+            return false;
+        };
+        if cl.depth < t.depth {
+            return false;
         }
-        false
+        for _ in t.depth..cl.depth {
+            c = cl.super_class;
+            match self.classes.get(usize::from(c)) {
+                Some(s) => cl = s,
+                None => return false,
+            }
+        }
+        c == target
     }
 
     pub(crate) fn reset_frames(&mut self) {
