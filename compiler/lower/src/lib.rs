@@ -34,7 +34,7 @@ use hydra_cap::bytecode::{Instruction, Operands};
 use hydra_cap::component::MethodInfo;
 use hydra_cap::CapFile;
 use hydra_native::abi::{self, kind, obj, Entry, Ty, VmLayout, THIS_FORM};
-use hydra_verify::{Resolved, Verified};
+use hydra_verify::{Elem, Resolved, VType, Verified};
 
 mod intrinsic;
 mod midend;
@@ -1389,7 +1389,10 @@ impl<'a, 'f> Lowerer<'a, 'f> {
                 kind::INT => (2, 4),
                 _ => (1, 2),
             };
-            let v = if k == kind::BYTE {
+            let elem = self.stored_elem();
+            let v = if k == kind::BYTE && elem == Some(Elem::Boolean) {
+                self.b.ins().band_imm_u(v, 1)
+            } else if k == kind::BYTE && elem != Some(Elem::Byte) {
                 // boolean[] stores keep the low bit only.
                 let kd = self.hdr_byte(arr.o, obj::KIND);
                 let is_bool = self
@@ -1419,6 +1422,18 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         }
         self.enter(done);
         Ok(())
+    }
+
+    /// The element type the verifier gives the array operand of the
+    /// store at the current pc (`[.., array, index, value]`), when it
+    /// names one: a `byte[]` is never a `boolean[]` in verified code, so
+    /// its stores need no test of the array's kind.
+    fn stored_elem(&self) -> Option<Elem> {
+        let f = self.types.frame_at(self.pc)?;
+        match f.stack.len().checked_sub(3).and_then(|i| f.stack.get(i)) {
+            Some(VType::Array(e)) => Some(*e),
+            _ => None,
+        }
     }
 
     fn array_length(&mut self) -> Result<(), LowerError> {
