@@ -3,9 +3,10 @@
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I16, I32};
+use cranelift_codegen::ir::Block;
 use cranelift_codegen::ir::InstBuilder;
 use hydra_cap::bytecode::Operands;
-use hydra_native::abi::{kind, Entry};
+use hydra_native::abi::{self, kind, obj, Entry};
 
 use crate::{Cmp, LowerError, Lowerer};
 
@@ -600,17 +601,27 @@ impl Lowerer<'_, '_> {
                     .ok_or_else(|| self.no_types("handler outside the method"))?;
                 self.pc = rel as u16;
                 let target = self.block_at(rel as i32)?;
-                let c = self.iconst32(i32::from(handler.catch_type_index));
+                let caught = self.b.create_block();
+                let thrown = self.b.append_block_param(caught, I32);
+                let next = self.b.create_block();
+                self.b.set_cold_block(next);
+                let ask = self.b.create_block();
+                let cp = handler.catch_type_index;
+                if cp != 0 && self.checks {
+                    self.catch_inline(cp, caught, next, ask);
+                } else {
+                    self.b.ins().jump(ask, &[]);
+                }
+                self.b.set_cold_block(ask);
+                self.enter(ask);
+                let c = self.iconst32(i32::from(cp));
                 let e = self
                     .call_rt(Entry::Catch, &[self.pkg, c])
                     .expect("catch returns");
-                let caught = self.b.create_block();
-                let next = self.b.create_block();
-                self.b.set_cold_block(next);
-                self.b.ins().brif(e, caught, &[], next, &[]);
+                self.b.ins().brif(e, caught, &[e.into()], next, &[]);
                 self.enter(caught);
                 self.sp = 0;
-                let r = self.b.ins().ireduce(I16, e);
+                let r = self.b.ins().ireduce(I16, thrown);
                 self.push(r)?;
                 self.b.ins().jump(target, &[]);
                 self.enter(next);
@@ -619,6 +630,70 @@ impl Lowerer<'_, '_> {
             self.ret(z);
         }
         Ok(())
+    }
+}
+
+impl Lowerer<'_, '_> {
+    /// Whether the handler for class reference `cp` catches the pending
+    /// exception, decided inline where the link table can: an exception of
+    /// a class of this package by the class reference's type row, and a
+    /// built-in exception (ids below `api_classes`) is never an instance of
+    /// a class of this package; an exception of exactly a referenced class
+    /// of another package (`abi::CLASS_ID`) is caught. A catch clears
+    /// `pending` and goes to `caught` with the reference, a miss goes to
+    /// `next`; anything else asks the runtime (`ask`).
+    fn catch_inline(&mut self, cp: u16, caught: Block, next: Block, ask: Block) {
+        let r = self.vm_load(I32, self.lay.pending_ref());
+        let known = self.b.create_block();
+        self.b.ins().brif(r, known, &[], ask, &[]);
+        self.enter(known);
+        let r16 = self.b.ins().ireduce(I16, r);
+        let (.., o) = self.locate(r16);
+        let cls = self.hdr_half(o, obj::CLASS);
+        let word = self.cp_word(cp);
+        let take = self.b.create_block();
+        if self.own_class(cp) {
+            let with_row = self.b.create_block();
+            self.b.ins().brif(word, with_row, &[], ask, &[]);
+            self.enter(with_row);
+            let row_off = self.b.ins().ishl_imm_u(word, 2);
+            let row_off = self.widen(row_off);
+            let row = self.b.ins().iadd(self.pkg, row_off);
+            let first = self
+                .b
+                .ins()
+                .load(I32, crate::mf_row(), row, abi::row::FIRST as i32);
+            let count = self
+                .b
+                .ins()
+                .load(I32, crate::mf_row(), row, abi::row::COUNT as i32);
+            let c = self.b.ins().isub(cls, first);
+            let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, c, count);
+            let in_pkg = self.b.create_block();
+            let outside = self.b.create_block();
+            self.b.ins().brif(inside, in_pkg, &[], outside, &[]);
+            self.enter(in_pkg);
+            let e = self.row_entry(row, c);
+            let yes = self.b.ins().load(I32, crate::mf_row(), e, 0);
+            self.b.ins().brif(yes, take, &[], next, &[]);
+            self.enter(outside);
+            let api = self.vm_fixed(I32, self.lay.api_classes());
+            let builtin = self.b.ins().icmp(IntCC::UnsignedLessThan, cls, api);
+            self.b.ins().brif(builtin, next, &[], ask, &[]);
+        } else {
+            let id = self.b.ins().bor_imm_u(cls, i64::from(abi::CLASS_ID));
+            let exact = self.b.ins().icmp(IntCC::Equal, word, id);
+            self.b.ins().brif(exact, take, &[], ask, &[]);
+        }
+        self.enter(take);
+        let zero = self.iconst32(0);
+        let vm = self.vm();
+        let f = self.mf_vm();
+        self.b.ins().store(f, zero, vm, self.lay.pending() as i32);
+        self.b
+            .ins()
+            .store(f, zero, vm, self.lay.pending_ref() as i32);
+        self.b.ins().jump(caught, &[r.into()]);
     }
 }
 

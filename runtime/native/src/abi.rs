@@ -90,9 +90,20 @@ impl VmLayout {
     pub const fn txn_depth(self) -> u32 {
         5 * self.ptr + 36
     }
+    /// `u32`: while `pending` is set by a thrown object (not a card
+    /// fault), its handle; else 0. A handler that catches it inline clears
+    /// both `pending` and this (the engine then forgets its exception).
+    pub const fn pending_ref(self) -> u32 {
+        5 * self.ptr + 40
+    }
+    /// `u32`: the built-in classes are the ids below this (0: unknown).
+    /// None of them extends a class of a loaded package.
+    pub const fn api_classes(self) -> u32 {
+        5 * self.ptr + 44
+    }
     /// Size of the part of the context compiled code may read.
     pub const fn size(self) -> u32 {
-        5 * self.ptr + 40
+        5 * self.ptr + 48
     }
 }
 
@@ -145,6 +156,11 @@ pub mod pkg {
 /// reference `i` (not an interface) to a class of the package: entry `c`
 /// holds 1 when an instance of class `first + c` is an instance of the
 /// referenced class, else 0 (second word 1).
+/// Link-table word of a class reference to a class of another package
+/// (engines with dispatch rows): this bit with the class id, so that a
+/// handler can compare a thrown object's class with it inline.
+pub const CLASS_ID: u32 = 0x8000_0000;
+
 pub mod row {
     pub const FIRST: u32 = 0;
     pub const COUNT: u32 = 4;
@@ -384,12 +400,12 @@ mod tests {
         let host = VmLayout::new(8);
         assert_eq!(
             (host.objs(), host.ctx(), host.pending(), host.size()),
-            (8, 48, 52, 80)
+            (8, 48, 52, 88)
         );
         let thumb = VmLayout::new(4);
         assert_eq!(
             (thumb.objs(), thumb.ctx(), thumb.pending(), thumb.size()),
-            (4, 28, 32, 60)
+            (4, 28, 32, 68)
         );
         assert_eq!(Entry::ALL.len(), ENTRY_COUNT);
         for (i, e) in Entry::ALL.iter().enumerate() {

@@ -188,6 +188,8 @@ pub struct Vm {
     apdu_buffer: u32,
     selecting: u32,
     txn_depth: u32,
+    pending_ref: u32,
+    api_classes: u32,
     // ---- engine-only ----
     card: *mut (),
     exc: Option<Exc>,
@@ -212,6 +214,8 @@ const _: () = {
     assert!(core::mem::offset_of!(Vm, apdu_buffer) == l.apdu_buffer() as usize);
     assert!(core::mem::offset_of!(Vm, selecting) == l.selecting() as usize);
     assert!(core::mem::offset_of!(Vm, txn_depth) == l.txn_depth() as usize);
+    assert!(core::mem::offset_of!(Vm, pending_ref) == l.pending_ref() as usize);
+    assert!(core::mem::offset_of!(Vm, api_classes) == l.api_classes() as usize);
     assert!(core::mem::offset_of!(Vm, card) >= l.size() as usize);
     assert!(core::mem::size_of::<Obj>() == abi::obj::SIZE as usize);
     assert!(core::mem::offset_of!(Obj, kind) == abi::obj::KIND as usize);
@@ -250,6 +254,10 @@ impl Vm {
     /// pending (compiled code tests `pending` after the call).
     fn note<T: Default>(&mut self, r: Result<T, Exc>) -> T {
         r.unwrap_or_else(|e| {
+            self.pending_ref = match e {
+                Exc::Throw(r) => u32::from(r),
+                _ => 0,
+            };
             self.exc = Some(e);
             self.pending = 1;
             T::default()
@@ -427,6 +435,7 @@ unsafe extern "C" fn e_catch<N: Nvm>(vm: *mut Vm, pkg: *const u32, index: i32) -
         Some(r) => {
             v.exc = None;
             v.pending = 0;
+            v.pending_ref = 0;
             i32::from(r)
         }
         None => 0,
@@ -597,6 +606,9 @@ impl<N: Nvm> Engine<N> for HostEngine<N> {
             apdu_buffer: u32::from(card.jcre.buffer),
             selecting: u32::from(card.selecting),
             txn_depth: 0,
+            pending_ref: 0,
+            // No dispatch rows here: handlers ask the runtime.
+            api_classes: 0,
             card: (card as *mut Card<N>).cast(),
             exc: None,
             ticks_given: 0,
@@ -609,7 +621,8 @@ impl<N: Nvm> Engine<N> for HostEngine<N> {
         // While it runs, the card is reached only through `vm.card`.
         let r = unsafe { f(&mut vm, table.as_ptr(), args) };
         ops::charge_ticks(card, vm.ticks_given, vm.ticks_left);
-        let exc = vm.exc.take();
+        // A handler that caught inline cleared `pending` only.
+        let exc = vm.exc.take().filter(|_| vm.pending != 0);
         card.frames.pop();
         card.ctx = saved_ctx;
         card.sp_top = saved_top;

@@ -184,6 +184,8 @@ pub struct Vm {
     apdu_buffer: u32,
     selecting: u32,
     txn_depth: u32,
+    pending_ref: u32,
+    api_classes: u32,
     card: *mut (),
     exc: Option<Exc>,
     /// `ticks_left` when last filled from the card's budget.
@@ -210,6 +212,8 @@ const _: () = {
     assert!(core::mem::offset_of!(Vm, apdu_buffer) == l.apdu_buffer() as usize);
     assert!(core::mem::offset_of!(Vm, selecting) == l.selecting() as usize);
     assert!(core::mem::offset_of!(Vm, txn_depth) == l.txn_depth() as usize);
+    assert!(core::mem::offset_of!(Vm, pending_ref) == l.pending_ref() as usize);
+    assert!(core::mem::offset_of!(Vm, api_classes) == l.api_classes() as usize);
     assert!(core::mem::offset_of!(Vm, card) >= l.size() as usize);
     assert!(core::mem::size_of::<Obj>() == abi::obj::SIZE as usize);
     assert!(core::mem::offset_of!(Obj, flags) == abi::obj::FLAGS as usize);
@@ -245,6 +249,10 @@ impl Vm {
     /// pending (compiled code tests `pending` after the call).
     fn note<T: Default>(&mut self, r: Result<T, Exc>) -> T {
         r.unwrap_or_else(|e| {
+            self.pending_ref = match e {
+                Exc::Throw(r) => u32::from(r),
+                _ => 0,
+            };
             self.exc = Some(e);
             self.pending = 1;
             T::default()
@@ -445,6 +453,7 @@ unsafe extern "C" fn e_catch<N: Nvm>(vm: *mut Vm, pkg: *const u32, index: i32) -
         Some(r) => {
             v.exc = None;
             v.pending = 0;
+            v.pending_ref = 0;
             i32::from(r)
         }
         None => 0,
@@ -488,6 +497,9 @@ pub struct ThumbEngine<N: Nvm> {
     entry: Box<[usize; ENTRY_COUNT]>,
     bindings: RefCell<Vec<Option<Binding>>>,
     tables: RefCell<BTreeMap<u16, Rc<[u32]>>>,
+    /// The built-in classes' count (`VmLayout::api_classes`), once a
+    /// method was bound.
+    api_classes: core::cell::Cell<u32>,
     _n: core::marker::PhantomData<fn(N)>,
 }
 
@@ -498,6 +510,7 @@ pub fn engine<N: Nvm + 'static>(images: &[Rc<NativeImage>]) -> Rc<dyn Engine<N>>
         entry: Box::new(entry_table::<N>()),
         bindings: RefCell::new(Vec::new()),
         tables: RefCell::new(BTreeMap::new()),
+        api_classes: core::cell::Cell::new(0),
         _n: core::marker::PhantomData,
     })
 }
@@ -522,6 +535,12 @@ impl<N: Nvm> ThumbEngine<N> {
         let Some(&(entry, ret)) = image.methods.get(&off) else {
             return Binding::Interpreted;
         };
+        let builtin = card
+            .classes
+            .iter()
+            .take_while(|c| c.pkg < hydra_runtime::api_tables::N_BUILTIN)
+            .count();
+        self.api_classes.set(builtin as u32);
         let table = self
             .tables
             .borrow_mut()
@@ -540,6 +559,17 @@ fn direct_table<N: Nvm>(card: &Card<N>, pkg: u16, image: &NativeImage) -> Vec<u3
         return t;
     };
     for (i, e) in p.cp.iter().enumerate() {
+        if let hydra_runtime::class::Cp::Class(c) = *e {
+            // A class of another package: its id, for handlers.
+            let other = card
+                .classes
+                .get(usize::from(c))
+                .is_some_and(|k| k.pkg != pkg);
+            if let (true, Some(w)) = (other, t.get_mut(2 + i)) {
+                *w = abi::CLASS_ID | u32::from(c);
+            }
+            continue;
+        }
         let hydra_runtime::class::Cp::Direct(m) = *e else {
             continue;
         };
@@ -725,6 +755,8 @@ impl<N: Nvm> Engine<N> for ThumbEngine<N> {
             apdu_buffer: u32::from(card.jcre.buffer),
             selecting: u32::from(card.selecting),
             txn_depth: 0,
+            pending_ref: 0,
+            api_classes: self.api_classes.get(),
             card: (card as *mut Card<N>).cast(),
             exc: None,
             ticks_given: 0,
@@ -746,7 +778,8 @@ impl<N: Nvm> Engine<N> for ThumbEngine<N> {
             f(&mut vm, table.as_ptr(), args)
         };
         ops::charge_ticks(card, vm.ticks_given, vm.ticks_left);
-        let exc = vm.exc.take();
+        // A handler that caught inline cleared `pending` only.
+        let exc = vm.exc.take().filter(|_| vm.pending != 0);
         card.frames.pop();
         card.ctx = saved_ctx;
         card.sp_top = saved_top;
