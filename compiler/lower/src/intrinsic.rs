@@ -82,18 +82,9 @@ impl Lowerer<'_, '_> {
         words: &[Value],
         call: GenericCall,
     ) -> Value {
-        if which == Intrinsic::MakeShort {
-            let hi = self.b.ins().band_imm_u(words[0], 0xFF);
-            let hi = self.b.ins().ishl_imm_u(hi, 8);
-            let lo = self.b.ins().band_imm_u(words[1], 0xFF);
-            let r = self.b.ins().bor(hi, lo);
-            return self.sext(r);
-        }
-        if which == Intrinsic::TransactionDepth {
-            // Not `vm_fixed`: the depth changes during calls that keep the
-            // context's address, and a `readonly` load could be placed
-            // after the commit that follows it.
-            return self.vm_load(I32, self.lay.txn_depth());
+        if matches!(which, Intrinsic::MakeShort | Intrinsic::TransactionDepth) {
+            // Cannot fail: no generic path.
+            return self.pure_intrinsic(which, words);
         }
         let generic = self.b.create_block();
         self.b.set_cold_block(generic);
@@ -122,7 +113,7 @@ impl Lowerer<'_, '_> {
                 let _ = self.header(words[0], true, generic);
                 self.vm_fixed(I32, self.lay.selecting())
             }
-            Intrinsic::MakeShort | Intrinsic::TransactionDepth => unreachable!("handled above"),
+            Intrinsic::MakeShort | Intrinsic::TransactionDepth => self.pure_intrinsic(which, words),
         };
         self.b.ins().jump(join, &[fast.into()]);
         self.enter(generic);
@@ -134,6 +125,21 @@ impl Lowerer<'_, '_> {
         self.b.ins().jump(join, &[slow.into()]);
         self.enter(join);
         result
+    }
+
+    /// `makeShort` and `getTransactionDepth`, which cannot fail.
+    fn pure_intrinsic(&mut self, which: Intrinsic, words: &[Value]) -> Value {
+        if which == Intrinsic::MakeShort {
+            let hi = self.b.ins().band_imm_u(words[0], 0xFF);
+            let hi = self.b.ins().ishl_imm_u(hi, 8);
+            let lo = self.b.ins().band_imm_u(words[1], 0xFF);
+            let r = self.b.ins().bor(hi, lo);
+            return self.sext(r);
+        }
+        // Not `vm_fixed`: the depth changes during calls that keep the
+        // context's address, and a `readonly` load could be placed after
+        // the commit that follows it.
+        self.vm_load(I32, self.lay.txn_depth())
     }
 
     /// Byte array `r` checked for a short at offset `off` (16-bit, taken
