@@ -534,6 +534,13 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     /// The dispatch or type row whose word index is `row_at` (`abi::row`),
     /// and the index in it of `obj`'s class with whether it lies inside.
     fn row_class(&mut self, row_at: Value, obj: &ObjView) -> (Value, Value, Value) {
+        let cls = self.hdr_half(obj.o, obj::CLASS);
+        self.row_of_class(row_at, cls)
+    }
+
+    /// Row `row_at` (a word index of the link table), the slot of class id
+    /// `cls` in it, and whether the row covers that class.
+    fn row_of_class(&mut self, row_at: Value, cls: Value) -> (Value, Value, Value) {
         let row_off = self.b.ins().ishl_imm_u(row_at, 2);
         let row_off = self.widen(row_off);
         let row = self.b.ins().iadd(self.pkg, row_off);
@@ -545,7 +552,6 @@ impl<'a, 'f> Lowerer<'a, 'f> {
             .b
             .ins()
             .load(I32, mf_row(), row, abi::row::COUNT as i32);
-        let cls = self.hdr_half(obj.o, obj::CLASS);
         let c = self.b.ins().isub(cls, first);
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, c, count);
         (row, c, inside)

@@ -656,19 +656,7 @@ impl Lowerer<'_, '_> {
             let with_row = self.b.create_block();
             self.b.ins().brif(word, with_row, &[], ask, &[]);
             self.enter(with_row);
-            let row_off = self.b.ins().ishl_imm_u(word, 2);
-            let row_off = self.widen(row_off);
-            let row = self.b.ins().iadd(self.pkg, row_off);
-            let first = self
-                .b
-                .ins()
-                .load(I32, crate::mf_row(), row, abi::row::FIRST as i32);
-            let count = self
-                .b
-                .ins()
-                .load(I32, crate::mf_row(), row, abi::row::COUNT as i32);
-            let c = self.b.ins().isub(cls, first);
-            let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, c, count);
+            let (row, c, inside) = self.row_of_class(word, cls);
             let in_pkg = self.b.create_block();
             let outside = self.b.create_block();
             self.b.ins().brif(inside, in_pkg, &[], outside, &[]);

@@ -307,12 +307,14 @@ pub fn log_old<N: Nvm>(s: &mut Store<N>, at: u32, len: u32) -> Result<()> {
 /// under [`Guarded`]'s watch.
 pub fn atomic_write<N: Nvm>(s: &mut Store<N>, at: u32, bytes: &[u8]) -> Result<()> {
     let slot = s.log.start + LOG_HEADER;
-    let len = bytes.len() as u32;
-    if LOG_HEADER + rec_size(len) + 1 > s.log.size {
+    if !fits_one_record(s, bytes.len()) {
         return Err(Fault::LogFull);
     }
     if (at as usize).saturating_add(bytes.len()) > s.nvm.bytes().len() {
-        return Err(Fault::NvmRange { at, len });
+        return Err(Fault::NvmRange {
+            at,
+            len: bytes.len() as u32,
+        });
     }
     if let [_] = bytes {
         // One byte is written whole or not at all (the `Nvm` contract).

@@ -535,12 +535,15 @@ impl<N: Nvm> ThumbEngine<N> {
         let Some(&(entry, ret)) = image.methods.get(&off) else {
             return Binding::Interpreted;
         };
-        let builtin = card
-            .classes
-            .iter()
-            .take_while(|c| c.pkg < hydra_runtime::api_tables::N_BUILTIN)
-            .count();
-        self.api_classes.set(builtin as u32);
+        if self.api_classes.get() == 0 {
+            // The built-in classes are linked first and never change.
+            let builtin = card
+                .classes
+                .iter()
+                .take_while(|c| c.pkg < hydra_runtime::api_tables::N_BUILTIN)
+                .count();
+            self.api_classes.set(builtin as u32);
+        }
         let table = self
             .tables
             .borrow_mut()

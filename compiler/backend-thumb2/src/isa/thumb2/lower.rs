@@ -1265,16 +1265,33 @@ impl<'f> Lower<'f> {
         (0..=2048).contains(&at).then_some(at as u32)
     }
 
+    /// The access through a `stack_addr` as one `sp`-relative
+    /// `SlotMem` whose register operand is `rt`; false when `addr + off` is
+    /// not such an address.
+    fn slot_access(
+        &mut self,
+        load: bool,
+        size: MemSize,
+        rt: Operand,
+        addr: Value,
+        off: i32,
+    ) -> bool {
+        let Some(at) = self.slot_offset(addr, off) else {
+            return false;
+        };
+        self.fuse(addr);
+        let k = Kind::SlotMem {
+            load,
+            size,
+            rt: 0,
+            off: at,
+        };
+        self.push(k, vec![rt]);
+        true
+    }
+
     fn load(&mut self, size: MemSize, rd: VReg, addr: Value, off: i32) {
-        if let Some(at) = self.slot_offset(addr, off) {
-            self.fuse(addr);
-            let k = Kind::SlotMem {
-                load: true,
-                size,
-                rt: 0,
-                off: at,
-            };
-            self.push(k, vec![Operand::reg_def(rd)]);
+        if self.slot_access(true, size, Operand::reg_def(rd), addr, off) {
             return;
         }
         match self.amode(addr, off) {
@@ -1306,15 +1323,7 @@ impl<'f> Lower<'f> {
 
     fn store(&mut self, size: MemSize, v: Value, addr: Value, off: i32) {
         let rv = self.put(v);
-        if let Some(at) = self.slot_offset(addr, off) {
-            self.fuse(addr);
-            let k = Kind::SlotMem {
-                load: false,
-                size,
-                rt: 0,
-                off: at,
-            };
-            self.push(k, vec![Operand::reg_use(rv)]);
+        if self.slot_access(false, size, Operand::reg_use(rv), addr, off) {
             return;
         }
         match self.amode(addr, off) {
