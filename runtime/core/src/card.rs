@@ -107,6 +107,17 @@ pub struct Config {
     /// and the AES `Signature`s (ECB, CBC, CBC-MAC) runs on it instead of
     /// the `aes` crate (see `security::block::AesBlockFn`).
     pub aes_block: Option<crate::security::block::AesBlockFn>,
+    /// The compiled code the board's engine runs, if any: native packages
+    /// for it keep their code (signed ones only); for any other target or
+    /// ABI they are refused. None: native packages load as their bytecode.
+    pub native_code: Option<NativeCode>,
+}
+
+/// A native engine's instruction set and runtime ABI version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NativeCode {
+    pub target: hydra_package::Target,
+    pub abi: u16,
 }
 
 impl Default for Config {
@@ -119,6 +130,7 @@ impl Default for Config {
             verify_loads: crate::load_check::VerifyLoads::WhenPossible,
             entropy: None,
             aes_block: None,
+            native_code: None,
         }
     }
 }

@@ -490,6 +490,9 @@ impl<N: Nvm> Store<N> {
         let record = rd_u32(b, SB_CARDMGR)?;
         if record != 0 {
             used.push((record, extent(crate::cardmgr::RECORD_SIZE)));
+            if let Some((at, len)) = crate::cardmgr::record_extents(b, record) {
+                used.push((at, extent(len)));
+            }
         }
         let meta = rd_u32(b, SB_META)?;
         if meta != 0 {

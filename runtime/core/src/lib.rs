@@ -48,7 +48,7 @@ pub mod security;
 pub mod txn;
 
 pub use apdu::{Command, Response};
-pub use card::{Card, Config};
+pub use card::{Card, Config, NativeCode};
 pub use error::{Fault, LoadError};
 pub use interp::Exc;
 pub use nvm::{Nvm, RamNvm};

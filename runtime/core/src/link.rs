@@ -122,8 +122,15 @@ impl<N: Nvm> Card<N> {
                 };
                 return Err(Fault::PackageChecksum { slot: p.slot, aid }.into());
             }
-            let cap = CapFile::from_component_stream(&image)
-                .map_err(|e| LoadError::Cap(e.to_string()))?;
+            let cap = if hydra_package::is_package(&image) {
+                // Checked whole when it was loaded; the CRC above since.
+                let native = hydra_package::Package::parse_unhashed(&image)
+                    .map_err(|e| LoadError::Cap(e.to_string()))?;
+                CapFile::from_gp_load_file(native.load_file)
+            } else {
+                CapFile::from_component_stream(&image)
+            }
+            .map_err(|e| LoadError::Cap(e.to_string()))?;
             self.link(&cap, p, true)?;
         }
         Ok(())
@@ -335,6 +342,17 @@ impl<N: Nvm> Card<N> {
     /// Loads a package: stores its load file and static image in NVM,
     /// links it, and records it in the card metadata.
     pub fn load_package(&mut self, cap: &CapFile) -> Result<u16, LoadError> {
+        self.load_package_image(cap, None)
+    }
+
+    /// [`Card::load_package`], keeping `native` (a native package whose
+    /// bundled load file is `cap`) as the stored image, so that the board's
+    /// engine finds the code in NVM ([`Card::native_package`]).
+    pub fn load_package_image(
+        &mut self,
+        cap: &CapFile,
+        native: Option<&[u8]>,
+    ) -> Result<u16, LoadError> {
         let aid = cap.header.package.aid.as_bytes().to_vec();
         if self.live_package(&aid).is_some() {
             return Err(LoadError::DuplicatePackage { aid: hex(&aid) });
@@ -351,9 +369,12 @@ impl<N: Nvm> Card<N> {
         if let Some(d) = stripped.directory.component_sizes.get_mut(11) {
             *d = 0;
         }
-        let image_bytes = stripped
-            .to_load_file(false)
-            .map_err(|e| LoadError::Cap(e.to_string()))?;
+        let image_bytes = match native {
+            Some(p) => p.to_vec(),
+            None => stripped
+                .to_load_file(false)
+                .map_err(|e| LoadError::Cap(e.to_string()))?,
+        };
         // Everything allocated from here on is given back if the load is
         // refused; a cut leaves it unpublished (free at the next boot) or,
         // for the static arrays, unreachable (freed by the boot's collection).
@@ -406,6 +427,29 @@ impl<N: Nvm> Card<N> {
         let idx = self.link(cap, rec, false)?;
         self.save_meta()?;
         Ok(idx)
+    }
+
+    /// The native package stored for package `pkg`, when the card keeps
+    /// its code (a native engine of its target and ABI loaded it): parsed
+    /// in place in NVM, so `code` is where the code lies.
+    pub fn native_package(&self, pkg: u16) -> Option<hydra_package::Package<'_>> {
+        let nc = self.config.native_code?;
+        let p = self.packages.get(usize::from(pkg))?;
+        if p.deleted {
+            return None;
+        }
+        let (at, len, _) = p.image;
+        let image = self
+            .store
+            .nvm
+            .bytes()
+            .get(at as usize..(at as usize).checked_add(len as usize)?)?;
+        if !hydra_package::is_package(image) {
+            return None;
+        }
+        hydra_package::Package::parse_unhashed(image)
+            .ok()
+            .filter(|n| n.target == nc.target && n.abi == nc.abi)
     }
 
     /// The lowest vacant package slot that nothing of its former package

@@ -243,7 +243,7 @@ impl<'a> Package<'a> {
             }
             let off = u32_at(bytes, at + 4).unwrap_or(0) as usize;
             let len = u32_at(bytes, at + 8).unwrap_or(0) as usize;
-            if off % 4 != 0 || off < next {
+            if !off.is_multiple_of(4) || off < next {
                 return err(kind.name(), at + 4, "misaligned or overlapping");
             }
             let end = off.checked_add(len).filter(|&e| e <= body_end);

@@ -16,7 +16,10 @@ use alloc::vec::Vec;
 
 use sha1::Digest as _;
 
-use super::{tlv, SW_CONDITIONS, SW_INCORRECT_P1P2, SW_NOT_FOUND, SW_OK, SW_WRONG_DATA};
+use super::dap::DapRefusal;
+use super::{
+    tlv, SW_CONDITIONS, SW_INCORRECT_P1P2, SW_NOT_FOUND, SW_OK, SW_SECURITY, SW_WRONG_DATA,
+};
 use crate::apdu::{Command, Response};
 use crate::card::{Card, Package};
 use crate::error::{Fault, LoadError};
@@ -144,39 +147,119 @@ impl<N: Nvm> Card<N> {
         }
     }
 
-    /// The load file is `[E2 DAP blocks] C4 load-file-data-block`.
+    /// The load file is `[E2 DAP blocks] C4 load-file-data-block`; the
+    /// data block is a bytecode load file or a native package.
     fn finish_load(&mut self, l: &Loading) -> Result<(), u16> {
-        let mut rest = l.data.as_slice();
-        let block = loop {
-            let (tag, value, r) = tlv::next(rest).ok_or(SW_WRONG_DATA)?;
-            match tag {
-                // DAP blocks: only for a security domain with DAP
-                // verification, which this card does not have yet.
-                0xE2 => rest = r,
-                0xC4 if r.is_empty() => break value,
-                _ => return Err(SW_WRONG_DATA),
-            }
-        };
+        let (daps, block) =
+            hydra_package::loadfile::split(&l.data).map_err(|e| self.refuse(SW_WRONG_DATA, e))?;
         let digest: Vec<u8> = match l.hash.len() {
             0 => Vec::new(),
             20 => sha1::Sha1::digest(block).to_vec(),
             _ => sha2::Sha256::digest(block).to_vec(),
         };
         if digest != l.hash {
-            return Err(SW_WRONG_DATA);
+            return Err(self.refuse(
+                SW_WRONG_DATA,
+                "the load file data block does not have the hash of INSTALL [for load]",
+            ));
         }
-        let cap = hydra_cap::CapFile::from_gp_load_file(block).map_err(|_| SW_WRONG_DATA)?;
+        let signed = self.cardmgr.check_daps(&daps, block).map_err(|r| match r {
+            DapRefusal::UnknownDomain => self.refuse(
+                SW_NOT_FOUND,
+                "a DAP block names a security domain not on the card",
+            ),
+            DapRefusal::BadSignature => {
+                self.refuse(SW_SECURITY, "the ISD's DAP signature does not verify")
+            }
+            DapRefusal::Missing => self.refuse(
+                SW_SECURITY,
+                "the ISD has Mandated DAP and the load file has no DAP block for it",
+            ),
+        })?;
+        if hydra_package::is_package(block) {
+            return self.finish_native_load(l, block, signed);
+        }
+        let cap = hydra_cap::CapFile::from_gp_load_file(block)
+            .map_err(|e| self.refuse(SW_WRONG_DATA, e))?;
         if cap.header.package.aid.as_bytes() != l.aid.as_slice() {
-            return Err(SW_WRONG_DATA);
+            return Err(self.refuse(
+                SW_WRONG_DATA,
+                "the load file is of another package than INSTALL [for load] named",
+            ));
         }
         let described = crate::load_check::has_descriptor(block);
-        crate::load_check::check(&cap, described, self.config.verify_loads)
-            .and_then(|_| self.load_package(&cap))
+        self.check_and_load(&cap, described, None)
+    }
+
+    /// A native package: its bytecode is loaded (and verified) like any
+    /// load file; its code is kept to run when this card's engine runs
+    /// its target and ABI and the ISD verified its DAP signature, since
+    /// the card cannot check machine code as it checks bytecode.
+    fn finish_native_load(&mut self, l: &Loading, block: &[u8], signed: bool) -> Result<(), u16> {
+        let p = hydra_package::Package::parse(block).map_err(|e| self.refuse(SW_WRONG_DATA, e))?;
+        if p.aid != l.aid.as_slice() {
+            return Err(self.refuse(
+                SW_WRONG_DATA,
+                "the native package is of another package than INSTALL [for load] named",
+            ));
+        }
+        let runs_code = match self.config.native_code {
+            None => false,
+            Some(nc) if nc.target != p.target || nc.abi != p.abi => {
+                return Err(self.refuse(
+                    SW_WRONG_DATA,
+                    alloc::format!(
+                        "native package for {} runtime ABI {}; this card runs {} ABI {}",
+                        p.target.triple(),
+                        p.abi,
+                        nc.target.triple(),
+                        nc.abi
+                    ),
+                ))
+            }
+            Some(_) if !signed => {
+                return Err(self.refuse(
+                    SW_SECURITY,
+                    "native code needs a DAP signature that the ISD verified",
+                ))
+            }
+            Some(_) => true,
+        };
+        let cap = hydra_cap::CapFile::from_gp_load_file(p.load_file)
+            .map_err(|e| self.refuse(SW_WRONG_DATA, e))?;
+        let h = &cap.header.package;
+        if h.aid.as_bytes() != p.aid || (h.major, h.minor) != p.version {
+            return Err(self.refuse(
+                SW_WRONG_DATA,
+                "the native package's identity is not its load file's package",
+            ));
+        }
+        let described = crate::load_check::has_descriptor(p.load_file);
+        self.check_and_load(&cap, described, runs_code.then_some(block))
+    }
+
+    /// Verifies (per policy) and loads; `native`: the package to keep as
+    /// the stored image instead of the load file.
+    fn check_and_load(
+        &mut self,
+        cap: &hydra_cap::CapFile,
+        described: bool,
+        native: Option<&[u8]>,
+    ) -> Result<(), u16> {
+        crate::load_check::check(cap, described, self.config.verify_loads)
+            .and_then(|_| self.load_package_image(cap, native))
             .map(|_| ())
             .map_err(|e| {
                 self.last_uncaught = Some(alloc::format!("{e}"));
                 sw_of(&e)
             })
+    }
+
+    /// Notes why a load file was refused (`hydra card --explain`) and
+    /// gives its status word.
+    fn refuse(&mut self, sw: u16, why: impl core::fmt::Display) -> u16 {
+        self.last_uncaught = Some(alloc::format!("{why}"));
+        sw
     }
 
     /// `Lf ELF-AID | Lm module AID | La instance AID | Lp privileges |
@@ -966,5 +1049,244 @@ mod tests {
             first[1],
             writes[2]
         );
+    }
+
+    // Native packages and DAP.
+
+    const ABI: u16 = 7;
+
+    fn native_config() -> Config {
+        Config {
+            native_code: Some(crate::card::NativeCode {
+                target: hydra_package::Target::Thumbv7m,
+                abi: ABI,
+            }),
+            ..Config::default()
+        }
+    }
+
+    /// The PIN package as a native package: its load file, and four bytes
+    /// of code with one method entry (never run here: no engine).
+    fn pin_native(target: hydra_package::Target, abi: u16) -> Vec<u8> {
+        let cap = cap("pin");
+        let load_file = cap.to_load_file(false).unwrap();
+        hydra_package::Writer {
+            target,
+            abi,
+            aid: PIN_PACKAGE,
+            version: (cap.header.package.major, cap.header.package.minor),
+            load_file: &load_file,
+            code: &[0x70, 0x47, 0x00, 0xBF],
+            entries: vec![hydra_package::MethodEntry {
+                method: 1,
+                kind: hydra_package::EntryKind::ThumbFunction,
+                ret_words: 0,
+                code_offset: 0,
+            }],
+            manifest: &[0xA0],
+        }
+        .to_bytes()
+    }
+
+    fn signing_key(b: u8) -> p256::ecdsa::SigningKey {
+        p256::ecdsa::SigningKey::from_slice(&[b; 32]).unwrap()
+    }
+
+    /// The load file of `package`, with a DAP block for the ISD signed by
+    /// `key` when there is one.
+    fn signed(package: &[u8], key: Option<u8>) -> Vec<u8> {
+        let hash = hydra_package::dap::load_file_hash(package);
+        match key {
+            Some(k) => {
+                let sig = hydra_package::dap::sign(&signing_key(k), &hash);
+                hydra_package::loadfile::build(&[(&crate::cardmgr::DEFAULT_ISD_AID, &sig)], package)
+            }
+            None => hydra_package::loadfile::build(&[], package),
+        }
+    }
+
+    fn load_lf(card: &mut Card<RamNvm>, lf: &[u8]) -> u16 {
+        load_some(card, PIN_PACKAGE, lf, usize::MAX)
+    }
+
+    fn with_dap_key(config: Config, mandated: bool) -> RamNvm {
+        let mut card = Card::boot(RamNvm::new(1 << 20), config).unwrap();
+        let public = hydra_package::dap::public_key_of(&signing_key(7));
+        card.personalize_dap(&public, mandated).unwrap();
+        card.power_down()
+    }
+
+    #[test]
+    fn a_card_without_an_engine_runs_a_native_package_as_its_bytecode() {
+        let mut card = boot(RamNvm::new(1 << 20));
+        let pkg = pin_native(hydra_package::Target::Thumbv8mMain, 99);
+        assert_eq!(load_lf(&mut card, &signed(&pkg, None)), SW_OK);
+        assert_eq!(install(&mut card), SW_OK);
+        assert!(works(&mut card));
+        // It keeps the bytecode only: no code in NVM it cannot run.
+        let p = card.live_package(PIN_PACKAGE).unwrap();
+        assert!(card.native_package(p as u16).is_none());
+        assert!(card.packages[p].image.1 < pkg.len() as u32);
+    }
+
+    #[test]
+    fn an_engine_keeps_signed_code_of_its_target_and_abi_only() {
+        let nvm = with_dap_key(native_config(), false);
+        let base_free = Card::boot(nvm.clone(), native_config())
+            .unwrap()
+            .store
+            .free_nvm();
+        let pkg = pin_native(hydra_package::Target::Thumbv7m, ABI);
+        let refusals: [(Vec<u8>, u16); 6] = [
+            (signed(&pkg, None), SW_SECURITY),
+            (signed(&pkg, Some(8)), SW_SECURITY),
+            (
+                signed(&pin_native(hydra_package::Target::Thumbv7em, ABI), Some(7)),
+                SW_WRONG_DATA,
+            ),
+            (
+                signed(
+                    &pin_native(hydra_package::Target::Thumbv7m, ABI + 1),
+                    Some(7),
+                ),
+                SW_WRONG_DATA,
+            ),
+            (signed(&pkg[..pkg.len() - 1], Some(7)), SW_WRONG_DATA),
+            (
+                {
+                    let mut t = pkg.clone();
+                    t[pkg.len() / 2] ^= 1;
+                    signed(&t, Some(7))
+                },
+                SW_WRONG_DATA,
+            ),
+        ];
+        for (i, (lf, sw)) in refusals.iter().enumerate() {
+            let mut card = Card::boot(nvm.clone(), native_config()).unwrap();
+            assert_eq!(load_lf(&mut card, lf), *sw, "case {i}");
+            assert!(!has_package(&card), "case {i}");
+            assert_eq!(card.store.free_nvm(), base_free, "case {i}: NVM kept");
+            assert!(card.last_uncaught.is_some(), "case {i}: the reason");
+        }
+        let mut card = Card::boot(nvm, native_config()).unwrap();
+        assert_eq!(load_lf(&mut card, &signed(&pkg, Some(7))), SW_OK);
+        let p = card.live_package(PIN_PACKAGE).unwrap() as u16;
+        let native = card.native_package(p).unwrap();
+        assert_eq!(native.code, &[0x70, 0x47, 0x00, 0xBF]);
+        assert_eq!(native.entry(1).unwrap().code_offset, 0);
+        // Kept across a reboot, the code at a 4-byte aligned NVM offset.
+        let mut card = Card::boot(card.power_down(), native_config()).unwrap();
+        let native = card.native_package(p).unwrap();
+        let nvm_at = native.code.as_ptr() as usize - card.store.nvm.bytes().as_ptr() as usize;
+        assert_eq!(nvm_at % 4, 0);
+        assert_eq!(install(&mut card), SW_OK);
+        assert!(works(&mut card));
+    }
+
+    #[test]
+    fn mandated_dap_refuses_unsigned_load_files_of_any_kind() {
+        let nvm = with_dap_key(Config::default(), true);
+        let mut card = boot(nvm.clone());
+        assert_eq!(load(&mut card), SW_SECURITY);
+        let block = cap("pin").to_gp_load_file().unwrap();
+        assert_eq!(load_lf(&mut card, &signed(&block, Some(8))), SW_SECURITY);
+        // A bytecode load file signed by the key goes in.
+        assert_eq!(load_lf(&mut card, &signed(&block, Some(7))), SW_OK);
+        // A DAP block naming another security domain: 6A88.
+        let mut card = boot(nvm);
+        let sig =
+            hydra_package::dap::sign(&signing_key(7), &hydra_package::dap::load_file_hash(&block));
+        let lf = hydra_package::loadfile::build(&[(&[0xA0, 0, 0, 0, 0x99], &sig)], &block);
+        assert_eq!(load_lf(&mut card, &lf), SW_NOT_FOUND);
+        // The ISD's privileges say Mandated DAP (C1 with SD): 9E | 41.
+        assert_eq!(card.cardmgr.dap_privileges(), 0x41);
+    }
+
+    #[test]
+    fn native_load_and_install_survive_a_cut_at_every_write() {
+        let nvm = with_dap_key(native_config(), true);
+        let boot_native = |n: RamNvm| Card::boot(n, native_config()).unwrap();
+        let free_empty = boot_native(nvm.clone()).store.free_nvm();
+        fn op(card: &mut Card<RamNvm>) -> u16 {
+            let pkg = pin_native(hydra_package::Target::Thumbv7m, ABI);
+            let sw = load_lf(card, &signed(&pkg, Some(7)));
+            if sw != SW_OK {
+                return sw;
+            }
+            install(card)
+        }
+        let mut card = boot_native(nvm.clone());
+        let w0 = card.store.nvm.writes;
+        assert_eq!(op(&mut card), SW_OK);
+        let n = card.store.nvm.writes - w0;
+        for cut in 0..n {
+            let mut card = boot_native(nvm.clone());
+            card.store.nvm.fail_at = Some(card.store.nvm.writes + cut);
+            let _ = op(&mut card);
+            let mut after = card.power_down();
+            after.fail_at = None;
+            let mut card = boot_native(after);
+            if has_package(&card) {
+                let p = card.live_package(PIN_PACKAGE).unwrap() as u16;
+                assert!(card.native_package(p).is_some(), "cut {cut}: code whole");
+                if !has_applet(&card) {
+                    assert_eq!(install(&mut card), SW_OK, "cut {cut}");
+                }
+                assert!(works(&mut card), "cut {cut}");
+            } else {
+                assert_eq!(card.store.free_nvm(), free_empty, "cut {cut}: nothing left");
+                assert_eq!(op(&mut card), SW_OK, "cut {cut}: loads again");
+            }
+        }
+        println!("native LOAD + INSTALL: cut at each of {n} writes");
+    }
+
+    #[test]
+    fn the_dap_key_is_put_over_the_channel_and_survives_a_cut() {
+        let mut card = boot(RamNvm::new(1 << 20));
+        let public = hydra_package::dap::public_key_of(&signing_key(7));
+        let mut data = vec![0x73, 0xB0, 0x41];
+        data.extend_from_slice(&public);
+        data.extend_from_slice(&[0x00, 0xF0, 0x01, 0x00, 0x00]);
+        let put = |p1: u8, d: Vec<u8>| cmd([0x80, 0xD8, p1, 0x01], d);
+        let r = card.put_dap_key(&put(0x00, data.clone()));
+        assert_eq!((r.data.as_slice(), r.sw), (&[0x73][..], SW_OK));
+        assert_eq!(card.put_dap_key(&put(0x00, data.clone())).sw, SW_CONDITIONS);
+        let mut bad = data.clone();
+        bad[10] ^= 1; // not on the curve any more
+        assert_eq!(card.put_dap_key(&put(0x73, bad)).sw, SW_WRONG_DATA);
+        assert_eq!(
+            card.put_dap_key(&put(0x73, data[..60].to_vec())).sw,
+            SW_WRONG_DATA
+        );
+        let mut card = boot(card.power_down());
+        assert_eq!(card.cardmgr.dap.as_ref().unwrap().public_key, public);
+        assert_eq!(card.cardmgr.dap_privileges(), 0x40);
+        // Not mandated: unsigned load files still load; signed ones verify.
+        assert_eq!(load(&mut card), SW_OK);
+
+        // Replacing it: a cut leaves the old key or the new one.
+        let other = hydra_package::dap::public_key_of(&signing_key(9));
+        let mut data2 = data.clone();
+        data2[3..3 + 65].copy_from_slice(&other);
+        let base = boot(RamNvm::new(1 << 20));
+        let mut base = base;
+        assert_eq!(base.put_dap_key(&put(0x00, data)).sw, SW_OK);
+        let base = base.power_down();
+        let mut c = boot(base.clone());
+        let w0 = c.store.nvm.writes;
+        assert_eq!(c.put_dap_key(&put(0x73, data2.clone())).sw, SW_OK);
+        let n = c.store.nvm.writes - w0;
+        for cut in 0..n {
+            let mut c = boot(base.clone());
+            c.store.nvm.fail_at = Some(c.store.nvm.writes + cut);
+            let _ = c.put_dap_key(&put(0x73, data2.clone()));
+            let mut nvm = c.power_down();
+            nvm.fail_at = None;
+            let c = boot(nvm);
+            let k = c.cardmgr.dap.as_ref().unwrap().public_key;
+            assert!(k == public || k == other, "cut {cut}");
+        }
+        println!("PUT KEY (DAP): {n} writes");
     }
 }

@@ -132,6 +132,9 @@ fn store_key_set<N: Nvm>(
 impl<N: Nvm> Card<N> {
     pub(crate) fn put_key(&mut self, ch: u8, cmd: &Command) -> Response {
         let (replace, p2) = (cmd.p1(), cmd.p2());
+        if p2 == 0x01 && cmd.data.get(1) == Some(&0xB0) {
+            return self.put_dap_key(cmd);
+        }
         // One command with the three keys of a set.
         if replace & 0x80 != 0 || p2 != 0x81 {
             return Response::sw(SW_INCORRECT_P1P2);

@@ -13,6 +13,7 @@
 pub mod appchannel;
 pub mod content;
 pub mod cvm;
+pub mod dap;
 pub mod keys;
 pub mod lifecycle;
 mod personalize;
@@ -85,7 +86,12 @@ const RECORD_VERSION: u8 = 3;
 /// cycle, counters, key set count, SCP02 option and CVM change in place
 /// and are range-checked instead.
 const R_CRC: u32 = RECORD_SIZE - 4;
-const _: () = assert!(R_SCP02_I < cvm::R_CVM && cvm::R_CVM + cvm::CVM_SIZE <= R_CRC);
+const _: () = assert!(R_SCP02_I < cvm::R_CVM && cvm::R_CVM + cvm::CVM_SIZE <= R_DAP);
+/// The DAP key's extent (0: none) and the flags byte (bit 0: Mandated
+/// DAP), in the reserved bytes after the CVM (zero in records before).
+const R_DAP: u32 = cvm::R_CVM + cvm::CVM_SIZE;
+const R_DAP_FLAGS: u32 = R_DAP + 4;
+const _: () = assert!(R_DAP_FLAGS < R_CRC);
 
 fn record_crc(r: &[u8]) -> u32 {
     let p = |a: u32, b: u32| r.get(a as usize..b as usize).unwrap_or(&[]);
@@ -293,6 +299,10 @@ pub struct CardManager {
     personalizing: Option<Vec<u8>>,
     /// The global PIN's session state (RAM; a reset clears it).
     cvm_session: cvm::Submission,
+    /// The DAP verification key, if the ISD has one.
+    pub dap: Option<dap::DapKey>,
+    /// NVM address of the DAP key's extent (0: none).
+    dap_at: u32,
 }
 
 /// One key set as the record stores it.
@@ -357,6 +367,9 @@ fn encode_record(cm: &CardManager) -> Vec<u8> {
         r[at..at + KEYSET_SIZE as usize].copy_from_slice(&encode_keyset(ks));
     }
     r[R_SCP02_I as usize] = cm.scp02_i;
+    let d = R_DAP as usize;
+    r[d..d + 4].copy_from_slice(&cm.dap_at.to_be_bytes());
+    r[R_DAP_FLAGS as usize] = u8::from(cm.dap.as_ref().is_some_and(|k| k.mandated));
     let crc = record_crc(&r);
     r[R_CRC as usize..].copy_from_slice(&crc.to_be_bytes());
     r
@@ -409,8 +422,17 @@ fn decode_record(record: u32, b: &[u8]) -> Result<CardManager> {
     if !cvm::consistent(&r[cvm..cvm + cvm::CVM_SIZE as usize]) {
         return Err(Fault::Corrupt("card manager CVM"));
     }
+    let (dap_at, dap) = match dap_extent(r) {
+        0 => (0, None),
+        at => (
+            at,
+            Some(dap::decode(b, at, r[R_DAP_FLAGS as usize] & 1 != 0)?),
+        ),
+    };
     let c = R_COUNTER as usize;
     Ok(CardManager {
+        dap,
+        dap_at,
         record,
         isd_aid: r[a + 1..a + 1 + aid_len].to_vec(),
         life_cycle,
@@ -423,6 +445,23 @@ fn decode_record(record: u32, b: &[u8]) -> Result<CardManager> {
         personalizing: None,
         cvm_session: cvm::Submission::None,
     })
+}
+
+/// The DAP key extent a record names (0: none).
+fn dap_extent(record: &[u8]) -> u32 {
+    let d = R_DAP as usize;
+    record
+        .get(d..d + 4)
+        .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// The NVM extents the published record at `record` holds besides itself.
+pub(crate) fn record_extents(b: &[u8], record: u32) -> Option<(u32, u32)> {
+    let r = b.get(record as usize..(record as usize).checked_add(RECORD_SIZE as usize)?)?;
+    match dap_extent(r) {
+        0 => None,
+        at => Some((at, dap::DAP_SIZE)),
+    }
 }
 
 /// Writes `cm`'s record whole into fresh space and publishes it by one
@@ -467,6 +506,8 @@ impl CardManager {
             loading: None,
             personalizing: None,
             cvm_session: cvm::Submission::None,
+            dap: None,
+            dap_at: 0,
         };
         publish(s, cm)
     }
@@ -1202,7 +1243,16 @@ mod tests {
             let mut nvm = base.clone();
             let at = (cm.record + i) as usize;
             nvm.data[at] ^= 0x5A;
-            let mut s = Store::open(nvm, false, 4096).unwrap();
+            // A damaged DAP key pointer names a stray extent: the store's
+            // own check finds it.
+            let mut s = match Store::open(nvm, false, 4096) {
+                Ok(s) => s,
+                Err(Fault::Corrupt(_)) if (R_DAP..R_DAP + 4).contains(&i) => {
+                    found += 1;
+                    continue;
+                }
+                Err(e) => panic!("byte {i}: {e}"),
+            };
             match CardManager::open(&mut s) {
                 Err(Fault::Checksum(_) | Fault::Corrupt(_)) => found += 1,
                 Err(e) => panic!("byte {i}: {e}"),

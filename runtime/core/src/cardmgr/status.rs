@@ -136,11 +136,13 @@ impl<N: Nvm> Card<N> {
         match subset {
             Subset::Isd => {
                 if matches(isd) {
+                    let mut privileges = ISD_PRIVILEGES;
+                    privileges[0] |= self.cardmgr.dap_privileges();
                     out.push(entry(
                         tlv_format,
                         isd,
                         self.cardmgr.life_cycle,
-                        Some(&ISD_PRIVILEGES),
+                        Some(&privileges),
                         |e| tlv::put(e, 0xCC, isd),
                     ));
                 }
