@@ -283,3 +283,75 @@ pub fn emit_object(p: &CompiledPackage) -> Result<Vec<u8>, BackendError> {
     }
     obj.write().map_err(|e| BackendError::Object(e.to_string()))
 }
+
+/// The native package (`hydra-package`): the code of every method, each
+/// at a 4-byte boundary as in the object, its method entries, the manifest,
+/// and `cap`'s load file (without its Debug component) for a card that
+/// runs the package interpreted.
+pub fn emit_package(p: &CompiledPackage, cap: &CapFile) -> Result<Vec<u8>, BackendError> {
+    use hydra_package::manifest::{Import, Manifest};
+    let target = hydra_package::Target::from_triple(&p.triple)
+        .ok_or_else(|| BackendError::UnsupportedTarget(p.triple.clone()))?;
+    let mut code = Vec::new();
+    let mut entries = Vec::new();
+    for m in &p.methods {
+        code.resize(code.len().next_multiple_of(4), 0);
+        entries.push(hydra_package::MethodEntry {
+            method: m.code_offset,
+            kind: hydra_package::EntryKind::ThumbFunction,
+            ret_words: m.ret_words,
+            code_offset: code.len() as u32,
+        });
+        code.extend_from_slice(&m.code);
+    }
+    let mut stripped = cap.clone();
+    stripped.debug = None;
+    if let Some(d) = stripped.directory.component_sizes.get_mut(11) {
+        *d = 0;
+    }
+    let load_file = stripped
+        .to_load_file(false)
+        .map_err(|e| BackendError::Object(e.to_string()))?;
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02X}")).collect::<String>();
+    let h = &cap.header.package;
+    let manifest = Manifest {
+        compiler: format!("hydra {}", env!("CARGO_PKG_VERSION")),
+        target: p.triple.clone(),
+        abi: hydra_native::abi::ABI_VERSION,
+        package: Import {
+            aid: hex(h.aid.as_bytes()),
+            version: format!("{}.{}", h.major, h.minor),
+        },
+        imports: cap
+            .import
+            .packages
+            .iter()
+            .map(|i| Import {
+                aid: hex(i.aid.as_bytes()),
+                version: format!("{}.{}", i.major, i.minor),
+            })
+            .collect(),
+        applets: cap
+            .applet
+            .as_ref()
+            .map(|a| a.applets.iter().map(|x| hex(x.aid.as_bytes())).collect())
+            .unwrap_or_default(),
+        exports: cap.export.is_some(),
+        classes: cap.class.entries.len() as u32,
+        compiled_methods: p.methods.len() as u32,
+        code_bytes: code.len() as u32,
+        bytecode_bytes: p.bytecode_size as u32,
+    }
+    .to_cbor();
+    Ok(hydra_package::Writer {
+        target,
+        abi: hydra_native::abi::ABI_VERSION,
+        aid: &p.aid,
+        version: (h.major, h.minor),
+        load_file: &load_file,
+        code: &code,
+        entries,
+        manifest: &manifest,
+    }
+    .to_bytes())
+}

@@ -55,7 +55,7 @@ fn mutated_applets_answer_alike_on_interpreter_and_thumb2() {
         }
         let dir = tmp.join(seed.to_string());
         std::fs::create_dir_all(&dir).unwrap();
-        // The mutated packages as load files, and their Thumb-2 objects.
+        // The mutated packages as load files, and as native packages.
         let mut streams = Vec::new();
         let mut objects = Vec::new();
         for (i, cap) in caps.iter().enumerate() {
@@ -65,8 +65,8 @@ fn mutated_applets_answer_alike_on_interpreter_and_thumb2() {
             let v = hydra_verify::verify(cap, &api).unwrap();
             let p = hydra_backend_thumb2::compile_package(cap, &v, "thumbv7m-none-eabi", false)
                 .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
-            let o = dir.join(format!("{i}.o"));
-            std::fs::write(&o, hydra_backend_thumb2::emit_object(&p).unwrap()).unwrap();
+            let o = dir.join(format!("{i}.hnp"));
+            std::fs::write(&o, hydra_backend_thumb2::emit_package(&p, cap).unwrap()).unwrap();
             objects.push(o);
         }
         let interp = entry.run_with(&caps, None);
@@ -81,6 +81,7 @@ fn mutated_applets_answer_alike_on_interpreter_and_thumb2() {
             entry.installs.iter().map(Install::from).collect()
         };
         cfg.natives = objects;
+        cfg.native = true;
         let mut session = Session::start(&cfg).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         let text = std::fs::read_to_string(&entry.script).unwrap();
         let thumb = run_script(&mut session, &entry.script.display().to_string(), &text);

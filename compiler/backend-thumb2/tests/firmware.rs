@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use hydra_qemu_host::script::{all_applets, run_script};
 use hydra_qemu_host::{find_qemu, Config, Install, Session};
 
-/// Compiles `caps` (each CAP's folder on the export path of those after it).
+/// Compiles `caps` to native packages (each CAP's folder on the export
+/// path of those after it).
 fn objects(caps: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
     let mut path =
         hydra_jcapi::ExportPath::new(hydra_jcapi::ApiVersion::from_name("3.2.0").unwrap());
@@ -27,8 +28,12 @@ fn objects(caps: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
         let v = hydra_verify::verify(&loaded.cap, &api).unwrap();
         let p = hydra_backend_thumb2::compile_package(&loaded.cap, &v, "thumbv7m-none-eabi", false)
             .unwrap_or_else(|e| panic!("{}: {e}", c.display()));
-        let o = dir.join(format!("{i}.o"));
-        std::fs::write(&o, hydra_backend_thumb2::emit_object(&p).unwrap()).unwrap();
+        let o = dir.join(format!("{i}.hnp"));
+        std::fs::write(
+            &o,
+            hydra_backend_thumb2::emit_package(&p, &loaded.cap).unwrap(),
+        )
+        .unwrap();
         out.push(o);
     }
     out
@@ -86,6 +91,7 @@ fn conformance_suite_compiled_to_thumb2_on_the_firmware() {
             );
         }
         cfg.natives = objects(&entry.caps, &dir);
+        cfg.native = true;
         let mut s = Session::start(&cfg).unwrap_or_else(|e| panic!("{name}: {e}"));
         let text = std::fs::read_to_string(&entry.script).unwrap();
         let run = run_script(&mut s, &entry.script.display().to_string(), &text);

@@ -349,6 +349,7 @@ fn run_firmware(
     cfg.mix = true;
     cfg.nvm_block = cost.block_bytes;
     cfg.packages = entry.caps.clone();
+    cfg.native = !natives.is_empty();
     cfg.natives = natives;
     cfg.installs = entry.installs.iter().map(Install::from).collect();
     let text = std::fs::read_to_string(&entry.script).map_err(|e| io(&entry.script, e))?;
@@ -656,29 +657,12 @@ fn unavailable(why: String) -> EngineResult {
     }
 }
 
-/// The Thumb-2 objects of a benchmark, with the code and bytecode sizes.
+/// The native packages of a benchmark, with the code and bytecode sizes.
 fn compile_thumb(entry: &SuiteEntry, dir: &Path) -> Result<(Vec<PathBuf>, usize, usize), CliError> {
-    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let mut path = hydra_jcapi::ExportPath::new(
-        hydra_jcapi::ApiVersion::from_name("3.2.0").expect("known version"),
-    );
-    let mut objs = Vec::new();
-    let (mut code, mut bytecode) = (0, 0);
-    for cap in &entry.caps {
-        path.add_dir(hydra::folder_of(cap))?;
-        let api = hydra_verify::ApiSet::from_export_path(&path);
-        let p = crate::thumb2::compile_file(cap, &api, "thumbv7m-none-eabi", false)?;
-        code += p.code_size();
-        bytecode += p.bytecode_size;
-        let obj = hydra_backend_thumb2::emit_object(&p).map_err(|e| io(cap, e))?;
-        let o = dir.join(format!(
-            "{}.o",
-            cap.file_stem().unwrap_or_default().to_string_lossy()
-        ));
-        std::fs::write(&o, obj).map_err(|e| io(&o, e))?;
-        objs.push(o);
-    }
-    Ok((objs, code, bytecode))
+    let packages = crate::thumb2::packages(&entry.caps, dir)?;
+    let code = packages.iter().map(|p| p.1.code_size()).sum();
+    let bytecode = packages.iter().map(|p| p.1.bytecode_size).sum();
+    Ok((packages.into_iter().map(|p| p.0).collect(), code, bytecode))
 }
 
 fn fmt_count(v: Option<u64>) -> String {

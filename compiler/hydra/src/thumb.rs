@@ -81,7 +81,11 @@ fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let dir = hydra_qemu_host::artifacts_dir(&workspace)
             .join(format!("natives-{}", std::process::id()));
-        cfg.natives = crate::thumb2::objects(&opts.caps, &dir)?;
+        cfg.natives = crate::thumb2::packages(&opts.caps, &dir)?
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        cfg.native = true;
     }
     cfg.installs = if opts.installs.is_empty() {
         all_applets(&opts.caps)?

@@ -27,9 +27,20 @@ pub fn compile_file(
     triple: &str,
     keep_text: bool,
 ) -> Result<CompiledPackage, CliError> {
+    Ok(compile_cap(file, api, triple, keep_text)?.1)
+}
+
+/// [`compile_file`], with the CAP file it read.
+pub fn compile_cap(
+    file: &Path,
+    api: &ApiSet,
+    triple: &str,
+    keep_text: bool,
+) -> Result<(hydra_cap::CapFile, CompiledPackage), CliError> {
     let (cap, verified) = crate::compile::read_verified(file, api)?;
-    hydra_backend_thumb2::compile_package(&cap, &verified, triple, keep_text)
-        .map_err(|e| io(file, e))
+    let p = hydra_backend_thumb2::compile_package(&cap, &verified, triple, keep_text)
+        .map_err(|e| io(file, e))?;
+    Ok((cap, p))
 }
 
 /// What `hydra compile --target thumbv7m-none-eabi` writes.
@@ -93,29 +104,26 @@ pub fn compile_cmd(r: &Request, api: &ApiSet) -> Result<(), CliError> {
     }
 }
 
-/// Compiles `caps` to Thumb-2 objects in `dir` (each CAP's folder is on
-/// the export path of those after it); returns the object paths.
-pub fn objects(caps: &[PathBuf], dir: &Path) -> Result<Vec<PathBuf>, CliError> {
+/// Compiles `caps` to native packages (`hydra-package`) for
+/// thumbv7m in `dir` (each CAP's folder is on the export path of those
+/// after it); returns each package file and its compiled form.
+pub fn packages(caps: &[PathBuf], dir: &Path) -> Result<Vec<(PathBuf, CompiledPackage)>, CliError> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let mut dirs = Vec::new();
+    let mut path = hydra_jcapi::ExportPath::new(
+        hydra_jcapi::ApiVersion::from_name("3.2.0").expect("known version"),
+    );
     let mut out = Vec::new();
     for (i, c) in caps.iter().enumerate() {
-        dirs.push(hydra::folder_of(c).to_path_buf());
-        let mut path = hydra_jcapi::ExportPath::new(
-            hydra_jcapi::ApiVersion::from_name("3.2.0").expect("known version"),
-        );
-        for d in &dirs {
-            path.add_dir(d)?;
-        }
+        path.add_dir(hydra::folder_of(c))?;
         let api = ApiSet::from_export_path(&path);
-        let p = compile_file(c, &api, "thumbv7m-none-eabi", false)?;
-        let obj = hydra_backend_thumb2::emit_object(&p).map_err(|e| io(c, e))?;
+        let (cap, p) = compile_cap(c, &api, "thumbv7m-none-eabi", false)?;
+        let bytes = hydra_backend_thumb2::emit_package(&p, &cap).map_err(|e| io(c, e))?;
         let stem = c
             .file_stem()
             .map_or("package".into(), |s| s.to_string_lossy());
-        let o = dir.join(format!("{i}-{stem}.o"));
-        std::fs::write(&o, obj).map_err(|e| io(&o, e))?;
-        out.push(o);
+        let f = dir.join(format!("{i}-{stem}.hnp"));
+        std::fs::write(&f, bytes).map_err(|e| io(&f, e))?;
+        out.push((f, p));
     }
     Ok(out)
 }

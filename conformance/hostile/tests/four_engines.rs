@@ -162,8 +162,10 @@ fn compile(entry: &SuiteEntry, caps: &[CapFile]) -> Result<Compiled, String> {
             .push(hydra_backend_host::emit_object(&p).map_err(|e| format!("host object: {e}"))?);
         let p = hydra_backend_thumb2::compile_package(cap, &v, "thumbv7m-none-eabi", false)
             .map_err(|e| format!("thumb compile: {e}"))?;
-        c.thumb
-            .push(hydra_backend_thumb2::emit_object(&p).map_err(|e| format!("thumb object: {e}"))?);
+        c.thumb.push(
+            hydra_backend_thumb2::emit_package(&p, cap)
+                .map_err(|e| format!("thumb package: {e}"))?,
+        );
     }
     Ok(c)
 }
@@ -196,7 +198,7 @@ fn run_engines(
     let mut streams = Vec::new();
     let mut objects = Vec::new();
     for (i, cap) in caps.iter().enumerate() {
-        let o = dir.join(format!("{i}.o"));
+        let o = dir.join(format!("{i}.hnp"));
         std::fs::write(&o, &compiled.thumb[i]).unwrap();
         objects.push(o);
         let s = dir.join(format!("{i}.ijc"));
@@ -211,6 +213,7 @@ fn run_engines(
         } else {
             entry.installs.iter().map(Install::from).collect()
         };
+        cfg.native = !natives.is_empty();
         cfg.natives = natives;
         cfg.budget = Some(BUDGET);
         // A refused load or install stops the firmware's boot; that is

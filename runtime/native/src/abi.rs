@@ -5,6 +5,11 @@
 //! Everything depends on the pointer size `P` of the target (8 on the
 //! 64-bit hosts, 4 on Thumb-2), never on the host compiling the code.
 
+/// Version of this ABI, which a native package names and an engine
+/// checks: it changes with any number below (context layout, entry
+/// points, link table words, object header).
+pub const ABI_VERSION: u16 = 1;
+
 /// Signature of every compiled method:
 /// `fn(vm: *mut Vm, pkg: *const u32, args: *const i16) -> i32`.
 pub const METHOD_PARAMS: usize = 3;

@@ -15,8 +15,8 @@
 //!         kind 2: install: class AID, instance AID (empty: the class AID),
 //!                 install parameters and, optionally, GP privileges, each
 //!                 as a length byte + bytes
-//!         kind 3: a native package, linked for its place in the image
-//!                 (`crate::native::Blob`)
+//!         kind 3: a native package (`hydra-package`), loaded as its
+//!                 bytecode and kept with its code for the native engine
 //! ```
 
 #![forbid(unsafe_code)]
@@ -41,7 +41,7 @@ pub enum Entry<'a> {
         /// GlobalPlatform privileges (empty: none).
         privileges: &'a [u8],
     },
-    /// A native package blob (`crate::native::Blob`).
+    /// A native package (`hydra_package::Package`).
     Native(&'a [u8]),
 }
 

@@ -8,7 +8,6 @@
 use core::convert::Infallible;
 
 use alloc::format;
-use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
 
@@ -16,7 +15,7 @@ use hydra_runtime::{Card as Runtime, Config, Nvm};
 
 use crate::card::{Card, Power, ATR};
 use crate::image::{self, Entry};
-use crate::native::{self, NativeImage};
+use crate::native;
 
 /// What a card whose NVM image was refused at boot (damaged, another
 /// layout or API) answers to every command: ISO 7816-4 `6581`, memory
@@ -31,8 +30,6 @@ pub struct RuntimeCard<N: Nvm> {
     /// [`SW_MEMORY_FAILURE`] until the board restarts.
     refused: Option<String>,
     pub config: Config,
-    /// Native packages from the image, run by the native engine.
-    natives: Vec<Rc<NativeImage>>,
 }
 
 fn hex(b: &[u8]) -> String {
@@ -48,7 +45,6 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
             nvm: Some(nvm),
             refused: None,
             config,
-            natives: Vec::new(),
         };
         let _ = c.power_up();
         c
@@ -63,7 +59,6 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
             nvm: None,
             refused: Some(why),
             config,
-            natives: Vec::new(),
         }
     }
 
@@ -95,8 +90,8 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
                 return Err(why);
             }
         };
-        if !self.natives.is_empty() {
-            card.engine = Some(native::engine::<N>(&self.natives));
+        if self.config.native_code == Some(native::native_code()) {
+            card.engine = Some(native::engine::<N>());
         }
         Ok(self.card.insert(card))
     }
@@ -120,22 +115,29 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
     pub fn apply_image(&mut self, img: &[u8]) -> Result<(usize, usize), String> {
         let entries =
             image::parse(img).map_err(|e| format!("package image, byte {}: {}", e.at, e.what))?;
-        for e in &entries {
-            if let Entry::Native(blob) = e {
-                let img = NativeImage::load(blob).map_err(|e| format!("native package: {e}"))?;
-                self.natives.retain(|i| i.aid != img.aid);
-                self.natives.push(Rc::new(img));
-            }
-        }
-        let natives = self.natives.clone();
         let card = self.powered()?;
-        if !natives.is_empty() {
-            card.engine = Some(native::engine::<N>(&natives));
-        }
         let (mut loaded, mut installed) = (0, 0);
         for e in entries {
             match e {
-                Entry::Native(_) => {}
+                // The factory's packages: trusted as the board's image is,
+                // so no DAP; the code is kept when the engine runs it.
+                Entry::Native(bytes) => {
+                    let p = hydra_package::Package::parse(bytes)
+                        .map_err(|e| format!("package image: {e}"))?;
+                    if card.live_package(p.aid).is_some() {
+                        continue;
+                    }
+                    let cap = hydra_cap::CapFile::from_gp_load_file(p.load_file)
+                        .map_err(|e| format!("package image: native package: {e}"))?;
+                    let runs = card.config.native_code
+                        == Some(hydra_runtime::NativeCode {
+                            target: p.target,
+                            abi: p.abi,
+                        });
+                    card.load_package_image(&cap, runs.then_some(bytes))
+                        .map_err(|e| format!("loading package {}: {e}", hex(p.aid)))?;
+                    loaded += 1;
+                }
                 Entry::Cap(stream) => {
                     let cap = hydra_cap::CapFile::from_component_stream(stream)
                         .map_err(|e| format!("package image: CAP: {e}"))?;

@@ -6,31 +6,18 @@
 //! the host engine. Compiled and interpreted methods call each other
 //! through `Card::invoke` in both directions.
 //!
-//! Native code executes in place from the package image (PSRAM), where the
-//! host linked it: the image entry ([`Blob`]) carries the code already
-//! relocated for its address, which the loader checks, plus the method
-//! table. Compiled code reaches the runtime only through the VM context
-//! and its entry-point table, so nothing is patched on the card.
+//! Native code executes in place from NVM: the card manager keeps a
+//! native package it loaded for this engine's target and ABI as the
+//! package's stored image (`Card::native_package`), and the engine makes
+//! the method entries absolute against where the code lies in the NVM
+//! mirror, in RAM. The code is position-independent: compiled code reaches
+//! the runtime only through the VM context and its entry-point table, and
+//! other methods through the link table the engine builds, so nothing in
+//! NVM is patched.
 //!
-//! Blob layout (little-endian):
-//!
-//! ```text
-//! 0   4  magic "HNT1"
-//! 4   4  absolute address of the code (as linked)
-//! 8   4  code length
-//! 12  2  method count
-//! 14  1  AID length n (5..=16)
-//! 15  n  package AID
-//! ..     methods, 8 bytes each: code offset of the method's first bytecode
-//!        u16, result words u8, 0, entry address u32 (Thumb bit set)
-//! ..     zero padding to 4, then the code
-//! ```
-//!
-//! Trust: like the interpreter's packages, native code is accepted from the
-//! image the board was given; on a deployed meter a native package is
-//! accepted only with a valid DAP signature over it (the card manager's
-//! job), since the card cannot check machine code the way the verifier
-//! checks bytecode.
+//! Trust: the card manager keeps native code only with a DAP signature
+//! that the ISD verified (or from the board's factory image), since the
+//! card cannot check machine code the way the verifier checks bytecode.
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -47,115 +34,25 @@ use hydra_runtime::heap::Obj;
 use hydra_runtime::interp::{Exc, Ret};
 use hydra_runtime::nvm::Nvm;
 
-pub const MAGIC: &[u8; 4] = b"HNT1";
-
-/// A parsed native package entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Blob<'a> {
-    pub aid: &'a [u8],
-    pub code_addr: u32,
-    /// (code offset, result words, entry address).
-    pub methods: Vec<(u16, u8, u32)>,
-    /// Offset of the code in the blob.
-    pub code_at: usize,
-    pub code: &'a [u8],
-}
-
-fn u32_at(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
-}
-
-impl<'a> Blob<'a> {
-    /// Parses a blob; every read is bounds-checked and every entry address
-    /// must lie inside the code.
-    pub fn parse(b: &'a [u8]) -> Result<Blob<'a>, &'static str> {
-        if b.get(..4) != Some(&MAGIC[..]) {
-            return Err("bad magic");
-        }
-        let code_addr = u32_at(b, 4).ok_or("truncated header")?;
-        let code_len = u32_at(b, 8).ok_or("truncated header")? as usize;
-        let count = u16::from_le_bytes([
-            *b.get(12).ok_or("truncated")?,
-            *b.get(13).ok_or("truncated")?,
-        ]);
-        let n = usize::from(*b.get(14).ok_or("truncated")?);
-        if !(5..=16).contains(&n) {
-            return Err("bad AID length");
-        }
-        let aid = b.get(15..15 + n).ok_or("truncated AID")?;
-        let mut at = 15 + n;
-        let mut methods = Vec::new();
-        for _ in 0..count {
-            let m = b.get(at..at + 8).ok_or("truncated method table")?;
-            let entry = u32::from_le_bytes([m[4], m[5], m[6], m[7]]);
-            let off = entry.wrapping_sub(code_addr) & !1;
-            if entry & 1 != 1 || off as usize >= code_len {
-                return Err("method entry outside the code");
-            }
-            methods.push((u16::from_le_bytes([m[0], m[1]]), m[2], entry));
-            at += 8;
-        }
-        let code_at = at.next_multiple_of(4);
-        let code = b.get(code_at..code_at + code_len).ok_or("truncated code")?;
-        if code_at + code_len != b.len() {
-            return Err("bytes after the code");
-        }
-        Ok(Blob {
-            aid,
-            code_addr,
-            methods,
-            code_at,
-            code,
-        })
-    }
-
-    /// Writes a blob whose code will sit at `code_addr` (host side).
-    pub fn build(aid: &[u8], code_addr: u32, methods: &[(u16, u8, u32)], code: &[u8]) -> Vec<u8> {
-        let mut b = Vec::from(&MAGIC[..]);
-        b.extend_from_slice(&code_addr.to_le_bytes());
-        b.extend_from_slice(&(code.len() as u32).to_le_bytes());
-        b.extend_from_slice(&(methods.len() as u16).to_le_bytes());
-        b.push(aid.len() as u8);
-        b.extend_from_slice(aid);
-        for (off, ret, entry) in methods {
-            b.extend_from_slice(&off.to_le_bytes());
-            b.push(*ret);
-            b.push(0);
-            b.extend_from_slice(&entry.to_le_bytes());
-        }
-        b.resize(b.len().next_multiple_of(4), 0);
-        b.extend_from_slice(code);
-        b
-    }
-
-    /// Offset of the code from the start of a blob for `aid` and `methods`.
-    pub fn code_offset(aid_len: usize, methods: usize) -> usize {
-        (15 + aid_len + 8 * methods).next_multiple_of(4)
-    }
-}
-
-/// A loaded native package: its code in place, its methods by code offset.
+/// A package's compiled methods, their entries made absolute.
 #[derive(Debug, Clone)]
 pub struct NativeImage {
-    pub aid: Vec<u8>,
     pub code: (u32, u32),
+    /// By the code offset of the method's first bytecode: (entry address
+    /// with the Thumb bit, result words).
     methods: BTreeMap<u16, (u32, u8)>,
 }
 
 impl NativeImage {
-    /// Accepts a blob whose code lies, in memory, exactly where it was
-    /// linked (`blob` is the image entry's payload, in place).
-    pub fn load(blob: &[u8]) -> Result<NativeImage, &'static str> {
-        let b = Blob::parse(blob)?;
-        let at = blob.as_ptr() as usize + b.code_at;
-        if at != b.code_addr as usize {
-            return Err("code is not at the address it was linked for");
+    /// The image of `p`, whose code lies at `code_addr`.
+    pub fn new(p: &hydra_package::Package<'_>, code_addr: u32) -> NativeImage {
+        NativeImage {
+            code: (code_addr, p.code.len() as u32),
+            methods: p
+                .entries()
+                .map(|e| (e.method, (e.address(code_addr), e.ret_words)))
+                .collect(),
         }
-        Ok(NativeImage {
-            aid: b.aid.to_vec(),
-            code: (b.code_addr, b.code.len() as u32),
-            methods: b.methods.iter().map(|&(o, r, e)| (o, (e, r))).collect(),
-        })
     }
 
     pub fn methods(&self) -> usize {
@@ -491,9 +388,11 @@ enum Binding {
     },
 }
 
-/// The [`Engine`] of one card over the loaded native images.
+/// The [`Engine`] of one card: runs the code of the native packages the
+/// card keeps.
 pub struct ThumbEngine<N: Nvm> {
-    images: Vec<Rc<NativeImage>>,
+    /// Per package slot, once asked: its compiled methods, if any.
+    images: RefCell<BTreeMap<u16, Option<Rc<NativeImage>>>>,
     entry: Box<[usize; ENTRY_COUNT]>,
     bindings: RefCell<Vec<Option<Binding>>>,
     tables: RefCell<BTreeMap<u16, Rc<[u32]>>>,
@@ -503,10 +402,10 @@ pub struct ThumbEngine<N: Nvm> {
     _n: core::marker::PhantomData<fn(N)>,
 }
 
-/// An engine for a card, over `images`.
-pub fn engine<N: Nvm + 'static>(images: &[Rc<NativeImage>]) -> Rc<dyn Engine<N>> {
+/// The engine of a card whose `Config::native_code` is [`native_code`].
+pub fn engine<N: Nvm + 'static>() -> Rc<dyn Engine<N>> {
     Rc::new(ThumbEngine::<N> {
-        images: images.to_vec(),
+        images: RefCell::new(BTreeMap::new()),
         entry: Box::new(entry_table::<N>()),
         bindings: RefCell::new(Vec::new()),
         tables: RefCell::new(BTreeMap::new()),
@@ -515,7 +414,31 @@ pub fn engine<N: Nvm + 'static>(images: &[Rc<NativeImage>]) -> Rc<dyn Engine<N>>
     })
 }
 
+/// What this engine runs: Thumb-2 for Armv7-M, this runtime ABI.
+pub fn native_code() -> hydra_runtime::NativeCode {
+    hydra_runtime::NativeCode {
+        target: hydra_package::Target::Thumbv7m,
+        abi: abi::ABI_VERSION,
+    }
+}
+
 impl<N: Nvm> ThumbEngine<N> {
+    /// The compiled methods of package `pkg`, from its native package in
+    /// NVM; none when it has none or its code is not 4-byte aligned there
+    /// (the code's literal pools assume it).
+    fn image(&self, card: &Card<N>, pkg: u16) -> Option<Rc<NativeImage>> {
+        self.images
+            .borrow_mut()
+            .entry(pkg)
+            .or_insert_with(|| {
+                let p = card.native_package(pkg)?;
+                let at = p.code.as_ptr() as usize;
+                let at = u32::try_from(at).ok().filter(|a| a % 4 == 0)?;
+                Some(Rc::new(NativeImage::new(&p, at)))
+            })
+            .clone()
+    }
+
     fn bind(&self, card: &Card<N>, m: MethodId) -> Binding {
         let Some(meth) = card.methods.get(usize::from(m)) else {
             return Binding::Interpreted;
@@ -523,10 +446,7 @@ impl<N: Nvm> ThumbEngine<N> {
         if meth.kind != MethodKind::Bytecode {
             return Binding::Interpreted;
         }
-        let Some(pkg) = card.packages.get(usize::from(meth.pkg)) else {
-            return Binding::Interpreted;
-        };
-        let Some(image) = self.images.iter().find(|i| i.aid == pkg.aid) else {
+        let Some(image) = self.image(card, meth.pkg) else {
             return Binding::Interpreted;
         };
         let Ok(off) = u16::try_from(meth.code) else {
@@ -548,7 +468,7 @@ impl<N: Nvm> ThumbEngine<N> {
             .tables
             .borrow_mut()
             .entry(meth.pkg)
-            .or_insert_with(|| Rc::from(direct_table(card, meth.pkg, image)))
+            .or_insert_with(|| Rc::from(direct_table(card, meth.pkg, &image)))
             .clone();
         Binding::Compiled { entry, table, ret }
     }
@@ -696,6 +616,7 @@ fn dispatch_rows<N: Nvm>(card: &Card<N>, pkg: u16, image: &NativeImage, t: &mut 
 
 impl<N: Nvm> Engine<N> for ThumbEngine<N> {
     fn relinked(&self) {
+        self.images.borrow_mut().clear();
         self.bindings.borrow_mut().clear();
         self.tables.borrow_mut().clear();
     }
@@ -810,19 +731,27 @@ mod tests {
     use super::*;
 
     #[test]
-    fn blob_round_trip_and_checks() {
-        let aid = [0xF0, 0x48, 0x59, 0x44, 0x52];
-        let code = [0x70, 0x47, 0x00, 0xBF];
-        let at = 0x2180_0100;
-        let b = Blob::build(&aid, at, &[(0x12, 1, at | 1)], &code);
-        assert_eq!(Blob::code_offset(aid.len(), 1), b.len() - code.len());
-        let p = Blob::parse(&b).unwrap();
-        assert_eq!(p.aid, aid);
-        assert_eq!(p.methods, [(0x12, 1, at | 1)]);
-        assert_eq!(p.code, code);
-        let bad = Blob::build(&aid, at, &[(0x12, 1, (at + 4) | 1)], &code);
-        assert!(Blob::parse(&bad).is_err());
-        // Not where it was linked: refused.
-        assert!(NativeImage::load(&b).is_err());
+    fn entries_become_thumb_addresses_of_the_code() {
+        let p = hydra_package::Writer {
+            target: hydra_package::Target::Thumbv7m,
+            abi: abi::ABI_VERSION,
+            aid: &[0xF0, 0x48, 0x59, 0x44, 0x52],
+            version: (1, 0),
+            load_file: &[1],
+            code: &[0x70, 0x47, 0x00, 0xBF, 0x70, 0x47],
+            entries: alloc::vec![hydra_package::MethodEntry {
+                method: 0x12,
+                kind: hydra_package::EntryKind::ThumbFunction,
+                ret_words: 1,
+                code_offset: 4,
+            }],
+            manifest: &[0xA0],
+        }
+        .to_bytes();
+        let p = hydra_package::Package::parse(&p).unwrap();
+        let img = NativeImage::new(&p, 0x2100_0100);
+        assert_eq!(img.code, (0x2100_0100, 6));
+        assert_eq!(img.methods.get(&0x12), Some(&(0x2100_0105, 1)));
+        assert_eq!(img.methods(), 1);
     }
 }

@@ -32,7 +32,6 @@
 
 pub mod counts;
 pub mod meter_card;
-pub mod native;
 pub mod profile;
 pub mod script;
 mod symbols;
@@ -138,41 +137,37 @@ pub fn component_stream(cap: &Path) -> Result<Vec<u8>> {
 /// The package image that loads `caps` and creates `installs` at boot
 /// (format: `hydra_mps2_an385::image`).
 pub fn package_image(caps: &[PathBuf], installs: &[Install]) -> Result<Vec<u8>> {
-    Ok(package_image_with(caps, installs, &[])?.0)
+    package_image_with(caps, installs, &[])
 }
 
-/// Start and end address of native code in guest memory.
-pub type CodeRange = (u64, u64);
-
-/// [`package_image`] with native packages (ARM objects of
-/// `hydra-backend-thumb2`), placed first and linked for their address at
-/// [`PACKAGE_IMAGE_ADDR`]; also returns the address range of each one's code.
+/// [`package_image`] with native packages (`hydra-package` files, as
+/// `hydra compile --emit package` writes them unsigned: the load file's
+/// data block), placed first: the firmware loads each as its bytecode and,
+/// with the native engine on, keeps its code in NVM.
 pub fn package_image_with(
     caps: &[PathBuf],
     installs: &[Install],
     natives: &[PathBuf],
-) -> Result<(Vec<u8>, Vec<CodeRange>)> {
+) -> Result<Vec<u8>> {
     use hydra_mps2_an385::image::{build, Entry};
-    let mut blobs = Vec::new();
-    let mut ranges = Vec::new();
-    // Header (16 bytes), then per entry kind + length (8) and the payload.
-    let mut at = 16usize;
+    let mut packages = Vec::new();
     for n in natives {
         let bytes =
             std::fs::read(n).map_err(|e| Error::Io(format!("reading {}", n.display()), e))?;
-        let obj = native::NativeObject::parse(&bytes)
+        // A signed load file or the bare package.
+        let block = match hydra_package::loadfile::split(&bytes) {
+            Ok((_, block)) => block.to_vec(),
+            Err(_) => bytes,
+        };
+        hydra_package::Package::parse(&block)
             .map_err(|e| Error::Config(format!("{}: {e}", n.display())))?;
-        let code = PACKAGE_IMAGE_ADDR as usize + at + 8 + obj.code_offset();
-        let blob = obj.link(code as u32)?;
-        ranges.push((code as u64, (code + obj.code_len()) as u64));
-        at += 8 + blob.len().next_multiple_of(4);
-        blobs.push(blob);
+        packages.push(block);
     }
     let streams = caps
         .iter()
         .map(|c| component_stream(c))
         .collect::<Result<Vec<_>>>()?;
-    let mut entries: Vec<Entry> = blobs.iter().map(|b| Entry::Native(b)).collect();
+    let mut entries: Vec<Entry> = packages.iter().map(|b| Entry::Native(b)).collect();
     entries.extend(streams.iter().map(|s| Entry::Cap(s)));
     for i in installs {
         entries.push(Entry::Install {
@@ -182,8 +177,7 @@ pub fn package_image_with(
             privileges: &i.privileges,
         });
     }
-    let img = build(&entries).map_err(|e| Error::Config(format!("package image: {e}")))?;
-    Ok((img, ranges))
+    build(&entries).map_err(|e| Error::Config(format!("package image: {e}")))
 }
 
 /// 32 bytes from the operating system's random source, as 64 hex digits:
@@ -230,9 +224,16 @@ pub struct Config {
     pub nvm_block: u64,
     /// Files placed in guest memory by QEMU's generic loader, at an address.
     pub images: Vec<(PathBuf, u32)>,
-    /// Native packages (ARM objects of `hydra-backend-thumb2`) in the
-    /// image; their code counts in the `applet` bucket.
+    /// Native packages in the image (see [`package_image_with`]).
     pub natives: Vec<PathBuf>,
+    /// The firmware's native engine: native packages keep their code and
+    /// run it, which counts in the `applet` bucket (the code runs from the
+    /// NVM mirror, where nothing else executes). Off: they run as their
+    /// bytecode.
+    pub native: bool,
+    /// Personalise the ISD with this DAP key (uncompressed P-256 point),
+    /// with Mandated DAP.
+    pub dap_key: Option<Vec<u8>>,
     /// How long to wait for QEMU to come up and for each answer.
     pub timeout: Duration,
     /// The card's execution budget per applet entry; `None`: the
@@ -264,6 +265,8 @@ impl Config {
             verify_all_loads: false,
             images: Vec::new(),
             natives: Vec::new(),
+            native: false,
+            dap_key: None,
             timeout: Duration::from_secs(60),
             budget: None,
             profile: false,
@@ -460,6 +463,13 @@ impl Session {
         if cfg.loopback {
             semihosting.push_str(",arg=card=loopback");
         }
+        if cfg.native {
+            semihosting.push_str(",arg=native=on");
+        }
+        if let Some(k) = &cfg.dap_key {
+            semihosting.push_str(",arg=dapkey=");
+            semihosting.push_str(&k.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        }
         if cfg.verify_all_loads {
             semihosting.push_str(",arg=verify=always");
         }
@@ -487,11 +497,9 @@ impl Session {
         .arg(format!("socket,id=uart0,path={}", opt_escape(&sock)))
         .args(["-serial", "chardev:uart0", "-semihosting-config"])
         .arg(semihosting);
-        let mut applet_ranges = Vec::new();
         if !cfg.packages.is_empty() || !cfg.installs.is_empty() || !cfg.natives.is_empty() {
             let img = dir.path().join("packages.img");
-            let (bytes, ranges) = package_image_with(&cfg.packages, &cfg.installs, &cfg.natives)?;
-            applet_ranges = ranges;
+            let bytes = package_image_with(&cfg.packages, &cfg.installs, &cfg.natives)?;
             std::fs::write(&img, bytes)
                 .map_err(|e| Error::Io(format!("writing {}", img.display()), e))?;
             cmd.arg("-device").arg(format!(
@@ -510,8 +518,11 @@ impl Session {
             let syms = FirmwareSymbols::read(&cfg.firmware)?;
             let map = dir.path().join("count.map");
             let mut buckets = cfg.buckets.clone();
-            if let Some(b) = buckets.iter_mut().find(|b| b.name == "applet") {
-                b.ranges.extend(applet_ranges.iter().copied());
+            if let (Some(b), Some(nvm)) = (
+                buckets.iter_mut().find(|b| b.name == "applet"),
+                syms.nvm.as_ref().filter(|_| cfg.native),
+            ) {
+                b.ranges.push((nvm.start, nvm.end));
             }
             std::fs::write(&map, syms.count_map(&buckets, cfg.nvm_block))
                 .map_err(|e| Error::Io(format!("writing {}", map.display()), e))?;

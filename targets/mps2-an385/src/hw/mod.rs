@@ -125,15 +125,20 @@ fn board_entropy(out: &mut [u8]) -> bool {
 /// A ChaCha20 generator from 64 hex digits.
 fn seed_from_hex(hex: &[u8]) -> Option<rand_chacha::ChaCha20Rng> {
     use rand_chacha::rand_core::SeedableRng;
-    let mut seed = [0u8; 32];
-    if hex.len() != 64 {
+    Some(rand_chacha::ChaCha20Rng::from_seed(from_hex(hex)?))
+}
+
+/// Exactly `N` bytes in hex.
+fn from_hex<const N: usize>(hex: &[u8]) -> Option<[u8; N]> {
+    let mut out = [0u8; N];
+    if hex.len() != 2 * N {
         return None;
     }
     for (i, pair) in hex.chunks(2).enumerate() {
         let s = core::str::from_utf8(pair).ok()?;
-        seed[i] = u8::from_str_radix(s, 16).ok()?;
+        out[i] = u8::from_str_radix(s, 16).ok()?;
     }
-    Some(rand_chacha::ChaCha20Rng::from_seed(seed))
+    Some(out)
 }
 
 /// Reports a fatal start-up error and stops the emulation.
@@ -190,11 +195,14 @@ fn serve<C: Card<Error = Infallible>>(card: &mut C, uart: &mut uart::Uart0) -> !
 /// otherwise); `cut=K`, a power cut at the K-th NVM write (from 1) once
 /// the card serves, torn (half its bytes written), the board then stopped
 /// with the NVM file as left; `cleancut=K`, the same before the write
-/// begins.
+/// begins; `native=on`, the native engine (native packages keep their
+/// code and run it; without it they run as their bytecode);
+/// `dapkey=HEX`, an uncompressed P-256 point: the ISD verifies DAP with it,
+/// and requires it of every load file (Mandated DAP).
 pub fn run() -> ! {
     init_heap();
     let mut uart = uart::Uart0::take().unwrap_or_else(|| fatal(format_args!("UART0 taken twice")));
-    let mut buf = [0u8; 512];
+    let mut buf = [0u8; 768];
     let cmdline = semihosting::cmdline(&mut buf);
     // A file of the wrong size is a card state the card refuses (below),
     // not a reason to stop.
@@ -227,6 +235,7 @@ pub fn run() -> ! {
         budget: arg(cmdline, b"budget")
             .and_then(|b| core::str::from_utf8(b).ok()?.parse().ok())
             .unwrap_or(hydra_runtime::Config::default().budget),
+        native_code: (arg(cmdline, b"native") == Some(b"on")).then(crate::native::native_code),
         ..hydra_runtime::Config::default()
     };
     let mut card = match opened {
@@ -240,6 +249,13 @@ pub fn run() -> ! {
             "hydra firmware: {why}; every command answers 6581"
         );
         serve(&mut card, &mut uart)
+    }
+    if let Some(hex) = arg(cmdline, b"dapkey") {
+        let key: [u8; 65] =
+            from_hex(hex).unwrap_or_else(|| fatal(format_args!("dapkey=HEX: 65 bytes in hex")));
+        card.runtime()
+            .and_then(|c| c.personalize_dap(&key, true).map_err(|e| format!("{e}")))
+            .unwrap_or_else(|e| fatal(format_args!("DAP key: {e}")));
     }
     if let Some(img) = package_image() {
         card.apply_image(img)
