@@ -58,6 +58,11 @@ pub struct CardArgs {
     /// component, as gp sends, runs unchecked), or only type-checked ones.
     #[arg(long, value_enum, default_value_t = VerifyLoadsArg::WhenPossible)]
     verify_loads: VerifyLoadsArg,
+    /// Personalise the ISD with this DAP public key (`hydra keygen`'s
+    /// FILE.pub) and Mandated DAP: every load file must then carry its
+    /// signature. The card keeps it in its state.
+    #[arg(long, value_name = "FILE.pub")]
+    dap_key: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -104,6 +109,12 @@ pub fn card_cmd(args: CardArgs) -> Result<(), CliError> {
         .map(|s| InstallSpec::parse(s))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| CliError::Usage(e.to_string()))?;
+    let dap_key = args
+        .dap_key
+        .as_deref()
+        .map(hydra_package::keyfile::read_public)
+        .transpose()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
     let stop = stop_flag()?;
     match args.engine {
         Engine::Interp | Engine::Native => {
@@ -118,6 +129,11 @@ pub fn card_cmd(args: CardArgs) -> Result<(), CliError> {
                 }
                 VerifyLoadsArg::Always => hydra_runtime::load_check::VerifyLoads::Always,
             };
+            if let Some(k) = &dap_key {
+                let card = host.card().map_err(|e| CliError::Usage(e.to_string()))?;
+                card.personalize_dap(k, true)
+                    .map_err(|e| CliError::Usage(format!("DAP key: {e}")))?;
+            }
             crate::run::setup(&mut host, &args.caps, &installs)?;
             let what = describe(&mut host);
             let mut card = ServedHost::new(host, atr);
@@ -137,6 +153,7 @@ pub fn card_cmd(args: CardArgs) -> Result<(), CliError> {
                 native: args.engine == Engine::Thumb,
                 pc_profile: None,
                 verify_all_loads: args.verify_loads == VerifyLoadsArg::Always,
+                dap_key: dap_key.map(|k| k.to_vec()),
             };
             let session = crate::thumb::start_session(&opts)?;
             let mut card = MeterCard::new(session, atr)?;

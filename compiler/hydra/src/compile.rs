@@ -23,12 +23,21 @@ pub struct CompileArgs {
     /// thumbv7m-none-eabi (the meter's Cortex-M3) or thumbv7em-none-eabi.
     #[arg(long, default_value = HOST_TRIPLE)]
     target: String,
-    /// Output file (default: standard output for clif/asm, FILE.o for obj).
+    /// Output file (default: standard output for clif/asm, FILE.o for obj,
+    /// FILE.hnp for package).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
-    /// What to write.
-    #[arg(long, default_value = "obj", value_parser = ["obj", "clif", "asm"])]
+    /// What to write: an object file, CLIF, assembly, or (Thumb-2 targets)
+    /// a native package as a GlobalPlatform load file, for `hydra deploy`.
+    #[arg(long, default_value = "obj", value_parser = ["obj", "clif", "asm", "package"])]
     emit: String,
+    /// Sign the package (DAP) with this private key (`hydra keygen`).
+    #[arg(long, value_name = "KEY")]
+    sign: Option<PathBuf>,
+    /// AID of the security domain that verifies the signature (the DAP
+    /// block names it; default: the ISD, A000000151000000).
+    #[arg(long, value_name = "AID", default_value = "A000000151000000")]
+    sd: String,
     /// Only the methods whose label contains this text (clif/asm).
     #[arg(long, value_name = "TEXT")]
     method: Option<String>,
@@ -99,6 +108,23 @@ pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
     let mut dirs = args.export_path.clone();
     dirs.push(hydra::folder_of(&args.file).to_path_buf());
     let api = api_set(&args.api, &dirs)?;
+    if args.sign.is_some() && args.emit != "package" {
+        return Err(CliError::Usage(
+            "--sign signs a native package: add --emit package".into(),
+        ));
+    }
+    if args.emit == "package" && !crate::thumb2::is_thumb(&args.target) {
+        return Err(CliError::Usage(format!(
+            "--emit package: native packages are for the meter's targets (thumbv7m-none-eabi), not {}",
+            args.target
+        )));
+    }
+    let sd = hydra_host::unhex_aid(&args.sd).ok_or_else(|| {
+        CliError::Usage(format!(
+            "--sd {}: not an AID in hex (5 to 16 bytes)",
+            args.sd
+        ))
+    })?;
     if crate::thumb2::is_thumb(&args.target) {
         let r = crate::thumb2::Request {
             file: &args.file,
@@ -107,6 +133,8 @@ pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
             method: args.method.as_deref(),
             output: args.output.as_deref(),
             stats: args.stats,
+            sign: args.sign.as_deref(),
+            sd: &sd,
         };
         return crate::thumb2::compile_cmd(&r, &api);
     }

@@ -17,4 +17,7 @@ pub enum CliError {
     /// A host card's error that names its file already.
     #[error(transparent)]
     Host(hydra_host::HostError),
+    /// A reader's failure or a card's refusal during `hydra deploy`.
+    #[error("{0}")]
+    Deploy(String),
 }

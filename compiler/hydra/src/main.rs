@@ -9,6 +9,9 @@ use hydra_jcapi::{ApiVersion, ExportPath};
 mod bench;
 mod card;
 mod compile;
+mod deploy;
+mod gp;
+mod keygen;
 mod run;
 mod thumb;
 mod thumb2;
@@ -38,6 +41,10 @@ enum Command {
     /// Serve a card to PC/SC clients through pcscd and vsmartcard's vpcd,
     /// until SIGINT or SIGTERM.
     Card(card::CardArgs),
+    /// Deploy packages to a card over PC/SC with GlobalPlatform: load, install, list, delete, put the DAP key.
+    Deploy(deploy::DeployArgs),
+    /// Make a DAP signing key pair for native packages (P-256, PEM).
+    Keygen(keygen::KeygenArgs),
 }
 
 #[derive(clap::Args)]
@@ -122,6 +129,8 @@ fn main() -> ExitCode {
         Command::Verify(args) => verify_cmd::verify_cmd(args),
         Command::Bench(args) => bench::bench_cmd(args),
         Command::Card(args) => card::card_cmd(args),
+        Command::Deploy(args) => deploy::deploy_cmd(args),
+        Command::Keygen(args) => keygen::keygen_cmd(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -346,6 +346,7 @@ fn run_thumb(args: RunArgs) -> Result<(), CliError> {
         native: args.engine == Engine::Thumb,
         pc_profile: args.pc_profile,
         verify_all_loads: false,
+        dap_key: None,
     };
     if let Some(suite) = &args.suite {
         let entries = read_suite(suite).map_err(|e| host_err(suite, e))?;

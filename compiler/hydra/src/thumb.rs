@@ -29,6 +29,9 @@ pub struct Options {
     pub pc_profile: Option<PathBuf>,
     /// The card accepts only load files its verifier type-checked.
     pub verify_all_loads: bool,
+    /// Personalise the ISD with this DAP key (an uncompressed P-256
+    /// point), with Mandated DAP.
+    pub dap_key: Option<Vec<u8>>,
 }
 
 /// The firmware and the counting plugin: built by cargo in the workspace
@@ -69,6 +72,7 @@ fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
     }
     cfg.profile = opts.stats;
     cfg.verify_all_loads = opts.verify_all_loads;
+    cfg.dap_key = opts.dap_key.clone();
     cfg.nvm = opts.state.as_ref().map(|p| {
         if p.is_dir() {
             p.join("card.nvm")
@@ -262,6 +266,7 @@ pub fn run_suite(opts: &Options, entries: &[SuiteEntry]) -> Result<usize, CliErr
             native: opts.native,
             pc_profile: None,
             verify_all_loads: opts.verify_all_loads,
+            dap_key: opts.dap_key.clone(),
         };
         let r = run_one(&art, &o, &e.script).and_then(|run| {
             crate::run::check(&e.script, &run.output, &e.expected)?;

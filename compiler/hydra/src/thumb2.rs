@@ -20,17 +20,8 @@ fn io(path: &Path, e: impl std::fmt::Display) -> CliError {
     }
 }
 
-/// Verifies and compiles one CAP file to Thumb-2.
-pub fn compile_file(
-    file: &Path,
-    api: &ApiSet,
-    triple: &str,
-    keep_text: bool,
-) -> Result<CompiledPackage, CliError> {
-    Ok(compile_cap(file, api, triple, keep_text)?.1)
-}
-
-/// [`compile_file`], with the CAP file it read.
+/// Verifies and compiles one CAP file to Thumb-2; returns it with the
+/// CAP file it read.
 pub fn compile_cap(
     file: &Path,
     api: &ApiSet,
@@ -51,10 +42,15 @@ pub struct Request<'a> {
     pub method: Option<&'a str>,
     pub output: Option<&'a Path>,
     pub stats: bool,
+    /// `--emit package`: sign with this private key file.
+    pub sign: Option<&'a Path>,
+    /// The security domain the DAP block names.
+    pub sd: &'a [u8],
 }
 
 pub fn compile_cmd(r: &Request, api: &ApiSet) -> Result<(), CliError> {
-    let p = compile_file(r.file, api, r.triple, r.emit != "obj")?;
+    let keep_text = matches!(r.emit, "asm" | "clif");
+    let (cap, p) = compile_cap(r.file, api, r.triple, keep_text)?;
     if r.stats {
         eprintln!(
             "{}: {} methods, {} bytes of {} code for {} bytes of bytecode in {:.1} ms",
@@ -68,6 +64,11 @@ pub fn compile_cmd(r: &Request, api: &ApiSet) -> Result<(), CliError> {
     }
     let bytes = match r.emit {
         "obj" => hydra_backend_thumb2::emit_object(&p).map_err(|e| io(r.file, e))?,
+        "package" => {
+            let package =
+                hydra_backend_thumb2::emit_package(&p, &cap).map_err(|e| io(r.file, e))?;
+            signed_load_file(&package, r.sign, r.sd)?
+        }
         kind => {
             let mut out = String::new();
             for m in &p.methods {
@@ -91,6 +92,7 @@ pub fn compile_cmd(r: &Request, api: &ApiSet) -> Result<(), CliError> {
     let output = match (r.output, r.emit) {
         (Some(o), _) => Some(o.to_path_buf()),
         (None, "obj") => Some(r.file.with_extension("o")),
+        (None, "package") => Some(r.file.with_extension("hnp")),
         (None, _) => None,
     };
     match output {
@@ -102,6 +104,23 @@ pub fn compile_cmd(r: &Request, api: &ApiSet) -> Result<(), CliError> {
                 .map_err(|e| CliError::Usage(e.to_string()))
         }
     }
+}
+
+/// The GlobalPlatform load file of `package`: with a DAP block for
+/// security domain `sd` when `key` (a private key file) signs it.
+pub fn signed_load_file(
+    package: &[u8],
+    key: Option<&Path>,
+    sd: &[u8],
+) -> Result<Vec<u8>, CliError> {
+    let Some(key) = key else {
+        return Ok(hydra_package::loadfile::build(&[], package));
+    };
+    let key =
+        hydra_package::keyfile::read_private(key).map_err(|e| CliError::Usage(e.to_string()))?;
+    let hash = hydra_package::dap::load_file_hash(package);
+    let sig = hydra_package::dap::sign(&key, &hash);
+    Ok(hydra_package::loadfile::build(&[(sd, &sig)], package))
 }
 
 /// Compiles `caps` to native packages (`hydra-package`) for

@@ -63,13 +63,19 @@ pub struct InstallSpec {
     pub privileges: Vec<u8>,
 }
 
+/// An AID (5 to 16 bytes) in hex.
+pub fn unhex_aid(s: &str) -> Option<Vec<u8>> {
+    unhex(s).filter(|a| (5..=16).contains(&a.len()))
+}
+
 /// Hex digits (whitespace and `:` allowed between them) as bytes.
-pub(crate) fn unhex(s: &str) -> Option<Vec<u8>> {
+pub fn unhex(s: &str) -> Option<Vec<u8>> {
     let s: String = s
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ':')
         .collect();
-    if s.len() & 1 == 1 {
+    // ASCII only: slicing two bytes must not split a character.
+    if s.len() & 1 == 1 || !s.is_ascii() {
         return None;
     }
     (0..s.len())
@@ -603,5 +609,20 @@ mod stable_difference_tests {
             first_stable_difference(reference, Some(again), "a 9000\n"),
             Some((2, "r1 9000".to_string(), "<end of output>".to_string()))
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unhex;
+
+    #[test]
+    fn hex_with_separators_and_non_hex_input() {
+        assert_eq!(unhex("A0 00:0b"), Some(vec![0xA0, 0x00, 0x0B]));
+        assert_eq!(unhex(""), Some(vec![]));
+        assert_eq!(unhex("abc"), None);
+        assert_eq!(unhex("zz"), None);
+        // A two-byte character where a digit pair would be sliced.
+        assert_eq!(unhex("a\u{e9}b"), None);
     }
 }
