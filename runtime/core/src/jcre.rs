@@ -313,6 +313,8 @@ impl<N: Nvm> Card<N> {
         self.cardmgr.close_session_on(ch as u8);
         if self.registry.isd & (1 << ch) != 0 {
             self.registry.isd &= !(1 << ch);
+            // A load belongs to the ISD's selection.
+            self.cardmgr.drop_loading();
         }
         self.registry.extended &= !(1 << ch);
         let Some(i) = self.registry.selected[ch].take() else {
@@ -342,6 +344,7 @@ impl<N: Nvm> Card<N> {
     /// Processes one command APDU (bytes as received) and returns the response.
     pub fn process(&mut self, bytes: &[u8]) -> Response {
         let r = self.process_inner(bytes);
+        self.reclaim_dropped_load();
         let _ = self.store.nvm.flush();
         r
     }
@@ -360,6 +363,7 @@ impl<N: Nvm> Card<N> {
     /// Processes one parsed command APDU.
     pub fn process_command(&mut self, cmd: Command) -> Response {
         let r = self.dispatch_command(cmd);
+        self.reclaim_dropped_load();
         let _ = self.store.nvm.flush();
         r
     }

@@ -23,6 +23,16 @@ use crate::heap::{self, Store, F_ENTRY_POINT, F_GLOBAL, F_RAM, F_TEMPORARY, K_BY
 use crate::nvm::Nvm;
 use crate::registry::{self, PackageRecord, Registry};
 
+/// What a package's stored image is made from.
+#[derive(Debug, Clone, Copy)]
+pub enum ImageSource<'a> {
+    /// Bytes to write to a new NVM extent.
+    Bytes(&'a [u8]),
+    /// An NVM extent the caller reserved (`Store::nvm_alloc_raw`) and
+    /// filled; unpublished until the package's record names it.
+    Stored { at: u32, len: u32 },
+}
+
 /// Quick opcodes written over the original ones at link time.
 pub mod quick {
     /// getfield_{a,b,s,i} with an absolute cell index.
@@ -128,7 +138,9 @@ impl<N: Nvm> Card<N> {
                     .map_err(|e| LoadError::Cap(e.to_string()))?;
                 CapFile::from_gp_load_file(native.load_file)
             } else {
-                CapFile::from_component_stream(&image)
+                // As LOAD parsed it: an image may be the load file as
+                // received, without a Descriptor component.
+                CapFile::from_gp_load_file(&image)
             }
             .map_err(|e| LoadError::Cap(e.to_string()))?;
             self.link(&cap, p, true)?;
@@ -353,6 +365,19 @@ impl<N: Nvm> Card<N> {
         cap: &CapFile,
         native: Option<&[u8]>,
     ) -> Result<u16, LoadError> {
+        self.load_package_from(cap, native.map(ImageSource::Bytes))
+    }
+
+    /// [`Card::load_package_image`] with the image given: a native package
+    /// or a load file without Debug, as bytes or already in NVM
+    /// (`ImageSource::Stored`, written there block by block by LOAD: that
+    /// extent becomes the image; on an error the caller still owns it).
+    /// `None`: `cap` written again without its Debug component.
+    pub(crate) fn load_package_from(
+        &mut self,
+        cap: &CapFile,
+        image: Option<ImageSource<'_>>,
+    ) -> Result<u16, LoadError> {
         let aid = cap.header.package.aid.as_bytes().to_vec();
         if self.live_package(&aid).is_some() {
             return Err(LoadError::DuplicatePackage { aid: hex(&aid) });
@@ -362,25 +387,38 @@ impl<N: Nvm> Card<N> {
             what: "too many packages on the card".into(),
         })?;
         let class_base = self.free_class_range(cap.class.entries.len());
-        // The stored image leaves out the Debug component (and its size in
-        // the Directory, so the image parses again at boot).
-        let mut stripped = cap.clone();
-        stripped.debug = None;
-        if let Some(d) = stripped.directory.component_sizes.get_mut(11) {
-            *d = 0;
-        }
-        let image_bytes = match native {
-            Some(p) => p.to_vec(),
-            None => stripped
-                .to_load_file(false)
-                .map_err(|e| LoadError::Cap(e.to_string()))?,
+        let image = match image {
+            Some(src) => src,
+            None => {
+                // The stored image leaves out the Debug component (and its
+                // size in the Directory, so the image parses again at boot).
+                let mut stripped = cap.clone();
+                stripped.debug = None;
+                if let Some(d) = stripped.directory.component_sizes.get_mut(11) {
+                    *d = 0;
+                }
+                let bytes = stripped
+                    .to_load_file(false)
+                    .map_err(|e| LoadError::Cap(e.to_string()))?;
+                return self.load_with_image(cap, ImageSource::Bytes(&bytes), slot, class_base);
+            }
         };
+        self.load_with_image(cap, image, slot, class_base)
+    }
+
+    fn load_with_image(
+        &mut self,
+        cap: &CapFile,
+        image: ImageSource<'_>,
+        slot: u16,
+        class_base: u16,
+    ) -> Result<u16, LoadError> {
         // Everything allocated from here on is given back if the load is
         // refused; a cut leaves it unpublished (free at the next boot) or,
         // for the static arrays, unreachable (freed by the boot's collection).
         let (n_classes, n_methods) = (self.classes.len(), self.methods.len());
         self.store.track();
-        let r = self.store_and_link(cap, &image_bytes, slot, class_base);
+        let r = self.store_and_link(cap, image, slot, class_base);
         let kept = r.is_ok();
         if !kept {
             if usize::from(slot) < self.packages.len() {
@@ -409,20 +447,32 @@ impl<N: Nvm> Card<N> {
     fn store_and_link(
         &mut self,
         cap: &CapFile,
-        image_bytes: &[u8],
+        image: ImageSource<'_>,
         slot: u16,
         class_base: u16,
     ) -> Result<u16, LoadError> {
-        let image = self.store.nvm_alloc_raw(image_bytes.len() as u32)?;
-        self.store.nvm.write(image, image_bytes)?;
+        let (at, len) = match image {
+            ImageSource::Bytes(b) => {
+                let at = self.store.nvm_alloc_raw(b.len() as u32)?;
+                self.store.nvm.write(at, b)?;
+                (at, b.len() as u32)
+            }
+            ImageSource::Stored { at, len } => (at, len),
+        };
+        let stored = self
+            .store
+            .nvm
+            .bytes()
+            .get(at as usize..(at + len) as usize)
+            .ok_or(Fault::NvmRange { at, len })?;
         let rec = PackageRecord {
             slot: slot as u8,
             class_base,
-            image,
-            image_len: image_bytes.len() as u32,
+            image: at,
+            image_len: len,
             static_base: 0,
             static_len: 0,
-            image_crc: heap::crc32(&[image_bytes]),
+            image_crc: heap::crc32(&[stored]),
         };
         let idx = self.link(cap, rec, false)?;
         self.save_meta()?;

@@ -72,42 +72,87 @@ pub fn build(daps: &[(&[u8], &[u8])], block: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Splits a load file into its DAP blocks and its data block.
-pub fn split(b: &[u8]) -> Result<(Vec<Dap<'_>>, &[u8]), LoadFileError> {
+/// The start of a load file, as a card that stores the data block while
+/// it arrives needs it: the DAP blocks and where the data block (`C4`)
+/// begins and how long it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head<'a> {
+    pub daps: Vec<Dap<'a>>,
+    /// Offset of the data block's first byte.
+    pub block_at: usize,
+    pub block_len: usize,
+}
+
+/// A BER-TLV tag and length: `Ok(None)` while `b` is too short to tell.
+fn tlv_header(b: &[u8]) -> Result<Option<(u8, usize, usize)>, ()> {
+    let (Some(&tag), Some(&l0)) = (b.first(), b.get(1)) else {
+        return Ok(None);
+    };
+    let n = match l0 {
+        0..=0x7F => return Ok(Some((tag, usize::from(l0), 2))),
+        0x81..=0x83 => usize::from(l0 - 0x80),
+        _ => return Err(()),
+    };
+    let Some(len) = b.get(2..2 + n) else {
+        return Ok(None);
+    };
+    let len = len.iter().fold(0usize, |v, &x| (v << 8) | usize::from(x));
+    Ok(Some((tag, len, 2 + n)))
+}
+
+/// Parses the DAP blocks and the data block's tag and length from the
+/// first bytes of a load file; `Ok(None)`: more bytes are needed.
+pub fn parse_head(b: &[u8]) -> Result<Option<Head<'_>>, LoadFileError> {
     let mut daps = Vec::new();
-    let mut rest = b;
+    let mut at = 0;
     loop {
-        let at = b.len() - rest.len();
-        let Some((tag, value, r)) = next_tlv(rest) else {
-            return Err(LoadFileError {
-                at,
-                what: "not a BER-TLV E2 or C4",
-            });
+        let bad = |what| LoadFileError { at, what };
+        let Some((tag, len, hdr)) =
+            tlv_header(&b[at..]).map_err(|_| bad("not a BER-TLV E2 or C4"))?
+        else {
+            return Ok(None);
         };
         match tag {
             0xE2 => {
-                let (sd_aid, signature) =
-                    crate::dap::parse_dap_block(value).ok_or(LoadFileError {
-                        at,
-                        what: "DAP block is not 4F AID C3 signature",
-                    })?;
+                let Some(value) = b.get(at + hdr..at + hdr + len) else {
+                    return Ok(None);
+                };
+                let (sd_aid, signature) = crate::dap::parse_dap_block(value)
+                    .ok_or(bad("DAP block is not 4F AID C3 signature"))?;
                 daps.push(Dap { sd_aid, signature });
+                at += hdr + len;
             }
-            0xC4 if r.is_empty() => return Ok((daps, value)),
             0xC4 => {
-                return Err(LoadFileError {
-                    at,
-                    what: "bytes after the load file data block",
-                })
+                return Ok(Some(Head {
+                    daps,
+                    block_at: at + hdr,
+                    block_len: len,
+                }))
             }
-            _ => {
-                return Err(LoadFileError {
-                    at,
-                    what: "neither a DAP block (E2) nor the data block (C4)",
-                })
-            }
+            _ => return Err(bad("neither a DAP block (E2) nor the data block (C4)")),
         }
-        rest = r;
+    }
+}
+
+/// Splits a whole load file into its DAP blocks and its data block.
+pub fn split(b: &[u8]) -> Result<(Vec<Dap<'_>>, &[u8]), LoadFileError> {
+    let Some(head) = parse_head(b)? else {
+        return Err(LoadFileError {
+            at: b.len(),
+            what: "the load file ends before its data block",
+        });
+    };
+    let end = head.block_at + head.block_len;
+    match b.len() {
+        n if n < end => Err(LoadFileError {
+            at: n,
+            what: "the load file ends inside its data block",
+        }),
+        n if n > end => Err(LoadFileError {
+            at: end,
+            what: "bytes after the load file data block",
+        }),
+        _ => Ok((head.daps, &b[head.block_at..end])),
     }
 }
 
@@ -115,6 +160,32 @@ pub fn split(b: &[u8]) -> Result<(Vec<Dap<'_>>, &[u8]), LoadFileError> {
 mod tests {
     use super::*;
     use alloc::vec;
+
+    #[test]
+    fn the_head_is_known_once_the_data_block_s_length_has_arrived() {
+        let sd = [0xA0, 0, 0, 1, 0x51, 0, 0, 0];
+        let lf = build(&[(&sd, &[7; 64]), (&sd, &[8; 64])], &vec![0x55; 300]);
+        // Two DAP blocks of 2 + (2 + 8) + (2 + 64) bytes, then C4 82 01 2C.
+        let block_at = 2 * 78 + 4;
+        for n in 0..lf.len() {
+            let head = parse_head(&lf[..n]).unwrap();
+            if n < block_at {
+                assert_eq!(head, None, "{n} bytes");
+            } else {
+                let head = head.unwrap();
+                assert_eq!((head.block_at, head.block_len), (block_at, 300));
+                assert_eq!(head.daps.len(), 2);
+                assert_eq!(head.daps[1].signature, &[8; 64]);
+            }
+        }
+        assert!(split(&lf[..lf.len() - 1]).is_err());
+        let mut long = lf.clone();
+        long.push(0);
+        assert!(split(&long).is_err());
+        assert_eq!(parse_head(&[0xE2, 0x84]).unwrap_err().at, 0);
+        assert_eq!(parse_head(&[0xC4, 0, 0x99]).unwrap().unwrap().block_len, 0);
+        assert!(parse_head(&[0x99, 0]).is_err());
+    }
 
     #[test]
     fn load_files_round_trip_with_every_length_form() {
@@ -132,7 +203,10 @@ mod tests {
 
     #[test]
     fn other_shapes_are_refused_with_where() {
-        assert_eq!(split(&[0xC4, 3, 1, 2]).unwrap_err().at, 0);
+        assert_eq!(
+            split(&[0xC4, 3, 1, 2]).unwrap_err().what,
+            "the load file ends inside its data block"
+        );
         assert_eq!(
             split(&[0xC4, 1, 1, 0]).unwrap_err().what,
             "bytes after the load file data block"

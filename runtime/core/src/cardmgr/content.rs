@@ -24,19 +24,49 @@ use crate::apdu::{Command, Response};
 use crate::card::{Card, Package};
 use crate::error::{Fault, LoadError};
 use crate::gc::Doomed;
+use crate::link::ImageSource;
 use crate::nvm::Nvm;
 use crate::registry::{LC_INSTALLED, LC_SELECTABLE};
 
 /// Not enough memory for the load file.
 const SW_NO_SPACE: u16 = 0x6A84;
+/// An NVM write failed.
+const SW_MEMORY_FAILURE: u16 = 0x6581;
+
+/// The most bytes of DAP blocks before the load file data block (a
+/// DAP block for each of a few security domains).
+const MAX_HEAD: usize = 1024;
 
 /// A load in progress, from INSTALL [for load] to the last LOAD block.
+/// The data block goes to NVM as it arrives, so RAM holds one block, not
+/// the load file.
 #[derive(Debug, Clone)]
 pub struct Loading {
     aid: Vec<u8>,
     hash: Vec<u8>,
     next_block: u8,
-    data: Vec<u8>,
+    /// The load file's first bytes until the data block's length is known.
+    head: Vec<u8>,
+    /// The DAP blocks (security domain AID, signature).
+    daps: Vec<(Vec<u8>, Vec<u8>)>,
+    /// Where the data block is being written.
+    block: Option<Streamed>,
+}
+
+/// The load file data block's NVM extent: reserved, not published (a
+/// power cut leaves it free at the next boot).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Streamed {
+    pub at: u32,
+    pub len: u32,
+    pub written: u32,
+}
+
+impl Loading {
+    /// The NVM extent to give back when the load is dropped unfinished.
+    pub(crate) fn extent(&self) -> Option<(u32, u32)> {
+        self.block.map(|b| (b.at, b.len))
+    }
 }
 
 /// The length-prefixed fields of INSTALL data, in order.
@@ -98,7 +128,9 @@ impl<N: Nvm> Card<N> {
 
     /// `Lf ELF-AID | Ls SD-AID | Lh hash | Lp load parameters | Lt token`.
     fn install_for_load(&mut self, data: &[u8]) -> Response {
-        self.cardmgr.loading = None;
+        if let Some(l) = self.cardmgr.loading.take() {
+            self.drop_load(&l);
+        }
         let Some([aid, sd, hash, _params, token]) = fields::<5>(data) else {
             return Response::sw(SW_WRONG_DATA);
         };
@@ -117,7 +149,9 @@ impl<N: Nvm> Card<N> {
             aid: aid.to_vec(),
             hash: hash.to_vec(),
             next_block: 0,
-            data: Vec::new(),
+            head: Vec::new(),
+            daps: Vec::new(),
+            block: None,
         });
         done()
     }
@@ -128,42 +162,146 @@ impl<N: Nvm> Card<N> {
             return Response::sw(SW_CONDITIONS);
         };
         if cmd.p2() != l.next_block || cmd.p1() & 0x7F != 0 {
+            self.drop_load(&l);
             return Response::sw(SW_INCORRECT_P1P2);
         }
-        // The image, its copy in the package store and the metadata must fit.
-        let room = self.store.free_nvm() as usize / 2;
-        if l.data.len() + cmd.data.len() > room {
-            return Response::sw(SW_NO_SPACE);
+        if let Err(sw) = self.take_block(&mut l, &cmd.data) {
+            self.drop_load(&l);
+            return Response::sw(sw);
         }
-        l.data.extend_from_slice(&cmd.data);
         l.next_block = l.next_block.wrapping_add(1);
         if cmd.p1() & 0x80 == 0 {
             self.cardmgr.loading = Some(l);
             return Response::sw(SW_OK);
         }
         match self.finish_load(&l) {
-            Ok(()) => done(),
-            Err(sw) => Response::sw(sw),
+            Ok(kept) => {
+                if !kept {
+                    self.drop_load(&l);
+                }
+                done()
+            }
+            Err(sw) => {
+                self.drop_load(&l);
+                Response::sw(sw)
+            }
         }
     }
 
+    /// Gives back the NVM of a load the end of its session dropped.
+    pub(crate) fn reclaim_dropped_load(&mut self) {
+        if let Some((at, len)) = self.cardmgr.dropped_load.take() {
+            self.store.free_extent(at, len);
+        }
+    }
+
+    /// Gives back the NVM a load that will not finish reserved (nothing
+    /// published names it).
+    pub(crate) fn drop_load(&mut self, l: &Loading) {
+        if let Some((at, len)) = l.extent() {
+            self.store.free_extent(at, len);
+        }
+    }
+
+    /// One LOAD block: the DAP blocks are kept in RAM; from the data
+    /// block's tag and length on, its bytes go to its NVM extent.
+    fn take_block(&mut self, l: &mut Loading, data: &[u8]) -> Result<(), u16> {
+        if l.block.is_some() {
+            return self.write_block(l, data);
+        }
+        l.head.extend_from_slice(data);
+        let head = match hydra_package::loadfile::parse_head(&l.head) {
+            Err(e) => return Err(self.refuse(SW_WRONG_DATA, e)),
+            Ok(None) if l.head.len() > MAX_HEAD => {
+                return Err(self.refuse(
+                    SW_WRONG_DATA,
+                    "more than 1 KB of DAP blocks before the load file data block",
+                ))
+            }
+            Ok(None) => return Ok(()),
+            Ok(Some(h)) => h,
+        };
+        l.daps = head
+            .daps
+            .iter()
+            .map(|d| (d.sd_aid.to_vec(), d.signature.to_vec()))
+            .collect();
+        let (block_at, len) = (head.block_at, head.block_len);
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        let at = match self.store.nvm_alloc_raw(len) {
+            Ok(at) => at,
+            Err(_) => {
+                return Err(self.refuse(
+                    SW_NO_SPACE,
+                    alloc::format!("no room in NVM for a load file data block of {len} bytes"),
+                ))
+            }
+        };
+        l.block = Some(Streamed {
+            at,
+            len,
+            written: 0,
+        });
+        let rest = l.head.split_off(block_at);
+        l.head = Vec::new();
+        self.write_block(l, &rest)
+    }
+
+    fn write_block(&mut self, l: &mut Loading, data: &[u8]) -> Result<(), u16> {
+        let Some(b) = l.block.as_mut() else {
+            return Ok(());
+        };
+        let n = data.len() as u32;
+        if n > b.len - b.written {
+            return Err(self.refuse(SW_WRONG_DATA, "bytes after the load file data block"));
+        }
+        if self.store.nvm.write(b.at + b.written, data).is_err() {
+            return Err(self.refuse(SW_MEMORY_FAILURE, "an NVM write of a LOAD block failed"));
+        }
+        b.written += n;
+        Ok(())
+    }
+
     /// The load file is `[E2 DAP blocks] C4 load-file-data-block`; the
-    /// data block is a bytecode load file or a native package.
-    fn finish_load(&mut self, l: &Loading) -> Result<(), u16> {
-        let (daps, block) =
-            hydra_package::loadfile::split(&l.data).map_err(|e| self.refuse(SW_WRONG_DATA, e))?;
+    /// data block, now in NVM, is a bytecode load file or a native
+    /// package. `Ok(true)`: its extent became the package's image.
+    fn finish_load(&mut self, l: &Loading) -> Result<bool, u16> {
+        let Some(b) = l.block else {
+            return Err(self.refuse(SW_WRONG_DATA, "the load file ends before its data block"));
+        };
+        if b.written != b.len {
+            return Err(self.refuse(
+                SW_WRONG_DATA,
+                alloc::format!(
+                    "the load file ends inside its data block ({} of {} bytes)",
+                    b.written,
+                    b.len
+                ),
+            ));
+        }
+        let range = b.at as usize..(b.at + b.len) as usize;
+        let Some(block) = self.store.nvm.bytes().get(range.clone()) else {
+            return Err(self.refuse(SW_MEMORY_FAILURE, "the load file data block is outside NVM"));
+        };
         let digest: Vec<u8> = match l.hash.len() {
             0 => Vec::new(),
             20 => sha1::Sha1::digest(block).to_vec(),
             _ => sha2::Sha256::digest(block).to_vec(),
         };
+        let daps: Vec<_> = l
+            .daps
+            .iter()
+            .map(|(sd_aid, signature)| hydra_package::loadfile::Dap { sd_aid, signature })
+            .collect();
+        let signed = self.cardmgr.check_daps(&daps, block);
+        let native = hydra_package::is_package(block);
         if digest != l.hash {
             return Err(self.refuse(
                 SW_WRONG_DATA,
                 "the load file data block does not have the hash of INSTALL [for load]",
             ));
         }
-        let signed = self.cardmgr.check_daps(&daps, block).map_err(|r| match r {
+        let signed = signed.map_err(|r| match r {
             DapRefusal::UnknownDomain => self.refuse(
                 SW_NOT_FOUND,
                 "a DAP block names a security domain not on the card",
@@ -176,9 +314,11 @@ impl<N: Nvm> Card<N> {
                 "the ISD has Mandated DAP and the load file has no DAP block for it",
             ),
         })?;
-        if hydra_package::is_package(block) {
-            return self.finish_native_load(l, block, signed);
+        if native {
+            return self.finish_native_load(l, b, signed);
         }
+        let block = &self.store.nvm.bytes()[range];
+        let described = crate::load_check::has_descriptor(block);
         let cap = hydra_cap::CapFile::from_gp_load_file(block)
             .map_err(|e| self.refuse(SW_WRONG_DATA, e))?;
         if cap.header.package.aid.as_bytes() != l.aid.as_slice() {
@@ -187,17 +327,32 @@ impl<N: Nvm> Card<N> {
                 "the load file is of another package than INSTALL [for load] named",
             ));
         }
-        let described = crate::load_check::has_descriptor(block);
-        self.check_and_load(&cap, described, None)
+        // Without a Debug component the load file is what the card would
+        // store (a boot parses images as LOAD does): its extent becomes
+        // the image, with no second copy.
+        let as_received = cap.debug.is_none();
+        let image = as_received.then_some(ImageSource::Stored {
+            at: b.at,
+            len: b.len,
+        });
+        self.check_and_load(&cap, described, image)
+            .map(|_| as_received)
     }
 
     /// A native package: its bytecode is loaded (and verified) like any
     /// load file; its code is kept to run when this card's engine runs
     /// its target and ABI and the ISD verified its DAP signature, since
     /// the card cannot check machine code as it checks bytecode.
-    fn finish_native_load(&mut self, l: &Loading, block: &[u8], signed: bool) -> Result<(), u16> {
-        let p = hydra_package::Package::parse(block).map_err(|e| self.refuse(SW_WRONG_DATA, e))?;
-        if p.aid != l.aid.as_slice() {
+    fn finish_native_load(&mut self, l: &Loading, b: Streamed, signed: bool) -> Result<bool, u16> {
+        let block = &self.store.nvm.bytes()[b.at as usize..(b.at + b.len) as usize];
+        let p = match hydra_package::Package::parse(block) {
+            Ok(p) => p,
+            Err(e) => return Err(self.refuse(SW_WRONG_DATA, e)),
+        };
+        let (aid_ok, target, abi) = (p.aid == l.aid.as_slice(), p.target, p.abi);
+        let (version, described) = (p.version, crate::load_check::has_descriptor(p.load_file));
+        let cap = hydra_cap::CapFile::from_gp_load_file(p.load_file);
+        if !aid_ok {
             return Err(self.refuse(
                 SW_WRONG_DATA,
                 "the native package is of another package than INSTALL [for load] named",
@@ -205,13 +360,13 @@ impl<N: Nvm> Card<N> {
         }
         let runs_code = match self.config.native_code {
             None => false,
-            Some(nc) if nc.target != p.target || nc.abi != p.abi => {
+            Some(nc) if nc.target != target || nc.abi != abi => {
                 return Err(self.refuse(
                     SW_WRONG_DATA,
                     alloc::format!(
                         "native package for {} runtime ABI {}; this card runs {} ABI {}",
-                        p.target.triple(),
-                        p.abi,
+                        target.triple(),
+                        abi,
                         nc.target.triple(),
                         nc.abi
                     ),
@@ -225,29 +380,33 @@ impl<N: Nvm> Card<N> {
             }
             Some(_) => true,
         };
-        let cap = hydra_cap::CapFile::from_gp_load_file(p.load_file)
-            .map_err(|e| self.refuse(SW_WRONG_DATA, e))?;
+        let cap = cap.map_err(|e| self.refuse(SW_WRONG_DATA, e))?;
         let h = &cap.header.package;
-        if h.aid.as_bytes() != p.aid || (h.major, h.minor) != p.version {
+        if h.aid.as_bytes() != l.aid.as_slice() || (h.major, h.minor) != version {
             return Err(self.refuse(
                 SW_WRONG_DATA,
                 "the native package's identity is not its load file's package",
             ));
         }
-        let described = crate::load_check::has_descriptor(p.load_file);
-        self.check_and_load(&cap, described, runs_code.then_some(block))
+        let stored = ImageSource::Stored {
+            at: b.at,
+            len: b.len,
+        };
+        self.check_and_load(&cap, described, runs_code.then_some(stored))
+            .map(|_| runs_code)
     }
 
-    /// Verifies (per policy) and loads; `native`: the package to keep as
-    /// the stored image instead of the load file.
+    /// Verifies (per policy) and loads; `image`: what to keep as the
+    /// stored image (the native package, or the load file as received)
+    /// instead of the load file written again without Debug.
     fn check_and_load(
         &mut self,
         cap: &hydra_cap::CapFile,
         described: bool,
-        native: Option<&[u8]>,
+        image: Option<ImageSource<'_>>,
     ) -> Result<(), u16> {
         crate::load_check::check(cap, described, self.config.verify_loads)
-            .and_then(|_| self.load_package_image(cap, native))
+            .and_then(|_| self.load_package_from(cap, image))
             .map(|_| ())
             .map_err(|e| {
                 self.last_uncaught = Some(alloc::format!("{e}"));
@@ -570,8 +729,10 @@ mod tests {
         // An update made atomic on its own is two writes (redo record,
         // data; was three with an undo record and a published epoch, and
         // [6, 66, 4, 10, 11] before self-validating log records). UPDATE
-        // is an atomic group through the log: unchanged.
-        assert_eq!(got, [4, 50, 2, 8, 9]);
+        // is an atomic group through the log: unchanged. LOAD writes each
+        // block of the data block as it arrives (3 here) where it wrote
+        // the whole image at the end.
+        assert_eq!(got, [6, 50, 2, 8, 9]);
     }
 
     /// A command that only reads (the PIN's tries) writes nothing to NVM,
@@ -837,13 +998,22 @@ mod tests {
     #[test]
     fn abandoned_and_refused_loads_leave_no_bytes_behind() {
         let (empty, free_empty) = rebooted(&boot(RamNvm::new(1 << 20)).power_down());
-        // Abandoned: the blocks so far are in RAM only.
+        // Abandoned: the data block's first bytes are in an unpublished
+        // extent, free at a reboot, given back when the session ends or a
+        // new INSTALL [for load] replaces the load.
         let mut card = boot(empty.clone());
         let w0 = card.store.nvm.writes;
         assert_eq!(load_some(&mut card, PIN_PACKAGE, &load_file(), 1), SW_OK);
-        assert_eq!(card.store.nvm.writes, w0);
-        assert_eq!(card.store.free_nvm(), free_empty);
+        assert_eq!(card.store.nvm.writes, w0 + 1);
+        assert!(card.store.free_nvm() < free_empty);
+        assert_eq!(rebooted(&card.store.nvm).1, free_empty);
+        select_isd(&mut card);
+        assert_eq!(card.store.free_nvm(), free_empty, "the session's end");
+        assert_eq!(load_some(&mut card, PIN_PACKAGE, &load_file(), 2), SW_OK);
         assert_eq!(load(&mut card), SW_OK, "a new load replaces it");
+        let mut fresh = boot(empty.clone());
+        assert_eq!(load(&mut fresh), SW_OK);
+        assert_eq!(card.store.free_nvm(), fresh.store.free_nvm());
 
         // Refused: the statics package calling a virtual method token the
         // API does not implement. Linking fails at the constant pool,
@@ -864,10 +1034,12 @@ mod tests {
         let w0 = card.store.nvm.writes;
         assert_eq!(refused(&mut card), SW_WRONG_DATA);
         let n = card.store.nvm.writes - w0;
-        // The image, the four arrays (header and elements, then the two
-        // writes publishing each handle), the static image; then the four
-        // handles freed.
-        assert_eq!(n, 1 + 4 * 4 + 1 + 4, "writes of the refused load");
+        // The image (one write per LOAD block), the four arrays (header
+        // and elements, then the two writes publishing each handle), the
+        // static image; then the four handles freed.
+        let blocks = lf.len().div_ceil(240) as u64;
+        assert_eq!(blocks, 4);
+        assert_eq!(n, blocks + 4 * 4 + 1 + 4, "writes of the refused load");
         assert_eq!(card.store.free_nvm(), free_empty);
         assert!(card.store.objs.iter().all(|o| o.is_free()));
         assert_eq!(load(&mut card), SW_OK, "the card still loads");

@@ -294,6 +294,9 @@ pub struct CardManager {
     pending_status: Option<status::Pending>,
     /// The load between INSTALL [for load] and the last LOAD block.
     loading: Option<content::Loading>,
+    /// The NVM extent of a load the session's end dropped, for the card to
+    /// give back ([`Card::reclaim_dropped_load`]).
+    dropped_load: Option<(u32, u32)>,
     /// AID of the application STORE DATA goes to (INSTALL [for
     /// personalization]), for the secure channel that named it.
     personalizing: Option<Vec<u8>>,
@@ -442,6 +445,7 @@ fn decode_record(record: u32, b: &[u8]) -> Result<CardManager> {
         secure: None,
         pending_status: None,
         loading: None,
+        dropped_load: None,
         personalizing: None,
         cvm_session: cvm::Submission::None,
     })
@@ -504,6 +508,7 @@ impl CardManager {
             secure: None,
             pending_status: None,
             loading: None,
+            dropped_load: None,
             personalizing: None,
             cvm_session: cvm::Submission::None,
             dap: None,
@@ -542,8 +547,16 @@ impl CardManager {
     pub fn close_session(&mut self) {
         self.secure = None;
         self.pending_status = None;
-        self.loading = None;
+        self.drop_loading();
         self.personalizing = None;
+    }
+
+    /// Ends a load in progress; its NVM goes back at the end of the
+    /// command ([`Card::reclaim_dropped_load`]).
+    pub fn drop_loading(&mut self) {
+        if let Some(l) = self.loading.take() {
+            self.dropped_load = l.extent().or(self.dropped_load);
+        }
     }
 
     /// Ends the secure channel of logical channel `ch`, if it has one.
