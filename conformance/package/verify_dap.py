@@ -9,7 +9,7 @@ Usage: verify_dap.py FILE.hnp KEY.pub
 import sys, hashlib
 from cryptography.hazmat.primitives import serialization, hashes
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 
 
 def tlv(b):
@@ -45,6 +45,20 @@ def check(path, pub_path):
     r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:], "big")
     pub.verify(encode_dss_signature(r, s), hashlib.sha256(block).digest(), ec.ECDSA(hashes.SHA256()))
     return aid.hex().upper(), len(block)
+
+
+def sign(block, key_path):
+    """The DAP signature r||s of a load file data block with the private
+    key in `key_path` (PKCS#8 PEM), as a build server makes it."""
+    key = serialization.load_pem_private_key(open(key_path, "rb").read(), None)
+    r, s = decode_dss_signature(key.sign(hashlib.sha256(block).digest(), ec.ECDSA(hashes.SHA256())))
+    return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+def dap_block(sd_aid, signature):
+    """E2 { 4F SD AID, C3 signature }."""
+    body = bytes([0x4F, len(sd_aid)]) + sd_aid + bytes([0xC3, len(signature)]) + signature
+    return bytes([0xE2, len(body)]) + body
 
 
 if __name__ == "__main__":

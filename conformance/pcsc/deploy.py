@@ -2,40 +2,46 @@
 """Deploys signed native packages through the PC/SC stack and runs them:
 every package of a suite compiled for thumbv7m (`hydra compile --emit
 package --sign`), its signature checked independently (verify_dap.py), then
-for every script a fresh `hydra card --dap-key` (Mandated DAP) in pcscd's
-vpcd reader, the packages loaded and installed with `hydra deploy`, and the
-script's answers, driven by pyscard, compared with the expected file. On
-`thumb` the card runs the packages' code, on `thumb-interp` and `interp`
-their bundled bytecode.
+on one `hydra card --dap-key` (Mandated DAP) per engine in pcscd's vpcd
+reader, for every script: its packages loaded and installed with `hydra
+deploy`, the script's answers (pyscard) compared with the expected file,
+the packages deleted again. On `thumb` the card runs the packages' code, on
+`thumb-interp` and `interp` their bundled bytecode.
 
     deploy.py [--hydra H] [--engine thumb]... [--suite S]... [--only NAME]
 
-Also tries the refusals: a package signed with another key, and one with
-a byte of its code flipped, must be refused and leave the card working.
+Then the tampering, sent by this script's own GlobalPlatform client (SCP03,
+INSTALL [for load], LOAD with DAP blocks): a byte flipped in the code, the
+entries, the manifest, the bundled load file, the signature; a package
+signed with another key; the target and the ABI version changed (and
+signed again with the right key); a package truncated (signed) and a load
+file cut short. Each is refused with its status word, the card's contents
+and free NVM (GET DATA FF21) stay as they were, and the good package loads
+afterwards.
 """
 
 import argparse
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
 import time
 
 import apdutool
+import gp_load
 import scp03
+from cardmgr import ISD, get_status, open_channel, send
 from pcsc_card import DEFAULT_READER, DEFAULT_VPCD, Context, HydraCard, PcscError, hydra_binary
 from suite import run_script
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "package"))
 import verify_dap  # noqa: E402
 
-# Scripts whose expected answers depend on the card manager state a
-# deployment changes (the SCP03 sequence counter that `hydra deploy`'s
-# channel moves, the ISD's privileges with Mandated DAP): they run with the
-# `--cap` factory load in suite.py instead.
-STATEFUL = {"secchannel.scr", "gputil.scr"}
+# Package sections (runtime/docs/native-package.md): kind -> name.
+SECTIONS = {1: "identity", 2: "load file", 3: "code", 4: "entries", 5: "manifest"}
 
 
 def run(argv, what):
@@ -50,6 +56,13 @@ def install_arg(i):
     inst = i.get("instance_aid", "")
     params = i.get("install_parameters", "")
     return f"{cls}:{inst}:{params}" if inst or params else cls
+
+
+def uses_secure_channel(script):
+    """Scripts that open SCP02/SCP03 themselves expect the cryptograms of
+    the card's sequence counter, which every `hydra deploy` session moves:
+    they run on factory-loaded cards in suite.py."""
+    return any(re.match(r"\s*scp0[23]\b", line) for line in open(script))
 
 
 def compile_entries(hydra, suites, work, key):
@@ -79,71 +92,196 @@ def compile_entries(hydra, suites, work, key):
     return out
 
 
-def deploy_and_run(hydra, engine, key, entry, base, pkgs, ctx, args, first):
+def deploy_and_run(hydra, entry, base, pkgs, ctx, args):
+    """Deploys an entry's packages, runs its script, deletes them; returns
+    (APDUs of the script, seconds and LOAD blocks of the deployment)."""
     script = os.path.join(base, entry["script"])
     expected = os.path.join(base, entry.get("expected", entry["script"] + ".expected"))
-    card = HydraCard(hydra, engine, vpcd=args.vpcd, ctx=ctx, extra=["--dap-key", key + ".pub"])
-    with card:
-        ctx.wait_for(True, 900 if first else 120, card.alive)
-        t = time.monotonic()
-        # One deployment: each install goes with the package of its class.
-        argv = [hydra, "deploy", *pkgs, "--reader", args.reader]
-        for i in entry.get("install", []):
-            argv += ["--install", install_arg(i)]
-        run(argv, "deploy")
-        deployed = time.monotonic() - t
+    t = time.monotonic()
+    # One deployment: each install goes with the package of its class.
+    argv = [hydra, "deploy", *pkgs, "--reader", args.reader]
+    for i in entry.get("install", []):
+        argv += ["--install", install_arg(i)]
+    said = run(argv, "deploy")
+    deployed = time.monotonic() - t
+    blocks = sum(int(n) for n in re.findall(r" in (\d+) blocks", said))
+    aids = re.findall(r"^loaded ([0-9A-F]+) ", said, re.M)
+    try:
         out, apdus = run_script(ctx, open(script).read())
-        code = card.stop()
-        if code != 0:
-            raise PcscError(f"hydra card exited with {code} after SIGTERM:\n{card.output()}")
-        ctx.wait_for(False, 30)
+    finally:
+        # Newest first: a package goes before the packages it imports.
+        argv = [hydra, "deploy", "--reader", args.reader]
+        for aid in reversed(aids):
+            argv += ["--delete", aid]
+        run(argv, "delete")
     diff = apdutool.first_difference(out, open(expected).read())
     if diff:
         line, want, got = diff
         raise PcscError(f"response {line} differs from {expected}\n  expected: {want}\n  actual:   {got}")
-    return apdus, deployed
+    return apdus, deployed, blocks
 
 
-def refusals(hydra, engine, key, entries, work, ctx, args):
-    """A package signed with another key, and one with a code byte
-    flipped, are refused by the card with Mandated DAP; it still takes
-    the good one afterwards and reports the same free memory."""
-    entry, base, pkgs = next(e for e in entries if len(e[2]) == 1 and e[0].get("install"))
-    good = pkgs[0]
+def sections(block):
+    """(kind, offset, length) of each section of a native package."""
+    out = []
+    for i in range(int.from_bytes(block[12:14], "little")):
+        e = block[16 + 12 * i:28 + 12 * i]
+        out.append((int.from_bytes(e[0:2], "little"), int.from_bytes(e[4:8], "little"),
+                    int.from_bytes(e[8:12], "little")))
+    return out
+
+
+def redigest(block):
+    block = bytearray(block)
+    block[-32:] = hashlib.sha256(bytes(block[:-32])).digest()
+    return bytes(block)
+
+
+def tampered(good, key, other):
+    """(what, package bytes, DAP signature, expected status word) of every
+    tampering, from the good signed load file `good`."""
+    _, dap, rest = verify_dap.tlv(open(good, "rb").read())
+    _, _, r2 = verify_dap.tlv(dap)
+    _, sig, _ = verify_dap.tlv(r2)
+    _, block, _ = verify_dap.tlv(rest)
+    out = []
+    for kind, at, n in sections(block):
+        if kind == 1:
+            continue  # the identity must match INSTALL [for load]: its own refusal
+        b = bytearray(block)
+        b[at + n // 2] ^= 0x01
+        # The package digest made to match again: the DAP check must fire.
+        out.append((f"a byte of the {SECTIONS[kind]} flipped", redigest(b), sig, 0x6982))
+    bad_sig = bytearray(sig)
+    bad_sig[10] ^= 0x80
+    out.append(("a byte of the signature flipped", block, bytes(bad_sig), 0x6982))
+    out.append(("signed with another key", block, verify_dap.sign(block, other), 0x6982))
+    for what, at, value in [("the target thumbv8m.main", 5, b"\x03"), ("runtime ABI version 2", 6, b"\x02\x00")]:
+        b = bytearray(block)
+        b[at:at + len(value)] = value
+        b = redigest(b)
+        out.append((f"{what}, signed", b, verify_dap.sign(b, key), 0x6A80))
+    cut = block[:len(block) - 100]
+    out.append(("truncated by 100 bytes, signed", cut, verify_dap.sign(cut, key), 0x6A80))
+    return block, sig, out
+
+
+def free_nvm(conn, s):
+    data, sw = send(conn, s.wrap(bytes.fromhex("80CAFF2100")))
+    if sw != 0x9000 or data[:2] != b"\xFF\x21":
+        raise PcscError(f"GET DATA FF21 answered {sw:04X}")
+    at = data.index(b"\x82\x04")
+    return int.from_bytes(data[at + 2:at + 6], "big")
+
+
+def raw_load(conn, aid, block, daps, cut=0):
+    """INSTALL [for load] and LOAD of `daps` C4 `block` over SCP03 (C-MAC),
+    without the last `cut` bytes; returns the status word of the last
+    command."""
+    send(conn, bytes.fromhex("00A4040008") + ISD)
+    s = open_channel(conn, 0x01)
+    _, sw = send(conn, s.wrap(gp_load.install_for_load(aid, sd=ISD, hash_alg="sha256", block=block)))
+    if sw != 0x9000:
+        return sw
+    cmds = gp_load.load_commands(block, daps=daps)
+    if cut:
+        data = daps + b"\xC4" + gp_load.ber_len(len(block)) + block
+        data = data[:len(data) - cut]
+        cmds = [bytes([0x80, 0xE8, 0x80 if i + 239 >= len(data) else 0, i // 239, len(data[i:i + 239])])
+                + data[i:i + 239] + b"\x00" for i in range(0, len(data), 239)]
+    for c in cmds:
+        _, sw = send(conn, s.wrap(c))
+        if sw != 0x9000:
+            return sw
+    return sw
+
+
+def tampering(hydra, key, entries, work, ctx, args):
+    """Every tampered package is refused and leaves the card unchanged;
+    the good one loads after them."""
+    entry, base, pkgs = next(e for e in entries if len(e[2]) == 1 and e[0].get("install")
+                             and os.path.getsize(e[2][0]) < 20000)
     other = os.path.join(work, "other.pem")
     run([hydra, "keygen", "-o", other], "keygen")
-    cap = os.path.join(base, entry.get("load", entry.get("caps"))[0])
-    wrong_key = os.path.join(work, "wrong-key.hnp")
-    run([hydra, "compile", cap, "--target", "thumbv7m-none-eabi", "--emit", "package", "--sign", other,
-         "-o", wrong_key], "compile")
-    flipped = os.path.join(work, "flipped.hnp")
-    # A byte of the package flipped and its digest made to match again, so
-    # that `hydra deploy` sends it and the card's DAP check is what fires.
-    data = bytearray(open(good, "rb").read())
-    start = len(data) - len(verify_dap.tlv(verify_dap.tlv(bytes(data))[2])[1])
-    data[(start + len(data)) // 2] ^= 0x01
-    data[-32:] = hashlib.sha256(bytes(data[start:-32])).digest()
-    open(flipped, "wb").write(data)
-    card = HydraCard(hydra, engine, vpcd=args.vpcd, ctx=ctx, extra=["--dap-key", key + ".pub"])
-    with card:
-        ctx.wait_for(True, 120, card.alive)
+    block, sig, cases = tampered(pkgs[0], key, other)
+    aid = package_aid(block)
+    conn = ctx.connect()
+    try:
+        send(conn, bytes.fromhex("00A4040008") + ISD)
+
         def contents():
-            out = run([hydra, "deploy", "--list", "--reader", args.reader], "list")
-            return [l for l in out.splitlines() if not l.endswith(" ms)")]
+            s = open_channel(conn, 0x01)
+            return (sorted(e[0x4F].hex() for e in get_status(conn, s, 0x20)),
+                    sorted(e[0x4F].hex() for e in get_status(conn, s, 0x40)), free_nvm(conn, s))
 
         before = contents()
-        for bad, sw in [(wrong_key, "6982"), (flipped, "6982")]:
-            r = subprocess.run([hydra, "deploy", bad, "--reader", args.reader], capture_output=True, text=True)
-            if r.returncode == 0 or sw not in r.stderr:
-                raise PcscError(f"{os.path.basename(bad)}: not refused with {sw}: {r.stdout}{r.stderr}")
-        if contents() != before:
-            raise PcscError("a refused load changed the card's contents")
-        run([hydra, "deploy", good, "--reader", args.reader], "deploy")
+        done = []
+        for what, b, signature, want in cases:
+            sw = raw_load(conn, aid, b, verify_dap.dap_block(ISD, signature))
+            if sw != want:
+                raise PcscError(f"{what}: answered {sw:04X}, expected {want:04X}")
+            if contents() != before:
+                raise PcscError(f"{what}: the card's contents or free NVM changed: {before} -> {contents()}")
+            done.append(f"{what} {sw:04X}")
+        sw = raw_load(conn, aid, block, verify_dap.dap_block(ISD, sig), cut=50)
+        if sw != 0x6A80 or contents() != before:
+            raise PcscError(f"a load file cut short: answered {sw:04X}, expected 6A80 and the card unchanged")
+        done.append("a load file cut short 6A80")
+        sw = raw_load(conn, aid, block, verify_dap.dap_block(ISD, sig))
+        if sw != 0x9000:
+            raise PcscError(f"the good package after the tampered ones: {sw:04X}")
+        s = open_channel(conn, 0x01)
+        _, sw = send(conn, s.wrap(gp_load.delete(aid, True)))
+        if sw != 0x9000 or contents() != before:
+            raise PcscError(f"DELETE of the good package: {sw:04X}, or the card did not come back as it was")
+    finally:
+        conn.close()
+    return f"{len(done)} refused, card unchanged (free NVM {before[2]} bytes): " + "; ".join(done)
+
+
+def package_aid(block):
+    """The AID from a native package's identity section."""
+    _, at, _ = next(s for s in sections(block) if s[0] == 1)
+    return bytes(block[at + 1:at + 1 + block[at]])
+
+
+def on_engine(hydra, engine, key, entries, work, ctx, args):
+    """Runs the tampering and every script on one card; returns the
+    number of failures."""
+    failed = 0
+    card = HydraCard(hydra, engine, vpcd=args.vpcd, ctx=ctx, extra=["--dap-key", key + ".pub"])
+    with card:
+        ctx.wait_for(True, 900, card.alive)
+        try:
+            print(f"pass {engine} tampering: {tampering(hydra, key, entries, work, ctx, args)}")
+        except (PcscError, scp03.ScpError) as e:
+            failed += 1
+            print(f"FAIL {engine} tampering: {e}")
+        for entry, base, pkgs in entries:
+            name = entry["script"]
+            if args.only and args.only not in name:
+                continue
+            if uses_secure_channel(os.path.join(base, name)):
+                print(f"skip {engine} {name}: opens its own secure channel (run by suite.py)")
+                continue
+            try:
+                apdus, deployed, blocks = deploy_and_run(hydra, entry, base, pkgs, ctx, args)
+                size = sum(os.path.getsize(p) for p in pkgs)
+                print(f"pass {engine} {name} (deployed {size} bytes in {blocks} LOAD blocks, {deployed:.1f} s; "
+                      f"{apdus} APDUs)")
+            except (PcscError, apdutool.ScriptError, scp03.ScpError) as e:
+                failed += 1
+                print(f"FAIL {engine} {name}: {e}")
+                if not card.alive():
+                    print(f"FAIL {engine}: the card stopped:\n{card.output()}")
+                    return failed + 1
+            sys.stdout.flush()
         code = card.stop()
         if code != 0:
-            raise PcscError(f"hydra card exited with {code} after SIGTERM:\n{card.output()}")
+            print(f"FAIL {engine}: hydra card exited with {code} after SIGTERM:\n{card.output()}")
+            failed += 1
         ctx.wait_for(False, 30)
-    return "wrong key 6982, flipped byte 6982 (its signature no longer holds), card unchanged, good package loads after"
+    return failed
 
 
 def main():
@@ -164,28 +302,10 @@ def main():
     key = os.path.join(work, "dap.pem")
     run([hydra, "keygen", "-o", key], "keygen")
     entries = compile_entries(hydra, suites, work, key)
-    failed = total = 0
-    for engine in args.engine or ["thumb", "thumb-interp"]:
-        total += 1
-        try:
-            print(f"pass {engine} refusals: {refusals(hydra, engine, key, entries, work, ctx, args)}")
-        except PcscError as e:
-            failed += 1
-            print(f"FAIL {engine} refusals: {e}")
-        for n, (entry, base, pkgs) in enumerate(entries):
-            name = os.path.basename(entry["script"])
-            if name in STATEFUL or (args.only and args.only not in name):
-                continue
-            total += 1
-            try:
-                apdus, deployed = deploy_and_run(hydra, engine, key, entry, base, pkgs, ctx, args, n == 0)
-                size = sum(os.path.getsize(p) for p in pkgs)
-                print(f"pass {engine} {entry['script']} (deployed {size} bytes in {deployed:.1f} s, {apdus} APDUs)")
-            except (PcscError, apdutool.ScriptError, scp03.ScpError) as e:
-                failed += 1
-                print(f"FAIL {engine} {entry['script']}: {e}")
-            sys.stdout.flush()
-    print(f"{total - failed} of {total} scripts pass on deployed native packages")
+    engines = args.engine or ["thumb", "thumb-interp"]
+    failed = sum(on_engine(hydra, e, key, entries, work, ctx, args) for e in engines)
+    print("every deployed package answers as expected on " + ", ".join(engines) if not failed
+          else f"{failed} failures")
     return 1 if failed else 0
 
 

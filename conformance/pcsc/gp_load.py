@@ -17,7 +17,9 @@ def ber_len(n):
         return bytes([n])
     if n < 0x100:
         return bytes([0x81, n])
-    return bytes([0x82, n >> 8, n & 0xFF])
+    if n < 0x10000:
+        return bytes([0x82, n >> 8, n & 0xFF])
+    return bytes([0x83, n >> 16, (n >> 8) & 0xFF, n & 0xFF])
 
 
 def lv(b):
@@ -64,10 +66,11 @@ def install_for_load(aid, sd=b"", hash_alg=None, block=b""):
     return bytes([0x80, 0xE6, 0x02, 0x00, len(data)]) + data + b"\x00"
 
 
-def load_commands(block, chunk=239):
-    """LOAD commands carrying C4 <len> block in chunks (239 bytes leaves room
-    for C-DECRYPTION padding and the C-MAC in a 255-byte body)."""
-    data = b"\xC4" + ber_len(len(block)) + block
+def load_commands(block, chunk=239, daps=b""):
+    """LOAD commands carrying [DAP blocks] C4 <len> block in chunks (239
+    bytes leaves room for C-DECRYPTION padding and the C-MAC in a 255-byte
+    body)."""
+    data = daps + b"\xC4" + ber_len(len(block)) + block
     parts = [data[i:i + chunk] for i in range(0, len(data), chunk)]
     out = []
     for i, p in enumerate(parts):

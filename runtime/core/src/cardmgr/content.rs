@@ -992,6 +992,34 @@ mod tests {
         println!("DELETE package: cut at each of {n} writes");
     }
 
+    /// GET DATA FF21 tells a client the installed applications and the
+    /// free NVM and RAM, as ETSI TS 102 226 draws it.
+    #[test]
+    fn get_data_ff21_reports_free_memory() {
+        let mut card = boot(RamNvm::new(1 << 20));
+        let resources = |card: &mut Card<RamNvm>| {
+            let r = card.process(&[0x80, 0xCA, 0xFF, 0x21, 0x00]);
+            assert_eq!((r.sw, &r.data[..3]), (SW_OK, &[0xFF, 0x21, 16][..]));
+            assert_eq!(
+                (&r.data[3..5], &r.data[7..9], &r.data[13..15]),
+                (&[0x81, 2][..], &[0x82, 4][..], &[0x83, 4][..])
+            );
+            let u32_at = |i: usize| u32::from_be_bytes(r.data[i..i + 4].try_into().unwrap());
+            (
+                u16::from_be_bytes([r.data[5], r.data[6]]),
+                u32_at(9),
+                u32_at(15),
+            )
+        };
+        let (apps, nvm, ram) = resources(&mut card);
+        assert_eq!((nvm, ram), (card.store.free_nvm(), card.store.free_ram()));
+        assert_eq!(load(&mut card), SW_OK);
+        assert_eq!(install(&mut card), SW_OK);
+        let (apps_after, nvm_after, _) = resources(&mut card);
+        assert_eq!(apps_after, apps + 1);
+        assert!(nvm_after < nvm);
+    }
+
     /// A LOAD abandoned after some blocks and a LOAD the linker refuses
     /// (after it created the static arrays) leave the card as it was, with
     /// every byte free again — also when the power goes at any write.

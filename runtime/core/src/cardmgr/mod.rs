@@ -857,6 +857,16 @@ impl<N: Nvm> Card<N> {
                 v
             }
             0x9F7F => status::cplc().to_vec(),
+            // Extended Card Resources Information (ETSI TS 102 226 §8.2.1.7.2):
+            // installed applications, free NVM, free RAM for transient data.
+            0xFF21 => {
+                let apps = self.registry.applets.len().min(0xFFFF) as u16;
+                let mut v = Vec::new();
+                tlv::put(&mut v, 0x81, &apps.to_be_bytes());
+                tlv::put(&mut v, 0x82, &self.store.free_nvm().to_be_bytes());
+                tlv::put(&mut v, 0x83, &self.store.free_ram().to_be_bytes());
+                v
+            }
             _ => return Response::sw(SW_NOT_FOUND),
         };
         let mut out = Vec::new();
