@@ -4,7 +4,7 @@
 //!
 //! The object holds one `.text` section with every compiled method, one
 //! global function symbol per method named by the offset of its first
-//! bytecode in the Method component (`hydra_native::abi::method_symbol`),
+//! bytecode in the Method component (`hydra_abi::method_symbol`),
 //! and a `.hydra` section with the package AID. Compiled code reaches the
 //! runtime only through the VM context and its entry-point table, so the
 //! text needs no relocation: an object with any relocation is refused.
@@ -215,7 +215,7 @@ pub fn emit_object(p: &CompiledPackage) -> Result<Vec<u8>, BackendError> {
     for m in &p.methods {
         let at = obj.append_section_data(text, &m.code, 16);
         obj.add_symbol(Symbol {
-            name: hydra_native::abi::method_symbol(m.code_offset).into_bytes(),
+            name: hydra_abi::method_symbol(m.code_offset).into_bytes(),
             value: at,
             size: m.code.len() as u64,
             kind: SymbolKind::Text,
@@ -230,7 +230,7 @@ pub fn emit_object(p: &CompiledPackage) -> Result<Vec<u8>, BackendError> {
         PACKAGE_SECTION.as_bytes().to_vec(),
         object::SectionKind::ReadOnlyData,
     );
-    let manifest = hydra_native::abi::Manifest {
+    let manifest = hydra_abi::Manifest {
         aid: p.aid.clone(),
         returns: p
             .methods

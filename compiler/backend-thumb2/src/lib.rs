@@ -8,7 +8,7 @@
 //!
 //! The object has the layout of the host backend's (`hydra-backend-host`):
 //! one `.text` with every method, one global function symbol per method
-//! named by the offset of its first bytecode (`hydra_native::abi::method_symbol`,
+//! named by the offset of its first bytecode (`hydra_abi::method_symbol`,
 //! Thumb bit set), and the `.hydra` manifest; plus ARM mapping symbols
 //! (`$t`, `$d` for literal pools) and `.hydra.entries`, a table with the
 //! address of each method in manifest order, as `R_ARM_ABS32` relocations
@@ -234,7 +234,7 @@ pub fn emit_object(p: &CompiledPackage) -> Result<Vec<u8>, BackendError> {
             }
         }
         let sym = obj.add_symbol(Symbol {
-            name: hydra_native::abi::method_symbol(m.code_offset).into_bytes(),
+            name: hydra_abi::method_symbol(m.code_offset).into_bytes(),
             // Thumb functions have bit 0 set.
             value: at | 1,
             size: m.code.len() as u64,
@@ -251,7 +251,7 @@ pub fn emit_object(p: &CompiledPackage) -> Result<Vec<u8>, BackendError> {
         PACKAGE_SECTION.as_bytes().to_vec(),
         object::SectionKind::ReadOnlyData,
     );
-    let manifest = hydra_native::abi::Manifest {
+    let manifest = hydra_abi::Manifest {
         aid: p.aid.clone(),
         returns: p
             .methods
@@ -317,7 +317,7 @@ pub fn emit_package(p: &CompiledPackage, cap: &CapFile) -> Result<Vec<u8>, Backe
     let manifest = Manifest {
         compiler: format!("hydra {}", env!("CARGO_PKG_VERSION")),
         target: p.triple.clone(),
-        abi: hydra_native::abi::ABI_VERSION,
+        abi: hydra_abi::ABI_VERSION,
         package: Import {
             aid: hex(h.aid.as_bytes()),
             version: format!("{}.{}", h.major, h.minor),
@@ -345,7 +345,7 @@ pub fn emit_package(p: &CompiledPackage, cap: &CapFile) -> Result<Vec<u8>, Backe
     .to_cbor();
     Ok(hydra_package::Writer {
         target,
-        abi: hydra_native::abi::ABI_VERSION,
+        abi: hydra_abi::ABI_VERSION,
         aid: &p.aid,
         version: (h.major, h.minor),
         load_file: &load_file,

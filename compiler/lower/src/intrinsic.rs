@@ -9,7 +9,7 @@
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I16, I32};
 use cranelift_codegen::ir::{InstBuilder, Value};
-use hydra_native::abi::{kind, obj};
+use hydra_abi::{kind, obj};
 use hydra_runtime::api_tables::FRAMEWORK_AID;
 use hydra_verify::{Elem, JType, Resolved, Universe};
 

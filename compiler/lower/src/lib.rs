@@ -2,7 +2,7 @@
 //! function per method, and the mid-end that optimises it.
 //!
 //! Every compiled method has the signature of the runtime ABI
-//! (`hydra_native::abi`, prose in `runtime/docs/native-abi.md`):
+//! (`hydra_abi`, prose in `runtime/docs/native-abi.md`):
 //! `fn(vm, pkg, args) -> i32`. The operand stack and the locals become
 //! cranelift-frontend variables of 16-bit words (an `int` is two words, high
 //! first, exactly as in the JCVM), so `dup_x`/`swap_x` stay word moves and
@@ -30,10 +30,10 @@ use cranelift_codegen::ir::{
 };
 use cranelift_codegen::isa::{CallConv, TargetFrontendConfig};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Switch, Variable};
+use hydra_abi::{self as abi, kind, obj, Entry, Ty, VmLayout, THIS_FORM};
 use hydra_cap::bytecode::{Instruction, Operands};
 use hydra_cap::component::MethodInfo;
 use hydra_cap::CapFile;
-use hydra_native::abi::{self, kind, obj, Entry, Ty, VmLayout, THIS_FORM};
 use hydra_verify::{Elem, Resolved, VType, Verified};
 
 mod intrinsic;

@@ -5,8 +5,8 @@ use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I16, I32};
 use cranelift_codegen::ir::Block;
 use cranelift_codegen::ir::InstBuilder;
+use hydra_abi::{self as abi, kind, obj, Entry};
 use hydra_cap::bytecode::Operands;
-use hydra_native::abi::{self, kind, obj, Entry};
 
 use crate::{Cmp, LowerError, Lowerer};
 

@@ -1,4 +1,5 @@
-//! Compiled Java Card code on the card: the runtime ABI ([`abi`]), the
+//! Compiled Java Card code on the card: the runtime ABI ([`abi`], the
+//! `hydra-abi` crate), the
 //! portable linker that binds a native package to a loaded package
 //! ([`link`]), and, with the `host` feature, the host engine that maps the
 //! code executable and runs it against the runtime's heap, firewall and API.
@@ -11,7 +12,7 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod abi;
+pub use hydra_abi as abi;
 pub mod ops;
 
 #[cfg(feature = "host")]

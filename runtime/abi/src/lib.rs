@@ -5,6 +5,10 @@
 //! Everything depends on the pointer size `P` of the target (8 on the
 //! 64-bit hosts, 4 on Thumb-2), never on the host compiling the code.
 
+#![no_std]
+
+extern crate alloc;
+
 /// Version of this ABI, which a native package names and an engine
 /// checks: it changes with any number below (context layout, entry
 /// points, link table words, object header).
