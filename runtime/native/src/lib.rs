@@ -13,6 +13,7 @@ extern crate alloc;
 extern crate std;
 
 pub use hydra_abi as abi;
+pub mod engine;
 pub mod ops;
 
 #[cfg(feature = "host")]
