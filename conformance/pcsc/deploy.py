@@ -33,7 +33,7 @@ import time
 import apdutool
 import gp_load
 import scp03
-from cardmgr import ISD, get_status, open_channel, send
+from cardmgr import ISD, get_status, open_channel, send, tlvs
 from pcsc_card import DEFAULT_READER, DEFAULT_VPCD, Context, HydraCard, PcscError, hydra_binary
 from suite import run_script
 
@@ -171,10 +171,10 @@ def tampered(good, key, other, runs_code):
 
 def free_nvm(conn, s):
     data, sw = send(conn, s.wrap(bytes.fromhex("80CAFF2100")))
-    if sw != 0x9000 or data[:2] != b"\xFF\x21":
-        raise PcscError(f"GET DATA FF21 answered {sw:04X}")
-    at = data.index(b"\x82\x04")
-    return int.from_bytes(data[at + 2:at + 6], "big")
+    resources = dict(tlvs(dict(tlvs(data)).get(0xFF21, b""))) if sw == 0x9000 else {}
+    if 0x82 not in resources:
+        raise PcscError(f"GET DATA FF21 answered {sw:04X} {data.hex()}: no free NVM (82)")
+    return int.from_bytes(resources[0x82], "big")
 
 
 def raw_load(conn, aid, block, daps, cut=0):
@@ -186,13 +186,7 @@ def raw_load(conn, aid, block, daps, cut=0):
     _, sw = send(conn, s.wrap(gp_load.install_for_load(aid, sd=ISD, hash_alg="sha256", block=block)))
     if sw != 0x9000:
         return sw
-    cmds = gp_load.load_commands(block, daps=daps)
-    if cut:
-        data = daps + b"\xC4" + gp_load.ber_len(len(block)) + block
-        data = data[:len(data) - cut]
-        cmds = [bytes([0x80, 0xE8, 0x80 if i + 239 >= len(data) else 0, i // 239, len(data[i:i + 239])])
-                + data[i:i + 239] + b"\x00" for i in range(0, len(data), 239)]
-    for c in cmds:
+    for c in gp_load.load_commands(block, daps=daps, cut=cut):
         _, sw = send(conn, s.wrap(c))
         if sw != 0x9000:
             return sw
@@ -202,8 +196,8 @@ def raw_load(conn, aid, block, daps, cut=0):
 def tampering(hydra, engine, key, entries, work, ctx, args):
     """Every tampered package is refused and leaves the card unchanged;
     the good one loads after them."""
-    entry, base, pkgs = next(e for e in entries if len(e[2]) == 1 and e[0].get("install")
-                             and os.path.getsize(e[2][0]) < 20000)
+    pkgs = next(e[2] for e in entries if len(e[2]) == 1 and e[0].get("install")
+                and os.path.getsize(e[2][0]) < 20000)
     other = os.path.join(work, "other.pem")
     run([hydra, "keygen", "-o", other, "--force"], "keygen")
     block, sig, cases = tampered(pkgs[0], key, other, engine == "thumb")

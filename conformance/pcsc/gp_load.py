@@ -66,11 +66,12 @@ def install_for_load(aid, sd=b"", hash_alg=None, block=b""):
     return bytes([0x80, 0xE6, 0x02, 0x00, len(data)]) + data + b"\x00"
 
 
-def load_commands(block, chunk=239, daps=b""):
+def load_commands(block, chunk=239, daps=b"", cut=0):
     """LOAD commands carrying [DAP blocks] C4 <len> block in chunks (239
     bytes leaves room for C-DECRYPTION padding and the C-MAC in a 255-byte
-    body)."""
+    body); `cut`: that many bytes left off the end, the C4 length kept."""
     data = daps + b"\xC4" + ber_len(len(block)) + block
+    data = data[:len(data) - cut]
     parts = [data[i:i + chunk] for i in range(0, len(data), chunk)]
     out = []
     for i, p in enumerate(parts):

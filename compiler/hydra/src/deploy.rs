@@ -82,13 +82,9 @@ pub fn parse_hex(what: &str, s: &str) -> Result<Vec<u8>, CliError> {
 }
 
 fn parse_aid(what: &str, s: &str) -> Result<Vec<u8>, CliError> {
-    let aid = parse_hex(what, s)?;
-    if !(5..=16).contains(&aid.len()) {
-        return Err(CliError::Usage(format!(
-            "{what}: {s} is not an AID of 5 to 16 bytes"
-        )));
-    }
-    Ok(aid)
+    hydra_host::unhex_aid(s).ok_or_else(|| {
+        CliError::Usage(format!("{what}: {s} is not an AID of 5 to 16 bytes in hex"))
+    })
 }
 
 /// A load file read from a package or CAP file.

@@ -387,20 +387,22 @@ impl<N: Nvm> Card<N> {
             what: "too many packages on the card".into(),
         })?;
         let class_base = self.free_class_range(cap.class.entries.len());
+        let rewritten;
         let image = match image {
             Some(src) => src,
             None => {
-                // The stored image leaves out the Debug component (and its
-                // size in the Directory, so the image parses again at boot).
+                // The load file written again without its Debug component
+                // (and its size in the Directory, so the image parses again
+                // at boot).
                 let mut stripped = cap.clone();
                 stripped.debug = None;
                 if let Some(d) = stripped.directory.component_sizes.get_mut(11) {
                     *d = 0;
                 }
-                let bytes = stripped
+                rewritten = stripped
                     .to_load_file(false)
                     .map_err(|e| LoadError::Cap(e.to_string()))?;
-                return self.load_with_image(cap, ImageSource::Bytes(&bytes), slot, class_base);
+                ImageSource::Bytes(&rewritten)
             }
         };
         self.load_with_image(cap, image, slot, class_base)

@@ -348,7 +348,8 @@ impl ServedHost {
     }
 }
 
-pub(crate) fn hex(b: &[u8]) -> String {
+/// Bytes as upper-case hex digits, no separators.
+pub fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }
 

@@ -183,9 +183,7 @@ pub struct Client<T: Transport> {
     pub apdus: u64,
 }
 
-pub fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
-}
+pub use hydra_host::hex;
 
 /// A BER-TLV: (tag, value, rest); tags of one or more bytes, definite
 /// lengths of up to three bytes.
