@@ -1,40 +1,33 @@
 //! The host backends: cranelift-codegen for `x86_64-unknown-linux-gnu` and
-//! `aarch64-unknown-linux-gnu`, and the native package as an ELF
-//! relocatable object (`object` crate).
+//! `aarch64-unknown-linux-gnu`, as a [`Backend`] of the shared compile
+//! driver (`hydra_lower::codegen`), and the compiled code as an ELF
+//! relocatable object (`object` crate) for disassemblers.
 //!
-//! The object holds one `.text` section with every compiled method, one
-//! global function symbol per method named by the offset of its first
-//! bytecode in the Method component (`hydra_abi::method_symbol`),
-//! and a `.hydra` section with the package AID. Compiled code reaches the
-//! runtime only through the VM context and its entry-point table, so the
-//! text needs no relocation: an object with any relocation is refused.
-
-use std::time::{Duration, Instant};
+//! Compiled code reaches the runtime only through the VM context and its
+//! entry-point table, so it needs no relocation: a function that would
+//! need one is refused. The engines run native packages
+//! (`hydra-driver`), not objects.
 
 use cranelift_codegen::control::ControlPlane;
+use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::{self, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
 use hydra_cap::CapFile;
-use hydra_lower::{LowerError, Target};
+use hydra_lower::codegen::{
+    self, Backend, CompileError, CompiledFunction, CompiledPackage, Options,
+};
+use hydra_lower::Target;
 use hydra_verify::Verified;
 use object::write::{Object, StandardSection, Symbol, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
-
-#[cfg(feature = "fuzzing")]
-pub mod fuzzing;
-
-/// Section of the object that names the package: `AID length, AID`.
-pub const PACKAGE_SECTION: &str = ".hydra";
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
     #[error("unsupported target {0}: the host backend builds x86_64 and aarch64 code")]
     UnsupportedTarget(String),
     #[error("{0}")]
-    Lower(#[from] LowerError),
-    #[error("method {method}: mid-end: {what}")]
-    MidEnd { method: String, what: String },
+    Compile(#[from] Box<CompileError>),
     #[error("method {method}: code generation failed: {what}")]
     Codegen { method: String, what: String },
     #[error(
@@ -74,38 +67,57 @@ pub fn target_of(isa: &dyn isa::TargetIsa) -> Target {
     }
 }
 
-/// One compiled method.
-#[derive(Debug, Clone)]
-pub struct CompiledMethod {
-    /// Offset of the method header in the Method component.
-    pub offset: u16,
-    /// Offset of the first bytecode in the Method component.
-    pub code_offset: u16,
-    pub label: String,
-    /// Result words (0, 1, 2).
-    pub ret_words: u8,
-    pub code: Vec<u8>,
-    /// CLIF instructions before and after the mid-end.
-    pub clif_before: usize,
-    pub clif_after: usize,
-    /// The optimised CLIF (with `keep_text`).
-    pub clif: Option<String>,
-    /// Machine code listing (with `keep_text`).
-    pub asm: Option<String>,
+/// The host backend for one ISA: cranelift-codegen.
+pub struct HostBackend {
+    triple: String,
+    isa: OwnedTargetIsa,
 }
 
-/// A compiled package.
-#[derive(Debug, Clone)]
-pub struct CompiledPackage {
-    pub triple: String,
-    pub aid: Vec<u8>,
-    pub methods: Vec<CompiledMethod>,
-    pub compile_time: Duration,
+impl HostBackend {
+    pub fn new(triple: &str) -> Result<HostBackend, BackendError> {
+        Ok(HostBackend {
+            triple: triple.to_string(),
+            isa: isa_for(triple)?,
+        })
+    }
 }
 
-impl CompiledPackage {
-    pub fn code_size(&self) -> usize {
-        self.methods.iter().map(|m| m.code.len()).sum()
+impl Backend for HostBackend {
+    type Error = BackendError;
+
+    fn triple(&self) -> &str {
+        &self.triple
+    }
+
+    fn target(&self) -> Target {
+        target_of(&*self.isa)
+    }
+
+    fn compile_function(
+        &self,
+        func: &Function,
+        label: &str,
+        keep_text: bool,
+    ) -> Result<CompiledFunction, BackendError> {
+        let mut ctx = Context::for_function(func.clone());
+        ctx.set_disasm(keep_text);
+        let compiled = ctx
+            .compile(&*self.isa, &mut ControlPlane::default())
+            .map_err(|e| BackendError::Codegen {
+                method: label.to_string(),
+                what: format!("{:?}", e.inner),
+            })?;
+        if let Some(r) = compiled.buffer.relocs().first() {
+            return Err(BackendError::Relocation {
+                method: label.to_string(),
+                what: format!("{:?}", r.kind),
+            });
+        }
+        Ok(CompiledFunction {
+            listing: compiled.vcode.clone(),
+            code: compiled.code_buffer().to_vec(),
+            data_ranges: Vec::new(),
+        })
     }
 }
 
@@ -114,92 +126,13 @@ pub fn compile_package(
     cap: &CapFile,
     verified: &Verified,
     triple: &str,
-    keep_text: bool,
+    options: Options,
 ) -> Result<CompiledPackage, BackendError> {
-    compile_with(cap, verified, triple, keep_text, true)
+    let backend = HostBackend::new(triple)?;
+    codegen::compile_package(cap, verified, &backend, options).map_err(|e| Box::new(e).into())
 }
 
-/// Compiles without the inline null, firewall and bounds checks, to measure
-/// their share of the code. Such code MUST NOT run.
-pub fn compile_package_without_checks(
-    cap: &CapFile,
-    verified: &Verified,
-    triple: &str,
-) -> Result<CompiledPackage, BackendError> {
-    compile_with(cap, verified, triple, false, false)
-}
-
-fn compile_with(
-    cap: &CapFile,
-    verified: &Verified,
-    triple: &str,
-    keep_text: bool,
-    checks: bool,
-) -> Result<CompiledPackage, BackendError> {
-    let t0 = Instant::now();
-    let isa = isa_for(triple)?;
-    let target = target_of(&*isa);
-    let flags = hydra_lower::flags();
-    let lowered = if checks {
-        hydra_lower::lower_package(cap, verified, &target)?
-    } else {
-        hydra_lower::lower_package_without_checks(cap, verified, &target)?
-    };
-    let mut methods = Vec::new();
-    for m in lowered {
-        let (func, stats) =
-            hydra_lower::optimize(m.func, &flags).map_err(|what| BackendError::MidEnd {
-                method: m.label.clone(),
-                what,
-            })?;
-        let clif = keep_text.then(|| func.display().to_string());
-        let mut ctx = Context::for_function(func);
-        ctx.set_disasm(keep_text);
-        let compiled = ctx
-            .compile(&*isa, &mut ControlPlane::default())
-            .map_err(|e| BackendError::Codegen {
-                method: m.label.clone(),
-                what: format!("{:?}", e.inner),
-            })?;
-        if let Some(r) = compiled.buffer.relocs().first() {
-            return Err(BackendError::Relocation {
-                method: m.label.clone(),
-                what: format!("{:?}", r.kind),
-            });
-        }
-        let asm = compiled.vcode.clone();
-        let code = compiled.code_buffer().to_vec();
-        let info = cap
-            .method
-            .methods
-            .iter()
-            .find(|i| i.offset == m.offset)
-            .expect("lowered from this CAP");
-        let u = &verified.universe;
-        let ret_words = u
-            .method_at(m.offset)
-            .map_or(0, |id| u.method(id).sig.ret.words() as u8);
-        methods.push(CompiledMethod {
-            ret_words,
-            offset: m.offset,
-            code_offset: info.code_offset(),
-            label: m.label,
-            code,
-            clif_before: stats.insts_before,
-            clif_after: stats.insts_after,
-            clif,
-            asm,
-        });
-    }
-    Ok(CompiledPackage {
-        triple: triple.to_string(),
-        aid: cap.header.package.aid.as_bytes().to_vec(),
-        methods,
-        compile_time: t0.elapsed(),
-    })
-}
-
-/// The native package as an ELF relocatable object.
+/// The compiled code as an ELF relocatable object.
 pub fn emit_object(p: &CompiledPackage) -> Result<Vec<u8>, BackendError> {
     let t: target_lexicon::Triple = p
         .triple
@@ -225,20 +158,6 @@ pub fn emit_object(p: &CompiledPackage) -> Result<Vec<u8>, BackendError> {
             flags: SymbolFlags::None,
         });
     }
-    let sec = obj.add_section(
-        Vec::new(),
-        PACKAGE_SECTION.as_bytes().to_vec(),
-        object::SectionKind::ReadOnlyData,
-    );
-    let manifest = hydra_abi::Manifest {
-        aid: p.aid.clone(),
-        returns: p
-            .methods
-            .iter()
-            .map(|m| (m.code_offset, m.ret_words))
-            .collect(),
-    };
-    obj.append_section_data(sec, &manifest.to_bytes(), 1);
     obj.write().map_err(|e| BackendError::Object(e.to_string()))
 }
 

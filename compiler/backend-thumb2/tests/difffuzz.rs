@@ -11,7 +11,7 @@ mod common;
 
 use std::path::Path;
 
-use hydra_backend_host::fuzzing::{api_for, mutate, suite, Rng};
+use hydra_driver::fuzzing::{api_for, mutate, suite, Rng};
 use hydra_qemu_host::script::{all_applets, run_script};
 use hydra_qemu_host::{find_qemu, Config, Install, Session};
 
@@ -66,7 +66,7 @@ fn mutated_applets_answer_alike_on_interpreter_and_thumb2() {
             let p = hydra_backend_thumb2::compile_package(cap, &v, "thumbv7m-none-eabi", false)
                 .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
             let o = dir.join(format!("{i}.hnp"));
-            std::fs::write(&o, hydra_backend_thumb2::emit_package(&p, cap).unwrap()).unwrap();
+            std::fs::write(&o, hydra_driver::emit_package(&p, cap).unwrap()).unwrap();
             objects.push(o);
         }
         let interp = entry.run_with(&caps, None);

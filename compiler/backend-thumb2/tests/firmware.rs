@@ -29,11 +29,7 @@ fn objects(caps: &[PathBuf], dir: &Path) -> Vec<PathBuf> {
         let p = hydra_backend_thumb2::compile_package(&loaded.cap, &v, "thumbv7m-none-eabi", false)
             .unwrap_or_else(|e| panic!("{}: {e}", c.display()));
         let o = dir.join(format!("{i}.hnp"));
-        std::fs::write(
-            &o,
-            hydra_backend_thumb2::emit_package(&p, &loaded.cap).unwrap(),
-        )
-        .unwrap();
+        std::fs::write(&o, hydra_driver::emit_package(&p, &loaded.cap).unwrap()).unwrap();
         out.push(o);
     }
     out

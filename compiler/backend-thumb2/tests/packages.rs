@@ -14,14 +14,9 @@ fn conformance_packages_compile_with_the_regalloc_checker() {
     let mut report = Vec::new();
     for a in APPLETS {
         let (cap, v) = load(a, &api);
-        let p = hydra_backend_thumb2::compile_package_with(
-            &cap,
-            &v,
-            "thumbv7m-none-eabi",
-            &flags,
-            true,
-        )
-        .unwrap_or_else(|e| panic!("{a}: {e}"));
+        let backend = hydra_backend_thumb2::Thumb2Backend::with_flags("thumbv7m-none-eabi", flags);
+        let p = hydra_backend_thumb2::compile_package_with(&cap, &v, &backend, true)
+            .unwrap_or_else(|e| panic!("{a}: {e}"));
         let obj = hydra_backend_thumb2::emit_object(&p).unwrap();
         assert!(obj.starts_with(b"\x7fELF"));
         report.push(format!(

@@ -659,7 +659,7 @@ fn unavailable(why: String) -> EngineResult {
 
 /// The native packages of a benchmark, with the code and bytecode sizes.
 fn compile_thumb(entry: &SuiteEntry, dir: &Path) -> Result<(Vec<PathBuf>, usize, usize), CliError> {
-    let packages = crate::thumb2::packages(&entry.caps, dir)?;
+    let packages = crate::packages::packages(&entry.caps, dir)?;
     let code = packages.iter().map(|p| p.1.code_size()).sum();
     let bytecode = packages.iter().map(|p| p.1.bytecode_size).sum();
     Ok((packages.into_iter().map(|p| p.0).collect(), code, bytecode))

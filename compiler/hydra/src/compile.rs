@@ -1,16 +1,18 @@
-//! `hydra compile FILE.cap --target TRIPLE -o OUT [--emit clif|obj|asm]`:
-//! verifies the CAP file (refusing it with the verifier's errors), lowers
-//! every method to CLIF with the inline checks, runs the mid-end and the
-//! host backend, and writes the native package as an ELF object — or the
-//! optimised CLIF or the machine code listing.
+//! `hydra compile FILE.cap --target TRIPLE -o OUT [--emit obj|clif|asm|package]`:
+//! verifies the CAP file (refusing it with the verifier's errors), and
+//! compiles it with the one driver (`hydra-driver`: lowering with the
+//! inline checks, the mid-end, the backend of the triple) to a native
+//! package as a GlobalPlatform load file (signed with `--sign`), an ELF
+//! object for disassemblers, the optimised CLIF or the listing.
 //!
-//! Also builds the engine `hydra run --engine native` gives the card.
+//! Also builds the engine `hydra run --engine native` gives the card: the
+//! same native packages, compiled for this host.
 
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use hydra::error::CliError;
-use hydra_backend_host::CompiledPackage;
+use hydra_driver::{CompiledPackage, Options};
 use hydra_jcapi::{ApiVersion, ExportPath};
 use hydra_native::host::{NativeCode, NativeImage};
 use hydra_verify::ApiSet;
@@ -27,8 +29,9 @@ pub struct CompileArgs {
     /// FILE.hnp for package).
     #[arg(short = 'o', long = "output", value_name = "OUT")]
     output: Option<PathBuf>,
-    /// What to write: an object file, CLIF, assembly, or (Thumb-2 targets)
-    /// a native package as a GlobalPlatform load file, for `hydra deploy`.
+    /// What to write: a native package as a GlobalPlatform load file (for
+    /// `hydra deploy`), an ELF object of the code (for disassemblers),
+    /// CLIF, or assembly.
     #[arg(long, default_value = "obj", value_parser = ["obj", "clif", "asm", "package"])]
     emit: String,
     /// Sign the package (DAP) with this private key (`hydra keygen`).
@@ -59,6 +62,13 @@ pub const HOST_TRIPLE: &str = if cfg!(target_arch = "aarch64") {
     "x86_64-unknown-linux-gnu"
 };
 
+fn io(path: &Path, e: impl std::fmt::Display) -> CliError {
+    CliError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
 fn api_set(api: &str, dirs: &[PathBuf]) -> Result<ApiSet, CliError> {
     let version = ApiVersion::from_name(api)
         .ok_or_else(|| CliError::Usage(format!("unknown API version {api}")))?;
@@ -88,20 +98,21 @@ pub fn read_verified(
     Ok((loaded.cap, verified))
 }
 
-/// Verifies and compiles one CAP file.
-pub fn compile_file(
+/// Verifies and compiles one CAP file for `triple`; returns it with the
+/// CAP file it read.
+pub fn compile_cap(
     file: &Path,
     api: &ApiSet,
     triple: &str,
     keep_text: bool,
-) -> Result<CompiledPackage, CliError> {
+) -> Result<(hydra_cap::CapFile, CompiledPackage), CliError> {
     let (cap, verified) = read_verified(file, api)?;
-    hydra_backend_host::compile_package(&cap, &verified, triple, keep_text).map_err(|e| {
-        CliError::Io {
-            path: file.display().to_string(),
-            message: e.to_string(),
-        }
-    })
+    let options = Options {
+        keep_text,
+        ..Options::default()
+    };
+    let p = hydra_driver::compile(&cap, &verified, triple, options).map_err(|e| io(file, e))?;
+    Ok((cap, p))
 }
 
 pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
@@ -113,48 +124,31 @@ pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
             "--sign signs a native package: add --emit package".into(),
         ));
     }
-    if args.emit == "package" && !crate::thumb2::is_thumb(&args.target) {
-        return Err(CliError::Usage(format!(
-            "--emit package: native packages are for the meter's targets (thumbv7m-none-eabi), not {}",
-            args.target
-        )));
-    }
     let sd = hydra_host::unhex_aid(&args.sd).ok_or_else(|| {
         CliError::Usage(format!(
             "--sd {}: not an AID in hex (5 to 16 bytes)",
             args.sd
         ))
     })?;
-    if crate::thumb2::is_thumb(&args.target) {
-        let r = crate::thumb2::Request {
-            file: &args.file,
-            triple: &args.target,
-            emit: &args.emit,
-            method: args.method.as_deref(),
-            output: args.output.as_deref(),
-            stats: args.stats,
-            sign: args.sign.as_deref(),
-            sd: &sd,
-        };
-        return crate::thumb2::compile_cmd(&r, &api);
-    }
-    let keep = args.emit != "obj";
-    let p = compile_file(&args.file, &api, &args.target, keep)?;
+    let keep_text = matches!(args.emit.as_str(), "asm" | "clif");
+    let (cap, p) = compile_cap(&args.file, &api, &args.target, keep_text)?;
     if args.stats {
         eprintln!(
-            "{}: {} methods, {} bytes of {} code in {:.1} ms",
+            "{}: {} methods, {} bytes of {} code for {} bytes of bytecode in {:.1} ms",
             args.file.display(),
             p.methods.len(),
             p.code_size(),
             p.triple,
+            p.bytecode_size,
             p.compile_time.as_secs_f64() * 1e3
         );
     }
     let bytes = match args.emit.as_str() {
-        "obj" => hydra_backend_host::emit_object(&p).map_err(|e| CliError::Io {
-            path: args.file.display().to_string(),
-            message: e.to_string(),
-        })?,
+        "obj" => hydra_driver::emit_object(&p).map_err(|e| io(&args.file, e))?,
+        "package" => {
+            let package = hydra_driver::emit_package(&p, &cap).map_err(|e| io(&args.file, e))?;
+            crate::packages::signed_load_file(&package, args.sign.as_deref(), &sd)?
+        }
         kind => {
             let mut out = String::new();
             for m in &p.methods {
@@ -165,7 +159,13 @@ pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
                 {
                     continue;
                 }
-                out.push_str(&format!("; {} @{:#06x}\n", m.label, m.offset));
+                out.push_str(&format!(
+                    "; {} @{:#06x} ({} bytes)\n{}:\n",
+                    m.label,
+                    m.offset,
+                    m.code.len(),
+                    hydra_native::abi::method_symbol(m.code_offset)
+                ));
                 let text = if kind == "clif" { &m.clif } else { &m.asm };
                 out.push_str(text.as_deref().unwrap_or(""));
                 out.push('\n');
@@ -176,13 +176,11 @@ pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
     let output = match (&args.output, args.emit.as_str()) {
         (Some(o), _) => Some(o.clone()),
         (None, "obj") => Some(args.file.with_extension("o")),
+        (None, "package") => Some(args.file.with_extension("hnp")),
         (None, _) => None,
     };
     match output {
-        Some(o) => std::fs::write(&o, bytes).map_err(|e| CliError::Io {
-            path: o.display().to_string(),
-            message: e.to_string(),
-        }),
+        Some(o) => std::fs::write(&o, bytes).map_err(|e| io(&o, e)),
         None => {
             use std::io::Write;
             std::io::stdout()
@@ -192,25 +190,19 @@ pub fn compile_cmd(args: CompileArgs) -> Result<(), CliError> {
     }
 }
 
-/// Compiles `caps` for this host and returns the factory of their engine
-/// (`hydra run --engine native`). Each CAP's folder is on the export path
-/// of those after it, so a client package finds its server's export file.
+/// Compiles `caps` to native packages for this host and returns the
+/// factory of their engine (`hydra run --engine native`). Each CAP's
+/// folder is on the export path of those after it, so a client package
+/// finds its server's export file.
 pub fn engine_for(caps: &[PathBuf]) -> Result<hydra_host::EngineFactory, CliError> {
     let mut code = NativeCode::new();
     let mut dirs = Vec::new();
     for c in caps {
         dirs.push(hydra::folder_of(c).to_path_buf());
         let api = api_set("3.2.0", &dirs)?;
-        let p = compile_file(c, &api, HOST_TRIPLE, false)?;
-        let obj = hydra_backend_host::emit_object(&p).map_err(|e| CliError::Io {
-            path: c.display().to_string(),
-            message: e.to_string(),
-        })?;
-        let image = NativeImage::load(&obj).map_err(|e| CliError::Io {
-            path: c.display().to_string(),
-            message: e.to_string(),
-        })?;
-        code.add(image);
+        let (cap, p) = compile_cap(c, &api, HOST_TRIPLE, false)?;
+        let package = hydra_driver::emit_package(&p, &cap).map_err(|e| io(c, e))?;
+        code.add(NativeImage::load(&package).map_err(|e| io(c, e))?);
     }
     Ok(Rc::new(move || code.engine()))
 }

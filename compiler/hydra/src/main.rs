@@ -12,9 +12,9 @@ mod compile;
 mod deploy;
 mod gp;
 mod keygen;
+mod packages;
 mod run;
 mod thumb;
-mod thumb2;
 mod verify_cmd;
 
 /// Ahead-of-time compiler and tools for Java Card applets.

@@ -85,7 +85,7 @@ fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
         let dir = hydra_qemu_host::artifacts_dir(&workspace)
             .join(format!("natives-{}", std::process::id()));
-        cfg.natives = crate::thumb2::packages(&opts.caps, &dir)?
+        cfg.natives = crate::packages::packages(&opts.caps, &dir)?
             .into_iter()
             .map(|p| p.0)
             .collect();

@@ -48,6 +48,53 @@ fn compile_writes_an_elf_object_and_clif() {
     std::fs::remove_dir_all(&dir).ok();
 }
 
+/// One native package format for every target: the meter's and the
+/// host's, each a GlobalPlatform load file whose data block names its
+/// target.
+#[test]
+fn compile_writes_native_packages_for_every_target() {
+    let dir = std::env::temp_dir().join(format!("hydra-package-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cap = applets().join("pin/cap/pin.cap");
+    for triple in [
+        "thumbv7m-none-eabi",
+        "x86_64-unknown-linux-gnu",
+        "aarch64-unknown-linux-gnu",
+    ] {
+        let out = dir.join(format!("{triple}.hnp"));
+        let r = hydra(&[
+            "compile",
+            cap.to_str().unwrap(),
+            "--target",
+            triple,
+            "--emit",
+            "package",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let file = std::fs::read(&out).unwrap();
+        let (daps, block) = hydra_package::loadfile::split(&file).unwrap();
+        assert!(daps.is_empty());
+        let p = hydra_package::Package::parse(block).unwrap();
+        assert_eq!(p.target.triple(), triple);
+        assert!(p.entry_count() > 0);
+    }
+    let r = hydra(&[
+        "compile",
+        cap.to_str().unwrap(),
+        "--target",
+        "riscv32imc-unknown-none-elf",
+        "--emit",
+        "package",
+    ]);
+    assert!(!r.status.success());
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(err.contains("unsupported target riscv32imc"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
 #[test]
 fn compile_refuses_unverified_input_with_the_verifier_errors() {
     let dir = std::env::temp_dir().join(format!("hydra-refuse-{}", std::process::id()));

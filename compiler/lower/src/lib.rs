@@ -36,6 +36,7 @@ use hydra_cap::component::MethodInfo;
 use hydra_cap::CapFile;
 use hydra_verify::{Elem, Resolved, VType, Verified};
 
+pub mod codegen;
 mod intrinsic;
 mod midend;
 pub use midend::{flags, optimize, MidEndStats};

@@ -65,7 +65,7 @@ fn targets() -> Vec<(SuiteEntry, usize)> {
 }
 
 fn api_for(caps: &[PathBuf]) -> hydra_verify::ApiSet {
-    hydra_backend_host::fuzzing::api_for(caps)
+    hydra_driver::fuzzing::api_for(caps)
 }
 
 #[derive(Default)]
@@ -155,17 +155,17 @@ fn compile(entry: &SuiteEntry, caps: &[CapFile]) -> Result<Compiled, String> {
     };
     for cap in caps {
         let v = hydra_verify::verify(cap, &api).map_err(|e| format!("verify: {e:?}"))?;
-        let triple = hydra_backend_host::fuzzing::host_triple();
-        let p = hydra_backend_host::compile_package(cap, &v, triple, false)
-            .map_err(|e| format!("host compile: {e}"))?;
-        c.host
-            .push(hydra_backend_host::emit_object(&p).map_err(|e| format!("host object: {e}"))?);
-        let p = hydra_backend_thumb2::compile_package(cap, &v, "thumbv7m-none-eabi", false)
-            .map_err(|e| format!("thumb compile: {e}"))?;
-        c.thumb.push(
-            hydra_backend_thumb2::emit_package(&p, cap)
-                .map_err(|e| format!("thumb package: {e}"))?,
-        );
+        for (triple, out) in [
+            (hydra_driver::fuzzing::host_triple(), &mut c.host),
+            ("thumbv7m-none-eabi", &mut c.thumb),
+        ] {
+            let p = hydra_driver::compile(cap, &v, triple, hydra_driver::Options::default())
+                .map_err(|e| format!("{triple}: compile: {e}"))?;
+            out.push(
+                hydra_driver::emit_package(&p, cap)
+                    .map_err(|e| format!("{triple}: package: {e}"))?,
+            );
+        }
     }
     Ok(c)
 }
@@ -180,8 +180,8 @@ fn run_engines(
     dir: &Path,
 ) -> Result<Vec<(&'static str, Answer)>, String> {
     let mut code = NativeCode::new();
-    for obj in &compiled.host {
-        code.add(NativeImage::load(obj).map_err(|e| format!("host load: {e}"))?);
+    for package in &compiled.host {
+        code.add(NativeImage::load(package).map_err(|e| format!("host load: {e}"))?);
     }
     let mut out = vec![
         ("interp", entry.run_with_budget(caps, None, Some(BUDGET))),

@@ -342,59 +342,9 @@ pub fn parse_method_symbol(name: &str) -> Option<u16> {
     u16::from_str_radix(name.strip_prefix("hydra_m")?, 16).ok()
 }
 
-/// The `.hydra` section of a native package: `[aid len][aid]`, then
-/// `[count u16 LE]` and per method `[code offset u16 LE][result words u8]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Manifest {
-    pub aid: alloc::vec::Vec<u8>,
-    /// (offset of the first bytecode, result words 0..=2).
-    pub returns: alloc::vec::Vec<(u16, u8)>,
-}
-
-impl Manifest {
-    pub fn to_bytes(&self) -> alloc::vec::Vec<u8> {
-        let mut b = alloc::vec![self.aid.len() as u8];
-        b.extend_from_slice(&self.aid);
-        b.extend_from_slice(&(self.returns.len() as u16).to_le_bytes());
-        for (off, r) in &self.returns {
-            b.extend_from_slice(&off.to_le_bytes());
-            b.push(*r);
-        }
-        b
-    }
-
-    pub fn parse(b: &[u8]) -> Option<Manifest> {
-        let n = usize::from(*b.first()?);
-        let aid = b.get(1..1 + n)?.to_vec();
-        let mut at = 1 + n;
-        let count = u16::from_le_bytes([*b.get(at)?, *b.get(at + 1)?]);
-        at += 2;
-        let mut returns = alloc::vec::Vec::new();
-        for _ in 0..count {
-            let e = b.get(at..at + 3)?;
-            returns.push((u16::from_le_bytes([e[0], e[1]]), e[2]));
-            at += 3;
-        }
-        (at == b.len()).then_some(Manifest { aid, returns })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn manifest_round_trips_and_rejects_truncation() {
-        let m = Manifest {
-            aid: alloc::vec![0xF0, 0x48, 0x59],
-            returns: alloc::vec![(0x0013, 1), (0x0200, 2), (0x0300, 0)],
-        };
-        let b = m.to_bytes();
-        assert_eq!(Manifest::parse(&b), Some(m));
-        for n in 0..b.len() {
-            assert_eq!(Manifest::parse(&b[..n]), None, "{n} bytes");
-        }
-    }
 
     #[test]
     fn method_symbols_round_trip() {

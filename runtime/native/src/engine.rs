@@ -5,8 +5,8 @@
 //! through the [`Engine`] hook. Compiled and interpreted methods call each
 //! other through `Card::invoke` in both directions.
 //!
-//! A board supplies only where the code is ([`CodeSource`]): the host maps
-//! ELF objects executable, a meter runs a native package's code in place
+//! A board supplies only where the code is ([`CodeSource`]): the host maps a
+//! native package's code executable, a meter runs it in place
 //! from NVM. Direct calls between compiled methods of one package, and the
 //! dispatch rows of virtual and interface calls, need code addresses that
 //! fit the link table's 32-bit words: a source that has them says so
@@ -48,11 +48,11 @@ impl Methods {
     }
 
     /// The methods of native package `p`, whose code lies at `code_addr`.
-    pub fn of_package(p: &hydra_package::Package<'_>, code_addr: u32) -> Methods {
+    pub fn of_package(p: &hydra_package::Package<'_>, code_addr: usize) -> Methods {
         Methods {
             by_offset: p
                 .entries()
-                .map(|e| (e.method, (e.address(code_addr) as usize, e.ret_words)))
+                .map(|e| (e.method, (e.address(code_addr), e.ret_words)))
                 .collect(),
         }
     }

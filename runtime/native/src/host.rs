@@ -1,10 +1,9 @@
 //! The host's code source for the one compiled-code engine
-//! ([`crate::engine`]): loads native packages (ELF objects from
-//! `hydra-backend-host`) and maps their code executable.
+//! ([`crate::engine`]): loads native packages (`hydra-package`, compiled
+//! for this host's ISA by `hydra-driver`) and maps their code executable.
 //!
 //! The `unsafe` here is the mapping and nothing more.
 
-use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
@@ -12,7 +11,6 @@ use alloc::vec::Vec;
 use hydra_runtime::card::Card;
 use hydra_runtime::engine::Engine;
 use hydra_runtime::nvm::Nvm;
-use object::{Object, ObjectSection, ObjectSymbol};
 
 use crate::abi;
 use crate::engine::{CodeSource, CompiledEngine, Methods};
@@ -87,65 +85,41 @@ pub struct NativeImage {
 }
 
 impl NativeImage {
-    /// Loads an object written by `hydra-backend-host`.
+    /// The host's own target.
+    pub fn host_target() -> Option<hydra_package::Target> {
+        if cfg!(all(target_arch = "x86_64", target_os = "linux")) {
+            Some(hydra_package::Target::X86_64Linux)
+        } else if cfg!(all(target_arch = "aarch64", target_os = "linux")) {
+            Some(hydra_package::Target::Aarch64Linux)
+        } else {
+            None
+        }
+    }
+
+    /// Loads a native package (`hydra-package`) compiled for this host and
+    /// this runtime ABI, and maps its code.
     pub fn load(bytes: &[u8]) -> Result<NativeImage, LoadError> {
-        let f = object::File::parse(bytes).map_err(|e| LoadError(e.to_string()))?;
-        let host_ok = match f.architecture() {
-            object::Architecture::X86_64 => cfg!(target_arch = "x86_64"),
-            object::Architecture::Aarch64 => cfg!(target_arch = "aarch64"),
-            _ => false,
-        };
-        if !host_ok {
+        let p = hydra_package::Package::parse(bytes).map_err(|e| LoadError(e.to_string()))?;
+        if Some(p.target) != Self::host_target() {
             return Err(LoadError(alloc::format!(
-                "code for {:?} cannot run on this host",
-                f.architecture()
+                "code for {} cannot run on this host",
+                p.target.triple()
             )));
         }
-        let text = f
-            .section_by_name(".text")
-            .ok_or_else(|| LoadError("no .text section".into()))?;
-        if text.relocations().next().is_some() {
-            return Err(LoadError(
-                "relocations in .text (the ABI allows none)".into(),
-            ));
+        if p.abi != abi::ABI_VERSION {
+            return Err(LoadError(alloc::format!(
+                "compiled for runtime ABI {}, this engine runs ABI {}",
+                p.abi,
+                abi::ABI_VERSION
+            )));
         }
-        let code = text.data().map_err(|e| LoadError(e.to_string()))?;
-        let manifest = f
-            .section_by_name(".hydra")
-            .ok_or_else(|| LoadError("no .hydra section (package AID)".into()))?
-            .data()
-            .map_err(|e| LoadError(e.to_string()))?;
-        let m = abi::Manifest::parse(manifest)
-            .ok_or_else(|| LoadError("malformed .hydra section".into()))?;
-        let aid = m.aid;
-        let mut offsets = BTreeMap::new();
-        for s in f.symbols() {
-            let Ok(name) = s.name() else { continue };
-            if let Some(off) = abi::parse_method_symbol(name) {
-                let at = s.address() as usize;
-                if at >= code.len() {
-                    return Err(LoadError(alloc::format!("symbol {name} outside .text")));
-                }
-                let ret = m
-                    .returns
-                    .iter()
-                    .find(|r| r.0 == off)
-                    .map(|r| r.1)
-                    .ok_or_else(|| LoadError(alloc::format!("{name} missing from .hydra")))?;
-                offsets.insert(off, (at, ret));
-            }
-        }
-        let mem = ExecMemory::new(code)?;
-        let mut methods = Methods::new();
-        for (off, (at, ret)) in offsets {
-            // The address of `at` in the executable mapping (checked above
-            // to be inside the code).
-            methods.insert(off, mem.ptr as usize + at, ret);
-        }
+        let mem = ExecMemory::new(p.code)?;
+        // The package's reader checked every entry to lie inside the code.
+        let methods = Methods::of_package(&p, mem.ptr as usize);
         Ok(NativeImage {
-            aid,
+            aid: p.aid.to_vec(),
             _mapping: mem,
-            code_size: code.len(),
+            code_size: p.code.len(),
             methods: Rc::new(methods),
         })
     }

@@ -47,16 +47,24 @@ pub enum Target {
     Thumbv7em = 2,
     /// Armv8-M Mainline (Cortex-M33): `thumbv8m.main-none-eabi`.
     Thumbv8mMain = 3,
+    /// The build server's own engine (`hydra run --engine native`):
+    /// `x86_64-unknown-linux-gnu`.
+    X86_64Linux = 16,
+    /// `aarch64-unknown-linux-gnu`.
+    Aarch64Linux = 17,
 }
+
+const TARGETS: [Target; 5] = [
+    Target::Thumbv7m,
+    Target::Thumbv7em,
+    Target::Thumbv8mMain,
+    Target::X86_64Linux,
+    Target::Aarch64Linux,
+];
 
 impl Target {
     pub fn from_byte(b: u8) -> Option<Target> {
-        match b {
-            1 => Some(Target::Thumbv7m),
-            2 => Some(Target::Thumbv7em),
-            3 => Some(Target::Thumbv8mMain),
-            _ => None,
-        }
+        TARGETS.into_iter().find(|t| *t as u8 == b)
     }
 
     /// The Rust target triple.
@@ -65,13 +73,21 @@ impl Target {
             Target::Thumbv7m => "thumbv7m-none-eabi",
             Target::Thumbv7em => "thumbv7em-none-eabi",
             Target::Thumbv8mMain => "thumbv8m.main-none-eabi",
+            Target::X86_64Linux => "x86_64-unknown-linux-gnu",
+            Target::Aarch64Linux => "aarch64-unknown-linux-gnu",
         }
     }
 
     pub fn from_triple(t: &str) -> Option<Target> {
-        [Target::Thumbv7m, Target::Thumbv7em, Target::Thumbv8mMain]
-            .into_iter()
-            .find(|k| k.triple() == t)
+        TARGETS.into_iter().find(|k| k.triple() == t)
+    }
+
+    /// The one entry kind a package for this target MUST use.
+    pub fn entry_kind(self) -> EntryKind {
+        match self {
+            Target::Thumbv7m | Target::Thumbv7em | Target::Thumbv8mMain => EntryKind::ThumbFunction,
+            Target::X86_64Linux | Target::Aarch64Linux => EntryKind::Function,
+        }
     }
 }
 
@@ -112,6 +128,9 @@ pub enum EntryKind {
     /// A Thumb function: the address of the code plus the offset, with bit
     /// 0 set.
     ThumbFunction = 1,
+    /// A function of a host target: the address of the code plus the
+    /// offset.
+    Function = 2,
 }
 
 /// One compiled method: a relocation of its entry against the code.
@@ -128,9 +147,11 @@ pub struct MethodEntry {
 
 impl MethodEntry {
     /// The entry's address when the code starts at `code_addr`.
-    pub fn address(&self, code_addr: u32) -> u32 {
+    pub fn address(&self, code_addr: usize) -> usize {
+        let at = code_addr.wrapping_add(self.code_offset as usize);
         match self.kind {
-            EntryKind::ThumbFunction => code_addr.wrapping_add(self.code_offset) | 1,
+            EntryKind::ThumbFunction => at | 1,
+            EntryKind::Function => at,
         }
     }
 }
@@ -266,8 +287,9 @@ impl<'a> Package<'a> {
         if load_file.is_empty() {
             return err("load file", offsets[1], "empty");
         }
-        if code.len() % 2 != 0 {
-            return err("code", offsets[2], "odd length");
+        let thumb = target.entry_kind() == EntryKind::ThumbFunction;
+        if thumb && code.len() % 2 != 0 {
+            return err("code", offsets[2], "odd length (Thumb code is halfwords)");
         }
         if manifest.is_empty() {
             return err("manifest", offsets[4], "empty");
@@ -307,8 +329,14 @@ impl<'a> Package<'a> {
             if last.is_some_and(|l| l >= e.method) {
                 return err("method entry", e_at, "methods not in ascending order");
             }
-            if e.code_offset % 2 != 0 || e.code_offset as usize >= self.code.len() {
+            if e.code_offset as usize >= self.code.len() {
                 return err("method entry", e_at + 4, "outside the code");
+            }
+            if e.kind == EntryKind::ThumbFunction && e.code_offset % 2 != 0 {
+                return err("method entry", e_at + 4, "odd offset of Thumb code");
+            }
+            if e.kind != self.target.entry_kind() {
+                return err("method entry", e_at + 2, "kind is not the target's");
             }
             if e.ret_words > 2 {
                 return err("method entry", e_at + 3, "more than 2 result words");
@@ -323,6 +351,7 @@ impl<'a> Package<'a> {
         let e = self.entries.get(at..at + ENTRY_LEN)?;
         let kind = match e[2] {
             1 => EntryKind::ThumbFunction,
+            2 => EntryKind::Function,
             _ => return None,
         };
         Some(MethodEntry {

@@ -138,3 +138,46 @@ proptest::proptest! {
         let _ = Package::parse_unhashed(&b[..n]);
     }
 }
+
+fn host_package(kind: EntryKind, code: &[u8], code_offset: u32) -> Vec<u8> {
+    Writer {
+        target: Target::X86_64Linux,
+        abi: 3,
+        aid: &[0xA0, 0, 0, 0, 0x62, 3],
+        version: (1, 0),
+        load_file: &[1],
+        code,
+        entries: vec![MethodEntry {
+            method: 3,
+            kind,
+            ret_words: 0,
+            code_offset,
+        }],
+        manifest: &[0xA0],
+    }
+    .to_bytes()
+}
+
+#[test]
+fn host_code_has_plain_entries_at_any_byte() {
+    let b = host_package(EntryKind::Function, &[0x90, 0xC3, 0xC3], 1);
+    let p = Package::parse(&b).unwrap();
+    assert_eq!(p.target.triple(), "x86_64-unknown-linux-gnu");
+    assert_eq!(p.entry(3).unwrap().address(0x1000), 0x1001);
+}
+
+#[test]
+fn an_entry_of_another_target_kind_is_refused() {
+    let b = host_package(EntryKind::ThumbFunction, &[0x90, 0xC3], 0);
+    let e = Package::parse(&b).unwrap_err();
+    assert_eq!(
+        (e.field, e.what),
+        ("method entry", "kind is not the target's")
+    );
+    let mut b = sample();
+    let entries_at = u32_at(&b, HEADER_LEN + 3 * SECTION_ENTRY_LEN + 4).unwrap() as usize;
+    b[entries_at + 4 + 2] = EntryKind::Function as u8;
+    rehash(&mut b);
+    let e = Package::parse(&b).unwrap_err();
+    assert_eq!((e.field, e.at), ("method entry", entries_at + 4 + 2));
+}

@@ -35,7 +35,7 @@ impl<N: Nvm> CodeSource<N> for InPlace {
         let p = card.native_package(pkg)?;
         let at = p.code.as_ptr() as usize;
         let at = u32::try_from(at).ok().filter(|a| a % 4 == 0)?;
-        Some(Rc::new(Methods::of_package(&p, at)))
+        Some(Rc::new(Methods::of_package(&p, at as usize)))
     }
 
     fn direct_calls(&self) -> bool {

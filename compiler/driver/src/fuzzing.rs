@@ -221,15 +221,15 @@ pub fn run_case(seed: u64) -> (Outcome, Vec<Mutation>, String) {
         let Ok(v) = hydra_verify::verify(cap, &api) else {
             return (Outcome::Invalid, muts, label);
         };
-        let p = match crate::compile_package(cap, &v, host_triple(), false) {
+        let p = match crate::compile(cap, &v, host_triple(), crate::Options::default()) {
             Ok(p) => p,
             Err(err) => return (Outcome::Differ(format!("compile: {err}")), muts, label),
         };
-        let obj = match crate::emit_object(&p) {
+        let package = match crate::emit_package(&p, cap) {
             Ok(o) => o,
-            Err(err) => return (Outcome::Differ(format!("object: {err}")), muts, label),
+            Err(err) => return (Outcome::Differ(format!("package: {err}")), muts, label),
         };
-        match NativeImage::load(&obj) {
+        match NativeImage::load(&package) {
             Ok(i) => code.add(i),
             Err(err) => return (Outcome::Differ(format!("load: {err}")), muts, label),
         }

@@ -1,6 +1,6 @@
 #![no_main]
 
-use hydra_backend_host::fuzzing::{run_case, Outcome};
+use hydra_driver::fuzzing::{run_case, Outcome};
 use libfuzzer_sys::fuzz_target;
 
 // A seed picks a conformance applet and valid mutations of it; the

@@ -1,7 +1,7 @@
 //! Differential fuzzing of the interpreter against compiled code:
 //!
 //! ```text
-//! cargo run --release -p hydra-backend-host --features fuzzing --example difffuzz -- [SECONDS] [FIRST_SEED]
+//! cargo run --release -p hydra-driver --features fuzzing --example difffuzz -- [SECONDS] [FIRST_SEED]
 //! ```
 //!
 //! Each case (a seed) mutates a conformance applet, re-verifies it, and runs
@@ -12,7 +12,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hydra_backend_host::fuzzing::{run_case, Outcome};
+use hydra_driver::fuzzing::{run_case, Outcome};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -34,20 +34,22 @@ pub fn api(caps: &[PathBuf]) -> ApiSet {
     ApiSet::from_export_path(&path)
 }
 
-pub fn compile(cap: &Path, api: &ApiSet, triple: &str) -> hydra_backend_host::CompiledPackage {
+/// Verifies and compiles one CAP file; returns its native package.
+pub fn compile(cap: &Path, api: &ApiSet, triple: &str) -> (hydra_driver::CompiledPackage, Vec<u8>) {
     let loaded = hydra_cap::container::read_path(cap).unwrap();
     let v = hydra_verify::verify(&loaded.cap, api).unwrap();
-    hydra_backend_host::compile_package(&loaded.cap, &v, triple, false)
-        .unwrap_or_else(|e| panic!("{}: {e}", cap.display()))
+    let p = hydra_driver::compile(&loaded.cap, &v, triple, hydra_driver::Options::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", cap.display()));
+    let package = hydra_driver::emit_package(&p, &loaded.cap).unwrap();
+    (p, package)
 }
 
 pub fn native_code(caps: &[PathBuf]) -> NativeCode {
     let api = api(caps);
     let mut code = NativeCode::new();
     for c in caps {
-        let p = compile(c, &api, HOST);
-        let obj = hydra_backend_host::emit_object(&p).unwrap();
-        code.add(NativeImage::load(&obj).unwrap());
+        let (_, package) = compile(c, &api, HOST);
+        code.add(NativeImage::load(&package).unwrap());
     }
     code
 }
@@ -83,8 +85,7 @@ pub fn run(e: &SuiteEntry, engine: Option<EngineFactory>) -> (String, std::time:
 pub fn native_code_only(caps: &[PathBuf], only: &Path) -> NativeCode {
     let api = api(caps);
     let mut code = NativeCode::new();
-    let p = compile(only, &api, HOST);
-    let obj = hydra_backend_host::emit_object(&p).unwrap();
-    code.add(NativeImage::load(&obj).unwrap());
+    let (_, package) = compile(only, &api, HOST);
+    code.add(NativeImage::load(&package).unwrap());
     code
 }

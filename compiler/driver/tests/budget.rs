@@ -60,10 +60,10 @@ fn endless_loops_run_out_of_budget_on_every_engine() {
     let cap = endless(&hydra_host::read_cap(&path).unwrap());
     let api = api(std::slice::from_ref(&path));
     let v = hydra_verify::verify(&cap, &api).expect("a loop is a valid program");
-    let p = hydra_backend_host::compile_package(&cap, &v, HOST, false).unwrap();
-    let obj = hydra_backend_host::emit_object(&p).unwrap();
+    let p = hydra_driver::compile(&cap, &v, HOST, hydra_driver::Options::default()).unwrap();
+    let package = hydra_driver::emit_package(&p, &cap).unwrap();
     let mut code = hydra_native::host::NativeCode::new();
-    code.add(hydra_native::host::NativeImage::load(&obj).unwrap());
+    code.add(hydra_native::host::NativeImage::load(&package).unwrap());
     let interp = answers(&cap, None);
     let native = answers(&cap, Some(factory(code)));
     // SELECT runs select() (a virtual method): out of budget too.

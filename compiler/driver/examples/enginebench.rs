@@ -3,7 +3,7 @@
 //! the share of it spent on inline checks, CLIF size and compile time.
 //!
 //! ```text
-//! cargo run --release -p hydra-backend-host --features fuzzing --example enginebench -- [RUNS] [SUITE.json] [--unchecked]
+//! cargo run --release -p hydra-driver --features fuzzing --example enginebench -- [RUNS] [SUITE.json] [--unchecked]
 //! ```
 //!
 //! `--unchecked` also times code compiled without the inline null,
@@ -14,7 +14,8 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use hydra_backend_host::fuzzing::{host_triple, suite};
+use hydra_driver::fuzzing::{host_triple, suite};
+use hydra_driver::Options;
 use hydra_host::{EngineFactory, Host, SuiteEntry};
 use hydra_jcapi::{ApiVersion, ExportPath};
 use hydra_native::host::{NativeCode, NativeImage};
@@ -77,19 +78,22 @@ fn main() {
         for c in &e.caps {
             let cap = hydra_host::read_cap(c).unwrap();
             let v = hydra_verify::verify(&cap, &api).unwrap();
-            let p = hydra_backend_host::compile_package(&cap, &v, host_triple(), false).unwrap();
-            let q = hydra_backend_host::compile_package_without_checks(&cap, &v, host_triple())
-                .unwrap();
+            let p = hydra_driver::compile(&cap, &v, host_triple(), Options::default()).unwrap();
+            let without_checks = Options {
+                checks: false,
+                ..Options::default()
+            };
+            let q = hydra_driver::compile(&cap, &v, host_triple(), without_checks).unwrap();
             methods += p.methods.len();
             size += p.code_size();
             unchecked += q.code_size();
             cin += p.methods.iter().map(|m| m.clif_before).sum::<usize>();
             cout += p.methods.iter().map(|m| m.clif_after).sum::<usize>();
             compile += p.compile_time;
-            let obj = hydra_backend_host::emit_object(&p).unwrap();
-            code.add(NativeImage::load(&obj).unwrap());
-            let obj = hydra_backend_host::emit_object(&q).unwrap();
-            bare.add(NativeImage::load(&obj).unwrap());
+            let package = hydra_driver::emit_package(&p, &cap).unwrap();
+            code.add(NativeImage::load(&package).unwrap());
+            let package = hydra_driver::emit_package(&q, &cap).unwrap();
+            bare.add(NativeImage::load(&package).unwrap());
         }
         let code = Rc::new(code);
         let bare = Rc::new(bare);
