@@ -41,10 +41,14 @@ pub struct DeployArgs {
     /// Secure channel level: C-MAC, or C-MAC and command encryption.
     #[arg(long, value_enum, default_value_t = LevelArg::Mac)]
     level: LevelArg,
-    /// Install an applet: CLASS_AID[:INSTANCE_AID[:PARAMS]] (hex; the
-    /// parameters are C9's value). Repeatable; without any, every applet of
-    /// the files is installed.
-    #[arg(long = "install", value_name = "CLASS_AID[:INSTANCE_AID[:PARAMS]]")]
+    /// Install an applet: CLASS_AID[:INSTANCE_AID[:PARAMS[:PRIVILEGES]]]
+    /// (hex; the parameters are C9's value, the privileges GP's 1 or 3
+    /// bytes, default none). Repeatable; without any, every applet of the
+    /// files is installed.
+    #[arg(
+        long = "install",
+        value_name = "CLASS_AID[:INSTANCE_AID[:PARAMS[:PRIVILEGES]]]"
+    )]
     installs: Vec<String>,
     /// The security domain to select (default: what a SELECT without data
     /// selects, else A000000151000000).
@@ -187,11 +191,22 @@ pub struct InstallReq {
     /// The instance AID; none: the class AID.
     pub instance: Option<Vec<u8>>,
     pub params: Vec<u8>,
+    /// GlobalPlatform privileges, 1 or 3 bytes (GP 2.3.1 Table 6-1).
+    pub privileges: Vec<u8>,
+}
+
+/// One instance to install: class, instance AID, parameters, privileges.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Instance {
+    pub class: Vec<u8>,
+    pub aid: Vec<u8>,
+    pub params: Vec<u8>,
+    pub privileges: Vec<u8>,
 }
 
 impl InstallReq {
-    /// `CLASS_AID[:INSTANCE_AID[:PARAMS]]`; an empty instance AID is the
-    /// class AID.
+    /// `CLASS_AID[:INSTANCE_AID[:PARAMS[:PRIVILEGES]]]`; an empty instance
+    /// AID is the class AID, empty privileges are none.
     pub fn parse(s: &str) -> Result<InstallReq, CliError> {
         let mut parts = s.split(':');
         let class = parse_aid("--install class AID", parts.next().unwrap_or(""))?;
@@ -203,15 +218,25 @@ impl InstallReq {
             None => Vec::new(),
             Some(p) => parse_hex("--install parameters", p)?,
         };
+        let privileges = match parts.next() {
+            None | Some("") => vec![0x00],
+            Some(p) => parse_hex("--install privileges", p)?,
+        };
+        if ![1, 3].contains(&privileges.len()) {
+            return Err(CliError::Usage(format!(
+                "--install {s}: privileges are 1 or 3 bytes in hex"
+            )));
+        }
         if parts.next().is_some() {
             return Err(CliError::Usage(format!(
-                "--install {s}: more than CLASS_AID:INSTANCE_AID:PARAMS"
+                "--install {s}: more than CLASS_AID:INSTANCE_AID:PARAMS:PRIVILEGES"
             )));
         }
         Ok(InstallReq {
             class,
             instance,
             params,
+            privileges,
         })
     }
 }
@@ -359,12 +384,16 @@ pub fn execute<T: Transport>(
             thousands(bytes.len()),
             step.end(c)
         ));
-        for (class, instance, params) in installs_of(plan, i) {
+        for inst in installs_of(plan, i) {
             let step = Step::start(c);
-            c.install(&f.aid, &class, &instance, &params)?;
+            c.install(&f.aid, &inst)?;
+            let privileges = match privilege_names(&inst.privileges).as_str() {
+                "-" => String::new(),
+                names => format!(", privileges {names}"),
+            };
             out(format!(
-                "installed {} from {} ({})",
-                hex(&instance),
+                "installed {} from {}{privileges} ({})",
+                hex(&inst.aid),
                 hex(&f.aid),
                 step.end(c)
             ));
@@ -385,17 +414,22 @@ pub fn execute<T: Transport>(
     Ok(())
 }
 
-/// The (class, instance, parameters) to install from the plan's file
-/// `i`: the `--install`s whose class it declares (one no file declares
-/// goes with the last file), or without any `--install` every applet it
-/// declares.
-fn installs_of(plan: &Plan, i: usize) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+/// The instances to install from the plan's file `i`: the `--install`s
+/// whose class it declares (one no file declares goes with the last file),
+/// or without any `--install` every applet it declares, without
+/// parameters or privileges.
+fn installs_of(plan: &Plan, i: usize) -> Vec<Instance> {
     let f = &plan.files[i];
     if plan.installs.is_empty() {
         return f
             .applets
             .iter()
-            .map(|a| (a.clone(), a.clone(), Vec::new()))
+            .map(|a| Instance {
+                class: a.clone(),
+                aid: a.clone(),
+                params: Vec::new(),
+                privileges: vec![0x00],
+            })
             .collect();
     }
     let last = plan.files.len() - 1;
@@ -409,9 +443,11 @@ fn installs_of(plan: &Plan, i: usize) -> Vec<(Vec<u8>, Vec<u8>, Vec<u8>)> {
                 .unwrap_or(last);
             owner == i
         })
-        .map(|r| {
-            let instance = r.instance.clone().unwrap_or_else(|| r.class.clone());
-            (r.class.clone(), instance, r.params.clone())
+        .map(|r| Instance {
+            class: r.class.clone(),
+            aid: r.instance.clone().unwrap_or_else(|| r.class.clone()),
+            params: r.params.clone(),
+            privileges: r.privileges.clone(),
         })
         .collect()
 }

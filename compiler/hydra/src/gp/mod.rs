@@ -484,36 +484,27 @@ impl<T: Transport> Client<T> {
         Ok(n)
     }
 
-    /// INSTALL [for install and make selectable]: an instance of `class`
-    /// of load file `elf`, no privileges, `params` as the application
-    /// specific parameters (C9).
-    pub fn install(
-        &mut self,
-        elf: &[u8],
-        class: &[u8],
-        instance: &[u8],
-        params: &[u8],
-    ) -> Result<(), GpError> {
-        if params.len() > 253 {
+    /// INSTALL [for install and make selectable]: an instance of load file
+    /// `elf`, with its privileges and its application specific parameters
+    /// (C9).
+    pub fn install(&mut self, elf: &[u8], inst: &crate::deploy::Instance) -> Result<(), GpError> {
+        let what = format!("INSTALL [for install] {}", hex(&inst.aid));
+        if inst.params.len() > 253 {
             return Err(GpError::Malformed {
-                what: format!("INSTALL [for install] {}", hex(instance)),
+                what,
                 why: "install parameters longer than 253 bytes".into(),
             });
         }
         let mut data = Vec::new();
         lv(&mut data, elf);
-        lv(&mut data, class);
-        lv(&mut data, instance);
-        data.extend_from_slice(&[0x01, 0x00]);
+        lv(&mut data, &inst.class);
+        lv(&mut data, &inst.aid);
+        lv(&mut data, &inst.privileges);
         let mut c9 = vec![0xC9];
-        lv(&mut c9, params);
+        lv(&mut c9, &inst.params);
         lv(&mut data, &c9);
         data.push(0x00);
-        self.expect_ok(
-            &format!("INSTALL [for install] {}", hex(instance)),
-            &command([0x80, 0xE6, 0x0C, 0x00], data),
-            None,
-        )?;
+        self.expect_ok(&what, &command([0x80, 0xE6, 0x0C, 0x00], data), None)?;
         Ok(())
     }
 
@@ -860,6 +851,40 @@ mod tests {
         open(&mut c, Level::Mac);
         let apps = c.status(Subset::Applications).unwrap();
         assert_eq!(apps[0].aid, from_hex("F0485944524108AA"));
+    }
+
+    #[test]
+    fn an_install_gives_the_instance_its_privileges() {
+        let mut c = client();
+        let mut p = plan();
+        p.files.push(pin_load_file());
+        // 0x04: Card Reset (GP 2.3.1 Table 6-1, byte 1 b3).
+        p.installs.push(
+            crate::deploy::InstallReq::parse("F048594452410801:F0485944524108AB::04").unwrap(),
+        );
+        let out = lines(&mut c, &p);
+        assert!(out[2].contains("privileges CardReset"), "{}", out[2]);
+        let install = c
+            .transport
+            .sent
+            .iter()
+            .find(|a| a[1] == 0xE6 && a[2] == 0x0C)
+            .unwrap();
+        let at = 5 + 1 + 7 + 1 + 8 + 1 + 8;
+        assert_eq!(install[at..at + 2], [0x01, 0x04]);
+        open(&mut c, Level::Mac);
+        let apps = c.status(Subset::Applications).unwrap();
+        assert_eq!(apps[0].privileges, [0x04, 0x00, 0x00]);
+        for bad in [
+            ":::0102",
+            "F048594452410801:::0A0B0C0D",
+            "F048594452410801:::zz",
+        ] {
+            let e = crate::deploy::InstallReq::parse(bad)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains("--install"), "{bad}: {e}");
+        }
     }
 
     #[test]
