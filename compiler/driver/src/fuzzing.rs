@@ -165,6 +165,35 @@ pub fn mutate(cap: &CapFile, rng: &mut Rng, count: usize) -> (CapFile, Vec<Mutat
     (out, done)
 }
 
+/// `cap` with every short shift whose amount is a local
+/// (`sload_x sload_y sshl|sshr|sushr`) shifting by the constant `k`
+/// instead (`sconst_k`, -1..=5: -1 shifts by 31), or `None` when it has
+/// no such shift. The compiler lowers shifts by constants on their own
+/// path: these variants put it beside the interpreter, amounts of 16 and
+/// more included.
+pub fn with_constant_shifts(cap: &CapFile, k: i8) -> Option<CapFile> {
+    assert!((-1..=5).contains(&k), "sconst_k exists for -1..=5");
+    let sconst = (0x03 + i16::from(k)) as u8;
+    let mut out = cap.clone();
+    let mut any = false;
+    for m in &mut out.method.methods {
+        let Ok(insns) = decode_all(&m.bytecode) else {
+            continue;
+        };
+        for w in insns.windows(3) {
+            let sload = |op: u8| (0x1C..=0x1F).contains(&op);
+            if sload(w[0].opcode.0)
+                && sload(w[1].opcode.0)
+                && matches!(w[2].opcode.0, 0x4D | 0x4F | 0x51)
+            {
+                m.bytecode[usize::from(w[1].pc)] = sconst;
+                any = true;
+            }
+        }
+    }
+    any.then_some(out)
+}
+
 /// The conformance suite of the repository.
 pub fn suite() -> Vec<SuiteEntry> {
     let dir =

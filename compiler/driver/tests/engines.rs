@@ -28,6 +28,39 @@ fn conformance_scripts_agree_on_both_engines() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Short shifts by constants (-1 shifts by 31) answer as the interpreter
+/// does: left by 16 and more is zero, arithmetic right by 16 and more the
+/// sign, logical right keeps the widened sign bits.
+#[test]
+fn short_shifts_by_constants_agree_on_both_engines() {
+    let e = suite()
+        .into_iter()
+        .find(|e| e.script.ends_with("arith/arith.scr"))
+        .expect("the arith script");
+    let cap = hydra_host::read_cap(&e.caps[0]).unwrap();
+    let api = api(&e.caps);
+    for k in -1..=5 {
+        let shifted = hydra_driver::fuzzing::with_constant_shifts(&cap, k).expect("arith shifts");
+        let v = hydra_verify::verify(&shifted, &api).unwrap();
+        let p =
+            hydra_driver::compile(&shifted, &v, HOST, hydra_driver::Options::default()).unwrap();
+        let package = hydra_driver::emit_package(&p, &shifted).unwrap();
+        let mut code = hydra_native::host::NativeCode::new();
+        code.add(hydra_native::host::NativeImage::load(&package).unwrap());
+        let caps = std::slice::from_ref(&shifted);
+        let interp = e.run_with(caps, None).unwrap();
+        let native = e.run_with(caps, Some(factory(code))).unwrap();
+        if let Some((line, want, got)) = hydra_host::first_difference(&native, &interp) {
+            panic!("shift by {k}: response {line}\n  interp: {want}\n  native: {got}");
+        }
+        let expected = std::fs::read_to_string(&e.expected).unwrap();
+        assert!(
+            hydra_host::first_difference(&interp, &expected).is_some(),
+            "shift by {k}: the script does not see the shift"
+        );
+    }
+}
+
 #[test]
 fn conformance_packages_build_for_aarch64() {
     for e in suite() {

@@ -800,6 +800,21 @@ impl<'a, 'f> Lowerer<'a, 'f> {
         self.b.ins().sextend(I32, v)
     }
 
+    /// The value of `v` when an `iconst` in this function defines it.
+    fn const_value(&self, v: Value) -> Option<i64> {
+        let dfg = &self.b.func.dfg;
+        let cranelift_codegen::ir::ValueDef::Result(inst, _) = dfg.value_def(v) else {
+            return None;
+        };
+        match dfg.insts[inst] {
+            cranelift_codegen::ir::InstructionData::UnaryImm {
+                opcode: cranelift_codegen::ir::Opcode::Iconst,
+                imm,
+            } => Some(imm.bits()),
+            _ => None,
+        }
+    }
+
     fn iconst16(&mut self, v: i16) -> Value {
         self.b.ins().iconst(I16, i64::from(v))
     }
@@ -1939,6 +1954,19 @@ impl<'a, 'f> Lowerer<'a, 'f> {
                     self.b.ins().srem(a32, b32)
                 };
                 self.b.ins().ireduce(I16, r)
+            }
+            // A short shifted by a constant: the JVM shifts the int
+            // value1 by the low five bits of value2 and keeps 16 bits.
+            // Left by k < 16 or arithmetic right by any k, those 16 bits
+            // are the 16-bit shift's (right by 16..=31 leaves the sign:
+            // right by 15), so no widening.
+            0x4D | 0x4F if self.const_value(b).is_some() => {
+                let k = self.const_value(b).unwrap_or(0) & 0x1F;
+                match (op, k) {
+                    (0x4D, 0..=15) => self.b.ins().ishl_imm_u(a, k),
+                    (0x4D, _) => self.iconst16(0),
+                    _ => self.b.ins().sshr_imm_u(a, k.min(15)),
+                }
             }
             _ => {
                 let a32 = self.sext(a);
