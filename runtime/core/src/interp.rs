@@ -1584,6 +1584,27 @@ impl<N: Nvm> Card<N> {
                     if new_ctx != self.ctx {
                         self.prev_ctx = self.ctx;
                     }
+                    // A native that only reads the card's state (getBuffer,
+                    // selectingApplet) on a receiver that is there (`obj`
+                    // found it): its result in the receiver's slot, as
+                    // `call` leaves it, without leaving the loop.
+                    let callee = &self.methods[usize::from(m)];
+                    if let MethodKind::Native(nat) = callee.kind {
+                        let at = sp
+                            .checked_sub(usize::from(callee.nargs))
+                            .filter(|&at| at >= fp);
+                        if let Some(at) = at {
+                            if let Some(v) = self.quick_native(nat, || r) {
+                                match self.stack.get_mut(at) {
+                                    Some(s) => *s = v,
+                                    None => fail!(Exc::Fault(MALFORMED)),
+                                }
+                                sp = at + 1;
+                                pc += 3;
+                                continue;
+                            }
+                        }
+                    }
                     sync!();
                     let depth = self.frames.len();
                     if matches!(self.methods[usize::from(m)].kind, MethodKind::Bytecode) {
