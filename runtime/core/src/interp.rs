@@ -1044,8 +1044,26 @@ impl<N: Nvm> Card<N> {
                     push!(local!(i + 1));
                     pc += 1;
                 }
-                // array loads
-                0x24 | 0x25 | 0x26 | 0x27 => {
+                // array loads; baload and saload (the common ones) read
+                // their two operands with one bounds check and leave the
+                // value in the array reference's slot.
+                0x25 => {
+                    let [r, i] = top!(2);
+                    let o = tri!(self.array(r as Ref, K_BYTE));
+                    let i = tri!(self.index(&o, i));
+                    sp -= 1;
+                    self.stack[sp - 1] = self.store.read_u8(&o, i) as i8 as i16;
+                    pc += 1;
+                }
+                0x26 => {
+                    let [r, i] = top!(2);
+                    let o = tri!(self.array(r as Ref, K_SHORT));
+                    let i = tri!(self.index(&o, i));
+                    sp -= 1;
+                    self.stack[sp - 1] = self.store.read_u16(&o, 2 * i) as i16;
+                    pc += 1;
+                }
+                0x24 | 0x27 => {
                     let i = pop!();
                     let r = pop!() as Ref;
                     let kind = match op {
