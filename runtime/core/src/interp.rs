@@ -1044,26 +1044,8 @@ impl<N: Nvm> Card<N> {
                     push!(local!(i + 1));
                     pc += 1;
                 }
-                // array loads; baload and saload (the common ones) read
-                // their two operands with one bounds check and leave the
-                // value in the array reference's slot.
-                0x25 => {
-                    let [r, i] = top!(2);
-                    let o = tri!(self.array(r as Ref, K_BYTE));
-                    let i = tri!(self.index(&o, i));
-                    sp -= 1;
-                    self.stack[sp - 1] = self.store.read_u8(&o, i) as i8 as i16;
-                    pc += 1;
-                }
-                0x26 => {
-                    let [r, i] = top!(2);
-                    let o = tri!(self.array(r as Ref, K_SHORT));
-                    let i = tri!(self.index(&o, i));
-                    sp -= 1;
-                    self.stack[sp - 1] = self.store.read_u16(&o, 2 * i) as i16;
-                    pc += 1;
-                }
-                0x24 | 0x27 => {
+                // array loads
+                0x24 | 0x25 | 0x26 | 0x27 => {
                     let i = pop!();
                     let r = pop!() as Ref;
                     let kind = match op {
@@ -1601,27 +1583,6 @@ impl<N: Nvm> Card<N> {
                     };
                     if new_ctx != self.ctx {
                         self.prev_ctx = self.ctx;
-                    }
-                    // A native that only reads the card's state (getBuffer,
-                    // selectingApplet) on a receiver that is there (`obj`
-                    // found it): its result in the receiver's slot, as
-                    // `call` leaves it, without leaving the loop.
-                    let callee = &self.methods[usize::from(m)];
-                    if let MethodKind::Native(nat) = callee.kind {
-                        let at = sp
-                            .checked_sub(usize::from(callee.nargs))
-                            .filter(|&at| at >= fp);
-                        if let Some(at) = at {
-                            if let Some(v) = self.quick_native(nat, || r) {
-                                match self.stack.get_mut(at) {
-                                    Some(s) => *s = v,
-                                    None => fail!(Exc::Fault(MALFORMED)),
-                                }
-                                sp = at + 1;
-                                pc += 3;
-                                continue;
-                            }
-                        }
                     }
                     sync!();
                     let depth = self.frames.len();

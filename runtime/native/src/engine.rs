@@ -638,20 +638,19 @@ impl<N: Nvm, S: CodeSource<N>> Engine<N> for CompiledEngine<N, S> {
     }
 
     fn run(&self, card: &mut Card<N>, m: MethodId, fp: usize) -> Option<Result<Ret, Exc>> {
-        let i = usize::from(m);
-        // Bound at the method's first call; cloned out of the cell, as the
-        // call may bind others.
-        let known = self.bindings.borrow().get(i).cloned().flatten();
-        let binding = match known {
-            Some(x) => x,
-            None => {
-                let x = self.bind(card, m);
-                let mut b = self.bindings.borrow_mut();
-                if b.len() <= i {
-                    b.resize(i + 1, None);
+        let binding = {
+            let mut b = self.bindings.borrow_mut();
+            let i = usize::from(m);
+            if b.len() <= i {
+                b.resize(i + 1, None);
+            }
+            match &b[i] {
+                Some(x) => x.clone(),
+                None => {
+                    let x = self.bind(card, m);
+                    b[i] = Some(x.clone());
+                    x
                 }
-                b[i] = Some(x.clone());
-                x
             }
         };
         let Binding::Compiled { entry, table, ret } = binding else {
@@ -660,13 +659,12 @@ impl<N: Nvm, S: CodeSource<N>> Engine<N> for CompiledEngine<N, S> {
         if !self.source.can_run() {
             return None;
         }
-        let meth = &card.methods[i];
+        let meth = &card.methods[usize::from(m)];
         let nargs = usize::from(meth.nargs);
         let sb = fp + nargs + usize::from(meth.max_locals);
         let top = sb + usize::from(meth.max_stack);
-        let depth = card.frames.len();
         // The interpreter's limits, so both engines overflow alike.
-        if depth >= card.config.max_frames || top > card.stack.len() {
+        if card.frames.len() >= card.config.max_frames || top > card.stack.len() {
             return Some(Err(card.so()));
         }
         card.frames.push(Frame {
@@ -680,34 +678,34 @@ impl<N: Nvm, S: CodeSource<N>> Engine<N> for CompiledEngine<N, S> {
         let saved_top = card.sp_top;
         card.sp_top = top;
         let args = card.stack[fp..fp + nargs].as_ptr();
-        let ticks = ops::ticks_available(card);
-        let frames_left = (card.config.max_frames - depth - 1) as u32;
-        let words_left = (card.stack.len() - top) as u32;
-        // Every field in its final value at once (what `refresh` and
-        // `fill_ticks` would set).
         let mut vm = Vm {
             entry: &*self.entry,
-            objs: card.store.objs.as_ptr(),
-            ram_objs: card.store.ram_objs.as_ptr(),
-            nvm: card.store.nvm.bytes().as_ptr(),
-            ram: card.store.ram.as_mut_ptr(),
-            nobjs: card.store.objs.len() as u32,
-            nram_objs: card.store.ram_objs.len() as u32,
-            ctx: u32::from(card.ctx),
+            objs: core::ptr::null(),
+            ram_objs: core::ptr::null(),
+            nvm: core::ptr::null(),
+            ram: core::ptr::null_mut(),
+            nobjs: 0,
+            nram_objs: 0,
+            ctx: 0,
             pending: 0,
-            frames_left,
-            words_left,
-            ticks_left: ticks,
+            frames_left: 0,
+            words_left: 0,
+            ticks_left: 0,
             apdu_buffer: u32::from(card.jcre.buffer),
             selecting: u32::from(card.selecting),
-            txn_depth: u32::from(card.store.log.in_txn()),
+            txn_depth: 0,
             pending_ref: 0,
             api_classes: self.api_classes.get(),
             card: (card as *mut Card<N>).cast(),
             exc: None,
-            ticks_given: ticks,
-            base: (frames_left, words_left),
+            ticks_given: 0,
+            base: (0, 0),
         };
+        vm.refresh(card);
+        vm.fill_ticks(card);
+        vm.frames_left = card.config.max_frames.saturating_sub(card.frames.len()) as u32;
+        vm.words_left = (card.stack.len() - top) as u32;
+        vm.base = (vm.frames_left, vm.words_left);
         // SAFETY: `entry` is the entry address (the Thumb bit set on Arm) of
         // a method compiled with the ABI's signature, in code its source
         // keeps executable and unchanged while the engine lives. `vm`
