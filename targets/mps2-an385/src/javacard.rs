@@ -202,9 +202,7 @@ impl<N: Nvm + 'static> Card for RuntimeCard<N> {
                 if !r.data.is_empty() {
                     response.extend_from_slice(&r.data);
                 }
-                let [sw1, sw2] = r.sw.to_be_bytes();
-                response.push(sw1);
-                response.push(sw2);
+                response.extend_from_slice(&r.sw.to_be_bytes());
                 card.recycle(r.data);
             }
             Err(_) => response.extend_from_slice(&SW_MEMORY_FAILURE.to_be_bytes()),

@@ -69,6 +69,10 @@ impl Kind {
 #[derive(Default)]
 pub struct Pool {
     by_class: BTreeMap<ClassId, (Ref, bool)>,
+    /// Whether an instance may be open: set by every open, cleared when
+    /// an applet entry point's return closes them all, so that the return
+    /// of one that opened none (nearly all) does not visit the map.
+    maybe_open: bool,
 }
 
 impl<N: Nvm> Card<N> {
@@ -169,6 +173,7 @@ impl<N: Nvm> Card<N> {
             .map_err(Exc::Fault)?;
         self.engines.insert(r, engine);
         self.engines.oneshots.by_class.insert(class, (r, true));
+        self.engines.oneshots.maybe_open = true;
         Ok(r)
     }
 
@@ -188,8 +193,17 @@ impl<N: Nvm> Card<N> {
     }
 
     /// Closes every open instance (an applet entry point returned).
+    #[inline]
     pub(crate) fn release_oneshots(&mut self) {
-        // After nearly every applet call none is open: no list to build.
+        if self.engines.oneshots.maybe_open {
+            self.release_open_oneshots();
+        }
+    }
+
+    #[inline(never)]
+    fn release_open_oneshots(&mut self) {
+        self.engines.oneshots.maybe_open = false;
+        // Often all were closed already: no list to build.
         if !self.engines.oneshots.by_class.values().any(|e| e.1) {
             return;
         }
