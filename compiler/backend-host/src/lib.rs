@@ -13,12 +13,8 @@ use cranelift_codegen::ir::Function;
 use cranelift_codegen::isa::{self, OwnedTargetIsa};
 use cranelift_codegen::settings::{self, Configurable};
 use cranelift_codegen::Context;
-use hydra_cap::CapFile;
-use hydra_lower::codegen::{
-    self, Backend, CompileError, CompiledFunction, CompiledPackage, Options,
-};
+use hydra_lower::codegen::{Backend, CompiledFunction, CompiledPackage};
 use hydra_lower::Target;
-use hydra_verify::Verified;
 use object::write::{Object, StandardSection, Symbol, SymbolSection};
 use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, SymbolScope};
 
@@ -26,8 +22,6 @@ use object::{Architecture, BinaryFormat, Endianness, SymbolFlags, SymbolKind, Sy
 pub enum BackendError {
     #[error("unsupported target {0}: the host backend builds x86_64 and aarch64 code")]
     UnsupportedTarget(String),
-    #[error("{0}")]
-    Compile(#[from] Box<CompileError>),
     #[error("method {method}: code generation failed: {what}")]
     Codegen { method: String, what: String },
     #[error(
@@ -38,17 +32,24 @@ pub enum BackendError {
     Object(String),
 }
 
+/// Whether the host backend builds code for `triple` (x86_64, aarch64).
+pub fn supports(triple: &str) -> bool {
+    triple.parse::<target_lexicon::Triple>().is_ok_and(|t| {
+        matches!(
+            t.architecture,
+            target_lexicon::Architecture::X86_64 | target_lexicon::Architecture::Aarch64(_)
+        )
+    })
+}
+
 /// An instruction set the host backend builds for.
 pub fn isa_for(triple: &str) -> Result<OwnedTargetIsa, BackendError> {
+    if !supports(triple) {
+        return Err(BackendError::UnsupportedTarget(triple.to_string()));
+    }
     let t: target_lexicon::Triple = triple
         .parse()
         .map_err(|_| BackendError::UnsupportedTarget(triple.to_string()))?;
-    if !matches!(
-        t.architecture,
-        target_lexicon::Architecture::X86_64 | target_lexicon::Architecture::Aarch64(_)
-    ) {
-        return Err(BackendError::UnsupportedTarget(triple.to_string()));
-    }
     let mut b = settings::builder();
     b.set("opt_level", "speed").expect("known setting");
     b.set("unwind_info", "false").expect("known setting");
@@ -119,17 +120,6 @@ impl Backend for HostBackend {
             data_ranges: Vec::new(),
         })
     }
-}
-
-/// Lowers, optimises and compiles every method of a verified package.
-pub fn compile_package(
-    cap: &CapFile,
-    verified: &Verified,
-    triple: &str,
-    options: Options,
-) -> Result<CompiledPackage, BackendError> {
-    let backend = HostBackend::new(triple)?;
-    codegen::compile_package(cap, verified, &backend, options).map_err(|e| Box::new(e).into())
 }
 
 /// The compiled code as an ELF relocatable object.

@@ -14,7 +14,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use hydra_driver::fuzzing::{host_triple, suite};
+use hydra_driver::fuzzing::suite;
 use hydra_driver::Options;
 use hydra_host::{EngineFactory, Host, SuiteEntry};
 use hydra_jcapi::{ApiVersion, ExportPath};
@@ -78,12 +78,14 @@ fn main() {
         for c in &e.caps {
             let cap = hydra_host::read_cap(c).unwrap();
             let v = hydra_verify::verify(&cap, &api).unwrap();
-            let p = hydra_driver::compile(&cap, &v, host_triple(), Options::default()).unwrap();
+            let p = hydra_driver::compile(&cap, &v, hydra_driver::HOST_TRIPLE, Options::default())
+                .unwrap();
             let without_checks = Options {
                 checks: false,
                 ..Options::default()
             };
-            let q = hydra_driver::compile(&cap, &v, host_triple(), without_checks).unwrap();
+            let q =
+                hydra_driver::compile(&cap, &v, hydra_driver::HOST_TRIPLE, without_checks).unwrap();
             methods += p.methods.len();
             size += p.code_size();
             unchecked += q.code_size();

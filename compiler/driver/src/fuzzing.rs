@@ -250,7 +250,7 @@ pub fn run_case(seed: u64) -> (Outcome, Vec<Mutation>, String) {
         let Ok(v) = hydra_verify::verify(cap, &api) else {
             return (Outcome::Invalid, muts, label);
         };
-        let p = match crate::compile(cap, &v, host_triple(), crate::Options::default()) {
+        let p = match crate::compile(cap, &v, crate::HOST_TRIPLE, crate::Options::default()) {
             Ok(p) => p,
             Err(err) => return (Outcome::Differ(format!("compile: {err}")), muts, label),
         };
@@ -285,13 +285,4 @@ pub fn run_case(seed: u64) -> (Outcome, Vec<Mutation>, String) {
         (a, b) => Outcome::Differ(format!("interp: {a:?}\n  native: {b:?}")),
     };
     (outcome, muts, label)
-}
-
-/// The triple of this host.
-pub fn host_triple() -> &'static str {
-    if cfg!(target_arch = "aarch64") {
-        "aarch64-unknown-linux-gnu"
-    } else {
-        "x86_64-unknown-linux-gnu"
-    }
 }

@@ -36,12 +36,19 @@ enum Family {
 fn family(triple: &str) -> Result<Family, DriverError> {
     if hydra_backend_thumb2::Flags::for_triple(triple).is_some() {
         Ok(Family::Thumb2)
-    } else if hydra_backend_host::isa_for(triple).is_ok() {
+    } else if hydra_backend_host::supports(triple) {
         Ok(Family::Host)
     } else {
         Err(DriverError::UnsupportedTarget(triple.to_string()))
     }
 }
+
+/// The triple of the machine running the build server's own engine.
+pub const HOST_TRIPLE: &str = if cfg!(target_arch = "aarch64") {
+    "aarch64-unknown-linux-gnu"
+} else {
+    "x86_64-unknown-linux-gnu"
+};
 
 /// Whether `triple` is a meter's target (Thumb-2).
 pub fn is_meter_target(triple: &str) -> bool {

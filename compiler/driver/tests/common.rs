@@ -11,11 +11,7 @@ use hydra_jcapi::{ApiVersion, ExportPath};
 use hydra_native::host::{NativeCode, NativeImage};
 use hydra_verify::ApiSet;
 
-pub const HOST: &str = if cfg!(target_arch = "aarch64") {
-    "aarch64-unknown-linux-gnu"
-} else {
-    "x86_64-unknown-linux-gnu"
-};
+pub const HOST: &str = hydra_driver::HOST_TRIPLE;
 
 pub fn applets() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../conformance/applets")

@@ -56,11 +56,7 @@ pub struct CompileArgs {
 }
 
 /// The triple of the machine running `hydra`.
-pub const HOST_TRIPLE: &str = if cfg!(target_arch = "aarch64") {
-    "aarch64-unknown-linux-gnu"
-} else {
-    "x86_64-unknown-linux-gnu"
-};
+pub const HOST_TRIPLE: &str = hydra_driver::HOST_TRIPLE;
 
 fn io(path: &Path, e: impl std::fmt::Display) -> CliError {
     CliError::Io {

@@ -1935,6 +1935,20 @@ impl<'a, 'f> Lowerer<'a, 'f> {
     fn short_binop(&mut self, op: u8) -> Result<(), LowerError> {
         let b = self.pop()?;
         let a = self.pop()?;
+        // A short shifted by a constant: the JVM shifts the int
+        // value1 by the low five bits of value2 and keeps 16 bits.
+        // Left by k < 16 or arithmetic right by any k, those 16 bits
+        // are the 16-bit shift's (right by 16..=31 leaves the sign:
+        // right by 15), so no widening.
+        if let (0x4D | 0x4F, Some(k)) = (op, self.const_value(b)) {
+            let k = k & 0x1F;
+            let r = match (op, k) {
+                (0x4D, 0..=15) => self.b.ins().ishl_imm_u(a, k),
+                (0x4D, _) => self.iconst16(0),
+                _ => self.b.ins().sshr_imm_u(a, k.min(15)),
+            };
+            return self.push(r);
+        }
         let r = match op {
             0x41 => self.b.ins().iadd(a, b),
             0x43 => self.b.ins().isub(a, b),
@@ -1954,19 +1968,6 @@ impl<'a, 'f> Lowerer<'a, 'f> {
                     self.b.ins().srem(a32, b32)
                 };
                 self.b.ins().ireduce(I16, r)
-            }
-            // A short shifted by a constant: the JVM shifts the int
-            // value1 by the low five bits of value2 and keeps 16 bits.
-            // Left by k < 16 or arithmetic right by any k, those 16 bits
-            // are the 16-bit shift's (right by 16..=31 leaves the sign:
-            // right by 15), so no widening.
-            0x4D | 0x4F if self.const_value(b).is_some() => {
-                let k = self.const_value(b).unwrap_or(0) & 0x1F;
-                match (op, k) {
-                    (0x4D, 0..=15) => self.b.ins().ishl_imm_u(a, k),
-                    (0x4D, _) => self.iconst16(0),
-                    _ => self.b.ins().sshr_imm_u(a, k.min(15)),
-                }
             }
             _ => {
                 let a32 = self.sext(a);

@@ -156,7 +156,7 @@ fn compile(entry: &SuiteEntry, caps: &[CapFile]) -> Result<Compiled, String> {
     for cap in caps {
         let v = hydra_verify::verify(cap, &api).map_err(|e| format!("verify: {e:?}"))?;
         for (triple, out) in [
-            (hydra_driver::fuzzing::host_triple(), &mut c.host),
+            (hydra_driver::HOST_TRIPLE, &mut c.host),
             ("thumbv7m-none-eabi", &mut c.thumb),
         ] {
             let p = hydra_driver::compile(cap, &v, triple, hydra_driver::Options::default())
