@@ -204,7 +204,8 @@ pub struct Card<N: Nvm> {
     pub channel: u8,
     /// Instance AID and package of the applet being installed.
     pub installing: Option<(Vec<u8>, u16)>,
-    /// Statistics: bytecodes executed, per opcode.
+    /// Statistics: bytecodes executed, per opcode; filled only in builds
+    /// with the `opcode-stats` feature (the host's).
     pub stats: Option<alloc::boxed::Box<[u64; 256]>>,
     pub executed: u64,
     /// `executed` value at which the running entry exceeds its budget.

@@ -333,7 +333,7 @@ impl<N: Nvm> Card<N> {
             Ok(None) => {}
             Err(e) => return Err(e),
         }
-        let stats = self.stats.is_some();
+        let stats = cfg!(feature = "opcode-stats") && self.stats.is_some();
         loop {
             let r = if stats {
                 self.exec_stats(&mut regs, base_depth)
@@ -639,10 +639,15 @@ impl<N: Nvm> Card<N> {
         self.exec_loop::<false>(regs, base_depth)
     }
 
-    /// The dispatch loop that also counts every opcode in `stats`.
+    /// The dispatch loop that also counts every opcode in `stats` (host
+    /// builds only: see the `opcode-stats` feature).
     #[inline(never)]
     fn exec_stats(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Ret, Exc> {
-        self.exec_loop::<true>(regs, base_depth)
+        if cfg!(feature = "opcode-stats") {
+            self.exec_loop::<true>(regs, base_depth)
+        } else {
+            self.exec(regs, base_depth)
+        }
     }
 
     // Single opcodes in the match arms on purpose (see the comment there).
