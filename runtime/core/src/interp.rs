@@ -1614,6 +1614,7 @@ impl<N: Nvm> Card<N> {
             }
         }
     }
+
     /// `new`: a persistent instance owned by the current context.
     pub fn new_object(&mut self, c: ClassId, cells: u16) -> Result<Ref, Exc> {
         match self.store.alloc(K_INSTANCE, 0, self.ctx, c, cells) {
