@@ -5,7 +5,9 @@
 //!  apdu/jcre  ISO 7816-4 dispatch, SELECT, install, status words
 //!  interp     bytecode interpreter (pre-resolved constant pool, quickened code)
 //!  api        java.lang / javacard.framework natives, bound by export tokens
-//!  firewall   context checks (in interp and api), entry points, global arrays
+//!  firewall   context checks of object access, reference stores and calls;
+//!             virtual and interface dispatch
+//!  exceptions the JCRE-owned exception instances the runtime throws
 //!  link       CAP loading, token resolution, class/method tables
 //!  field_access  the layout every field instruction may touch, checked at link
 //!  load_check the on-card verifier's check of a load file before linking
@@ -33,7 +35,9 @@ pub mod cardmgr;
 pub mod class;
 pub mod engine;
 pub mod error;
+pub mod exceptions;
 pub mod field_access;
+pub mod firewall;
 pub mod fwutil;
 pub mod gc;
 pub mod gpapi;
