@@ -86,11 +86,12 @@ impl Package {
     }
 }
 
+/// Operand stacks and locals of all frames, in 16-bit words (8 KB).
+pub const STACK_WORDS: usize = 4096;
+
 /// Limits of the runtime instance (chosen by the board).
 #[derive(Debug, Clone, Copy)]
 pub struct Config {
-    /// Operand stack and locals, in 16-bit words.
-    pub stack_words: usize,
     /// Maximum call depth.
     pub max_frames: usize,
     /// RAM for transient arrays and RAM objects, in bytes.
@@ -123,7 +124,6 @@ pub struct NativeCode {
 impl Default for Config {
     fn default() -> Config {
         Config {
-            stack_words: 4096,
             max_frames: 128,
             ram_bytes: 32 * 1024,
             budget: 50_000_000,
@@ -184,8 +184,9 @@ pub struct Card<N: Nvm> {
     pub cardmgr: crate::cardmgr::CardManager,
     pub jcre: JcreObjects,
     pub apdu: ApduState,
-    /// Interpreter state.
-    pub stack: Vec<i16>,
+    /// Interpreter state: operand stacks and locals of every frame. A fixed
+    /// size, so every index check against it is one compare with a constant.
+    pub stack: alloc::boxed::Box<[i16; STACK_WORDS]>,
     pub frames: Vec<Frame>,
     /// Current firewall context.
     pub ctx: u8,

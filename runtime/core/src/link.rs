@@ -73,7 +73,12 @@ impl<N: Nvm> Card<N> {
             cardmgr,
             jcre: JcreObjects::default(),
             apdu: Default::default(),
-            stack: vec![0; config.stack_words],
+            // Built on the heap: an 8 KB array on the way there would not
+            // fit the meter's main stack.
+            stack: alloc::vec![0; crate::card::STACK_WORDS]
+                .into_boxed_slice()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!("a vector of STACK_WORDS words")),
             frames: Vec::with_capacity(config.max_frames),
             ctx: 0,
             prev_ctx: 0,
