@@ -16,7 +16,7 @@ static const uint8_t pin_value[4] = { 0x31, 0x32, 0x33, 0x34 };
  * `validated` is transient, as OwnerPIN's. */
 static NVM uint8_t tries = 3;
 static uint8_t validated;
-static NVM int16_t balance, seq;
+static NVM int16_t balance, seq, touches;
 static NVM uint8_t log_[RECORD * RECORDS];
 
 #ifdef BENCH_NVM
@@ -72,6 +72,7 @@ uint16_t bench_purse(uint8_t ins, uint8_t p1, uint8_t p2, uint8_t *d, uint16_t l
     (void)p2;
     switch (ins) {
     case 0x02: return SW_OK;
+    case 0x03: PSET(touches, (int16_t)(touches + 1)); return SW_OK;
     case 0x20:
         if (tries == 0) return SW_FILE_INVALID;
         validated = 0;

@@ -10,8 +10,11 @@
 //!
 //! Every response is checked against the script's expected output (the
 //! Python oracle's answers). A benchmark's count is the sum over its work
-//! commands (CLA 80, INS other than 02); INS 02, which does nothing, gives
-//! the cost of one APDU on each engine (for C, of one call of the kernel).
+//! commands (CLA 80, INS other than 02 and 03); INS 02, which does nothing,
+//! gives the cost of one APDU on each engine (for C, of one call of the
+//! kernel), and INS 03 where an applet has it (one update of a persistent
+//! field outside a transaction) the cost of the store barrier: its count
+//! less INS 02's, and its NVM writes.
 //! The cycle estimate applies the Cortex-M3 timings (see [`COSTS`]) to the
 //! instruction mix the plugin counts.
 //!
@@ -130,6 +133,10 @@ pub struct EngineResult {
     pub cycles: Option<u64>,
     /// Instructions of one INS 02 command (APDU overhead).
     pub apdu_overhead: Option<u64>,
+    /// Instructions of one persistent field update outside a transaction
+    /// (INS 03 less INS 02), and the NVM writes and bytes of it.
+    pub field_update: Option<u64>,
+    pub field_update_nvm: Option<(u64, u64)>,
     /// The instruction mix of the work commands.
     pub mix: Vec<(String, u64)>,
     /// Instructions by bucket (firmware engines).
@@ -298,6 +305,16 @@ fn is_noop(cmd: &[u8]) -> bool {
     cmd.get(1) == Some(&0x02)
 }
 
+/// INS 03: one persistent field update (a probe, like INS 02).
+fn is_field_update(cmd: &[u8]) -> bool {
+    cmd.get(1) == Some(&0x03)
+}
+
+/// A probe command, not part of a benchmark's work.
+fn is_probe(cmd: &[u8]) -> bool {
+    is_noop(cmd) || is_field_update(cmd)
+}
+
 fn add_mix(total: &mut Vec<(String, u64)>, mix: &[(String, u64)]) {
     for (n, v) in mix {
         match total.iter_mut().find(|(m, _)| m == n) {
@@ -312,9 +329,15 @@ fn firmware_result(counts: &[(Vec<u8>, Counts)], cost: &NvmCost) -> EngineResult
     let mut r = EngineResult::default();
     let (mut insns, mut mix, mut buckets) = (0, Vec::new(), Vec::new());
     let mut nvm: Option<NvmCounts> = None;
+    let mut update = None;
     for (cmd, c) in counts {
         if is_noop(cmd) {
             r.apdu_overhead = Some(c.total);
+            continue;
+        }
+        if is_field_update(cmd) {
+            update = Some(c.total);
+            r.field_update_nvm = Some(c.nvm.as_ref().map_or((0, 0), |n| (n.writes, n.bytes)));
             continue;
         }
         insns += c.total;
@@ -324,6 +347,9 @@ fn firmware_result(counts: &[(Vec<u8>, Counts)], cost: &NvmCost) -> EngineResult
             nvm.get_or_insert_with(NvmCounts::default).add(n);
         }
     }
+    r.field_update = update
+        .zip(r.apdu_overhead)
+        .map(|(u, o)| u.saturating_sub(o));
     r.instructions = Some(insns);
     r.cycles = Some(cycles(insns, &mix));
     if let Some(n) = nvm {
@@ -727,6 +753,26 @@ pub fn render(r: &Report) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    for b in r
+        .benchmarks
+        .iter()
+        .filter(|b| b.interp.field_update.is_some())
+    {
+        let one = |e: &EngineResult| match (e.field_update, e.field_update_nvm) {
+            (Some(n), Some((w, bytes))) => format!("{n} + {w} NVM writes ({bytes} B)"),
+            (Some(n), None) => n.to_string(),
+            _ => "n/a".into(),
+        };
+        let _ = writeln!(
+            s,
+            "One persistent field update outside a transaction ({}, INS 03 less INS 02): thumb-interp {}, thumb {}, C {}, C+NVM {}",
+            b.name,
+            one(&b.interp),
+            one(&b.thumb),
+            one(&b.c),
+            b.c_nvm.as_ref().map_or("n/a".into(), one),
+        );
+    }
     for b in &r.benchmarks {
         for (e, res) in [
             ("thumb-interp", &b.interp),
@@ -953,7 +999,7 @@ pub fn bench_cmd(args: BenchArgs) -> Result<(), CliError> {
                 .to_string(),
             work_commands: commands(&entry.script)?
                 .iter()
-                .filter(|c| !is_noop(&c.1))
+                .filter(|c| !is_probe(&c.1))
                 .count(),
             ..BenchResult::default()
         };

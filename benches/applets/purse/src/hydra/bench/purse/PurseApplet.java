@@ -24,6 +24,8 @@ import javacard.framework.Util;
  *   the amount is refused and counted. Response: balance (2), seq (2),
  *   refused in this command (2), 16-bit sum of all log bytes (2).
  * INS 72 BALANCE: response balance (2), seq (2).
+ * INS 03: one update of a persistent field outside a transaction
+ *   (touches++; the cost of the store barrier).
  * INS 02: no work.
  */
 public class PurseApplet extends Applet {
@@ -36,6 +38,7 @@ public class PurseApplet extends Applet {
     private final OwnerPIN pin;
     private short balance;
     private short seq;
+    private short touches;
     private final byte[] log;
 
     private PurseApplet() {
@@ -62,6 +65,9 @@ public class PurseApplet extends Applet {
         }
         switch (buf[ISO7816.OFFSET_INS]) {
         case 0x02:
+            return;
+        case 0x03:
+            touches++;
             return;
         case 0x20:
             verify(apdu, buf);
