@@ -129,9 +129,17 @@ pub const SB_API: u32 = 40;
 /// which change in place and are checked by what they point at.
 pub const SB_CRC: u32 = 60;
 
-/// CRC-32 (ISO-HDLC, the zip/Ethernet one) of the concatenated parts.
+/// The CRC-32 of every check in NVM: ISO-HDLC, the zip/Ethernet one.
+const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+
+/// CRC-32 of one run of bytes (inline: the log's records of fields).
+#[inline]
+pub fn crc32_of(b: &[u8]) -> u32 {
+    CRC.checksum(b)
+}
+
+/// CRC-32 (ISO-HDLC) of the concatenated parts.
 pub fn crc32(parts: &[&[u8]]) -> u32 {
-    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
     let mut d = CRC.digest();
     for p in parts {
         d.update(p);
