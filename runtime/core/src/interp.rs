@@ -818,6 +818,80 @@ impl<N: Nvm> Card<N> {
             }};
         }
 
+        // Array element load and store of one kind (a constant, so each
+        // arm keeps only its own kind's path).
+        macro_rules! array_load {
+            ($kind:expr) => {{
+                let i = pop!();
+                let r = pop!() as Ref;
+                let kind: u8 = $kind;
+                let o = tri!(self.array(r, kind));
+                let i = tri!(self.index(&o, i));
+                match kind {
+                    K_BYTE => push!(self.store.read_u8(&o, i) as i8 as i16),
+                    K_INT => {
+                        push!(self.store.read_u16(&o, 4 * i) as i16);
+                        push!(self.store.read_u16(&o, 4 * i + 2) as i16);
+                    }
+                    _ => push!(self.store.read_u16(&o, 2 * i) as i16),
+                }
+                pc += 1;
+            }};
+        }
+        macro_rules! array_store {
+            ($kind:expr) => {{
+                let kind: u8 = $kind;
+                let (hi, lo) = if kind == K_INT {
+                    let lo = pop!();
+                    (pop!(), lo)
+                } else {
+                    (0, pop!())
+                };
+                let i = pop!();
+                let r = pop!() as Ref;
+                let o = tri!(self.array(r, kind));
+                let i = tri!(self.index(&o, i));
+                match kind {
+                    K_BYTE => {
+                        let v = if o.kind == K_BOOL {
+                            (lo & 1) as u8
+                        } else {
+                            lo as u8
+                        };
+                        tri!(self.store.write(&o, i, &[v], true));
+                    }
+                    K_INT => {
+                        tri!(self
+                            .store
+                            .write(&o, 4 * i, &join(hi, lo).to_be_bytes(), true))
+                    }
+                    K_REF => {
+                        let v = lo as Ref;
+                        tri!(self.check_storable(v));
+                        if v != NULL && o.class != NO_CLASS {
+                            let (ok, exists) = match self.store.obj(v) {
+                                Some(vo) => (
+                                    !vo.is_array() && self.is_subclass_of(vo.class, o.class)
+                                        || o.class == self.api_class(LANG, tok::OBJECT),
+                                    true,
+                                ),
+                                None => (false, false),
+                            };
+                            if !exists {
+                                fail!(Exc::Fault(MALFORMED));
+                            }
+                            if !ok {
+                                throw_vm!(tok::ARRAY_STORE);
+                            }
+                        }
+                        tri!(self.store.write(&o, 2 * i, &lo.to_be_bytes(), true));
+                    }
+                    _ => tri!(self.store.write(&o, 2 * i, &lo.to_be_bytes(), true)),
+                }
+                pc += 1;
+            }};
+        }
+
         loop {
             let op = match code.get(pc) {
                 Some(&op) => op,
@@ -899,27 +973,11 @@ impl<N: Nvm> Card<N> {
                     pc += 1;
                 }
                 // array loads
-                0x24 | 0x25 | 0x26 | 0x27 => {
-                    let i = pop!();
-                    let r = pop!() as Ref;
-                    let kind = match op {
-                        0x24 => K_REF,
-                        0x25 => K_BYTE,
-                        0x26 => K_SHORT,
-                        _ => K_INT,
-                    };
-                    let o = tri!(self.array(r, kind));
-                    let i = tri!(self.index(&o, i));
-                    match kind {
-                        K_BYTE => push!(self.store.read_u8(&o, i) as i8 as i16),
-                        K_INT => {
-                            push!(self.store.read_u16(&o, 4 * i) as i16);
-                            push!(self.store.read_u16(&o, 4 * i + 2) as i16);
-                        }
-                        _ => push!(self.store.read_u16(&o, 2 * i) as i16),
-                    }
-                    pc += 1;
-                }
+                // One arm per element kind: each is specialised to its kind.
+                0x24 => array_load!(K_REF),
+                0x25 => array_load!(K_BYTE),
+                0x26 => array_load!(K_SHORT),
+                0x27 => array_load!(K_INT),
                 0x28 | 0x29 => {
                     let v = pop!();
                     set_local!(b1(&code, pc + 1), v);
@@ -962,62 +1020,10 @@ impl<N: Nvm> Card<N> {
                     pc += 1;
                 }
                 // array stores
-                0x37 | 0x38 | 0x39 | 0x3A => {
-                    let (hi, lo) = if op == 0x3A {
-                        let lo = pop!();
-                        (pop!(), lo)
-                    } else {
-                        (0, pop!())
-                    };
-                    let i = pop!();
-                    let r = pop!() as Ref;
-                    let kind = match op {
-                        0x37 => K_REF,
-                        0x38 => K_BYTE,
-                        0x39 => K_SHORT,
-                        _ => K_INT,
-                    };
-                    let o = tri!(self.array(r, kind));
-                    let i = tri!(self.index(&o, i));
-                    match kind {
-                        K_BYTE => {
-                            let v = if o.kind == K_BOOL {
-                                (lo & 1) as u8
-                            } else {
-                                lo as u8
-                            };
-                            tri!(self.store.write(&o, i, &[v], true));
-                        }
-                        K_INT => {
-                            tri!(self
-                                .store
-                                .write(&o, 4 * i, &join(hi, lo).to_be_bytes(), true))
-                        }
-                        K_REF => {
-                            let v = lo as Ref;
-                            tri!(self.check_storable(v));
-                            if v != NULL && o.class != NO_CLASS {
-                                let (ok, exists) = match self.store.obj(v) {
-                                    Some(vo) => (
-                                        !vo.is_array() && self.is_subclass_of(vo.class, o.class)
-                                            || o.class == self.api_class(LANG, tok::OBJECT),
-                                        true,
-                                    ),
-                                    None => (false, false),
-                                };
-                                if !exists {
-                                    fail!(Exc::Fault(MALFORMED));
-                                }
-                                if !ok {
-                                    throw_vm!(tok::ARRAY_STORE);
-                                }
-                            }
-                            tri!(self.store.write(&o, 2 * i, &lo.to_be_bytes(), true));
-                        }
-                        _ => tri!(self.store.write(&o, 2 * i, &lo.to_be_bytes(), true)),
-                    }
-                    pc += 1;
-                }
+                0x37 => array_store!(K_REF),
+                0x38 => array_store!(K_BYTE),
+                0x39 => array_store!(K_SHORT),
+                0x3A => array_store!(K_INT),
                 0x3B => {
                     let _ = pop!();
                     pc += 1;
