@@ -110,6 +110,10 @@ pub enum Cp {
     Virtual {
         class: ClassId,
         token: u8,
+        /// What the token names in `class` itself (`NO_METHOD`: nothing):
+        /// the callee when the object is of that class, and the argument
+        /// count of every override.
+        method: MethodId,
     },
     /// Statically bound method (super call, static method, constructor).
     Direct(MethodId),

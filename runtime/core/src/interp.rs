@@ -1407,7 +1407,7 @@ impl<N: Nvm> Card<N> {
                 // calls
                 0x8B => {
                     let (class, token) = match cp_at!(s2(&code, pc + 1) as u16) {
-                        Cp::Virtual { class, token } => (class, token),
+                        Cp::Virtual { class, token, .. } => (class, token),
                         _ => fail!(Exc::Fault(MALFORMED)),
                     };
                     // The receiver is below the arguments; its count comes

@@ -986,10 +986,16 @@ impl<N: Nvm> Card<N> {
                     site = FieldSite::Instance(c);
                     Cp::Field(cl.base + u16::from(token))
                 }
-                CpEntry::VirtualMethod { class, token } => Cp::Virtual {
-                    class: resolve_class(self, class)?,
-                    token,
-                },
+                CpEntry::VirtualMethod { class, token } => {
+                    let class = resolve_class(self, class)?;
+                    Cp::Virtual {
+                        class,
+                        token,
+                        method: self
+                            .lookup_virtual(class, class, token)
+                            .unwrap_or(NO_METHOD),
+                    }
+                }
                 CpEntry::SuperMethod { class, token } => {
                     let c = resolve_class(self, class)?;
                     let sup = self.classes[usize::from(c)].super_class;
@@ -1106,7 +1112,7 @@ impl<N: Nvm> Card<N> {
         }
         // Virtual calls to API classes must land on something implemented.
         for (k, e) in cp.iter().enumerate() {
-            if let Cp::Virtual { class, token } = *e {
+            if let Cp::Virtual { class, token, .. } = *e {
                 let cl = &self.classes[usize::from(class)];
                 if usize::from(class) < CLASSES.len() && token & 0x80 == 0 && !cl.is_interface() {
                     let ok = cl

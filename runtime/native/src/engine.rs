@@ -567,7 +567,7 @@ fn dispatch_rows<N: Nvm>(card: &Card<N>, pkg: u16, image: &Methods, t: &mut Vec<
     for (i, e) in p.cp.iter().enumerate() {
         let mut entries = Vec::new();
         let stride = match *e {
-            Cp::Virtual { class, token } => {
+            Cp::Virtual { class, token, .. } => {
                 for c in 0..n {
                     entries.push(code(card.lookup_virtual((first + c) as u16, class, token)));
                 }

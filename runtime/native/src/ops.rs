@@ -6,7 +6,7 @@
 
 use hydra_runtime::api_tables::{tok, LANG};
 use hydra_runtime::card::Card;
-use hydra_runtime::class::{ClassId, Cp, MethodId, MethodKind, NO_CLASS};
+use hydra_runtime::class::{ClassId, Cp, MethodId, MethodKind, NO_CLASS, NO_METHOD};
 use hydra_runtime::error::Fault;
 use hydra_runtime::heap::*;
 use hydra_runtime::interp::{Exc, Ret};
@@ -275,8 +275,12 @@ pub fn resolve<N: Nvm>(
             (m, card.ctx)
         }
         invoke::VIRTUAL => {
-            let (class, token) = match cp(card, pkg, index as u16)? {
-                Cp::Virtual { class, token } => (class, token),
+            let (class, token, method) = match cp(card, pkg, index as u16)? {
+                Cp::Virtual {
+                    class,
+                    token,
+                    method,
+                } => (class, token, method),
                 _ => return Err(malformed()),
             };
             let r = args.first().copied().unwrap_or(0) as Ref;
@@ -290,9 +294,14 @@ pub fn resolve<N: Nvm>(
             } else {
                 o.class
             };
-            let m = card
-                .lookup_virtual(target, class, token)
-                .ok_or_else(malformed)?;
+            // The object's class is often the reference's own: resolved at
+            // link time.
+            let m = if target == class && method != NO_METHOD {
+                method
+            } else {
+                card.lookup_virtual(target, class, token)
+                    .ok_or_else(malformed)?
+            };
             if let Some(MethodKind::Native(n)) = card.methods.get(usize::from(m)).map(|x| x.kind) {
                 // The receiver is there: `store.obj` found it.
                 if let Some(v) = card.quick_native(n, || r) {
