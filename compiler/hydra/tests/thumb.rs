@@ -127,3 +127,26 @@ fn tempfile_dir() -> PathBuf {
     std::fs::create_dir_all(&d).unwrap();
     d
 }
+
+/// Every way a package reaches a card runs the card's verifier: a CAP
+/// that carries its Descriptor and breaks a rule (a private field read
+/// from another class) is refused with the verifier's error on the host's
+/// card and by the meter firmware booting it from its factory image.
+#[test]
+fn cards_refuse_a_package_their_verifier_rejects() {
+    let cap = conformance("../verifier/ac-private-field-of-another-class.cap");
+    for engine in ["interp", "thumb-interp"] {
+        let r = Command::new(env!("CARGO_BIN_EXE_hydra"))
+            .args(["run", "--engine", engine, "--cap"])
+            .arg(&cap)
+            .arg(conformance("arith/arith.scr"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert!(!r.status.success(), "{engine}: {stderr}");
+        assert!(
+            stderr.contains("the card's verifier refused it") && stderr.contains("is private"),
+            "{engine}: {stderr}"
+        );
+    }
+}

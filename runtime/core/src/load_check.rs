@@ -67,6 +67,23 @@ fn card_api() -> BuiltinImports {
     }))
 }
 
+impl<N: crate::nvm::Nvm> crate::card::Card<N> {
+    /// Loads a package the way the card manager's LOAD does: checked on
+    /// the card per `Config::verify_loads` ([`check`]; `described`: the
+    /// load file carried its Descriptor), then linked, keeping `native` as
+    /// its stored image (see [`crate::card::Card::load_package_image`]).
+    /// What the factory image and `hydra run --cap` load goes through here.
+    pub fn load_verified(
+        &mut self,
+        cap: &CapFile,
+        described: bool,
+        native: Option<&[u8]>,
+    ) -> Result<u16, LoadError> {
+        check(cap, described, self.config.verify_loads)?;
+        self.load_package_image(cap, native)
+    }
+}
+
 /// Checks a parsed load file; `described` says whether it carried its own
 /// Descriptor (without it, the parser stood in an empty one).
 pub fn check(cap: &CapFile, described: bool, policy: VerifyLoads) -> Result<Checked, LoadError> {
@@ -93,8 +110,30 @@ pub fn check(cap: &CapFile, described: bool, policy: VerifyLoads) -> Result<Chec
             }),
         };
     }
-    match hydra_verify::verify(cap, &api) {
-        Ok(_) => Ok(Checked::Verified),
+    // A package built against a newer minor version of an API package
+    // (JC 3.1, 3.2: javacard.framework 1.8, 1.9) is what the linker binds
+    // as long as it uses members the runtime implements: tokens do not
+    // change between minor versions, and the verifier types every member
+    // it uses against the card's export data, refusing one it lacks. So
+    // the only error the card waives is that version number itself.
+    let same_majors = cap.import.packages.iter().all(|i| {
+        hydra_verify::Imports::by_aid(&api, i.aid.as_bytes()).is_some_and(|a| a.major == i.major)
+    });
+    let waived = |e: &hydra_verify::VerifyError| {
+        same_majors && matches!(e.kind, hydra_verify::ErrorKind::ImportVersion { .. })
+    };
+    let verdict = hydra_verify::verify(cap, &api)
+        .map(|_| ())
+        .or_else(|errors| {
+            let errors: alloc::vec::Vec<_> = errors.into_iter().filter(|e| !waived(e)).collect();
+            if errors.is_empty() {
+                Ok(())
+            } else {
+                Err(errors)
+            }
+        });
+    match verdict {
+        Ok(()) => Ok(Checked::Verified),
         Err(errors) => {
             let first: String = errors.first().map(|e| format!("{e}")).unwrap_or_default();
             Err(LoadError::Unverified {
@@ -165,6 +204,37 @@ mod tests {
             panic!("{e}");
         };
         assert_eq!(errors, 1, "{first}");
+    }
+
+    fn cap_at(rel: &str) -> CapFile {
+        let path = std::format!("{}/../../conformance/{rel}", env!("CARGO_MANIFEST_DIR"));
+        hydra_cap::container::read_path(std::path::Path::new(&path))
+            .unwrap()
+            .cap
+    }
+
+    /// The JC 3.2.0 converter's pin applet imports javacard.framework 1.9;
+    /// the card holds 1.6's export data and verifies it all the same, but
+    /// not a package of another major version.
+    #[test]
+    fn a_newer_minor_api_version_is_verified_a_newer_major_is_not() {
+        let mut cap = cap_at("applets/variants/3.2.0/pin.cap");
+        assert!(cap.import.packages.iter().any(|i| i.minor > 6));
+        assert_eq!(
+            check(&cap, true, VerifyLoads::Always),
+            Ok(Checked::Verified)
+        );
+        let fw = cap
+            .import
+            .packages
+            .iter_mut()
+            .find(|i| i.minor > 6)
+            .expect("framework import");
+        fw.major += 1;
+        assert!(matches!(
+            check(&cap, true, VerifyLoads::Always),
+            Err(LoadError::Unverified { .. })
+        ));
     }
 
     #[test]

@@ -227,7 +227,9 @@ impl Host {
         if card.live_package(aid).is_some() {
             return Ok(());
         }
-        card.load_package(cap)
+        // A CAP file read here carried its Descriptor (the reader requires
+        // it), so the card's verifier can check it as LOAD would.
+        card.load_verified(cap, true, None)
             .map_err(|e| match names::explain(cap, &e) {
                 Some(msg) => HostError::Unsupported(msg),
                 None => HostError::Load(e),

@@ -134,7 +134,8 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
                             target: p.target,
                             abi: p.abi,
                         });
-                    card.load_package_image(&cap, runs.then_some(bytes))
+                    let described = hydra_runtime::load_check::has_descriptor(p.load_file);
+                    card.load_verified(&cap, described, runs.then_some(bytes))
                         .map_err(|e| format!("loading package {}: {e}", hex(p.aid)))?;
                     loaded += 1;
                 }
@@ -145,7 +146,8 @@ impl<N: Nvm + 'static> RuntimeCard<N> {
                     if card.live_package(aid).is_some() {
                         continue;
                     }
-                    card.load_package(&cap)
+                    let described = hydra_runtime::load_check::has_descriptor(stream);
+                    card.load_verified(&cap, described, None)
                         .map_err(|e| format!("loading package {}: {e}", hex(aid)))?;
                     loaded += 1;
                 }
