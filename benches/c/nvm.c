@@ -93,11 +93,27 @@ static unsigned put_record(unsigned at, uint8_t marker, void *dst, const void *c
 
 /* An update that changes nothing costs no write (and no wear), as on the
  * card. */
+/* How many bytes an update changes (fields of up to 4 bytes compared byte by
+ * byte, longer ones only for equality, as the runtime does); *at is the
+ * first changed one. */
+static unsigned changes(const uint8_t *old, const uint8_t *new, unsigned len, unsigned *at)
+{
+    unsigned n = 0;
+    *at = 0;
+    if (len > 4) return memcmp(old, new, len) == 0 ? 0 : 2;
+    for (unsigned i = 0; i < len; i++) {
+        if (old[i] != new[i] && n++ == 0) *at = i;
+    }
+    return n;
+}
+
 void nvm_update(void *dst, const void *src, unsigned len)
 {
-    if (memcmp(dst, src, len) == 0) return;
-    if (len == 1) {
-        nvm_write(dst, src, 1);
+    unsigned at, n = changes(dst, src, len, &at);
+    if (n == 0) return;
+    if (n == 1) {
+        /* One byte changes: its write is atomic by itself. */
+        nvm_write((uint8_t *)dst + at, (const uint8_t *)src + at, 1);
         return;
     }
     put_record(0, next_epoch(), dst, src, len);
@@ -116,7 +132,14 @@ void nvm_begin(void)
 
 void nvm_txn_update(void *dst, const void *src, unsigned len)
 {
-    if (memcmp(dst, src, len) == 0) return;
+    unsigned at, n = changes(dst, src, len, &at);
+    if (n == 0) return;
+    if (n == 1) {
+        /* The undo record keeps the one byte that changes. */
+        dst = (uint8_t *)dst + at;
+        src = (const uint8_t *)src + at;
+        len = 1;
+    }
     used += put_record(used, journal.epoch, dst, dst, len);
     nvm_write(dst, src, len);
 }

@@ -4,10 +4,11 @@
  * counterpart of the firmware's NVM driver (the same marker, so the same
  * plugin counts the writes, bytes and blocks). Atomicity is the card's:
  *   - PSET(lvalue, value): one update, atomic on its own (a field or array
- *     element outside a transaction): one write for a byte, else three
- *     (undo record, data, epoch);
+ *     element outside a transaction): nothing when it changes nothing, one
+ *     write when it changes one byte, else two (redo record, data);
  *   - nvm_begin / TSET / nvm_commit: a transaction, every update's old
- *     bytes appended to the undo journal before the update.
+ *     bytes (only the changed one when one changes) appended to the undo
+ *     journal before the update.
  * Without BENCH_NVM, PSET and TSET are plain assignments and NVM is empty,
  * so the RAM variant compiles to the code it always had. */
 #ifndef HYDRA_BENCH_NVM_H

@@ -868,17 +868,24 @@ impl<N: Nvm> Store<N> {
     /// One persistent update: logged inside a transaction; outside, a
     /// multi-byte `atomic` update goes through a one-record log so power loss
     /// leaves either the old or the new value.
+    ///
+    /// Only what changes is written: an update that changes nothing costs
+    /// no NVM write (and no wear); one that changes a single byte (a
+    /// counter's low byte, a flag in a short) is that byte's write alone,
+    /// atomic by itself, so it needs no redo record, and inside a
+    /// transaction its undo record keeps that byte only.
     pub fn write_nvm(&mut self, at: u32, bytes: &[u8], atomic: bool) -> Result<()> {
-        // An update that changes nothing costs no NVM write (and no wear).
         let a = at as usize;
-        let unchanged = self
-            .nvm
-            .bytes()
-            .get(a..a + bytes.len())
-            .is_some_and(|old| crate::nvm::same_bytes(old, bytes));
-        if unchanged {
-            return Ok(());
-        }
+        let change = match self.nvm.bytes().get(a..a + bytes.len()) {
+            Some(old) => crate::nvm::change(old, bytes),
+            // Out of range: the write below reports it.
+            None => crate::nvm::Change::Several,
+        };
+        let (at, bytes) = match change {
+            crate::nvm::Change::None => return Ok(()),
+            crate::nvm::Change::OneByte(k) => (at + k as u32, &bytes[k..k + 1]),
+            crate::nvm::Change::Several => (at, bytes),
+        };
         if self.log.in_txn() {
             crate::txn::log_old(self, at, bytes.len() as u32)?;
             self.nvm.write(at, bytes)

@@ -84,14 +84,47 @@ pub fn zero_bytes(d: &mut [u8]) {
     }
 }
 
-/// Whether `a` and `b` hold the same bytes (inline for field sizes).
+/// What an update of `old` to `new` (same length) changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    /// Nothing: the update needs no write.
+    None,
+    /// Exactly the byte at this index: a one-byte write, atomic by the
+    /// [`Nvm`] contract, makes the whole update.
+    OneByte(usize),
+    /// More than one byte (or a length that is not compared bytewise).
+    Several,
+}
+
+/// Which bytes an update changes. Fields, statics and array elements (1,
+/// 2 or 4 bytes) are compared as one word (the differing bits give the
+/// bytes); longer updates only for equality, with `memcmp`.
 #[inline]
-pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    match (a, b) {
-        ([a], [b]) => a == b,
-        ([a0, a1], [b0, b1]) => a0 == b0 && a1 == b1,
-        ([a0, a1, a2, a3], [b0, b1, b2, b3]) => a0 == b0 && a1 == b1 && a2 == b2 && a3 == b3,
-        (a, b) => a == b,
+pub fn change(old: &[u8], new: &[u8]) -> Change {
+    // `x` has a bit set where old and new differ, byte `i` in bits 8i..8i+8.
+    #[inline(always)]
+    fn of_word(x: u32) -> Change {
+        if x == 0 {
+            return Change::None;
+        }
+        let first = x.trailing_zeros() / 8;
+        let last = (31 - x.leading_zeros()) / 8;
+        if first == last {
+            Change::OneByte(first as usize)
+        } else {
+            Change::Several
+        }
+    }
+    match (old, new) {
+        (&[a], &[b]) => of_word(u32::from(a ^ b)),
+        (&[a0, a1], &[b0, b1]) => of_word(u32::from(
+            u16::from_le_bytes([a0, a1]) ^ u16::from_le_bytes([b0, b1]),
+        )),
+        (&[a0, a1, a2, a3], &[b0, b1, b2, b3]) => {
+            of_word(u32::from_le_bytes([a0, a1, a2, a3]) ^ u32::from_le_bytes([b0, b1, b2, b3]))
+        }
+        (a, b) if a == b => Change::None,
+        _ => Change::Several,
     }
 }
 
@@ -143,5 +176,33 @@ impl Nvm for RamNvm {
         copy_bytes(&mut self.data[start..end], data);
         self.writes += 1;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{change, Change};
+
+    #[test]
+    fn an_update_changes_none_one_or_several_bytes() {
+        assert_eq!(change(&[7], &[7]), Change::None);
+        assert_eq!(change(&[7], &[8]), Change::OneByte(0));
+        // A short counter 0x00FF -> 0x0100 (big-endian): both bytes.
+        assert_eq!(change(&[0x00, 0xFF], &[0x01, 0x00]), Change::Several);
+        // 0x0041 -> 0x0042: the low byte, at index 1.
+        assert_eq!(change(&[0x00, 0x41], &[0x00, 0x42]), Change::OneByte(1));
+        assert_eq!(change(&[0x12, 0x34], &[0x13, 0x34]), Change::OneByte(0));
+        assert_eq!(change(&[1, 2, 3, 4], &[1, 2, 3, 4]), Change::None);
+        for i in 0..4 {
+            let mut new = [1, 2, 3, 4];
+            new[i] ^= 0x80;
+            assert_eq!(change(&[1, 2, 3, 4], &new), Change::OneByte(i), "byte {i}");
+        }
+        assert_eq!(change(&[1, 2, 3, 4], &[0, 2, 3, 5]), Change::Several);
+        assert_eq!(change(&[1, 2, 3, 4], &[1, 9, 9, 4]), Change::Several);
+        // Longer updates: equality only.
+        assert_eq!(change(&[0; 8], &[0; 8]), Change::None);
+        assert_eq!(change(&[0; 8], &[0, 0, 0, 1, 0, 0, 0, 0]), Change::Several);
+        assert_eq!(change(&[0, 0, 0], &[0, 1, 0]), Change::Several);
     }
 }
