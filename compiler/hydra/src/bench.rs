@@ -16,7 +16,11 @@
 //! field outside a transaction) the cost of the store barrier: its count
 //! less INS 02's, and its NVM writes.
 //! The cycle estimate applies the Cortex-M3 timings (see [`COSTS`]) to the
-//! instruction mix the plugin counts.
+//! instruction mix the plugin counts. Each firmware run also gives the
+//! instructions of the card's own check of each package it loads at boot
+//! (the on-card verifier type-checking the package against the card's
+//! API, between the firmware's verification markers): on `thumb-interp`
+//! the CAP file's, on `thumb` the native package's load file's.
 //!
 //! Output: a table on standard output, `bench.json` and `bench.svg` in the
 //! output folder.
@@ -31,7 +35,8 @@ use hydra_host::script::{self as host_script, Stmt};
 use hydra_host::{first_difference, read_suite, SuiteEntry};
 use hydra_qemu_host::script::run_script;
 use hydra_qemu_host::{
-    find_qemu, Artifacts, Config, CountParser, Counts, FirmwareSymbols, Install, NvmCounts, Session,
+    find_qemu, image_packages, name_verifications, Artifacts, Config, CountParser, Counts,
+    FirmwareSymbols, Install, NvmCounts, Session,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use object::{Object, ObjectSection, ObjectSymbol};
@@ -148,8 +153,22 @@ pub struct EngineResult {
     pub nvm_blocks: Option<u64>,
     /// The cycle estimate plus the time of the NVM block programs.
     pub cycles_with_nvm: Option<u64>,
+    /// Firmware engines: the card's check of each package it loaded at
+    /// boot, in load order.
+    pub verification: Vec<PackageCheck>,
     /// Why there is no figure.
     pub unavailable: Option<String>,
+}
+
+/// The on-card verification of one package as the card loads it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PackageCheck {
+    pub package: String,
+    /// Instructions of the check (parsing and linking excluded).
+    pub instructions: u64,
+    /// The verifier type-checked the package; `false`: the card found it
+    /// could not, and `instructions` is that finding alone.
+    pub type_checked: bool,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -379,10 +398,19 @@ fn run_firmware(
     cfg.natives = natives;
     cfg.installs = entry.installs.iter().map(Install::from).collect();
     let text = std::fs::read_to_string(&entry.script).map_err(|e| io(&entry.script, e))?;
+    let packages = image_packages(&cfg.packages, &cfg.natives)?;
     let mut session = Session::start(&cfg)?;
     let run = run_script(&mut session, &entry.script.display().to_string(), &text);
     session.stop();
     let run = run?;
+    let verification = name_verifications(&packages, &run.verifications)
+        .into_iter()
+        .map(|(package, v)| PackageCheck {
+            package,
+            instructions: v.instructions,
+            type_checked: v.typed,
+        })
+        .collect();
     let want = std::fs::read_to_string(&entry.expected).map_err(|e| io(&entry.expected, e))?;
     if let Some((line, e, a)) = first_difference(&run.output, &want) {
         return Err(io(
@@ -396,7 +424,9 @@ fn run_firmware(
         .filter(|a| a.command.first() == Some(&0x80))
         .filter_map(|a| Some((a.command, a.counts?)))
         .collect();
-    Ok(firmware_result(&counts, cost))
+    let mut r = firmware_result(&counts, cost);
+    r.verification = verification;
+    Ok(r)
 }
 
 /// The C image and each benchmark's object file.
@@ -773,6 +803,15 @@ pub fn render(r: &Report) -> String {
             b.c_nvm.as_ref().map_or("n/a".into(), one),
         );
     }
+    let _ = writeln!(
+        s,
+        "Instructions of the on-card verification of each package as the card loads it (thumb-interp: the CAP file, thumb: the native package's load file; the verifier type-checking every method against the card's API, parsing and linking excluded): {}",
+        r.benchmarks
+            .iter()
+            .flat_map(verification_figures)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     for b in &r.benchmarks {
         for (e, res) in [
             ("thumb-interp", &b.interp),
@@ -808,6 +847,33 @@ pub fn render(r: &Report) -> String {
         "Cycles: Cortex-M3 estimate from the instruction mix (Cortex-M3 TRM, DDI 0337E, Table 18-1); see bench.json cost_table."
     );
     s
+}
+
+/// `PACKAGE INTERP/THUMB` for each package a benchmark loads; a figure
+/// of a package the card could not type-check says so.
+fn verification_figures(b: &BenchResult) -> Vec<String> {
+    let one = |e: &EngineResult, package: &str| match e
+        .verification
+        .iter()
+        .find(|v| v.package == package)
+    {
+        Some(v) if v.type_checked => v.instructions.to_string(),
+        Some(v) => format!("{} (not type-checked)", v.instructions),
+        None => "n/a".into(),
+    };
+    let mut packages: Vec<&str> = Vec::new();
+    for v in b.interp.verification.iter().chain(&b.thumb.verification) {
+        if !packages.contains(&v.package.as_str()) {
+            packages.push(&v.package);
+        }
+    }
+    if packages.is_empty() {
+        return vec![format!("{} n/a", b.name)];
+    }
+    packages
+        .into_iter()
+        .map(|p| format!("{p} {}/{}", one(&b.interp, p), one(&b.thumb, p)))
+        .collect()
 }
 
 fn fmt_nvm(e: Option<&EngineResult>) -> String {

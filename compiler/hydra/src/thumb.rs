@@ -9,7 +9,8 @@ use hydra::error::CliError;
 use hydra_host::{InstallSpec, SuiteEntry};
 use hydra_qemu_host::script::{all_applets, run_script, ScriptRun};
 use hydra_qemu_host::{
-    find_qemu, flat_profile, profile, Artifacts, Config, Counts, FirmwareSymbols, Install, Session,
+    find_qemu, flat_profile, image_packages, name_verifications, profile, Artifacts, Config,
+    Counts, FirmwareSymbols, Install, Session, Verification,
 };
 
 /// What `hydra run` asks of the firmware.
@@ -99,6 +100,9 @@ fn config(art: &Artifacts, opts: &Options) -> Result<Config, CliError> {
     Ok(cfg)
 }
 
+/// What the verification figures of `--count` are.
+const VERIFY_LEGEND: &str = "instructions of the card's check of each package it loads (the on-card verifier type-checking every method against the card's API; parsing and linking excluded; not type-checked: no Descriptor component, or an import the card holds no export data of, the figure that finding alone)";
+
 /// Starts the firmware with the packages, instances and state of `opts`.
 pub fn start_session(opts: &Options) -> Result<Session, CliError> {
     find_qemu(Path::new("qemu-system-arm"))?;
@@ -106,16 +110,49 @@ pub fn start_session(opts: &Options) -> Result<Session, CliError> {
     Ok(Session::start(&config(&art, opts)?)?)
 }
 
-/// Runs one script on a fresh QEMU; stops QEMU on every path.
-fn run_one(art: &Artifacts, opts: &Options, script: &Path) -> Result<ScriptRun, CliError> {
+/// Runs one script on a fresh QEMU; stops QEMU on every path. Also the
+/// names of the packages of the card's image, in load order.
+fn run_one(
+    art: &Artifacts,
+    opts: &Options,
+    script: &Path,
+) -> Result<(ScriptRun, Vec<String>), CliError> {
     let text = std::fs::read_to_string(script).map_err(|e| CliError::Io {
         path: script.display().to_string(),
         message: e.to_string(),
     })?;
-    let mut session = Session::start(&config(art, opts)?)?;
+    let cfg = config(art, opts)?;
+    let packages = image_packages(&cfg.packages, &cfg.natives)?;
+    let mut session = Session::start(&cfg)?;
     let run = run_script(&mut session, &script.display().to_string(), &text);
     session.stop();
-    Ok(run?)
+    Ok((run?, packages))
+}
+
+/// One check of a load file: `NAME N` instructions, and whether the
+/// verifier could not type-check it (what was counted is then only the
+/// card finding so).
+fn fmt_check(name: &str, v: &Verification) -> String {
+    if v.typed {
+        format!("{name} {}", v.instructions)
+    } else {
+        format!("{name} {} (not type-checked)", v.instructions)
+    }
+}
+
+/// The on-card verification of every package of a run: those of the
+/// image at boot, by package, then those of LOAD commands, by script line.
+pub fn verification_figures(run: &ScriptRun, packages: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = name_verifications(packages, &run.verifications)
+        .iter()
+        .map(|(name, v)| fmt_check(name, v))
+        .collect();
+    for a in &run.apdus {
+        for v in a.counts.iter().flat_map(|c| &c.verify) {
+            out.push(fmt_check(&format!("LOAD at line {}", a.line), v));
+        }
+    }
+    out
 }
 
 /// Where the plugin writes its per-address counts for profile `out`: next
@@ -232,13 +269,17 @@ pub fn run_script_cmd(
 ) -> Result<(), CliError> {
     find_qemu(Path::new("qemu-system-arm"))?;
     let art = artifacts()?;
-    let run = run_one(&art, opts, script)?;
+    let (run, packages) = run_one(&art, opts, script)?;
     hydra::out!("{}", run.output);
     if let Some(out) = &opts.pc_profile {
         write_profile(&art, out)?;
     }
     if opts.count {
         hydra::out!("{}", count_table(&run));
+        let checks = verification_figures(&run, &packages);
+        if !checks.is_empty() {
+            hydra::outln!("{VERIFY_LEGEND}: {}", checks.join(", "));
+        }
     }
     if opts.stats {
         eprint!("{}", bytecode_table(&counts_of(&run)));
@@ -268,18 +309,24 @@ pub fn run_suite(opts: &Options, entries: &[SuiteEntry]) -> Result<usize, CliErr
             verify_all_loads: opts.verify_all_loads,
             dap_key: opts.dap_key.clone(),
         };
-        let r = run_one(&art, &o, &e.script).and_then(|run| {
+        let r = run_one(&art, &o, &e.script).and_then(|(run, packages)| {
             crate::run::check(&e.script, &run.output, &e.expected)?;
-            Ok(run)
+            Ok((run, packages))
         });
         match r {
-            Ok(run) => {
+            Ok((run, packages)) => {
                 match counts_of(&run).iter().map(|c| c.total).reduce(|a, b| a + b) {
-                    Some(total) if opts.count => hydra::outln!(
-                        "pass {} ({} APDUs, {total} instructions)",
-                        e.script.display(),
-                        run.apdus.len()
-                    ),
+                    Some(total) if opts.count => {
+                        hydra::outln!(
+                            "pass {} ({} APDUs, {total} instructions)",
+                            e.script.display(),
+                            run.apdus.len()
+                        );
+                        let checks = verification_figures(&run, &packages);
+                        if !checks.is_empty() {
+                            hydra::outln!("  verification: {}", checks.join(", "));
+                        }
+                    }
                     _ => hydra::outln!("pass {}", e.script.display()),
                 }
                 runs.push(run);
@@ -289,6 +336,9 @@ pub fn run_suite(opts: &Options, entries: &[SuiteEntry]) -> Result<usize, CliErr
                 hydra::outln!("FAIL {err}");
             }
         }
+    }
+    if opts.count {
+        hydra::outln!("verification: {VERIFY_LEGEND}");
     }
     if opts.stats {
         let all: Vec<&Counts> = runs.iter().flat_map(counts_of).collect();

@@ -49,6 +49,16 @@ fn quick_benchmarks_run_and_report() {
             assert!(b["interp"][k].is_u64(), "{k}: {b}");
             assert_eq!(b["interp"][k], b["thumb"][k], "{k}: {b}");
         }
+        // The card type-checked the benchmark's package as it loaded it,
+        // on both engines, and the count of that check is there.
+        for e in ["interp", "thumb"] {
+            let checks = b[e]["verification"].as_array().unwrap();
+            assert!(!checks.is_empty(), "{e}: {b}");
+            for c in checks {
+                assert!(c["instructions"].as_u64().unwrap() > 0, "{e}: {b}");
+                assert_eq!(c["type_checked"], true, "{e}: {b}");
+            }
+        }
         let name = b["name"].as_str().unwrap();
         let writes = b["thumb"]["nvm_writes"].as_u64().unwrap();
         let variant = &b["c_nvm"];
@@ -93,6 +103,10 @@ fn quick_benchmarks_run_and_report() {
     }
     assert!(stdout.contains("NVM writes/bytes/blocks"), "{stdout}");
     assert!(stdout.contains("One persistent field update"), "{stdout}");
+    assert!(
+        stdout.contains("Instructions of the on-card verification"),
+        "{stdout}"
+    );
     let svg = std::fs::read_to_string(out.join("bench.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("sha256"));
     let _ = std::fs::remove_dir_all(&out);

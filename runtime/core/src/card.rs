@@ -112,6 +112,10 @@ pub struct Config {
     /// for it keep their code (signed ones only); for any other target or
     /// ABI they are refused. None: native packages load as their bytecode.
     pub native_code: Option<NativeCode>,
+    /// The board's markers around the card's check of each load file
+    /// (an instruction counter's window, see `load_check::VerifyMarks`);
+    /// none: no markers.
+    pub verify_marks: Option<crate::load_check::VerifyMarks>,
 }
 
 /// A native engine's instruction set and runtime ABI version.
@@ -131,6 +135,7 @@ impl Default for Config {
             entropy: None,
             aes_block: None,
             native_code: None,
+            verify_marks: None,
         }
     }
 }

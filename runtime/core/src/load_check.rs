@@ -32,6 +32,18 @@ pub enum VerifyLoads {
     Always,
 }
 
+/// Functions the board calls around the check of one load file
+/// ([`crate::card::Card::check_load`]), so that an instruction counter
+/// can measure the on-card verification alone: `begin` just before it,
+/// `end` just after, with whether the verifier type-checked the load file
+/// (whatever its verdict) or the check only found that it cannot be
+/// type-checked. Parsing before and linking after lie outside.
+#[derive(Debug, Clone, Copy)]
+pub struct VerifyMarks {
+    pub begin: fn(),
+    pub end: fn(typed: bool),
+}
+
 /// What the check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Checked {
@@ -79,8 +91,25 @@ impl<N: crate::nvm::Nvm> crate::card::Card<N> {
         described: bool,
         native: Option<&[u8]>,
     ) -> Result<u16, LoadError> {
-        check(cap, described, self.config.verify_loads)?;
+        self.check_load(cap, described)?;
         self.load_package_image(cap, native)
+    }
+
+    /// [`check`] under this card's policy, between the board's
+    /// [`VerifyMarks`]: every path that loads a package checks it here.
+    pub fn check_load(&self, cap: &CapFile, described: bool) -> Result<Checked, LoadError> {
+        let marks = self.config.verify_marks;
+        if let Some(m) = marks {
+            (m.begin)();
+        }
+        let checked = check(cap, described, self.config.verify_loads);
+        if let Some(m) = marks {
+            (m.end)(matches!(
+                checked,
+                Ok(Checked::Verified) | Err(LoadError::Unverified { .. })
+            ));
+        }
+        checked
     }
 }
 

@@ -27,6 +27,21 @@ impl NvmCounts {
     }
 }
 
+/// The card's check of one load file, as the plugin counted it between
+/// the firmware's verification markers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verification {
+    /// Its place among the run's checks (from 0, in the order they ran).
+    pub index: u64,
+    /// Instructions executed by the check (parsing and linking excluded).
+    pub instructions: u64,
+    /// The verifier type-checked the load file (whatever its verdict);
+    /// `false`: the check found it could not (no Descriptor component,
+    /// or an import whose export data the card does not hold), and
+    /// `instructions` is the cost of that finding alone.
+    pub typed: bool,
+}
+
 /// Instruction counts of one APDU: the total and one count per bucket
 /// (the last bucket, `other`, holds what no bucket claims).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -41,6 +56,9 @@ pub struct Counts {
     pub mix: Vec<(String, u64)>,
     /// NVM writes, when the image names its NVM region and write marker.
     pub nvm: Option<NvmCounts>,
+    /// The checks of load files that ran inside this APDU (a LOAD), when
+    /// the image has the verification markers; counted in `total` too.
+    pub verify: Vec<Verification>,
 }
 
 impl Counts {
@@ -62,13 +80,15 @@ pub struct Window {
     pub arms: Vec<(u64, u64, u64)>,
 }
 
-/// The reader's state between lines: the header's names and what the
-/// lines before the next `apdu` line said about its window.
+/// The reader's state between lines: the header's names, what the
+/// lines before the next `apdu` line said about its window, and the
+/// checks of load files that ran outside any APDU window.
 #[derive(Debug, Default)]
 pub struct CountParser {
     names: Vec<String>,
     classes: Vec<String>,
     next: Window,
+    outside: Vec<Verification>,
 }
 
 fn numbers(line: &str, words: std::str::SplitWhitespace<'_>) -> Result<Vec<u64>> {
@@ -106,6 +126,28 @@ impl CountParser {
                 }
                 _ => return Err(bad()),
             },
+            Some("verify") => {
+                let n = numbers(line, words)?;
+                let (index, instructions, typed, apdu) = match n.as_slice() {
+                    [i, t, typed] => (*i, *t, *typed, None),
+                    [i, t, typed, a] => (*i, *t, *typed, Some(*a)),
+                    _ => return Err(bad()),
+                };
+                let typed = match typed {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(bad()),
+                };
+                let v = Verification {
+                    index,
+                    instructions,
+                    typed,
+                };
+                match apdu {
+                    Some(_) => self.next.counts.verify.push(v),
+                    None => self.outside.push(v),
+                }
+            }
             Some("arm") => match numbers(line, words)?.as_slice() {
                 &[arm, n, insns] => self.next.arms.push((arm, n, insns)),
                 _ => return Err(bad()),
@@ -126,6 +168,12 @@ impl CountParser {
             _ => {}
         }
         Ok(None)
+    }
+
+    /// The checks of load files outside any APDU window (the factory
+    /// image's, at boot) read since the last call.
+    pub fn take_outside(&mut self) -> Vec<Verification> {
+        std::mem::take(&mut self.outside)
     }
 
     /// Every window of a finished output.
@@ -176,12 +224,55 @@ mod tests {
     }
 
     #[test]
+    fn reads_verifications_at_boot_and_inside_windows() {
+        let text = "# hydra-icount 1\nbuckets a other\nverify 0 8000 1\nverify 1 40 0\n\
+                    apdu 0 10 5 5\nverify 2 9000 1 1\napdu 1 9500 9000 500\napdu 2 7 7 0\n";
+        let mut p = CountParser::default();
+        let mut windows = Vec::new();
+        for line in text.lines() {
+            if let Some(w) = p.line(line).unwrap() {
+                windows.push(w);
+            }
+        }
+        let at_boot = p.take_outside();
+        assert_eq!(
+            at_boot,
+            [
+                Verification {
+                    index: 0,
+                    instructions: 8000,
+                    typed: true
+                },
+                Verification {
+                    index: 1,
+                    instructions: 40,
+                    typed: false
+                }
+            ]
+        );
+        assert!(p.take_outside().is_empty());
+        assert!(windows[0].counts.verify.is_empty());
+        assert_eq!(
+            windows[1].counts.verify,
+            [Verification {
+                index: 2,
+                instructions: 9000,
+                typed: true
+            }]
+        );
+        assert!(windows[2].counts.verify.is_empty());
+    }
+
+    #[test]
     fn refuses_bad_lines() {
         for text in [
             "buckets a other\napdu 0 1 2\n",
             "classes x\nmix 0 1 2\n",
             "nvm 0 1 2\n",
             "arm zz 1 2\n",
+            "verify 0 10\n",
+            "verify 0 10 2\n",
+            "verify 0 10 1 3 4\n",
         ] {
             assert!(CountParser::all(text).is_err(), "{text:?}");
         }

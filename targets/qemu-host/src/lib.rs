@@ -6,7 +6,9 @@
 //! APDUs of every legal length pass: `hydra_vpcd::Framing::Long`), the NVM backed by a host file, and
 //! optionally the `hydra-qemu-icount` plugin; it sends APDUs and returns the
 //! responses with the exact number of guest instructions each one took,
-//! split into buckets (interpreter, runtime, applet code, ...).
+//! split into buckets (interpreter, runtime, applet code, ...), and the
+//! instructions of the card's check of every load file it loads
+//! ([`Session::verifications`] at boot, [`Counts::verify`] in a LOAD).
 //!
 //! ```no_run
 //! use hydra_qemu_host::{Artifacts, Config, Session};
@@ -43,13 +45,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub use counts::{CountParser, Counts, NvmCounts};
+pub use counts::{CountParser, Counts, NvmCounts, Verification};
 use hydra_vpcd::Power;
 pub use meter_card::MeterCard;
 pub use profile::{Dispatch, GroupCount};
 pub use symbols::{
-    default_buckets, flat_profile, Bucket, FirmwareSymbols, NvmSymbols, BEGIN_MARKER, END_MARKER,
-    NVM_BLOCK, NVM_WRITE_MARKER,
+    default_buckets, flat_profile, Bucket, FirmwareSymbols, NvmSymbols, VerifySymbols,
+    BEGIN_MARKER, END_MARKER, NVM_BLOCK, NVM_WRITE_MARKER, VERIFY_BEGIN_MARKER, VERIFY_END_MARKER,
+    VERIFY_UNTYPED_MARKER,
 };
 
 /// The Debian package that provides `qemu-system-arm`.
@@ -178,6 +181,70 @@ pub fn package_image_with(
         });
     }
     build(&entries).map_err(|e| Error::Config(format!("package image: {e}")))
+}
+
+/// The packages that the image of `caps` and `natives` (see
+/// [`package_image_with`]) loads on a fresh card, in the order the card
+/// loads and checks them: the native packages, then the CAP files of
+/// packages not among them (the card skips a package it holds). Each by
+/// its name (the Header's package name, else its AID in hex).
+pub fn image_packages(caps: &[PathBuf], natives: &[PathBuf]) -> Result<Vec<String>> {
+    let name_of = |h: &hydra_cap::component::Header| {
+        h.package_name_str()
+            .map(|n| n.replace('/', "."))
+            .unwrap_or_else(|| {
+                h.package
+                    .aid
+                    .as_bytes()
+                    .iter()
+                    .map(|b| format!("{b:02X}"))
+                    .collect()
+            })
+    };
+    let mut aids: Vec<Vec<u8>> = Vec::new();
+    let mut names = Vec::new();
+    for n in natives {
+        let bytes =
+            std::fs::read(n).map_err(|e| Error::Io(format!("reading {}", n.display()), e))?;
+        let block = match hydra_package::loadfile::split(&bytes) {
+            Ok((_, block)) => block,
+            Err(_) => &bytes,
+        };
+        let p = hydra_package::Package::parse(block)
+            .map_err(|e| Error::Config(format!("{}: {e}", n.display())))?;
+        let cap = hydra_cap::CapFile::from_gp_load_file(p.load_file)
+            .map_err(|e| Error::Config(format!("{}: {e}", n.display())))?;
+        if !aids.iter().any(|a| a == p.aid) {
+            aids.push(p.aid.to_vec());
+            names.push(name_of(&cap.header));
+        }
+    }
+    for c in caps {
+        let cap = hydra_cap::container::read_path(c)
+            .map_err(|e| Error::Config(format!("CAP file {}: {e}", c.display())))?
+            .cap;
+        let aid = cap.header.package.aid.as_bytes();
+        if !aids.iter().any(|a| a == aid) {
+            aids.push(aid.to_vec());
+            names.push(name_of(&cap.header));
+        }
+    }
+    Ok(names)
+}
+
+/// The boot checks of a session named by the packages of its image
+/// ([`image_packages`]) when there is one check per package (a fresh
+/// card); otherwise, when the card held some of them already, by their
+/// order alone (`package N`), since which ones it skipped is its own.
+pub fn name_verifications(packages: &[String], v: &[Verification]) -> Vec<(String, Verification)> {
+    if packages.len() == v.len() {
+        packages.iter().cloned().zip(v.iter().copied()).collect()
+    } else {
+        v.iter()
+            .enumerate()
+            .map(|(i, v)| (format!("package {} loaded at boot", i + 1), *v))
+            .collect()
+    }
 }
 
 /// 32 bytes from the operating system's random source, as 64 hex digits:
@@ -397,6 +464,18 @@ impl CountsFile {
         let rest = self.text.split_off(last_nl + 1);
         let done = std::mem::replace(&mut self.text, rest);
         Ok(done.lines().map(str::to_string).collect())
+    }
+
+    /// The checks of load files outside the APDU windows read so far.
+    fn outside(&mut self) -> Result<Vec<Verification>> {
+        for line in self.new_lines()? {
+            if self.parser.line(&line)?.is_some() {
+                return Err(Error::Counts(
+                    "the plugin closed an APDU window for no APDU sent".into(),
+                ));
+            }
+        }
+        Ok(self.parser.take_outside())
     }
 
     /// The counts of the next APDU window.
@@ -733,6 +812,19 @@ impl Session {
             None => None,
         };
         Ok(Exchange { response, counts })
+    }
+
+    /// The checks of load files that ran outside the APDU windows since
+    /// the last call, in order: at boot, one per package of the factory
+    /// image that the card loaded (those already on the card are not
+    /// checked again). Complete once the firmware has answered anything
+    /// (it loads the image before it serves). Empty without counting, or
+    /// with a firmware without the verification markers.
+    pub fn verifications(&mut self) -> Result<Vec<Verification>> {
+        match self.counts.as_mut() {
+            Some(c) => c.outside(),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Stops QEMU (the NVM file already holds every completed write) and

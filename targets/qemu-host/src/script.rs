@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use hydra_host::script;
 
-use crate::{Counts, Error, Install, Result, Session};
+use crate::{Counts, Error, Install, Result, Session, Verification};
 
 /// One APDU of a script run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +26,10 @@ pub struct ApduRun {
 pub struct ScriptRun {
     pub output: String,
     pub apdus: Vec<ApduRun>,
+    /// When the session counts: the checks of the load files the card
+    /// loaded at boot, in the image's order (those of a LOAD are in its
+    /// APDU's [`Counts::verify`]).
+    pub verifications: Vec<Verification>,
 }
 
 /// Runs an apdutool script (named `path` in errors) on a card that starts
@@ -37,9 +41,13 @@ pub fn run_script(s: &mut Session, path: &str, text: &str) -> Result<ScriptRun> 
         apdus: Vec::new(),
     };
     let output = script::run(&mut reader, text)?;
+    let apdus = reader.apdus;
+    // The firmware loaded its image before it answered the first frame.
+    let verifications = s.verifications()?;
     Ok(ScriptRun {
         output,
-        apdus: reader.apdus,
+        apdus,
+        verifications,
     })
 }
 

@@ -1,5 +1,5 @@
-//! Reading the firmware ELF: the APDU markers and the count map that splits
-//! instruction counts into buckets by function.
+//! Reading the firmware ELF: the APDU and verification markers and the
+//! count map that splits instruction counts into buckets by function.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -14,6 +14,12 @@ pub const BEGIN_MARKER: &str = "hydra_icount_begin";
 pub const END_MARKER: &str = "hydra_icount_end";
 /// Name of the function an image calls at the start of every NVM write.
 pub const NVM_WRITE_MARKER: &str = "hydra_nvm_write";
+/// The firmware function called just before the card checks a load file.
+pub const VERIFY_BEGIN_MARKER: &str = "hydra_icount_verify_begin";
+/// Called after the check when the verifier type-checked the load file.
+pub const VERIFY_END_MARKER: &str = "hydra_icount_verify_end";
+/// Called after the check when no type check could run.
+pub const VERIFY_UNTYPED_MARKER: &str = "hydra_icount_verify_untyped";
 /// The linker's bounds of an image's NVM region.
 pub const NVM_START: &str = "__nvm_start";
 pub const NVM_END: &str = "__nvm_end";
@@ -102,6 +108,17 @@ pub struct FirmwareSymbols {
     /// The NVM region and write marker, when the image has both (NVM
     /// writes are then counted).
     pub nvm: Option<NvmSymbols>,
+    /// The verification markers, when the image has all three (each
+    /// check of a load file is then counted).
+    pub verify: Option<VerifySymbols>,
+}
+
+/// The markers around the card's check of one load file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifySymbols {
+    pub begin: u64,
+    pub end: u64,
+    pub untyped: u64,
 }
 
 /// Where an image keeps its NVM, [`start`, `end`), and the function it
@@ -125,6 +142,7 @@ impl FirmwareSymbols {
             object::File::parse(&*bytes).map_err(|e| bad(format!("not an ELF file: {e}")))?;
         let (mut begin, mut end) = (None, None);
         let (mut nvm_start, mut nvm_end, mut nvm_write) = (None, None, None);
+        let (mut v_begin, mut v_end, mut v_untyped) = (None, None, None);
         let mut functions = Vec::new();
         for sym in file.symbols() {
             let Ok(name) = sym.name() else { continue };
@@ -134,6 +152,9 @@ impl FirmwareSymbols {
                 BEGIN_MARKER => begin = Some(addr),
                 END_MARKER => end = Some(addr),
                 NVM_WRITE_MARKER => nvm_write = Some(addr),
+                VERIFY_BEGIN_MARKER => v_begin = Some(addr),
+                VERIFY_END_MARKER => v_end = Some(addr),
+                VERIFY_UNTYPED_MARKER => v_untyped = Some(addr),
                 NVM_START => nvm_start = Some(sym.address()),
                 NVM_END => nvm_end = Some(sym.address()),
                 _ => {}
@@ -163,11 +184,20 @@ impl FirmwareSymbols {
             }),
             _ => None,
         };
+        let verify = match (v_begin, v_end, v_untyped) {
+            (Some(begin), Some(end), Some(untyped)) => Some(VerifySymbols {
+                begin,
+                end,
+                untyped,
+            }),
+            _ => None,
+        };
         Ok(FirmwareSymbols {
             begin,
             end,
             functions,
             nvm,
+            verify,
         })
     }
 
@@ -207,6 +237,13 @@ impl FirmwareSymbols {
                 n.start, n.end, n.write_marker
             );
         }
+        if let Some(v) = self.verify {
+            let _ = writeln!(
+                out,
+                "verifybegin {:#x}\nverifyend {:#x}\nverifyuntyped {:#x}",
+                v.begin, v.end, v.untyped
+            );
+        }
         out
     }
 }
@@ -243,6 +280,11 @@ mod tests {
                 end: 0x2110_0000,
                 write_marker: 0x108,
             }),
+            verify: Some(VerifySymbols {
+                begin: 0x110,
+                end: 0x118,
+                untyped: 0x120,
+            }),
         };
         let mut buckets = default_buckets();
         buckets[2].ranges.push((0x1000, 0x2000));
@@ -251,7 +293,8 @@ mod tests {
             map,
             "bucket interp\nbucket runtime\nbucket applet\nbucket board\nbucket lib\n\
              range 0x10 0x20 interp\nrange 0x20 0x30 runtime\nrange 0x1000 0x2000 applet\n\
-             begin 0x100\nend 0x104\nnvm 0x21000000 0x21100000 64\nnvmwrite 0x108\n"
+             begin 0x100\nend 0x104\nnvm 0x21000000 0x21100000 64\nnvmwrite 0x108\n\
+             verifybegin 0x110\nverifyend 0x118\nverifyuntyped 0x120\n"
         );
     }
 }
@@ -299,6 +342,7 @@ mod profile_tests {
             end: 4,
             functions: vec![(0x100, 0x110, "a".into()), (0x200, 0x220, "b".into())],
             nvm: None,
+            verify: None,
         };
         let pcs = "# hydra-icount pcs 1\npc 0x100 5\npc 0x10e 1\npc 0x200 9\npc 0x300 2\n";
         assert_eq!(

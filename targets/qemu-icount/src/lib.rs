@@ -21,7 +21,8 @@
 //!
 //! - `map=PATH`: a count map (see [`map`]); buckets, ranges and markers.
 //! - `range=NAME:START-END`: one more range (repeatable).
-//! - `begin=ADDR`, `end=ADDR`: the marker addresses (override the map's).
+//! - `begin=ADDR`, `end=ADDR`: the marker addresses (override the map's);
+//!   `verifybegin=`, `verifyend=`, `verifyuntyped=` likewise.
 //! - `out=PATH`: where to write the counts (default: standard error).
 //! - `mix=on`: also count the instruction mix of each window (see [`mix`]):
 //!   single loads and stores, multiple loads and stores and the registers
@@ -43,6 +44,14 @@
 //!   bytes stored into the region and the blocks programmed (see [`nvm`]).
 //!   Every store instruction then gets a memory callback, which makes the
 //!   run slower; the instruction counts are unchanged.
+//! - Verification windows: when the map names the `verifybegin` marker and
+//!   `verifyend` or `verifyuntyped` (the firmware calls them around its
+//!   check of each load file it loads: the factory image's at boot, a
+//!   card manager LOAD's inside that APDU's window), the plugin also
+//!   counts the instructions of each check. A verification window is
+//!   independent of the APDU windows: it snapshots the same counters, so
+//!   an APDU window around it still counts everything, the check
+//!   included.
 //! - `pcs=PATH`: also count every instruction address inside the APDU
 //!   windows and rewrite PATH with `pc ADDR COUNT` lines at the end of each
 //!   window (a flat profile; the host names the functions).
@@ -53,6 +62,8 @@
 //! # hydra-icount 1
 //! buckets interp runtime other
 //! arm 0xe4b4 12 300           # with dispatch=: arm, dispatches, instructions
+//! verify 0 81234 1           # index, total, typed (1) or not (0)
+//! verify 1 90210 1 0          # ... and the APDU window it lies in
 //! apdu 0 1234 1000 200 34     # index, total, then one count per bucket
 //! exit 99999 ...              # whole run, when QEMU exits
 //! ```
@@ -61,6 +72,15 @@
 //! (the names of [`mix::CLASSES`]), and each `apdu` line follows a line
 //! `mix INDEX COUNT...` with one count per class for the same window. With
 //! an NVM region, each `apdu` line follows `nvm INDEX WRITES BYTES BLOCKS`.
+//!
+//! A `verify` line is written at the end of each verification window
+//! (see [`verify_record`]): its own index (from 0, in order), the
+//! instructions of the check, `1` when the verifier type-checked the load
+//! file (whatever its verdict) or `0` when the check found it could not
+//! (no Descriptor component, or an import whose export data the card does
+//! not hold: what was counted is that finding alone), and, when an APDU
+//! window was open at its start, that window's index, so it precedes that
+//! window's `apdu` line.
 //!
 //! Each `apdu` line is written and flushed before the firmware can send the
 //! response, so a host that has read the response can read the line.
@@ -86,6 +106,15 @@ pub fn record(kind: &str, index: Option<u64>, counts: &[u64]) -> String {
     s
 }
 
+/// Formats a verification record: `verify INDEX TOTAL TYPED [APDU]`.
+pub fn verify_record(index: u64, total: u64, typed: bool, apdu: Option<u64>) -> String {
+    let mut s = format!("verify {index} {total} {}", u8::from(typed));
+    if let Some(a) = apdu {
+        s.push_str(&format!(" {a}"));
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -95,5 +124,17 @@ mod tests {
             "apdu 3 12 5 0 7"
         );
         assert_eq!(super::record("exit", None, &[1]), "exit 1 1");
+    }
+
+    #[test]
+    fn verify_record_format() {
+        assert_eq!(
+            super::verify_record(0, 81234, true, None),
+            "verify 0 81234 1"
+        );
+        assert_eq!(
+            super::verify_record(4, 57, false, Some(12)),
+            "verify 4 57 0 12"
+        );
     }
 }

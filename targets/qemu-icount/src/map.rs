@@ -11,7 +11,13 @@
 //! end 0x00000428                # first instruction of the end marker
 //! nvm 0x21000000 0x21040000 64  # the NVM region [start, end), block bytes
 //! nvmwrite 0x0000042c           # first instruction of the NVM write marker
+//! verifybegin 0x00000430        # opens a verification window
+//! verifyend 0x00000438          # closes it: the load file was type-checked
+//! verifyuntyped 0x00000442      # closes it: no type check could run
 //! ```
+//!
+//! The three `verify` markers are optional: a map without them counts
+//! APDU windows only.
 //!
 //! Addresses that no range covers count into an implicit last bucket,
 //! `other`. Ranges may come in any order but must not overlap. Bit 0 of
@@ -34,6 +40,14 @@ pub struct CountMap {
     pub nvm: Option<NvmRegion>,
     /// Address of the marker the firmware calls once per NVM write.
     pub nvm_write: Option<u64>,
+    /// Address of the instruction that opens a verification window (the
+    /// card's check of one load file).
+    pub verify_begin: Option<u64>,
+    /// Closes a verification window in which the verifier type-checked
+    /// the load file.
+    pub verify_end: Option<u64>,
+    /// Closes a verification window in which no type check ran.
+    pub verify_untyped: Option<u64>,
 }
 
 /// Where the board keeps its NVM, and the size of the block that one
@@ -97,6 +111,15 @@ impl CountMap {
                 }
                 ["nvmwrite", a] => {
                     map.nvm_write = Some(parse_addr(a).ok_or_else(|| bad("bad address"))? & !1)
+                }
+                ["verifybegin", a] => {
+                    map.verify_begin = Some(parse_addr(a).ok_or_else(|| bad("bad address"))? & !1)
+                }
+                ["verifyend", a] => {
+                    map.verify_end = Some(parse_addr(a).ok_or_else(|| bad("bad address"))? & !1)
+                }
+                ["verifyuntyped", a] => {
+                    map.verify_untyped = Some(parse_addr(a).ok_or_else(|| bad("bad address"))? & !1)
                 }
                 _ => return Err(bad("unknown directive")),
             }
@@ -209,6 +232,23 @@ mod tests {
         assert_eq!(m.bucket_of(0x2100), 2);
         assert_eq!(m.bucket_of(0), 2);
         assert_eq!(m.nvm, None);
+        assert_eq!(m.verify_begin, None);
+        assert_eq!(m.verify_end, None);
+        assert_eq!(m.verify_untyped, None);
+    }
+
+    #[test]
+    fn parses_the_verify_markers() {
+        let m = CountMap::parse(
+            "begin 0x401\nend 0x405\nverifybegin 0x431\nverifyend 0x439\nverifyuntyped 1090\n",
+        )
+        .unwrap();
+        assert_eq!(m.verify_begin, Some(0x430));
+        assert_eq!(m.verify_end, Some(0x438));
+        assert_eq!(m.verify_untyped, Some(1090));
+        assert!(CountMap::parse("verifyend 0xzz\n")
+            .unwrap_err()
+            .contains("bad address"));
     }
 
     #[test]

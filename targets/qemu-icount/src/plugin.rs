@@ -17,7 +17,7 @@ use qemu_plugin::{
 use crate::map::CountMap;
 use crate::mix::{classify, idx, CLASSES};
 use crate::nvm::NvmMeter;
-use crate::record;
+use crate::{record, verify_record};
 
 struct State {
     map: CountMap,
@@ -39,6 +39,16 @@ struct State {
     pc_windows: Mutex<BTreeMap<u64, (u64, u64)>>,
     /// With an `nvm` region in the map: the NVM writes of the open window.
     nvm: Option<Mutex<NvmMeter>>,
+    /// The verification window (see the crate's documentation).
+    verify: Mutex<VerifyWindow>,
+}
+
+#[derive(Default)]
+struct VerifyWindow {
+    /// While a verification window is open: the instructions executed
+    /// before it, and the index of the APDU window open at its start.
+    open: Option<(u64, Option<u64>)>,
+    next_index: u64,
 }
 
 /// Instructions per interpreted bytecode: every instruction executed from
@@ -107,6 +117,39 @@ impl State {
             .chain(self.mix.iter().flat_map(|m| m.iter()))
             .map(|c| c.load(Ordering::Relaxed))
             .collect()
+    }
+
+    /// Instructions executed so far, in every bucket.
+    fn executed(&self) -> u64 {
+        self.counters
+            .iter()
+            .map(|c| c.load(Ordering::Relaxed))
+            .sum()
+    }
+
+    fn verify_begin(&self) {
+        let now = self.executed();
+        let apdu = {
+            let w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+            w.open.is_some().then_some(w.next_index)
+        };
+        let mut v = self.verify.lock().unwrap_or_else(|e| e.into_inner());
+        v.open = Some((now, apdu));
+    }
+
+    fn verify_end(&self, typed: bool) {
+        let now = self.executed();
+        let mut v = self.verify.lock().unwrap_or_else(|e| e.into_inner());
+        let Some((start, apdu)) = v.open.take() else {
+            return;
+        };
+        let index = v.next_index;
+        v.next_index += 1;
+        drop(v);
+        let line = verify_record(index, now - start, typed, apdu);
+        let mut w = self.window.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = writeln!(w.out, "{line}");
+        let _ = w.out.flush();
     }
 
     fn begin(&self) {
@@ -239,6 +282,9 @@ fn configure(args: &Args) -> State {
             "range" => map.add_range_arg(value).unwrap_or_else(|e| fail(&e)),
             "begin" => map.begin = Some(parse_addr(key, value)),
             "end" => map.end = Some(parse_addr(key, value)),
+            "verifybegin" => map.verify_begin = Some(parse_addr(key, value)),
+            "verifyend" => map.verify_end = Some(parse_addr(key, value)),
+            "verifyuntyped" => map.verify_untyped = Some(parse_addr(key, value)),
             "mix" => {
                 mix = match value {
                     "on" => true,
@@ -260,7 +306,7 @@ fn configure(args: &Args) -> State {
                 out = Box::new(BufWriter::new(f));
             }
             _ => fail(&format!(
-                "unknown argument `{raw}` (want map=, range=, begin=, end=, out=, dispatch=, stop=, mix=, pcs=)"
+                "unknown argument `{raw}` (want map=, range=, begin=, end=, verifybegin=, verifyend=, verifyuntyped=, out=, dispatch=, stop=, mix=, pcs=)"
             )),
         }
     }
@@ -288,6 +334,7 @@ fn configure(args: &Args) -> State {
         pending: AtomicU64::new(0),
         pcs: pcs.map(|p| (Mutex::new(BTreeMap::new()), p)),
         pc_windows: Mutex::new(BTreeMap::new()),
+        verify: Mutex::new(VerifyWindow::default()),
         window: Mutex::new(Window {
             out,
             open: None,
@@ -369,6 +416,25 @@ impl HasCallbacks for Icount {
                         s.end();
                     }
                 });
+            }
+            if state.map.verify_begin == Some(addr) {
+                insn.register_execute_callback(|_| {
+                    if let Some(s) = STATE.get() {
+                        s.verify_begin();
+                    }
+                });
+            }
+            for (marker, typed) in [
+                (state.map.verify_end, true),
+                (state.map.verify_untyped, false),
+            ] {
+                if marker == Some(addr) {
+                    insn.register_execute_callback(move |_| {
+                        if let Some(s) = STATE.get() {
+                            s.verify_end(typed);
+                        }
+                    });
+                }
             }
             if state.nvm.is_some() {
                 if state.map.nvm_write == Some(addr) {

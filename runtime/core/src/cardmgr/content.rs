@@ -405,7 +405,7 @@ impl<N: Nvm> Card<N> {
         described: bool,
         image: Option<ImageSource<'_>>,
     ) -> Result<(), u16> {
-        crate::load_check::check(cap, described, self.config.verify_loads)
+        self.check_load(cap, described)
             .and_then(|_| self.load_package_from(cap, image))
             .map(|_| ())
             .map_err(|e| {

@@ -35,9 +35,11 @@ fn init_heap() {
     unsafe { HEAP.init(&raw mut HEAP_MEM as usize, HEAP_SIZE) }
 }
 
-// The APDU markers for the instruction counter (`hydra-qemu-icount`), which
-// watches the first instruction of each. Written in assembly so that their
-// bodies differ and no optimisation can merge, inline or drop them.
+// The markers for the instruction counter (`hydra-qemu-icount`), which
+// watches the first instruction of each: the APDU window, the NVM write,
+// and the verification window around the check of one load file. Written
+// in assembly so that their bodies differ and no optimisation can merge,
+// inline or drop them.
 core::arch::global_asm!(
     ".section .text.hydra_icount_begin,\"ax\",%progbits",
     ".global hydra_icount_begin",
@@ -63,6 +65,39 @@ core::arch::global_asm!(
     "hydra_nvm_write:",
     "    bx lr",
     ".size hydra_nvm_write, . - hydra_nvm_write",
+    ".section .text.hydra_icount_verify_begin,\"ax\",%progbits",
+    ".global hydra_icount_verify_begin",
+    ".type hydra_icount_verify_begin,%function",
+    ".thumb_func",
+    "hydra_icount_verify_begin:",
+    "    nop",
+    "    nop",
+    "    nop",
+    "    bx lr",
+    ".size hydra_icount_verify_begin, . - hydra_icount_verify_begin",
+    ".section .text.hydra_icount_verify_end,\"ax\",%progbits",
+    ".global hydra_icount_verify_end",
+    ".type hydra_icount_verify_end,%function",
+    ".thumb_func",
+    "hydra_icount_verify_end:",
+    "    nop",
+    "    nop",
+    "    nop",
+    "    nop",
+    "    bx lr",
+    ".size hydra_icount_verify_end, . - hydra_icount_verify_end",
+    ".section .text.hydra_icount_verify_untyped,\"ax\",%progbits",
+    ".global hydra_icount_verify_untyped",
+    ".type hydra_icount_verify_untyped,%function",
+    ".thumb_func",
+    "hydra_icount_verify_untyped:",
+    "    nop",
+    "    nop",
+    "    nop",
+    "    nop",
+    "    nop",
+    "    bx lr",
+    ".size hydra_icount_verify_untyped, . - hydra_icount_verify_untyped",
 );
 
 extern "C" {
@@ -73,6 +108,32 @@ extern "C" {
     /// Called at the start of every write through the NVM driver (the
     /// counter's NVM accounting; two instructions per write).
     fn hydra_nvm_write();
+    /// Called just before the card checks a load file (its verification
+    /// window, which may lie inside an APDU window: LOAD).
+    fn hydra_icount_verify_begin();
+    /// Closes the verification window: the verifier type-checked the load
+    /// file (whatever its verdict).
+    fn hydra_icount_verify_end();
+    /// Closes the verification window: the check found the load file
+    /// cannot be type-checked (no Descriptor, or an import whose export
+    /// data the card does not hold), so no type check ran.
+    fn hydra_icount_verify_untyped();
+}
+
+fn verify_begin() {
+    // SAFETY: the marker only executes `nop`s and `bx lr`: it reads and
+    // writes no memory and follows the C calling convention.
+    unsafe { hydra_icount_verify_begin() }
+}
+
+fn verify_end(typed: bool) {
+    if typed {
+        // SAFETY: as for `hydra_icount_verify_begin`.
+        unsafe { hydra_icount_verify_end() }
+    } else {
+        // SAFETY: as for `hydra_icount_verify_begin`.
+        unsafe { hydra_icount_verify_untyped() }
+    }
 }
 
 /// Tells the instruction counter that an NVM write starts.
@@ -236,6 +297,10 @@ pub fn run() -> ! {
             .and_then(|b| core::str::from_utf8(b).ok()?.parse().ok())
             .unwrap_or(hydra_runtime::Config::default().budget),
         native_code: (arg(cmdline, b"native") == Some(b"on")).then(crate::native::native_code),
+        verify_marks: Some(hydra_runtime::load_check::VerifyMarks {
+            begin: verify_begin,
+            end: verify_end,
+        }),
         ..hydra_runtime::Config::default()
     };
     let mut card = match opened {
