@@ -40,12 +40,21 @@ fn counts_per_apdu_are_identical_across_runs() {
     }
     let expected = std::fs::read_to_string(conformance("arith/arith.scr.expected")).unwrap();
     let apdus = expected.lines().filter(|l| l.starts_with("CLA:")).count();
-    let rows = out.lines().skip_while(|l| !l.contains("total")).count();
+    let mut table = out.lines().skip_while(|l| !l.contains("total"));
+    let rows = table
+        .by_ref()
+        .position(|l| l.trim_start().starts_with("total"))
+        .map(|p| p + 1);
     assert_eq!(
         rows,
-        apdus + 2,
+        Some(apdus + 2),
         "one row per APDU, header and total:\n{out}"
     );
+    // After the table: the card's check of the package it loaded.
+    let checked = table
+        .find_map(|l| l.strip_prefix("instructions of the card's check"))
+        .and_then(|l| l.rsplit(' ').next()?.parse::<u64>().ok());
+    assert!(checked.is_some_and(|n| n > 0), "{out}");
     let b = hydra_run(&["--count"]);
     assert!(b.status.success());
     assert_eq!(
