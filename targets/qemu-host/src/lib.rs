@@ -192,14 +192,7 @@ pub fn image_packages(caps: &[PathBuf], natives: &[PathBuf]) -> Result<Vec<Strin
     let name_of = |h: &hydra_cap::component::Header| {
         h.package_name_str()
             .map(|n| n.replace('/', "."))
-            .unwrap_or_else(|| {
-                h.package
-                    .aid
-                    .as_bytes()
-                    .iter()
-                    .map(|b| format!("{b:02X}"))
-                    .collect()
-            })
+            .unwrap_or_else(|| hydra_host::hex(h.package.aid.as_bytes()))
     };
     let mut aids: Vec<Vec<u8>> = Vec::new();
     let mut names = Vec::new();
