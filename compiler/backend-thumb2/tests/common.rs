@@ -42,7 +42,7 @@ pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// Builds the firmware (release, thumbv7m-none-eabi) into its own target
+/// Builds the firmware (its cargo profile, thumbv7m-none-eabi) into its own target
 /// directory.
 pub fn firmware() -> PathBuf {
     let ws = workspace();
@@ -52,7 +52,8 @@ pub fn firmware() -> PathBuf {
         .current_dir(&ws)
         .args([
             "build",
-            "--release",
+            "--profile",
+            hydra_qemu_host::FIRMWARE_PROFILE,
             "-p",
             "hydra-mps2-an385",
             "--target",
@@ -67,5 +68,5 @@ pub fn firmware() -> PathBuf {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    dir.join("thumbv7m-none-eabi/release/hydra-mps2-an385")
+    hydra_qemu_host::Artifacts::in_dir(&dir).firmware
 }

@@ -41,10 +41,7 @@ pub struct Options {
 fn artifacts() -> Result<Artifacts, CliError> {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let dir = hydra_qemu_host::artifacts_dir(&workspace);
-    let cached = Artifacts {
-        firmware: dir.join("thumbv7m-none-eabi/release/hydra-mps2-an385"),
-        plugin: dir.join("release/libhydra_qemu_icount.so"),
-    };
+    let cached = Artifacts::in_dir(&dir);
     if !workspace.join("targets/mps2-an385/Cargo.toml").is_file() {
         if cached.firmware.is_file() && cached.plugin.is_file() {
             return Ok(cached);

@@ -13,7 +13,7 @@ fn main() -> ! {
 fn main() {
     eprintln!(
         "hydra-mps2-an385 is firmware: build it with \
-         `cargo build -p hydra-mps2-an385 --release --target thumbv7m-none-eabi`"
+         `cargo build -p hydra-mps2-an385 --profile firmware --target thumbv7m-none-eabi`"
     );
     std::process::exit(2);
 }

@@ -379,8 +379,24 @@ pub struct Artifacts {
     pub plugin: PathBuf,
 }
 
+/// The cargo profile the meter firmware is built with (see the workspace
+/// `Cargo.toml`: one LTO unit, built for size but for the hot crates).
+pub const FIRMWARE_PROFILE: &str = "firmware";
+
 impl Artifacts {
-    /// Builds the firmware (release, `thumbv7m-none-eabi`) and the plugin
+    /// Where [`Artifacts::build`] puts the firmware and the plugin in
+    /// `target_dir`.
+    pub fn in_dir(target_dir: &Path) -> Artifacts {
+        Artifacts {
+            firmware: target_dir
+                .join("thumbv7m-none-eabi")
+                .join(FIRMWARE_PROFILE)
+                .join("hydra-mps2-an385"),
+            plugin: target_dir.join("release/libhydra_qemu_icount.so"),
+        }
+    }
+
+    /// Builds the firmware ([`FIRMWARE_PROFILE`], `thumbv7m-none-eabi`) and the plugin
     /// (release, host) with cargo in the workspace at `workspace`, into
     /// `target_dir`. Cargo is `$CARGO` if set, else `cargo`.
     pub fn build(workspace: &Path, target_dir: &Path) -> Result<Artifacts> {
@@ -406,7 +422,8 @@ impl Artifacts {
             "the firmware",
             &[
                 "build",
-                "--release",
+                "--profile",
+                FIRMWARE_PROFILE,
                 "-p",
                 "hydra-mps2-an385",
                 "--target",
@@ -417,10 +434,7 @@ impl Artifacts {
             "the counting plugin",
             &["build", "--release", "-p", "hydra-qemu-icount"],
         )?;
-        Ok(Artifacts {
-            firmware: target_dir.join("thumbv7m-none-eabi/release/hydra-mps2-an385"),
-            plugin: target_dir.join("release/libhydra_qemu_icount.so"),
-        })
+        Ok(Artifacts::in_dir(target_dir))
     }
 }
 
