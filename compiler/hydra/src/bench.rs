@@ -208,6 +208,8 @@ pub struct Footprint {
     /// crates and the runtime's `security` module (generic code they
     /// instantiate in `core`/`alloc` is not counted).
     pub crypto_flash: u64,
+    /// Flash by part (crate, or the runtime core's module), largest first.
+    pub flash_parts: Vec<FlashPart>,
 }
 
 /// Crates whose code is the card's cryptography.
@@ -259,23 +261,108 @@ const CRYPTO_CRATES: &[&str] = &[
 
 /// Whether a (legacy-mangled) symbol belongs to the cryptography.
 fn is_crypto_symbol(name: &str) -> bool {
-    let Some(rest) = name.strip_prefix("_ZN") else {
-        return false;
-    };
-    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
-    let Ok(n) = rest[..digits].parse::<usize>() else {
-        return false;
-    };
-    let Some(first) = rest.get(digits..digits + n) else {
-        return false;
-    };
-    if first == "hydra_runtime" {
-        return rest[digits + n..].starts_with("8security");
+    symbol_owner(name)
+        .is_some_and(|o| o == "hydra_runtime::security" || CRYPTO_CRATES.contains(&o.as_str()))
+}
+
+/// The part of the image a (legacy-mangled) symbol belongs to: its crate,
+/// or for the runtime core its module (`hydra_runtime::interp`). An
+/// `<impl ...>` path names the crate of its type. None for a symbol with
+/// no Rust path (C, assembly, unnamed constants).
+fn symbol_owner(name: &str) -> Option<String> {
+    // A switch table the compiler made names the function it belongs to.
+    let name = name.strip_prefix(".Lswitch.table.").unwrap_or(name);
+    if let Some(v0) = name.strip_prefix("_R") {
+        return v0_crate(v0).map(str::to_string);
     }
-    // `<impl ...>` paths start with `_$LT$` and name the crate next.
-    let first = first.trim_start_matches('_').trim_start_matches("$LT$");
-    let krate = first.split("..").next().unwrap_or(first);
-    CRYPTO_CRATES.contains(&krate)
+    let mut rest = name.strip_prefix("_ZN")?;
+    let mut idents = Vec::new();
+    while idents.len() < 2 {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let Ok(n) = rest[..digits].parse::<usize>() else {
+            break;
+        };
+        let Some(ident) = rest.get(digits..digits + n) else {
+            break;
+        };
+        idents.push(ident);
+        rest = &rest[digits + n..];
+    }
+    let first = *idents.first()?;
+    // `<impl ...>` and `<T as Trait>` paths start with `_$LT$`, then the
+    // type's path with `..` for `::`.
+    let path = first.trim_start_matches('_').trim_start_matches("$LT$");
+    let mut parts = path.split("..");
+    let krate = parts.next().filter(|k| !k.is_empty())?;
+    if krate != "hydra_runtime" {
+        return Some(krate.to_string());
+    }
+    let module = if path.len() < first.len() {
+        parts.next()
+    } else {
+        idents.get(1).copied()
+    };
+    Some(match module {
+        Some(m) if !m.starts_with('_') => format!("hydra_runtime::{m}"),
+        _ => krate.to_string(),
+    })
+}
+
+/// The crate of a v0-mangled symbol (how the prebuilt `core`, `alloc`
+/// and `compiler_builtins` are mangled): the first crate root
+/// `C[s<disambiguator>_]<length><name>` in the path.
+fn v0_crate(v0: &str) -> Option<&str> {
+    let at = v0.find('C')?;
+    let mut rest = &v0[at + 1..];
+    if let Some(d) = rest.strip_prefix('s') {
+        rest = &d[d.find('_')? + 1..];
+    }
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let n: usize = rest[..digits].parse().ok()?;
+    rest.get(digits..digits + n)
+}
+
+/// Flash by part of the image, from symbol sizes, largest first: crates
+/// (the runtime core by module), then C and assembly symbols, unnamed
+/// read-only data, and the bytes no symbol covers.
+fn flash_parts(file: &object::File, flash: u64) -> Vec<FlashPart> {
+    use object::{Object, ObjectSymbol};
+    let mut parts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut covered = 0;
+    for sym in file.symbols() {
+        if sym.address() >= 0x2000_0000 || sym.size() == 0 {
+            continue;
+        }
+        let name = sym.name().unwrap_or("");
+        let part = symbol_owner(name).unwrap_or_else(|| {
+            if name.is_empty() || name.contains("anon.") {
+                "(unnamed read-only data)".to_string()
+            } else {
+                "(C and assembly)".to_string()
+            }
+        });
+        *parts.entry(part).or_default() += sym.size();
+        covered += sym.size();
+    }
+    let mut parts: Vec<FlashPart> = parts
+        .into_iter()
+        .map(|(part, bytes)| FlashPart { part, bytes })
+        .collect();
+    if flash > covered {
+        parts.push(FlashPart {
+            part: "(no symbol: literals, padding)".into(),
+            bytes: flash - covered,
+        });
+    }
+    parts.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.part.cmp(&b.part)));
+    parts
+}
+
+/// Bytes of flash that one part of an image takes.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlashPart {
+    pub part: String,
+    pub bytes: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize)]
@@ -563,6 +650,7 @@ fn footprint(elf: &Path) -> Result<Footprint, CliError> {
         .filter(|s| s.address() < 0x2000_0000 && s.name().is_ok_and(is_crypto_symbol))
         .map(|s| s.size())
         .sum();
+    f.flash_parts = flash_parts(&file, f.flash);
     Ok(f)
 }
 
@@ -841,6 +929,25 @@ pub fn render(r: &Report) -> String {
         s,
         "Footprint: firmware flash {} B (cryptography {} B), RAM {} B (data+bss+heap, stack on top); C image flash {} B, RAM {} B.",
         r.firmware.flash, r.firmware.crypto_flash, r.firmware.ram, r.c_image.flash, r.c_image.ram
+    );
+    let shown = 16;
+    let mut line = String::from(
+        "Firmware flash by part (symbol sizes; with LTO, inlined code counts where it is inlined; all in bench.json):",
+    );
+    for p in r.firmware.flash_parts.iter().take(shown) {
+        let _ = write!(line, " {} {},", p.part, p.bytes);
+    }
+    let rest: u64 = r
+        .firmware
+        .flash_parts
+        .iter()
+        .skip(shown)
+        .map(|p| p.bytes)
+        .sum();
+    let _ = writeln!(
+        s,
+        "{line} {} others {rest} B.",
+        r.firmware.flash_parts.len().saturating_sub(shown)
     );
     let _ = writeln!(
         s,
@@ -1168,6 +1275,37 @@ mod crypto_symbols {
         assert!(!is_crypto_symbol("_ZN4core3fmt5write17h0E"));
         assert!(!is_crypto_symbol("memcpy"));
         assert!(!is_crypto_symbol("_ZN99short"));
+    }
+
+    #[test]
+    fn symbols_are_given_their_crate_or_runtime_module() {
+        use super::symbol_owner;
+        let owner = |n| symbol_owner(n).unwrap_or_default();
+        assert_eq!(
+            owner("_ZN13hydra_runtime6interp52_$LT$impl$u20$hydra_runtime..card..Card$LT$N$GT$$GT$4exec17h0E"),
+            "hydra_runtime::interp"
+        );
+        assert_eq!(
+            owner("_ZN79_$LT$hydra_runtime..heap..Store$LT$N$GT$$u20$as$u20$core..fmt..Debug$GT$3fmt17h0E"),
+            "hydra_runtime::heap"
+        );
+        assert_eq!(owner("_ZN13hydra_runtime3nvm17h0E"), "hydra_runtime::nvm");
+        assert_eq!(owner("_ZN5alloc11collections5btree3map17h0E"), "alloc");
+        assert_eq!(owner("_ZN4sha26sha51211compress51217h0E"), "sha2");
+        assert_eq!(
+            owner("_RNvNtCseL1MqMlhvy0_17compiler_builtins3mem6memcpy"),
+            "compiler_builtins"
+        );
+        assert_eq!(
+            owner("_RNvMsa_NtCs2fZl91Oq0qp_4core3fmtNtB5_9Formatter3pad"),
+            "core"
+        );
+        assert_eq!(
+            owner(".Lswitch.table._ZN9hydra_cap8bytecode6Opcode8mnemonic17h0E"),
+            "hydra_cap"
+        );
+        assert_eq!(symbol_owner("memcpy"), None);
+        assert_eq!(symbol_owner("_ZN99short"), None);
     }
 }
 
