@@ -49,6 +49,7 @@ pub mod load_check;
 pub mod nvm;
 pub mod registry;
 pub mod security;
+pub mod sorted;
 pub mod txn;
 
 pub use apdu::{Command, Response};

@@ -2,7 +2,7 @@
 //! resolution across packages), the pre-resolved constant pool and the
 //! quickened code, boot-time relinking from NVM.
 
-use alloc::collections::BTreeMap;
+use crate::sorted::SortedMap;
 use alloc::format;
 use alloc::rc::Rc;
 use alloc::string::{String, ToString};
@@ -653,7 +653,7 @@ impl<N: Nvm> Card<N> {
             .map_err(|e| LoadError::Cap(e.to_string()))?
             .map(|b| b[3..].to_vec())
             .unwrap_or_default();
-        let mut method_ids: BTreeMap<u16, MethodId> = BTreeMap::new();
+        let mut method_ids: SortedMap<u16, MethodId> = SortedMap::new();
         let first_method = self.methods.len();
         let mut handlers = Vec::new();
         for h in &cap.method.handlers {

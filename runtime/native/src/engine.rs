@@ -14,10 +14,10 @@
 //! `invoke` entry point.
 
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::rc::Rc;
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use hydra_runtime::sorted::SortedMap;
 
 use hydra_runtime::card::{Card, Frame};
 use hydra_runtime::class::{MethodId, MethodKind};
@@ -34,7 +34,7 @@ use crate::ops;
 /// on Arm) and its result words.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Methods {
-    by_offset: BTreeMap<u16, (usize, u8)>,
+    by_offset: SortedMap<u16, (usize, u8)>,
 }
 
 impl Methods {
@@ -420,10 +420,10 @@ enum Binding {
 pub struct CompiledEngine<N: Nvm, S: CodeSource<N>> {
     source: S,
     /// Per package slot, once asked: its compiled methods, if any.
-    images: RefCell<BTreeMap<u16, Option<Rc<Methods>>>>,
+    images: RefCell<SortedMap<u16, Option<Rc<Methods>>>>,
     entry: Box<[usize; ENTRY_COUNT]>,
     bindings: RefCell<Vec<Option<Binding>>>,
-    tables: RefCell<BTreeMap<u16, Rc<[u32]>>>,
+    tables: RefCell<SortedMap<u16, Rc<[u32]>>>,
     /// The built-in classes' count (`VmLayout::api_classes`) once a method
     /// was bound, when the link tables hold dispatch rows; 0 otherwise.
     api_classes: core::cell::Cell<u32>,
@@ -434,10 +434,10 @@ impl<N: Nvm, S: CodeSource<N>> CompiledEngine<N, S> {
     pub fn new(source: S) -> CompiledEngine<N, S> {
         CompiledEngine {
             source,
-            images: RefCell::new(BTreeMap::new()),
+            images: RefCell::new(SortedMap::new()),
             entry: Box::new(entry_table::<N>()),
             bindings: RefCell::new(Vec::new()),
-            tables: RefCell::new(BTreeMap::new()),
+            tables: RefCell::new(SortedMap::new()),
             api_classes: core::cell::Cell::new(0),
             _n: core::marker::PhantomData,
         }
@@ -446,8 +446,7 @@ impl<N: Nvm, S: CodeSource<N>> CompiledEngine<N, S> {
     fn image(&self, card: &Card<N>, pkg: u16) -> Option<Rc<Methods>> {
         self.images
             .borrow_mut()
-            .entry(pkg)
-            .or_insert_with(|| self.source.methods(card, pkg))
+            .get_or_insert_with(pkg, || self.source.methods(card, pkg))
             .clone()
     }
 
@@ -471,8 +470,7 @@ impl<N: Nvm, S: CodeSource<N>> CompiledEngine<N, S> {
             let table = self
                 .tables
                 .borrow_mut()
-                .entry(meth.pkg)
-                .or_insert_with(|| Rc::from(ops::link_table(card, meth.pkg)))
+                .get_or_insert_with(meth.pkg, || Rc::from(ops::link_table(card, meth.pkg)))
                 .clone();
             return Binding::Compiled { entry, table, ret };
         }
@@ -488,8 +486,7 @@ impl<N: Nvm, S: CodeSource<N>> CompiledEngine<N, S> {
         let table = self
             .tables
             .borrow_mut()
-            .entry(meth.pkg)
-            .or_insert_with(|| Rc::from(direct_table(card, meth.pkg, &image)))
+            .get_or_insert_with(meth.pkg, || Rc::from(direct_table(card, meth.pkg, &image)))
             .clone();
         Binding::Compiled { entry, table, ret }
     }

@@ -36,7 +36,7 @@ pub mod rsa;
 pub mod rsaapi;
 pub mod signature;
 
-use alloc::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use crate::api_tables::SEC;
 use crate::card::Card;
@@ -260,7 +260,7 @@ impl Op {
 /// specification allows.
 #[derive(Default)]
 pub struct Engines {
-    by_object: BTreeMap<Ref, Engine>,
+    by_object: SortedMap<Ref, Engine>,
     /// The OneShot instances.
     pub(crate) oneshots: oneshot::Pool,
 }

@@ -14,7 +14,7 @@
 //! refused with ILLEGAL_USE: a one-shot object takes its whole input in
 //! `doFinal` / `sign` / `verify`.
 
-use alloc::collections::BTreeMap;
+use crate::sorted::SortedMap;
 
 use super::{cipher, digest, reason, signature, Engine, CELL_ALG};
 use crate::api::reason::SYS_NO_RESOURCE;
@@ -68,7 +68,7 @@ impl Kind {
 /// The instances, by class: the object and whether it is open.
 #[derive(Default)]
 pub struct Pool {
-    by_class: BTreeMap<ClassId, (Ref, bool)>,
+    by_class: SortedMap<ClassId, (Ref, bool)>,
     /// Whether an instance may be open: set by every open, cleared when
     /// an applet entry point's return closes them all, so that the return
     /// of one that opened none (nearly all) does not visit the map.
