@@ -19,6 +19,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod api;
+mod bitset;
 pub mod error;
 pub mod model;
 mod structural;

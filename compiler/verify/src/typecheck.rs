@@ -2,7 +2,9 @@
 //! [`Frame`]s over the instructions, checking every instruction's operands
 //! against the types it needs.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::collections::BTreeMap;
+
+use crate::bitset::BitSet;
 use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec;
@@ -99,7 +101,8 @@ pub(crate) fn check_method(
     };
 
     // Branch targets.
-    let mut block_starts: BTreeSet<u16> = BTreeSet::new();
+    // Every member is a pc inside the code (targets are checked first).
+    let mut block_starts = BitSet::new(code.len().max(1));
     block_starts.insert(0);
     let mut jsr_returns: BTreeMap<u16, Vec<usize>> = BTreeMap::new();
     for (k, i) in insns.iter().enumerate() {
@@ -125,7 +128,7 @@ pub(crate) fn check_method(
                     },
                 ));
             }
-            block_starts.insert(*t as u16);
+            block_starts.insert(*t as usize);
         }
         if i.opcode == Opcode::JSR {
             if k + 1 >= insns.len() {
@@ -138,7 +141,7 @@ pub(crate) fn check_method(
         }
         if !targets.is_empty() || ends_block(i.opcode) {
             if let Some(n) = insns.get(k + 1) {
-                block_starts.insert(n.pc);
+                block_starts.insert(usize::from(n.pc));
             }
         }
     }
@@ -203,7 +206,7 @@ pub(crate) fn check_method(
                 }
             }
         };
-        block_starts.insert(target as u16);
+        block_starts.insert(target as usize);
         hs.push(Handler {
             start: start as u16,
             end: end as u16,
@@ -254,7 +257,7 @@ pub(crate) fn check_method(
         stack: Vec::new(),
         this_uninit,
     });
-    let mut work: BTreeSet<usize> = BTreeSet::new();
+    let mut work = BitSet::new(insns.len());
     work.insert(0);
     let mut steps = 0usize;
     let mut max_depth = 0usize;
@@ -363,7 +366,7 @@ pub(crate) fn check_method(
         offset: info.offset,
         insns,
         frames,
-        block_starts: block_starts.into_iter().collect(),
+        block_starts: block_starts.iter().map(|pc| pc as u16).collect(),
         max_depth,
     })
 }
@@ -391,7 +394,7 @@ fn merge_into(
     t: usize,
     f: &Frame,
     tpc: u16,
-    work: &mut BTreeSet<usize>,
+    work: &mut BitSet,
 ) -> Result<(), Fail> {
     match &mut frames[t] {
         slot @ None => {
