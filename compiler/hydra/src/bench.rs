@@ -956,16 +956,16 @@ pub fn render(r: &Report) -> String {
     s
 }
 
-/// `PACKAGE INTERP/THUMB` for each package a benchmark loads; a figure
-/// of a package the card could not type-check says so.
+/// `BENCHMARK INTERP/THUMB` for the package a benchmark loads (`BENCHMARK
+/// AID ...` for each when it loads several); a figure of a package the
+/// card could not type-check says so.
 fn verification_figures(b: &BenchResult) -> Vec<String> {
     let one = |e: &EngineResult, package: &str| match e
         .verification
         .iter()
         .find(|v| v.package == package)
     {
-        Some(v) if v.type_checked => v.instructions.to_string(),
-        Some(v) => format!("{} (not type-checked)", v.instructions),
+        Some(v) => crate::thumb::fmt_check_figure(v.instructions, v.type_checked),
         None => "n/a".into(),
     };
     let mut packages: Vec<&str> = Vec::new();
@@ -977,9 +977,17 @@ fn verification_figures(b: &BenchResult) -> Vec<String> {
     if packages.is_empty() {
         return vec![format!("{} n/a", b.name)];
     }
+    let several = packages.len() > 1;
     packages
         .into_iter()
-        .map(|p| format!("{p} {}/{}", one(&b.interp, p), one(&b.thumb, p)))
+        .map(|p| {
+            let name = if several {
+                format!("{} {p}", b.name)
+            } else {
+                b.name.clone()
+            };
+            format!("{name} {}/{}", one(&b.interp, p), one(&b.thumb, p))
+        })
         .collect()
 }
 

@@ -130,10 +130,16 @@ fn run_one(
 /// verifier could not type-check it (what was counted is then only the
 /// card finding so).
 fn fmt_check(name: &str, v: &Verification) -> String {
-    if v.typed {
-        format!("{name} {}", v.instructions)
+    format!("{name} {}", fmt_check_figure(v.instructions, v.typed))
+}
+
+/// The instructions of one check, marked when the verifier could not
+/// type-check the load file.
+pub fn fmt_check_figure(instructions: u64, typed: bool) -> String {
+    if typed {
+        instructions.to_string()
     } else {
-        format!("{name} {} (not type-checked)", v.instructions)
+        format!("{instructions} (not type-checked)")
     }
 }
 

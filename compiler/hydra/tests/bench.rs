@@ -103,10 +103,17 @@ fn quick_benchmarks_run_and_report() {
     }
     assert!(stdout.contains("NVM writes/bytes/blocks"), "{stdout}");
     assert!(stdout.contains("One persistent field update"), "{stdout}");
-    assert!(
-        stdout.contains("Instructions of the on-card verification"),
-        "{stdout}"
-    );
+    // The verification line names each benchmark with its two figures.
+    let verify_line = stdout
+        .lines()
+        .find(|l| l.starts_with("Instructions of the on-card verification"))
+        .unwrap_or_else(|| panic!("{stdout}"));
+    for b in benches {
+        let name = b["name"].as_str().unwrap();
+        let figure = |e: &str| b[e]["verification"][0]["instructions"].as_u64().unwrap();
+        let want = format!("{name} {}/{}", figure("interp"), figure("thumb"));
+        assert!(verify_line.contains(&want), "{want}: {verify_line}");
+    }
     let svg = std::fs::read_to_string(out.join("bench.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("sha256"));
     let _ = std::fs::remove_dir_all(&out);
