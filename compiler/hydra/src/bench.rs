@@ -259,10 +259,15 @@ const CRYPTO_CRATES: &[&str] = &[
     "zeroize",
 ];
 
+/// Whether a part of the image (see [`symbol_owner`]) is the cryptography.
+fn is_crypto_part(part: &str) -> bool {
+    part == "hydra_runtime::security" || CRYPTO_CRATES.contains(&part)
+}
+
 /// Whether a (legacy-mangled) symbol belongs to the cryptography.
+#[cfg(test)]
 fn is_crypto_symbol(name: &str) -> bool {
-    symbol_owner(name)
-        .is_some_and(|o| o == "hydra_runtime::security" || CRYPTO_CRATES.contains(&o.as_str()))
+    symbol_owner(name).is_some_and(|o| is_crypto_part(&o))
 }
 
 /// The part of the image a (legacy-mangled) symbol belongs to: its crate,
@@ -326,7 +331,6 @@ fn v0_crate(v0: &str) -> Option<&str> {
 /// (the runtime core by module), then C and assembly symbols, unnamed
 /// read-only data, and the bytes no symbol covers.
 fn flash_parts(file: &object::File, flash: u64) -> Vec<FlashPart> {
-    use object::{Object, ObjectSymbol};
     let mut parts: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut covered = 0;
     for sym in file.symbols() {
@@ -645,12 +649,13 @@ fn footprint(elf: &Path) -> Result<Footprint, CliError> {
             }
         }
     }
-    f.crypto_flash = file
-        .symbols()
-        .filter(|s| s.address() < 0x2000_0000 && s.name().is_ok_and(is_crypto_symbol))
-        .map(|s| s.size())
-        .sum();
     f.flash_parts = flash_parts(&file, f.flash);
+    f.crypto_flash = f
+        .flash_parts
+        .iter()
+        .filter(|p| is_crypto_part(&p.part))
+        .map(|p| p.bytes)
+        .sum();
     Ok(f)
 }
 

@@ -69,10 +69,6 @@ impl<K: Ord, V> SortedMap<K, V> {
         }
     }
 
-    pub fn contains_key(&self, key: &K) -> bool {
-        self.find(key).is_ok()
-    }
-
     /// Sets the value of `key`; returns the one it replaces.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         match self.find(&key) {
