@@ -48,6 +48,9 @@ pub struct Package {
     pub static_refs: u16,
     /// Class id of its first class (ids `class_base..` are its classes).
     pub class_base: u16,
+    /// Type-checked by the card's verifier when it was loaded: the
+    /// interpreter runs its methods in the trusting loop.
+    pub verified: bool,
 }
 
 impl Package {
@@ -73,6 +76,7 @@ impl Package {
             static_len: 0,
             static_refs: 0,
             class_base: 0,
+            verified: false,
         }
     }
 

@@ -105,8 +105,9 @@ pub const MAGIC: u32 = 0x4859_4431; // "HYD1"
 /// blob, each package's load image, each object header (a check byte) and
 /// the card manager's record and key sets. 5: transaction log records carry
 /// a CRC-32 and validate themselves (`txn`). 6: an update made atomic
-/// outside a transaction leaves a redo record, not an undo record.
-pub const LAYOUT_VERSION: u16 = 6;
+/// outside a transaction leaves a redo record, not an undo record. 7: a
+/// package record says whether the card's verifier type-checked it.
+pub const LAYOUT_VERSION: u16 = 7;
 
 /// Superblock fields.
 pub const SB_MAGIC: u32 = 0;
@@ -973,7 +974,7 @@ mod tests {
             }
         );
         let line = e.to_string();
-        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 6"));
+        assert!(!line.contains('\n') && line.contains("version 1") && line.contains("version 7"));
         assert!(nvm.data == before);
     }
 

@@ -56,7 +56,16 @@ struct Regs {
     code: Rc<[u8]>,
     cp: Rc<[Cp]>,
     mstart: usize,
+    /// The package of `code` was verified on the card: its methods run in
+    /// the trusting loop.
+    trusted: bool,
 }
+
+/// Masks a stack index into the stack array: the trusting loop's accesses
+/// stay inside it without a bounds test (verified code never needs the
+/// mask; it keeps a verifier bug from reaching memory outside the stack).
+const STACK_MASK: usize = crate::card::STACK_WORDS - 1;
+const _: () = assert!(crate::card::STACK_WORDS.is_power_of_two());
 
 #[inline(always)]
 fn b1(code: &[u8], i: usize) -> u8 {
@@ -103,6 +112,7 @@ fn set_code(regs: &mut Regs, p: &crate::card::Package) {
     if !Rc::ptr_eq(&regs.code, &p.code) || !Rc::ptr_eq(&regs.cp, &p.cp) {
         regs.code = p.code.clone();
         regs.cp = p.cp.clone();
+        regs.trusted = p.verified;
     }
 }
 
@@ -227,6 +237,7 @@ impl<N: Nvm> Card<N> {
             code: p.code.clone(),
             cp: p.cp.clone(),
             mstart: 0,
+            trusted: p.verified,
         };
         // Enter the first method.
         match self.call(entry, &mut regs, base_depth, true) {
@@ -238,11 +249,15 @@ impl<N: Nvm> Card<N> {
         loop {
             let r = if stats {
                 self.exec_stats(&mut regs, base_depth)
+            } else if regs.trusted {
+                self.exec_trusted(&mut regs, base_depth)
             } else {
                 self.exec(&mut regs, base_depth)
             };
             match r {
-                Ok(ret) => return Ok(ret),
+                Ok(Some(ret)) => return Ok(ret),
+                // A call or return crossed into a package of the other trust.
+                Ok(None) => {}
                 Err(Exc::Throw(ex)) => {
                     // A handler that throws again loops without a branch.
                     if self.executed >= self.budget_end {
@@ -481,19 +496,29 @@ impl<N: Nvm> Card<N> {
             .unwrap_or(&[0, 0, 0, 0][..len.min(4)])
     }
 
-    /// The dispatch loop (the firmware's; `hydra-qemu-host` finds its
-    /// opcode dispatch by this function's name).
+    /// The checking dispatch loop, for packages loaded unverified
+    /// (`hydra-qemu-host` finds the opcode dispatch of both loops by
+    /// these functions' names). `Ok(None)`: execution went on in a package
+    /// that the other loop runs.
     #[inline(never)]
-    fn exec(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Ret, Exc> {
-        self.exec_loop::<false>(regs, base_depth)
+    fn exec(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Option<Ret>, Exc> {
+        self.exec_loop::<false, false>(regs, base_depth)
     }
 
-    /// The dispatch loop that also counts every opcode in `stats` (host
-    /// builds only: see the `opcode-stats` feature).
+    /// The trusting dispatch loop, for packages the card verified: no test
+    /// of the operand stack's depth or of local indices (see the runtime
+    /// README's "What the interpreter trusts").
     #[inline(never)]
-    fn exec_stats(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Ret, Exc> {
+    fn exec_trusted(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Option<Ret>, Exc> {
+        self.exec_loop::<false, true>(regs, base_depth)
+    }
+
+    /// The checking loop that also counts every opcode in `stats` (host
+    /// builds only: see the `opcode-stats` feature); it runs every package.
+    #[inline(never)]
+    fn exec_stats(&mut self, regs: &mut Regs, base_depth: usize) -> Result<Option<Ret>, Exc> {
         if cfg!(feature = "opcode-stats") {
-            self.exec_loop::<true>(regs, base_depth)
+            self.exec_loop::<true, false>(regs, base_depth)
         } else {
             self.exec(regs, base_depth)
         }
@@ -506,11 +531,11 @@ impl<N: Nvm> Card<N> {
         clippy::manual_range_patterns
     )]
     #[inline(always)]
-    fn exec_loop<const STATS: bool>(
+    fn exec_loop<const STATS: bool, const TRUST: bool>(
         &mut self,
         regs: &mut Regs,
         base_depth: usize,
-    ) -> Result<Ret, Exc> {
+    ) -> Result<Option<Ret>, Exc> {
         // Bytecodes executed since `self.executed` was last brought up to
         // date (a local, so the loop head does not touch `self`); folded in
         // before anything that can read `executed` (calls, returns, leaving
@@ -519,8 +544,10 @@ impl<N: Nvm> Card<N> {
         let mut pc = regs.pc;
         let mut sp = regs.sp;
         let mut fp = regs.fp;
-        let mut code = regs.code.clone();
-        let mut cp = regs.cp.clone();
+        // This loop runs one package's code: a call or return into another
+        // package leaves it (`reload!`), so the code is a plain slice here.
+        let code_rc = regs.code.clone();
+        let code: &[u8] = &code_rc;
 
         macro_rules! sync {
             () => {
@@ -560,9 +587,13 @@ impl<N: Nvm> Card<N> {
         macro_rules! push {
             ($v:expr) => {{
                 let v: i16 = $v;
-                match self.stack.get_mut(sp) {
-                    Some(s) => *s = v,
-                    None => fail!(Exc::Fault(MALFORMED)),
+                if TRUST {
+                    self.stack[sp & STACK_MASK] = v;
+                } else {
+                    match self.stack.get_mut(sp) {
+                        Some(s) => *s = v,
+                        None => fail!(Exc::Fault(MALFORMED)),
+                    }
                 }
                 sp += 1;
             }};
@@ -571,13 +602,18 @@ impl<N: Nvm> Card<N> {
         // of another context) stay out of reach even of unverified code.
         macro_rules! pop {
             () => {{
-                if sp <= fp {
-                    fail!(Exc::Fault(MALFORMED));
-                }
-                sp -= 1;
-                match self.stack.get(sp) {
-                    Some(&v) => v,
-                    None => fail!(Exc::Fault(MALFORMED)),
+                if TRUST {
+                    sp = sp.wrapping_sub(1);
+                    self.stack[sp & STACK_MASK]
+                } else {
+                    if sp <= fp {
+                        fail!(Exc::Fault(MALFORMED));
+                    }
+                    sp -= 1;
+                    match self.stack.get(sp) {
+                        Some(&v) => v,
+                        None => fail!(Exc::Fault(MALFORMED)),
+                    }
                 }
             }};
         }
@@ -599,16 +635,24 @@ impl<N: Nvm> Card<N> {
         // bounds check (never below the frame, like `pop!`).
         macro_rules! top {
             ($n:expr) => {{
-                if sp < fp + $n {
-                    fail!(Exc::Fault(MALFORMED));
-                }
-                match self.stack.get(sp - $n..sp) {
-                    Some(s) => {
-                        let mut w = [0i16; $n];
-                        w.copy_from_slice(s);
-                        w
+                if TRUST {
+                    let mut w = [0i16; $n];
+                    for (k, x) in w.iter_mut().enumerate() {
+                        *x = self.stack[sp.wrapping_sub($n - k) & STACK_MASK];
                     }
-                    None => fail!(Exc::Fault(MALFORMED)),
+                    w
+                } else {
+                    if sp < fp + $n {
+                        fail!(Exc::Fault(MALFORMED));
+                    }
+                    match self.stack.get(sp - $n..sp) {
+                        Some(s) => {
+                            let mut w = [0i16; $n];
+                            w.copy_from_slice(s);
+                            w
+                        }
+                        None => fail!(Exc::Fault(MALFORMED)),
+                    }
                 }
             }};
         }
@@ -650,18 +694,26 @@ impl<N: Nvm> Card<N> {
         }
         macro_rules! local {
             ($i:expr) => {
-                match self.stack.get(fp + usize::from($i)) {
-                    Some(&v) => v,
-                    None => fail!(Exc::Fault(MALFORMED)),
+                if TRUST {
+                    self.stack[(fp + usize::from($i)) & STACK_MASK]
+                } else {
+                    match self.stack.get(fp + usize::from($i)) {
+                        Some(&v) => v,
+                        None => fail!(Exc::Fault(MALFORMED)),
+                    }
                 }
             };
         }
         macro_rules! set_local {
             ($i:expr, $v:expr) => {{
                 let v: i16 = $v;
-                match self.stack.get_mut(fp + usize::from($i)) {
-                    Some(s) => *s = v,
-                    None => fail!(Exc::Fault(MALFORMED)),
+                if TRUST {
+                    self.stack[(fp + usize::from($i)) & STACK_MASK] = v;
+                } else {
+                    match self.stack.get_mut(fp + usize::from($i)) {
+                        Some(s) => *s = v,
+                        None => fail!(Exc::Fault(MALFORMED)),
+                    }
                 }
             }};
         }
@@ -669,9 +721,9 @@ impl<N: Nvm> Card<N> {
             ($cond:expr, $wide:expr) => {{
                 if $cond {
                     let off = if $wide {
-                        s2(&code, pc + 1) as isize
+                        s2(code, pc + 1) as isize
                     } else {
-                        b1(&code, pc + 1) as i8 as isize
+                        b1(code, pc + 1) as i8 as isize
                     };
                     if off <= 0 {
                         budget!();
@@ -692,9 +744,11 @@ impl<N: Nvm> Card<N> {
                 pc = regs.pc;
                 sp = regs.sp;
                 fp = regs.fp;
-                if !Rc::ptr_eq(&code, &regs.code) || !Rc::ptr_eq(&cp, &regs.cp) {
-                    code = regs.code.clone();
-                    cp = regs.cp.clone();
+                if !core::ptr::eq(code, &*regs.code) {
+                    // Another package's code, perhaps for the other loop
+                    // (registers and `executed` are up to date: `sync!`
+                    // came first).
+                    return Ok(None);
                 }
             }};
         }
@@ -719,7 +773,7 @@ impl<N: Nvm> Card<N> {
             ($w:expr) => {{
                 sync!();
                 match self.ret(regs, $w, base_depth) {
-                    Ok(Some(r)) => return Ok(r),
+                    Ok(Some(r)) => return Ok(Some(r)),
                     Ok(None) => reload!(),
                     Err(e) => return Err(e),
                 }
@@ -727,7 +781,9 @@ impl<N: Nvm> Card<N> {
         }
         macro_rules! cp_at {
             ($i:expr) => {
-                match cp.get(usize::from($i)) {
+                // From `regs` (the few bytecodes that use the constant pool
+                // leave two registers to the loop).
+                match regs.cp.get(usize::from($i)) {
                     Some(&e) => e,
                     None => fail!(Exc::Fault(MALFORMED)),
                 }
@@ -921,31 +977,31 @@ impl<N: Nvm> Card<N> {
                     pc += 1;
                 }
                 0x10 => {
-                    push!(b1(&code, pc + 1) as i8 as i16);
+                    push!(b1(code, pc + 1) as i8 as i16);
                     pc += 2;
                 }
                 0x11 => {
-                    push!(s2(&code, pc + 1));
+                    push!(s2(code, pc + 1));
                     pc += 3;
                 }
                 0x12 => {
-                    push_i!(i32::from(b1(&code, pc + 1) as i8));
+                    push_i!(i32::from(b1(code, pc + 1) as i8));
                     pc += 2;
                 }
                 0x13 => {
-                    push_i!(i32::from(s2(&code, pc + 1)));
+                    push_i!(i32::from(s2(code, pc + 1)));
                     pc += 3;
                 }
                 0x14 => {
-                    push_i!(s4(&code, pc + 1));
+                    push_i!(s4(code, pc + 1));
                     pc += 5;
                 }
                 0x15 | 0x16 => {
-                    push!(local!(b1(&code, pc + 1)));
+                    push!(local!(b1(code, pc + 1)));
                     pc += 2;
                 }
                 0x17 => {
-                    let i = b1(&code, pc + 1);
+                    let i = b1(code, pc + 1);
                     push!(local!(i));
                     push!(local!(usize::from(i) + 1));
                     pc += 2;
@@ -980,13 +1036,13 @@ impl<N: Nvm> Card<N> {
                 0x27 => array_load!(K_INT),
                 0x28 | 0x29 => {
                     let v = pop!();
-                    set_local!(b1(&code, pc + 1), v);
+                    set_local!(b1(code, pc + 1), v);
                     pc += 2;
                 }
                 0x2A => {
                     let lo = pop!();
                     let hi = pop!();
-                    let i = b1(&code, pc + 1);
+                    let i = b1(code, pc + 1);
                     set_local!(i, hi);
                     set_local!(usize::from(i) + 1, lo);
                     pc += 2;
@@ -1050,7 +1106,7 @@ impl<N: Nvm> Card<N> {
                 }
                 0x3F => {
                     // dup_x mn
-                    let mn = b1(&code, pc + 1);
+                    let mn = b1(code, pc + 1);
                     let m = usize::from(mn >> 4);
                     let n = usize::from(mn & 0xF);
                     if m == 0
@@ -1074,7 +1130,7 @@ impl<N: Nvm> Card<N> {
                 }
                 0x40 => {
                     // swap_x mn
-                    let mn = b1(&code, pc + 1);
+                    let mn = b1(code, pc + 1);
                     let m = usize::from(mn >> 4);
                     let n = usize::from(mn & 0xF);
                     if m == 0 || m > 2 || n == 0 || n > 2 || sp < fp + m + n {
@@ -1142,29 +1198,29 @@ impl<N: Nvm> Card<N> {
                     pc += 1;
                 }
                 0x59 => {
-                    let i = b1(&code, pc + 1);
-                    let v = local!(i).wrapping_add(i16::from(b1(&code, pc + 2) as i8));
+                    let i = b1(code, pc + 1);
+                    let v = local!(i).wrapping_add(i16::from(b1(code, pc + 2) as i8));
                     set_local!(i, v);
                     pc += 3;
                 }
                 0x5A => {
-                    let i = b1(&code, pc + 1);
+                    let i = b1(code, pc + 1);
                     let v = join(local!(i), local!(usize::from(i) + 1))
-                        .wrapping_add(i32::from(b1(&code, pc + 2) as i8));
+                        .wrapping_add(i32::from(b1(code, pc + 2) as i8));
                     set_local!(i, (v >> 16) as i16);
                     set_local!(usize::from(i) + 1, v as i16);
                     pc += 3;
                 }
                 0x96 => {
-                    let i = b1(&code, pc + 1);
-                    let v = local!(i).wrapping_add(s2(&code, pc + 2));
+                    let i = b1(code, pc + 1);
+                    let v = local!(i).wrapping_add(s2(code, pc + 2));
                     set_local!(i, v);
                     pc += 4;
                 }
                 0x97 => {
-                    let i = b1(&code, pc + 1);
+                    let i = b1(code, pc + 1);
                     let v = join(local!(i), local!(usize::from(i) + 1))
-                        .wrapping_add(i32::from(s2(&code, pc + 2)));
+                        .wrapping_add(i32::from(s2(code, pc + 2)));
                     set_local!(i, (v >> 16) as i16);
                     set_local!(usize::from(i) + 1, v as i16);
                     pc += 4;
@@ -1241,18 +1297,18 @@ impl<N: Nvm> Card<N> {
                 }
                 0x72 => {
                     budget!();
-                    let a = local!(b1(&code, pc + 1)) as u16;
+                    let a = local!(b1(code, pc + 1)) as u16;
                     pc = regs.mstart + usize::from(a);
                 }
                 0x73 => {
                     let idx = pop!();
-                    let default = s2(&code, pc + 1);
-                    let low = s2(&code, pc + 3);
-                    let high = s2(&code, pc + 5);
+                    let default = s2(code, pc + 1);
+                    let low = s2(code, pc + 3);
+                    let high = s2(code, pc + 5);
                     let off = if idx < low || idx > high {
                         default
                     } else {
-                        s2(&code, pc + 7 + 2 * (idx as i32 - low as i32) as usize)
+                        s2(code, pc + 7 + 2 * (idx as i32 - low as i32) as usize)
                     };
                     if off <= 0 {
                         budget!();
@@ -1261,13 +1317,13 @@ impl<N: Nvm> Card<N> {
                 }
                 0x74 => {
                     let idx = pop_i!();
-                    let default = s2(&code, pc + 1);
-                    let low = s4(&code, pc + 3);
-                    let high = s4(&code, pc + 7);
+                    let default = s2(code, pc + 1);
+                    let low = s4(code, pc + 3);
+                    let high = s4(code, pc + 7);
                     let off = if idx < low || idx > high {
                         default
                     } else {
-                        s2(&code, pc + 11 + 2 * (idx as i64 - low as i64) as usize)
+                        s2(code, pc + 11 + 2 * (idx as i64 - low as i64) as usize)
                     };
                     if off <= 0 {
                         budget!();
@@ -1276,13 +1332,13 @@ impl<N: Nvm> Card<N> {
                 }
                 0x75 => {
                     let key = pop!();
-                    let default = s2(&code, pc + 1);
-                    let n = s2(&code, pc + 3) as u16 as usize;
+                    let default = s2(code, pc + 1);
+                    let n = s2(code, pc + 3) as u16 as usize;
                     let mut off = default;
                     for k in 0..n {
                         let at = pc + 5 + 4 * k;
-                        if s2(&code, at) == key {
-                            off = s2(&code, at + 2);
+                        if s2(code, at) == key {
+                            off = s2(code, at + 2);
                             break;
                         }
                     }
@@ -1293,13 +1349,13 @@ impl<N: Nvm> Card<N> {
                 }
                 0x76 => {
                     let key = pop_i!();
-                    let default = s2(&code, pc + 1);
-                    let n = s2(&code, pc + 3) as u16 as usize;
+                    let default = s2(code, pc + 1);
+                    let n = s2(code, pc + 3) as u16 as usize;
                     let mut off = default;
                     for k in 0..n {
                         let at = pc + 5 + 6 * k;
-                        if s4(&code, at) == key {
-                            off = s2(&code, at + 4);
+                        if s4(code, at) == key {
+                            off = s2(code, at + 4);
                             break;
                         }
                     }
@@ -1313,7 +1369,7 @@ impl<N: Nvm> Card<N> {
                 0x7A => do_ret!(0),
                 // statics
                 0x7B | 0x7C | 0x7D | 0x7E => {
-                    let a = static_addr!(s2(&code, pc + 1) as u16);
+                    let a = static_addr!(s2(code, pc + 1) as u16);
                     match op {
                         0x7C => {
                             let v = self.nvm_read(a, 1)[0];
@@ -1333,7 +1389,7 @@ impl<N: Nvm> Card<N> {
                     pc += 3;
                 }
                 0x7F | 0x80 | 0x81 | 0x82 => {
-                    let a = static_addr!(s2(&code, pc + 1) as u16);
+                    let a = static_addr!(s2(code, pc + 1) as u16);
                     match op {
                         0x80 => {
                             let v = pop!();
@@ -1355,58 +1411,58 @@ impl<N: Nvm> Card<N> {
                 }
                 // instance fields (unquickened forms: cells >= 256)
                 0x83 | 0x84 | 0x85 | 0x86 => {
-                    let c = field_cell!(b1(&code, pc + 1));
+                    let c = field_cell!(b1(code, pc + 1));
                     let r = pop!();
                     getfield!(r, c, op - 0x83, true);
                     pc += 2;
                 }
                 0x87 | 0x88 | 0x89 | 0x8A => {
-                    let c = field_cell!(b1(&code, pc + 1));
+                    let c = field_cell!(b1(code, pc + 1));
                     putfield!(c, op - 0x87, false);
                     pc += 2;
                 }
                 0xA9 | 0xAA | 0xAB | 0xAC => {
-                    let c = field_cell!(s2(&code, pc + 1) as u16);
+                    let c = field_cell!(s2(code, pc + 1) as u16);
                     let r = pop!();
                     getfield!(r, c, op - 0xA9, true);
                     pc += 3;
                 }
                 0xB1 | 0xB2 | 0xB3 | 0xB4 => {
-                    let c = field_cell!(s2(&code, pc + 1) as u16);
+                    let c = field_cell!(s2(code, pc + 1) as u16);
                     putfield!(c, op - 0xB1, false);
                     pc += 3;
                 }
                 0xAD | 0xAE | 0xAF | 0xB0 => {
-                    let c = field_cell!(b1(&code, pc + 1));
+                    let c = field_cell!(b1(code, pc + 1));
                     getfield!(local!(0u8), c, op - 0xAD, false);
                     pc += 2;
                 }
                 0xB5 | 0xB6 | 0xB7 | 0xB8 => {
-                    let c = field_cell!(b1(&code, pc + 1));
+                    let c = field_cell!(b1(code, pc + 1));
                     putfield!(c, op - 0xB5, true);
                     pc += 2;
                 }
                 // quickened fields
                 0xC0 | 0xC1 | 0xC2 | 0xC3 => {
                     let r = pop!();
-                    getfield!(r, u32::from(b1(&code, pc + 1)), op - 0xC0, true);
+                    getfield!(r, u32::from(b1(code, pc + 1)), op - 0xC0, true);
                     pc += 2;
                 }
                 0xC4 | 0xC5 | 0xC6 | 0xC7 => {
-                    putfield!(u32::from(b1(&code, pc + 1)), op - 0xC4, false);
+                    putfield!(u32::from(b1(code, pc + 1)), op - 0xC4, false);
                     pc += 2;
                 }
                 0xC8 | 0xC9 | 0xCA | 0xCB => {
-                    getfield!(local!(0u8), u32::from(b1(&code, pc + 1)), op - 0xC8, false);
+                    getfield!(local!(0u8), u32::from(b1(code, pc + 1)), op - 0xC8, false);
                     pc += 2;
                 }
                 0xCC | 0xCD | 0xCE | 0xCF => {
-                    putfield!(u32::from(b1(&code, pc + 1)), op - 0xCC, true);
+                    putfield!(u32::from(b1(code, pc + 1)), op - 0xCC, true);
                     pc += 2;
                 }
                 // calls
                 0x8B => {
-                    let (class, token) = match cp_at!(s2(&code, pc + 1) as u16) {
+                    let (class, token) = match cp_at!(s2(code, pc + 1) as u16) {
                         Cp::Virtual { class, token, .. } => (class, token),
                         _ => fail!(Exc::Fault(MALFORMED)),
                     };
@@ -1464,12 +1520,12 @@ impl<N: Nvm> Card<N> {
                     }
                 }
                 0x8E => {
-                    let nargs = usize::from(b1(&code, pc + 1));
-                    let iface = match cp_at!(s2(&code, pc + 2) as u16) {
+                    let nargs = usize::from(b1(code, pc + 1));
+                    let iface = match cp_at!(s2(code, pc + 2) as u16) {
                         Cp::Class(c) => c,
                         _ => fail!(Exc::Fault(MALFORMED)),
                     };
-                    let itok = b1(&code, pc + 4);
+                    let itok = b1(code, pc + 4);
                     let r = match sp.checked_sub(nargs).and_then(|i| self.stack.get(i)) {
                         Some(&r) => r as Ref,
                         None => fail!(Exc::Fault(MALFORMED)),
@@ -1512,7 +1568,7 @@ impl<N: Nvm> Card<N> {
                 }
                 0x8C | 0x8D => {
                     // Unquickened only when the entry was not a direct method.
-                    match cp_at!(s2(&code, pc + 1) as u16) {
+                    match cp_at!(s2(code, pc + 1) as u16) {
                         Cp::Direct(m) => {
                             if op == 0x8C {
                                 let nargs = usize::from(self.methods[usize::from(m)].nargs);
@@ -1527,11 +1583,11 @@ impl<N: Nvm> Card<N> {
                     }
                 }
                 0xD0 => {
-                    let m = s2(&code, pc + 1) as u16;
+                    let m = s2(code, pc + 1) as u16;
                     do_call!(m)
                 }
                 0xD1 => {
-                    let m = s2(&code, pc + 1) as u16;
+                    let m = s2(code, pc + 1) as u16;
                     let nargs = match self.methods.get(usize::from(m)) {
                         Some(mm) => usize::from(mm.nargs),
                         None => fail!(Exc::Fault(MALFORMED)),
@@ -1543,7 +1599,7 @@ impl<N: Nvm> Card<N> {
                 }
                 // objects
                 0x8F => {
-                    let c = match cp_at!(s2(&code, pc + 1) as u16) {
+                    let c = match cp_at!(s2(code, pc + 1) as u16) {
                         Cp::Class(c) => c,
                         _ => fail!(Exc::Fault(MALFORMED)),
                     };
@@ -1560,7 +1616,7 @@ impl<N: Nvm> Card<N> {
                     if n < 0 {
                         throw_vm!(tok::NEGATIVE_ARRAY_SIZE);
                     }
-                    let kind = match b1(&code, pc + 1) {
+                    let kind = match b1(code, pc + 1) {
                         10 => K_BOOL,
                         11 => K_BYTE,
                         12 => K_SHORT,
@@ -1572,7 +1628,7 @@ impl<N: Nvm> Card<N> {
                     pc += 2;
                 }
                 0x91 => {
-                    let c = match cp_at!(s2(&code, pc + 1) as u16) {
+                    let c = match cp_at!(s2(code, pc + 1) as u16) {
                         Cp::Class(c) => c,
                         _ => fail!(Exc::Fault(MALFORMED)),
                     };
@@ -1601,9 +1657,9 @@ impl<N: Nvm> Card<N> {
                     fail!(Exc::Throw(r));
                 }
                 0x94 | 0x95 => {
-                    let atype = b1(&code, pc + 1);
+                    let atype = b1(code, pc + 1);
                     let class = if atype == 0 || atype == 14 {
-                        match cp_at!(s2(&code, pc + 2) as u16) {
+                        match cp_at!(s2(code, pc + 2) as u16) {
                             Cp::Class(c) => c,
                             _ => fail!(Exc::Fault(MALFORMED)),
                         }

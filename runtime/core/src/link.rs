@@ -238,6 +238,7 @@ impl<N: Nvm> Card<N> {
                 static_len: 0,
                 static_refs: 0,
                 class_base: 0,
+                verified: false,
             });
         }
         for ac in CLASSES {
@@ -370,7 +371,7 @@ impl<N: Nvm> Card<N> {
         cap: &CapFile,
         native: Option<&[u8]>,
     ) -> Result<u16, LoadError> {
-        self.load_package_from(cap, native.map(ImageSource::Bytes))
+        self.load_package_from(cap, native.map(ImageSource::Bytes), false)
     }
 
     /// [`Card::load_package_image`] with the image given: a native package
@@ -378,10 +379,13 @@ impl<N: Nvm> Card<N> {
     /// (`ImageSource::Stored`, written there block by block by LOAD: that
     /// extent becomes the image; on an error the caller still owns it).
     /// `None`: `cap` written again without its Debug component.
+    /// `verified`: the card's verifier type-checked `cap` (see
+    /// `load_check`), which the package record keeps.
     pub(crate) fn load_package_from(
         &mut self,
         cap: &CapFile,
         image: Option<ImageSource<'_>>,
+        verified: bool,
     ) -> Result<u16, LoadError> {
         let aid = cap.header.package.aid.as_bytes().to_vec();
         if self.live_package(&aid).is_some() {
@@ -410,7 +414,7 @@ impl<N: Nvm> Card<N> {
                 ImageSource::Bytes(&rewritten)
             }
         };
-        self.load_with_image(cap, image, slot, class_base)
+        self.load_with_image(cap, image, slot, class_base, verified)
     }
 
     fn load_with_image(
@@ -419,13 +423,14 @@ impl<N: Nvm> Card<N> {
         image: ImageSource<'_>,
         slot: u16,
         class_base: u16,
+        verified: bool,
     ) -> Result<u16, LoadError> {
         // Everything allocated from here on is given back if the load is
         // refused; a cut leaves it unpublished (free at the next boot) or,
         // for the static arrays, unreachable (freed by the boot's collection).
         let (n_classes, n_methods) = (self.classes.len(), self.methods.len());
         self.store.track();
-        let r = self.store_and_link(cap, image, slot, class_base);
+        let r = self.store_and_link(cap, image, slot, class_base, verified);
         let kept = r.is_ok();
         if !kept {
             if usize::from(slot) < self.packages.len() {
@@ -457,6 +462,7 @@ impl<N: Nvm> Card<N> {
         image: ImageSource<'_>,
         slot: u16,
         class_base: u16,
+        verified: bool,
     ) -> Result<u16, LoadError> {
         let (at, len) = match image {
             ImageSource::Bytes(b) => {
@@ -480,6 +486,7 @@ impl<N: Nvm> Card<N> {
             static_base: 0,
             static_len: 0,
             image_crc: heap::crc32(&[stored]),
+            verified,
         };
         let idx = self.link(cap, rec, false)?;
         self.save_meta()?;
@@ -562,6 +569,7 @@ impl<N: Nvm> Card<N> {
                     static_base: p.static_base,
                     static_len: p.static_len,
                     image_crc: p.image.2,
+                    verified: p.verified,
                 }
             })
             .collect()
@@ -1322,6 +1330,7 @@ impl<N: Nvm> Card<N> {
             static_len: if stored { rec.static_len } else { static_len },
             static_refs: sf.reference_count,
             class_base: rec.class_base,
+            verified: rec.verified,
         };
         self.load_order.push(pkg_idx);
         Ok(pkg_idx)

@@ -91,8 +91,9 @@ impl<N: crate::nvm::Nvm> crate::card::Card<N> {
         described: bool,
         native: Option<&[u8]>,
     ) -> Result<u16, LoadError> {
-        self.check_load(cap, described)?;
-        self.load_package_image(cap, native)
+        let checked = self.check_load(cap, described)?;
+        let image = native.map(crate::link::ImageSource::Bytes);
+        self.load_package_from(cap, image, checked == Checked::Verified)
     }
 
     /// [`check`] under this card's policy, between the board's

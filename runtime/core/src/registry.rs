@@ -107,10 +107,16 @@ pub struct PackageRecord {
     /// CRC-32 of the load image, computed when it was written; checked at
     /// every boot before the image is relinked.
     pub image_crc: u32,
+    /// The card's verifier type-checked it when it was loaded, so the
+    /// interpreter runs it in its trusting loop (`interp.rs`).
+    pub verified: bool,
 }
 
 /// Bytes of one encoded package record.
-const PACKAGE_RECORD: u32 = 23;
+const PACKAGE_RECORD: u32 = 24;
+
+/// Package record flag: verified on load.
+const RECORD_VERIFIED: u8 = 1;
 
 /// GlobalPlatform INSTALL [for install] parameters, as passed to
 /// `install(byte[] bArray, short bOffset, byte bLength)`:
@@ -137,6 +143,7 @@ pub fn encode(pkgs: &[PackageRecord], applets: &[AppletEntry]) -> Vec<u8> {
         v.extend_from_slice(&p.static_base.to_be_bytes());
         v.extend_from_slice(&p.static_len.to_be_bytes());
         v.extend_from_slice(&p.image_crc.to_be_bytes());
+        v.push(if p.verified { RECORD_VERIFIED } else { 0 });
     }
     v.extend_from_slice(&(applets.len() as u16).to_be_bytes());
     for a in applets {
@@ -177,6 +184,11 @@ pub fn decode(blob: &[u8]) -> Result<(Vec<PackageRecord>, Vec<AppletEntry>)> {
             static_base: rd_u32(b, at + 11)?,
             static_len: rd_u32(b, at + 15)?,
             image_crc: rd_u32(b, at + 19)?,
+            verified: match b.get(at as usize + 23) {
+                Some(&0) => false,
+                Some(&RECORD_VERIFIED) => true,
+                _ => return Err(bad),
+            },
         });
         at += PACKAGE_RECORD;
     }

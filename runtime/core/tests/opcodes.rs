@@ -10,8 +10,18 @@ use hydra_runtime::interp::{Exc, Ret};
 use hydra_runtime::RamNvm;
 
 /// Runs `code` as a static method with `nargs` argument words and `locals`
-/// extra locals.
+/// extra locals, in the checking loop; code that runs there also runs in
+/// the trusting loop (as a verified package's), which must agree.
 fn run(code: &[u8], nargs: u8, locals: u8, args: &[i16]) -> Result<Ret, Exc> {
+    let checked = run_in(code, nargs, locals, args, false);
+    if checked.is_ok() {
+        let trusted = run_in(code, nargs, locals, args, true);
+        assert_eq!(trusted, checked, "trusting loop on {code:02X?}");
+    }
+    checked
+}
+
+fn run_in(code: &[u8], nargs: u8, locals: u8, args: &[i16], verified: bool) -> Result<Ret, Exc> {
     let mut card = Card::boot(RamNvm::new(256 * 1024), Config::default()).unwrap();
     let pkg = card.packages.len() as u16;
     card.packages.push(Package {
@@ -34,6 +44,7 @@ fn run(code: &[u8], nargs: u8, locals: u8, args: &[i16]) -> Result<Ret, Exc> {
         static_len: 0,
         static_refs: 0,
         class_base: 0,
+        verified,
     });
     let m = card.methods.len() as u16;
     card.methods.push(Method {

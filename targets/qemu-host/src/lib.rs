@@ -621,7 +621,9 @@ impl Session {
             );
             let dispatch = if cfg.profile {
                 let d = Dispatch::read(&cfg.firmware)?;
-                plugin_arg.push_str(&format!(",dispatch={:#x}", d.addr));
+                for addr in &d.addrs {
+                    plugin_arg.push_str(&format!(",dispatch={addr:#x}"));
+                }
                 for (lo, hi) in &d.stop {
                     plugin_arg.push_str(&format!(",stop={lo:#x}-{hi:#x}"));
                 }

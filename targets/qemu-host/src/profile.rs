@@ -9,15 +9,16 @@ use object::{Object, ObjectSection, ObjectSymbol, SymbolKind};
 
 use crate::Error;
 
-/// The interpreter's dispatch: the `tbh` of the opcode `match` in
-/// `hydra_runtime::interp::...::exec` and its jump table, and the
-/// interpreter's entry (`...::invoke`), which ends the charging of a
-/// bytecode when a method returns to native code.
+/// The interpreter's dispatch: the `tbh` of the opcode `match` in each of
+/// its loops (`hydra_runtime::interp::...::exec`, the checking one, and
+/// `...::exec_trusted`) with its jump table, and the interpreter's entry
+/// (`...::invoke`), which ends the charging of a bytecode when a method
+/// returns to native code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dispatch {
-    /// Address of the `tbh` instruction.
-    pub addr: u64,
-    /// Arm address -> the opcodes that jump there.
+    /// Address of each loop's `tbh` instruction.
+    pub addrs: Vec<u64>,
+    /// Arm address (of either loop) -> the opcodes that jump there.
     pub arms: BTreeMap<u64, Vec<u8>>,
     /// Address ranges that stop the charging.
     pub stop: Vec<(u64, u64)>,
@@ -78,7 +79,7 @@ impl Dispatch {
         };
         let file =
             object::File::parse(&*bytes).map_err(|e| bad(format!("not an ELF file: {e}")))?;
-        let (mut exec, mut stop) = (None, Vec::new());
+        let (mut loops, mut stop) = (Vec::new(), Vec::new());
         for sym in file.symbols() {
             if sym.kind() != SymbolKind::Text || sym.size() == 0 {
                 continue;
@@ -89,29 +90,40 @@ impl Dispatch {
                 continue;
             }
             let span = (sym.address() & !1, (sym.address() & !1) + sym.size());
-            if name.ends_with("::exec") {
-                exec = Some(span);
+            if name.ends_with("::exec") || name.ends_with("::exec_trusted") {
+                loops.push(span);
             } else if name.ends_with("::invoke") || name.ends_with("::run") {
                 stop.push(span);
             }
         }
-        let (lo, hi) = exec
-            .ok_or_else(|| bad("no interpreter loop (`hydra_runtime::interp::…::exec`)".into()))?;
+        if loops.is_empty() {
+            return Err(bad(
+                "no interpreter loop (`hydra_runtime::interp::…::exec`)".into(),
+            ));
+        }
         if stop.is_empty() {
             return Err(bad(
                 "no interpreter entry (`hydra_runtime::interp::…::invoke`)".into(),
             ));
         }
-        let code = file
-            .sections()
-            .find_map(|s| {
-                let d = s.data_range(lo, hi - lo).ok()??;
-                Some(d.to_vec())
-            })
-            .ok_or_else(|| bad(format!("no code at {lo:#x}")))?;
-        let (addr, arms) = find_dispatch(lo, &code)
-            .ok_or_else(|| bad("no opcode dispatch (`tbh`) in the interpreter loop".into()))?;
-        Ok(Dispatch { addr, arms, stop })
+        let (mut addrs, mut arms) = (Vec::new(), BTreeMap::new());
+        for (lo, hi) in loops {
+            let code = file
+                .sections()
+                .find_map(|s| {
+                    let d = s.data_range(lo, hi - lo).ok()??;
+                    Some(d.to_vec())
+                })
+                .ok_or_else(|| bad(format!("no code at {lo:#x}")))?;
+            let (addr, loop_arms) = find_dispatch(lo, &code).ok_or_else(|| {
+                bad(format!(
+                    "no opcode dispatch (`tbh`) in the interpreter loop at {lo:#x}"
+                ))
+            })?;
+            addrs.push(addr);
+            arms.extend(loop_arms);
+        }
+        Ok(Dispatch { addrs, arms, stop })
     }
 
     /// Per-group totals of the plugin's `(arm, dispatches, instructions)`.

@@ -59,7 +59,8 @@ struct VerifyWindow {
 /// its native caller) charge nothing until the next dispatch. Counted per
 /// translation block, with a callback per executed block.
 struct Profile {
-    dispatch: u64,
+    /// The dispatch instruction of each interpreter loop.
+    dispatch: Vec<u64>,
     stop: Vec<(u64, u64)>,
     state: Mutex<ProfileState>,
 }
@@ -265,7 +266,7 @@ fn configure(args: &Args) -> State {
     let mut map = CountMap::default();
     let mut out: Box<dyn Write + Send> = Box::new(std::io::stderr());
     let mut mix = false;
-    let (mut dispatch, mut stop) = (None, Vec::new());
+    let (mut dispatch, mut stop) = (Vec::new(), Vec::new());
     let mut pcs = None;
     // First the map file, then the arguments that add to or override it.
     for raw in &args.raw {
@@ -292,7 +293,7 @@ fn configure(args: &Args) -> State {
                     _ => fail(&format!("bad value in `{raw}` (want mix=on or mix=off)")),
                 }
             }
-            "dispatch" => dispatch = Some(parse_addr(key, value)),
+            "dispatch" => dispatch.push(parse_addr(key, value)),
             "pcs" => pcs = Some(value.to_string()),
             "stop" => {
                 let (lo, hi) = value
@@ -340,7 +341,7 @@ fn configure(args: &Args) -> State {
             open: None,
             next_index: 0,
         }),
-        profile: dispatch.map(|dispatch| Profile {
+        profile: (!dispatch.is_empty()).then(|| Profile {
             dispatch,
             stop,
             state: Mutex::new(ProfileState::default()),
@@ -375,7 +376,7 @@ impl HasCallbacks for Icount {
         if let Some(p) = &state.profile {
             let start = tb.vaddr();
             let insns = tb.size() as u64;
-            let dispatches = tb.instructions().any(|i| i.vaddr() == p.dispatch);
+            let dispatches = tb.instructions().any(|i| p.dispatch.contains(&i.vaddr()));
             let stops = p.stop.iter().any(|&(lo, hi)| (lo..hi).contains(&start));
             tb.register_execute_callback(move |_| {
                 if let Some(p) = STATE.get().and_then(|s| s.profile.as_ref()) {

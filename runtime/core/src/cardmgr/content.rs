@@ -25,6 +25,7 @@ use crate::card::{Card, Package};
 use crate::error::{Fault, LoadError};
 use crate::gc::Doomed;
 use crate::link::ImageSource;
+use crate::load_check::Checked;
 use crate::nvm::Nvm;
 use crate::registry::{LC_INSTALLED, LC_SELECTABLE};
 
@@ -406,7 +407,7 @@ impl<N: Nvm> Card<N> {
         image: Option<ImageSource<'_>>,
     ) -> Result<(), u16> {
         self.check_load(cap, described)
-            .and_then(|_| self.load_package_from(cap, image))
+            .and_then(|c| self.load_package_from(cap, image, c == Checked::Verified))
             .map(|_| ())
             .map_err(|e| {
                 self.last_uncaught = Some(alloc::format!("{e}"));
