@@ -156,6 +156,9 @@ pub struct EngineResult {
     /// Firmware engines: the card's check of each package it loaded at
     /// boot, in load order.
     pub verification: Vec<PackageCheck>,
+    /// Firmware engines: the heap left in use by boot, loading and
+    /// installing, and the most allocated at once during any command.
+    pub heap: Option<HeapUse>,
     /// Why there is no figure.
     pub unavailable: Option<String>,
 }
@@ -197,6 +200,13 @@ pub struct BenchResult {
     pub aot_per_c_nvm: Option<f64>,
 }
 
+/// Heap bytes of a firmware session (see `hydra_qemu_host::HeapFigures`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct HeapUse {
+    pub after_boot: u64,
+    pub peak: u64,
+}
+
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Footprint {
     /// Bytes in flash: code, read-only data, initial values of data.
@@ -204,6 +214,8 @@ pub struct Footprint {
     /// Bytes of RAM taken by data, bss and the heap area (the stack
     /// comes on top).
     pub ram: u64,
+    /// Of `ram`, the bytes of data and bss (the heap area excluded).
+    pub static_ram: u64,
     /// Bytes of flash in the symbols of the cryptography: the RustCrypto
     /// crates and the runtime's `security` module (generic code they
     /// instantiate in `core`/`alloc` is not counted).
@@ -492,7 +504,10 @@ fn run_firmware(
     let packages = image_packages(&cfg.packages, &cfg.natives)?;
     let mut session = Session::start(&cfg)?;
     let run = run_script(&mut session, &entry.script.display().to_string(), &text);
-    session.stop();
+    let heap = hydra_qemu_host::heap_figures(&session.stop()).map(|h| HeapUse {
+        after_boot: h.after_boot,
+        peak: h.peak,
+    });
     let run = run?;
     let verification = name_verifications(&packages, &run.verifications)
         .into_iter()
@@ -517,6 +532,7 @@ fn run_firmware(
         .collect();
     let mut r = firmware_result(&counts, cost);
     r.verification = verification;
+    r.heap = heap;
     Ok(r)
 }
 
@@ -644,6 +660,9 @@ fn footprint(elf: &Path) -> Result<Footprint, CliError> {
             f.flash += s.size();
         } else {
             f.ram += s.size();
+            if !name.starts_with(".uninit") {
+                f.static_ram += s.size();
+            }
             if in_file && s.kind() == object::SectionKind::Data {
                 f.flash += s.size();
             }
@@ -934,6 +953,22 @@ pub fn render(r: &Report) -> String {
         s,
         "Footprint: firmware flash {} B (cryptography {} B), RAM {} B (data+bss+heap, stack on top); C image flash {} B, RAM {} B.",
         r.firmware.flash, r.firmware.crypto_flash, r.firmware.ram, r.c_image.flash, r.c_image.ram
+    );
+    let _ = writeln!(
+        s,
+        "RAM: static (data+bss) {} B; heap in use after boot and install / peak during the commands, thumb-interp and thumb: {}.",
+        r.firmware.static_ram,
+        r.benchmarks
+            .iter()
+            .map(|b| {
+                let heap = |e: &EngineResult| {
+                    e.heap
+                        .map_or("n/a".into(), |h| format!("{}/{}", h.after_boot, h.peak))
+                };
+                format!("{} {} and {}", b.name, heap(&b.interp), heap(&b.thumb))
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let shown = 16;
     let mut line = String::from(

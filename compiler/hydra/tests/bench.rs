@@ -59,6 +59,14 @@ fn quick_benchmarks_run_and_report() {
                 assert_eq!(c["type_checked"], true, "{e}: {b}");
             }
         }
+        // The firmware reported its heap: something left in use by boot
+        // and install, and a peak during the commands no lower than that.
+        for e in ["interp", "thumb"] {
+            let heap = &b[e]["heap"];
+            let after_boot = heap["after_boot"].as_u64().unwrap();
+            assert!(after_boot > 0, "{e}: {b}");
+            assert!(heap["peak"].as_u64().unwrap() >= after_boot, "{e}: {b}");
+        }
         let name = b["name"].as_str().unwrap();
         let writes = b["thumb"]["nvm_writes"].as_u64().unwrap();
         let variant = &b["c_nvm"];
@@ -114,6 +122,7 @@ fn quick_benchmarks_run_and_report() {
         let want = format!("{name} {}/{}", figure("interp"), figure("thumb"));
         assert!(verify_line.contains(&want), "{want}: {verify_line}");
     }
+    assert!(stdout.contains("RAM: static (data+bss)"), "{stdout}");
     let svg = std::fs::read_to_string(out.join("bench.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("sha256"));
     let _ = std::fs::remove_dir_all(&out);

@@ -33,6 +33,7 @@
 //! ```
 
 pub mod counts;
+mod heap;
 pub mod meter_card;
 pub mod profile;
 pub mod script;
@@ -46,6 +47,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub use counts::{CountParser, Counts, NvmCounts, Verification};
+pub use heap::{heap_figures, HeapFigures};
 use hydra_vpcd::Power;
 pub use meter_card::MeterCard;
 pub use profile::{Dispatch, GroupCount};

@@ -12,6 +12,8 @@ use core::mem::MaybeUninit;
 
 use alloc::vec::Vec;
 // Linked for its single-core critical-section implementation (the heap).
+use core::alloc::{GlobalAlloc, Layout};
+use core::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 use cortex_m as _;
 use cortex_m_rt::{exception, ExceptionFrame};
 use embedded_alloc::TlsfHeap;
@@ -24,7 +26,86 @@ use alloc::format;
 use hydra_vpcd::Marks;
 
 #[global_allocator]
-static HEAP: TlsfHeap = TlsfHeap::empty();
+static HEAP: PeakHeap = PeakHeap {
+    tlsf: TlsfHeap::empty(),
+    used: AtomicUsize::new(0),
+    peak: AtomicUsize::new(0),
+};
+
+/// The TLSF heap, keeping the bytes allocated and the most allocated at
+/// once since the last APDU window began: the board reports them to the
+/// host after each window (on the semihosting console, outside the window),
+/// since the counting plugin cannot read the guest's memory.
+struct PeakHeap {
+    tlsf: TlsfHeap,
+    used: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl PeakHeap {
+    fn grew(&self, by: usize) {
+        let now = self.used.load(Relaxed) + by;
+        self.used.store(now, Relaxed);
+        if now > self.peak.load(Relaxed) {
+            self.peak.store(now, Relaxed);
+        }
+    }
+
+    fn shrank(&self, by: usize) {
+        self.used
+            .store(self.used.load(Relaxed).saturating_sub(by), Relaxed);
+    }
+}
+
+// SAFETY: every call goes to the TLSF heap with the caller's arguments
+// unchanged; the byte counts beside it are bookkeeping only (one core, and
+// allocation never happens in an interrupt handler).
+unsafe impl GlobalAlloc for PeakHeap {
+    // Not inlined: one copy of the bookkeeping, as the heap had one entry.
+    #[inline(never)]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract for `alloc`, passed on.
+        let p = unsafe { self.tlsf.alloc(layout) };
+        if !p.is_null() {
+            self.grew(layout.size());
+        }
+        p
+    }
+
+    #[inline(never)]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract for `dealloc`, passed on.
+        unsafe { self.tlsf.dealloc(ptr, layout) };
+        self.shrank(layout.size());
+    }
+
+    #[inline(never)]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: the caller's contract for `realloc`, passed on.
+        let p = unsafe { self.tlsf.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            self.shrank(layout.size());
+            self.grew(new_size);
+        }
+        p
+    }
+}
+
+/// Starts a window's peak at what is allocated now, and remembers that.
+fn start_heap_window(at_start: &mut usize) {
+    let used = HEAP.used.load(Relaxed);
+    HEAP.peak.store(used, Relaxed);
+    *at_start = used;
+}
+
+/// Tells the host the heap in use when the window began and its peak in it.
+fn report_heap_window(at_start: usize) {
+    let peak = HEAP.peak.load(Relaxed);
+    let _ = writeln!(
+        semihosting::Console::stderr(),
+        "hydra heap peak {peak} from {at_start}"
+    );
+}
 
 fn init_heap() {
     // In .uninit: not zeroed at boot (the allocator does not need it).
@@ -32,7 +113,7 @@ fn init_heap() {
     static mut HEAP_MEM: [MaybeUninit<u8>; HEAP_SIZE] = [MaybeUninit::uninit(); HEAP_SIZE];
     // SAFETY: called once, from `run`, before the first allocation; HEAP_MEM
     // is used by nothing else.
-    unsafe { HEAP.init(&raw mut HEAP_MEM as usize, HEAP_SIZE) }
+    unsafe { HEAP.tlsf.init(&raw mut HEAP_MEM as usize, HEAP_SIZE) }
 }
 
 // The markers for the instruction counter (`hydra-qemu-icount`), which
@@ -143,10 +224,16 @@ pub(crate) fn nvm_write_mark() {
     unsafe { hydra_nvm_write() }
 }
 
-struct BoardMarks;
+/// The APDU window's markers; around each window, the heap's figures are
+/// taken and reported (before the response goes out, so the host has them
+/// once it has the response).
+struct BoardMarks {
+    heap_at_start: usize,
+}
 
 impl Marks for BoardMarks {
     fn begin(&mut self) {
+        start_heap_window(&mut self.heap_at_start);
         // SAFETY: the marker only executes `nop; bx lr`: it reads and
         // writes no memory and follows the C calling convention.
         unsafe { hydra_icount_begin() }
@@ -154,6 +241,7 @@ impl Marks for BoardMarks {
     fn end(&mut self) {
         // SAFETY: as for `hydra_icount_begin`.
         unsafe { hydra_icount_end() }
+        report_heap_window(self.heap_at_start);
     }
 }
 
@@ -233,13 +321,14 @@ fn package_image() -> Option<&'static [u8]> {
 
 fn serve<C: Card<Error = Infallible>>(card: &mut C, uart: &mut uart::Uart0) -> ! {
     let mut response = Vec::new();
+    let mut marks = BoardMarks { heap_at_start: 0 };
     loop {
         // Neither the UART nor the board's cards fail.
         let _ = hydra_vpcd::serve_one_with(
             uart,
             hydra_vpcd::Framing::Long,
             card,
-            &mut BoardMarks,
+            &mut marks,
             &mut response,
         );
     }
