@@ -1,6 +1,6 @@
 //! Instructions the conformance applets do not produce (jsr/ret, swap_x,
-//! dup_x forms, sinc_w, nop) and edge cases of the arithmetic, run on
-//! hand-assembled methods.
+//! dup_x forms, sinc_w, nop), edge cases of the arithmetic, and calls
+//! between verified and unverified packages, run on hand-assembled methods.
 
 use std::rc::Rc;
 
@@ -23,41 +23,8 @@ fn run(code: &[u8], nargs: u8, locals: u8, args: &[i16]) -> Result<Ret, Exc> {
 
 fn run_in(code: &[u8], nargs: u8, locals: u8, args: &[i16], verified: bool) -> Result<Ret, Exc> {
     let mut card = Card::boot(RamNvm::new(256 * 1024), Config::default()).unwrap();
-    let pkg = card.packages.len() as u16;
-    card.packages.push(Package {
-        aid: vec![0xF0, 1, 2, 3, 4],
-        major: 1,
-        minor: 0,
-        name: "test".into(),
-        code: Rc::from(code.to_vec()),
-        cp: Rc::from(Vec::new()),
-        handlers: Vec::new(),
-        static_base: 0,
-        export_classes: Vec::new(),
-        export_methods: Vec::new(),
-        export_fields: Vec::new(),
-        applets: Vec::new(),
-        class_offsets: Vec::new(),
-        image: (0, 0, 0),
-        imports: Vec::new(),
-        deleted: false,
-        static_len: 0,
-        static_refs: 0,
-        class_base: 0,
-        verified,
-    });
-    let m = card.methods.len() as u16;
-    card.methods.push(Method {
-        kind: MethodKind::Bytecode,
-        pkg,
-        code: 0,
-        code_end: code.len() as u32,
-        nargs,
-        max_locals: locals,
-        max_stack: 16,
-        handlers: (0, 0),
-    });
-    card.ctx = Package::context(pkg);
+    let m = add_method(&mut card, code, nargs, locals, verified);
+    card.ctx = Package::context(card.packages.len() as u16 - 1);
     card.invoke(m, args)
 }
 
@@ -207,5 +174,99 @@ fn bad_code_faults_instead_of_panicking() {
         &[0x40, 0x33, SRETURN],
     ] {
         assert!(run(code, 0, 0, &[]).is_err(), "{code:02X?}");
+    }
+}
+
+/// Links a package of one static method (`nargs` argument words,
+/// `locals` more locals) onto `card`, verified or not; its method id.
+fn add_method(card: &mut Card<RamNvm>, code: &[u8], nargs: u8, locals: u8, verified: bool) -> u16 {
+    let pkg = card.packages.len() as u16;
+    card.packages.push(Package {
+        aid: vec![0xF0, 1, 2, 3, pkg as u8],
+        major: 1,
+        minor: 0,
+        name: format!("test{pkg}"),
+        code: Rc::from(code.to_vec()),
+        cp: Rc::from(Vec::new()),
+        handlers: Vec::new(),
+        static_base: 0,
+        export_classes: Vec::new(),
+        export_methods: Vec::new(),
+        export_fields: Vec::new(),
+        applets: Vec::new(),
+        class_offsets: Vec::new(),
+        image: (0, 0, 0),
+        imports: Vec::new(),
+        deleted: false,
+        static_len: 0,
+        static_refs: 0,
+        class_base: 0,
+        verified,
+    });
+    let m = card.methods.len() as u16;
+    card.methods.push(Method {
+        kind: MethodKind::Bytecode,
+        pkg,
+        code: 0,
+        code_end: code.len() as u32,
+        nargs,
+        max_locals: locals,
+        max_stack: 16,
+        handlers: (0, 0),
+    });
+    m
+}
+
+/// Calls and returns between a verified and an unverified package switch
+/// between the interpreter's two loops, every way round, with the same
+/// results (and the same uncaught exception).
+#[test]
+fn calls_cross_between_the_trusting_and_the_checking_loop() {
+    for caller_verified in [false, true] {
+        for callee_verified in [false, true] {
+            let mut card = Card::boot(RamNvm::new(256 * 1024), Config::default()).unwrap();
+            // b(x, y) = x - y;  c(x, y) = x / y
+            let b = add_method(
+                &mut card,
+                &[0x1C, 0x1D, 0x43, SRETURN],
+                2,
+                0,
+                callee_verified,
+            );
+            let c = add_method(
+                &mut card,
+                &[0x1C, 0x1D, 0x47, SRETURN],
+                2,
+                0,
+                callee_verified,
+            );
+            // a(x, y) = b(x, y) + 1, via invokestatic by method id (0xD0).
+            let [bh, bl] = b.to_be_bytes();
+            let a = add_method(
+                &mut card,
+                &[0x1C, 0x1D, 0xD0, bh, bl, 0x04, 0x41, SRETURN],
+                2,
+                0,
+                caller_verified,
+            );
+            let [ch, cl] = c.to_be_bytes();
+            let d = add_method(
+                &mut card,
+                &[0x1C, 0x1D, 0xD0, ch, cl, 0x04, 0x41, SRETURN],
+                2,
+                0,
+                caller_verified,
+            );
+            card.ctx = Package::context(card.packages.len() as u16 - 1);
+            let which = format!("caller verified {caller_verified}, callee {callee_verified}");
+            assert_eq!(card.invoke(a, &[10, 3]).unwrap().short(), 8, "{which}");
+            assert_eq!(card.invoke(d, &[12, 4]).unwrap().short(), 4, "{which}");
+            assert!(
+                matches!(card.invoke(d, &[1, 0]), Err(Exc::Throw(_))),
+                "{which}"
+            );
+            // The card runs on after the exception.
+            assert_eq!(card.invoke(a, &[0, 1]).unwrap().short(), 0, "{which}");
+        }
     }
 }
