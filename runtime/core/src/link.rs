@@ -223,22 +223,8 @@ impl<N: Nvm> Card<N> {
                 major: ver.0,
                 minor: ver.1,
                 name: name.to_string(),
-                code: Rc::from(Vec::new()),
-                cp: Rc::from(Vec::new()),
-                handlers: Vec::new(),
-                static_base: 0,
-                export_classes: Vec::new(),
-                export_methods: Vec::new(),
-                export_fields: Vec::new(),
-                applets: Vec::new(),
-                class_offsets: Vec::new(),
-                image: (0, 0, 0),
-                imports: Vec::new(),
                 deleted: false,
-                static_len: 0,
-                static_refs: 0,
-                class_base: 0,
-                verified: false,
+                ..Package::vacant()
             });
         }
         for ac in CLASSES {

@@ -184,24 +184,11 @@ fn add_method(card: &mut Card<RamNvm>, code: &[u8], nargs: u8, locals: u8, verif
     card.packages.push(Package {
         aid: vec![0xF0, 1, 2, 3, pkg as u8],
         major: 1,
-        minor: 0,
         name: format!("test{pkg}"),
         code: Rc::from(code.to_vec()),
-        cp: Rc::from(Vec::new()),
-        handlers: Vec::new(),
-        static_base: 0,
-        export_classes: Vec::new(),
-        export_methods: Vec::new(),
-        export_fields: Vec::new(),
-        applets: Vec::new(),
-        class_offsets: Vec::new(),
-        image: (0, 0, 0),
-        imports: Vec::new(),
         deleted: false,
-        static_len: 0,
-        static_refs: 0,
-        class_base: 0,
         verified,
+        ..Package::vacant()
     });
     let m = card.methods.len() as u16;
     card.methods.push(Method {
