@@ -324,6 +324,29 @@ pub fn log_old<N: Nvm>(s: &mut Store<N>, at: u32, len: u32) -> Result<()> {
     Ok(())
 }
 
+/// [`log_old`] of a field, a static or an array element whose current
+/// content the caller has read (`old`, `L` of 1, 2 or 4 bytes at `at`).
+pub fn log_old_small<N: Nvm, const L: usize>(
+    s: &mut Store<N>,
+    at: u32,
+    old: [u8; L],
+) -> Result<()> {
+    let size = rec_size(L as u32);
+    if L + SMALL_RECORD_SLACK > SMALL_RECORD {
+        return log_old(s, at, L as u32);
+    }
+    if s.log.used + size + 1 > s.log.start + s.log.size {
+        return Err(Fault::LogFull);
+    }
+    let mut small = [0u8; SMALL_RECORD];
+    let rec = small_record(at, old, s.log.epoch, &mut small);
+    let pos = s.log.used;
+    s.nvm.write(pos, rec)?;
+    s.log.used = pos + size;
+    s.log.logged += L as u32;
+    Ok(())
+}
+
 /// One multi-byte persistent update that survives power loss whole or not
 /// at all, in two NVM writes (one for a single byte):
 /// 1. its redo record, marked with the next epoch, in the log's first slot
@@ -353,6 +376,29 @@ pub fn atomic_write<N: Nvm>(s: &mut Store<N>, at: u32, bytes: &[u8]) -> Result<(
     let rec = record(at, bytes, epoch, &mut small, &mut large);
     s.nvm.redo_update(slot, rec, at, bytes)
 }
+
+/// [`atomic_write`] of a field, a static or an array element (`L` is 2 or
+/// 4; one byte needs no record): the record built with constant offsets.
+pub fn atomic_write_small<N: Nvm, const L: usize>(
+    s: &mut Store<N>,
+    at: u32,
+    bytes: [u8; L],
+) -> Result<()> {
+    let slot = s.log.start + LOG_HEADER;
+    if L + SMALL_RECORD_SLACK > SMALL_RECORD || !fits_one_record(s, L) {
+        return atomic_write(s, at, &bytes);
+    }
+    if (at as usize).saturating_add(L) > s.nvm.bytes().len() {
+        return Err(Fault::NvmRange { at, len: L as u32 });
+    }
+    let epoch = next_epoch(s)?;
+    let mut small = [0u8; SMALL_RECORD];
+    let rec = small_record(at, bytes, epoch, &mut small);
+    s.nvm.redo_update(slot, rec, at, &bytes)
+}
+
+/// The record bytes around the data: header, CRC and terminator.
+const SMALL_RECORD_SLACK: usize = (REC_HEADER + REC_CRC) as usize + 1;
 
 /// Whether `len` bytes fit one redo record, so that [`atomic_write`] can
 /// make them one atomic update.
@@ -517,13 +563,21 @@ mod tests {
         // record of.
         for n in [4usize, 64, 200] {
             assert!(fits_one_record(&store(), n), "{n} bytes");
-            cut_at_every_write(n);
+            cut_at_every_write(n, false);
         }
+        // The constant-length path of fields and array elements.
+        cut_at_every_write(2, true);
+        cut_at_every_write(4, true);
         let s = store();
         assert!(!fits_one_record(&s, s.log.size as usize));
     }
 
-    fn cut_at_every_write(n: usize) {
+    fn cut_at_every_write(n: usize, small: bool) {
+        let update = |s: &mut Store<RamNvm>, at: u32, new: &[u8]| match *new {
+            [a, b] if small => atomic_write_small(s, at, [a, b]),
+            [a, b, c, d] if small => atomic_write_small(s, at, [a, b, c, d]),
+            _ => atomic_write(s, at, new),
+        };
         let at = store().layout.heap_start;
         let old: Vec<u8> = (0..n).map(|i| i as u8).collect();
         let new: Vec<u8> = (0..n).map(|i| !(i as u8)).collect();
@@ -536,7 +590,7 @@ mod tests {
             atomic_write(&mut s, at + n as u32 + 8, &[5, 5]).unwrap();
             let n0 = s.nvm.writes;
             s.nvm.fail_at = Some(n0 + cut);
-            let r = atomic_write(&mut s, at, &new);
+            let r = update(&mut s, at, &new);
             let done = s.nvm.writes - n0;
             s.nvm.fail_at = None;
             if r.is_ok() {

@@ -189,14 +189,13 @@ pub fn putstatic<N: Nvm>(card: &mut Card<N>, addr: u32, k: i32, v: i32) -> Resul
 /// The persistent-store barrier: `bytes` big-endian bytes of `v` at NVM
 /// `addr`, through the undo log inside a transaction, atomically outside.
 pub fn store_nvm<N: Nvm>(card: &mut Card<N>, addr: u32, bytes: i32, v: i32) -> Result<(), Exc> {
-    let b = v.to_be_bytes();
-    let s = match bytes {
-        1 => &b[3..],
-        2 => &b[2..],
-        4 => &b[..],
+    let [b0, b1, b2, b3] = v.to_be_bytes();
+    match bytes {
+        1 => card.store.write_nvm_small(addr, [b3], true)?,
+        2 => card.store.write_nvm_small(addr, [b2, b3], true)?,
+        4 => card.store.write_nvm_small(addr, [b0, b1, b2, b3], true)?,
         _ => return Err(malformed()),
-    };
-    card.store.write_nvm(addr, s, true)?;
+    }
     Ok(())
 }
 
