@@ -1,15 +1,18 @@
 //! The hottest API methods compiled inline: `Util.getShort`, `setShort`,
-//! `makeShort`, `APDU.getBuffer`, `Applet.selectingApplet` and
-//! `JCSystem.getTransactionDepth`. Each has a fast path for the common
-//! case (a valid, accessible array and an offset in bounds; a non-null
-//! receiver) and falls back to the generic `invoke` for everything else,
-//! which performs the whole call and throws what the interpreter throws;
-//! so an intrinsic never changes an answer, only what it costs.
+//! `makeShort`, `APDU.getBuffer`, `Applet.selectingApplet`,
+//! `JCSystem.getTransactionDepth`, `beginTransaction` and
+//! `commitTransaction`. Each has a fast path for the common case (a valid,
+//! accessible array and an offset in bounds; a non-null receiver) and falls
+//! back to the generic `invoke` for everything else, which performs the
+//! whole call and throws what the interpreter throws; so an intrinsic never
+//! changes an answer, only what it costs. The two transaction methods call
+//! the runtime's `transaction` entry point, the API's own body, without
+//! the generic call's resolution.
 
 use cranelift_codegen::ir::condcodes::IntCC;
 use cranelift_codegen::ir::types::{I16, I32};
 use cranelift_codegen::ir::{InstBuilder, Value};
-use hydra_abi::{kind, obj};
+use hydra_abi::{kind, obj, Entry};
 use hydra_runtime::api_tables::FRAMEWORK_AID;
 use hydra_verify::{Elem, JType, Resolved, Universe};
 
@@ -30,6 +33,10 @@ pub(crate) enum Intrinsic {
     SelectingApplet,
     /// `JCSystem.getTransactionDepth()`.
     TransactionDepth,
+    /// `JCSystem.beginTransaction()`.
+    BeginTransaction,
+    /// `JCSystem.commitTransaction()`.
+    CommitTransaction,
 }
 
 impl Intrinsic {
@@ -47,7 +54,7 @@ impl Intrinsic {
         if class.package == 0 || u.packages.get(usize::from(class.package))?.aid != FRAMEWORK_AID {
             return None;
         }
-        use JType::{Array, Boolean, Byte, Short};
+        use JType::{Array, Boolean, Byte, Short, Void};
         let bytes = Array(Elem::Byte);
         let which = match (class.name.as_str(), m.name.as_str()) {
             ("javacard/framework/Util", "makeShort") => Intrinsic::MakeShort,
@@ -56,6 +63,8 @@ impl Intrinsic {
             ("javacard/framework/APDU", "getBuffer") => Intrinsic::GetBuffer,
             ("javacard/framework/Applet", "selectingApplet") => Intrinsic::SelectingApplet,
             ("javacard/framework/JCSystem", "getTransactionDepth") => Intrinsic::TransactionDepth,
+            ("javacard/framework/JCSystem", "beginTransaction") => Intrinsic::BeginTransaction,
+            ("javacard/framework/JCSystem", "commitTransaction") => Intrinsic::CommitTransaction,
             _ => return None,
         };
         let (params, ret): (&[JType], JType) = match which {
@@ -65,6 +74,7 @@ impl Intrinsic {
             Intrinsic::GetBuffer => (&[], bytes),
             Intrinsic::SelectingApplet => (&[], Boolean),
             Intrinsic::TransactionDepth => (&[], Byte),
+            Intrinsic::BeginTransaction | Intrinsic::CommitTransaction => (&[], Void),
         };
         let is_static = !matches!(which, Intrinsic::GetBuffer | Intrinsic::SelectingApplet);
         let sig_ok = m.sig.params.as_slice() == params && m.sig.ret == ret;
@@ -85,6 +95,13 @@ impl Lowerer<'_, '_> {
         if matches!(which, Intrinsic::MakeShort | Intrinsic::TransactionDepth) {
             // Cannot fail: no generic path.
             return self.pure_intrinsic(which, words);
+        }
+        if matches!(
+            which,
+            Intrinsic::BeginTransaction | Intrinsic::CommitTransaction
+        ) {
+            // No generic path either: the entry point is the whole call.
+            return self.transaction(which);
         }
         let generic = self.b.create_block();
         self.b.set_cold_block(generic);
@@ -114,6 +131,7 @@ impl Lowerer<'_, '_> {
                 self.vm_fixed(I32, self.lay.selecting())
             }
             Intrinsic::MakeShort | Intrinsic::TransactionDepth => self.pure_intrinsic(which, words),
+            Intrinsic::BeginTransaction | Intrinsic::CommitTransaction => self.transaction(which),
         };
         self.b.ins().jump(join, &[fast.into()]);
         self.enter(generic);
@@ -125,6 +143,16 @@ impl Lowerer<'_, '_> {
         self.b.ins().jump(join, &[slow.into()]);
         self.enter(join);
         result
+    }
+
+    /// `beginTransaction` or `commitTransaction` through the runtime's
+    /// `transaction` entry point: the API's own body, so it throws what the
+    /// generic call would throw; it runs no code and moves no memory.
+    fn transaction(&mut self, which: Intrinsic) -> Value {
+        let op = i64::from(which == Intrinsic::CommitTransaction);
+        let op = self.b.ins().iconst(I32, op);
+        self.call_rt_checked(Entry::Transaction, &[op]);
+        self.b.ins().iconst(I32, 0)
     }
 
     /// `makeShort` and `getTransactionDepth`, which cannot fail.
@@ -244,6 +272,15 @@ mod tests {
             );
         }
         let (taken, _) = calls("txn");
-        assert!(taken.contains("javacard/framework/JCSystem.getTransactionDepth"));
+        for n in [
+            "getTransactionDepth",
+            "beginTransaction",
+            "commitTransaction",
+        ] {
+            assert!(
+                taken.contains(&format!("javacard/framework/JCSystem.{n}")),
+                "{taken:?}"
+            );
+        }
     }
 }

@@ -12,7 +12,7 @@ extern crate alloc;
 /// Version of this ABI, which a native package names and an engine
 /// checks: it changes with any number below (context layout, entry
 /// points, link table words, object header).
-pub const ABI_VERSION: u16 = 1;
+pub const ABI_VERSION: u16 = 2;
 
 /// Signature of every compiled method:
 /// `fn(vm: *mut Vm, pkg: *const u32, args: *const i16) -> i32`.
@@ -252,6 +252,10 @@ pub enum Entry {
     /// `(vm, pkg, cp) -> ref`: takes the pending exception if it is an
     /// instance of class `cp` (0: any); 0 when it is not.
     Catch,
+    /// `(vm, op)`: `JCSystem.beginTransaction()` (op 0) or
+    /// `commitTransaction()` (op 1), TransactionException as the API
+    /// throws it.
+    Transaction,
 }
 
 impl Entry {
@@ -265,8 +269,9 @@ impl Entry {
     /// header), and set `pending`: the field, array, static and store
     /// operations; `throw_vm`, `throw` and `type_check`, which read the
     /// class tables and hand out a JCRE exception instance made when the card starts
-    /// (`Card::jcre_exception`); and `catch`, which only reads the pending
-    /// exception's class and clears `pending`. A handler reached through
+    /// (`Card::jcre_exception`); `catch`, which only reads the pending
+    /// exception's class and clears `pending`; and `transaction`, which
+    /// writes the log's header and state, never a header of an object. A handler reached through
     /// `catch` runs in the context that threw. `runtime/docs/native-abi.md`
     /// ("the header cache is current") states the rule for engines.
     pub const fn may_move_memory(self) -> bool {
@@ -274,7 +279,7 @@ impl Entry {
     }
 }
 
-pub const ENTRY_COUNT: usize = 14;
+pub const ENTRY_COUNT: usize = 15;
 
 impl Entry {
     pub const ALL: [Entry; ENTRY_COUNT] = [
@@ -292,13 +297,14 @@ impl Entry {
         Entry::NewArray,
         Entry::TypeCheck,
         Entry::Catch,
+        Entry::Transaction,
     ];
 
     /// Parameters after the VM context, and the result.
     pub fn signature(self) -> (&'static [Ty], Option<Ty>) {
         use Ty::*;
         match self {
-            Entry::ThrowVm | Entry::Throw => (&[I32], None),
+            Entry::ThrowVm | Entry::Throw | Entry::Transaction => (&[I32], None),
             Entry::GetField | Entry::ArrayLoad => (&[I32, I32, I32], Some(I32)),
             Entry::PutField | Entry::ArrayStore => (&[I32, I32, I32, I32], None),
             Entry::ArrayLength => (&[I32], Some(I32)),
@@ -327,6 +333,7 @@ impl Entry {
             Entry::NewArray => "new_array",
             Entry::TypeCheck => "type_check",
             Entry::Catch => "catch",
+            Entry::Transaction => "transaction",
         }
     }
 }

@@ -280,6 +280,16 @@ unsafe extern "C" fn e_store_nvm<N: Nvm>(vm: *mut Vm, addr: i32, n: i32, v: i32)
     // SAFETY: called by compiled code with its context.
     unsafe { with_unmoved::<N>(vm, |c| ops::store_nvm(c, addr as u32, n, v)) }
 }
+unsafe extern "C" fn e_transaction<N: Nvm>(vm: *mut Vm, op: i32) {
+    // SAFETY: called by compiled code with its context (as in `with`).
+    let vm = unsafe { &mut *vm };
+    // SAFETY: as in `with`.
+    let card = unsafe { &mut *vm.card.cast::<Card<N>>() };
+    let r = ops::transaction(card, op);
+    // Moves nothing; only the depth `getTransactionDepth` reads changes.
+    vm.txn_depth = u32::from(card.store.log.in_txn());
+    vm.note(r)
+}
 unsafe extern "C" fn e_invoke<N: Nvm>(
     vm: *mut Vm,
     pkg: *const u32,
@@ -400,6 +410,7 @@ fn entry_table<N: Nvm>() -> [usize; ENTRY_COUNT] {
         e_new_array::<N> as *const () as usize,
         e_type_check::<N> as *const () as usize,
         e_catch::<N> as *const () as usize,
+        e_transaction::<N> as *const () as usize,
     ];
     debug_assert_eq!(Entry::ALL.len(), t.len());
     t

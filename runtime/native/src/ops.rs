@@ -199,6 +199,16 @@ pub fn store_nvm<N: Nvm>(card: &mut Card<N>, addr: u32, bytes: i32, v: i32) -> R
     Ok(())
 }
 
+/// `JCSystem.beginTransaction()` (`op` 0) or `commitTransaction()` (1),
+/// called inline by compiled code.
+pub fn transaction<N: Nvm>(card: &mut Card<N>, op: i32) -> Result<(), Exc> {
+    match op {
+        0 => card.begin_transaction(),
+        1 => card.commit_transaction(),
+        _ => Err(malformed()),
+    }
+}
+
 fn ret_value(r: Ret) -> i32 {
     match r.words {
         0 => 0,

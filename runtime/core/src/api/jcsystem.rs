@@ -4,26 +4,34 @@
 use super::*;
 
 impl<N: Nvm> Card<N> {
+    /// `JCSystem.beginTransaction()`; also compiled code's `transaction`
+    /// entry point.
+    pub fn begin_transaction(&mut self) -> Result<(), Exc> {
+        if self.store.log.in_txn() {
+            return Err(self.cre(tok::TRANSACTION_EXCEPTION, reason::TXN_IN_PROGRESS));
+        }
+        crate::txn::begin(&mut self.store)?;
+        Ok(())
+    }
+
+    /// `JCSystem.commitTransaction()`; also compiled code's `transaction`
+    /// entry point.
+    pub fn commit_transaction(&mut self) -> Result<(), Exc> {
+        if !self.store.log.in_txn() {
+            return Err(self.cre(tok::TRANSACTION_EXCEPTION, reason::TXN_NOT_IN_PROGRESS));
+        }
+        crate::txn::commit(&mut self.store)?;
+        Ok(())
+    }
+
     #[inline(always)]
     pub(super) fn native_jcsystem(&mut self, n: Native, base: usize) -> Result<usize, Exc> {
         use Native::*;
         let a = |i: usize| self.stack.get(base + i).copied().unwrap_or(0);
         let (a0, a1, a2) = (a(0), a(1), a(2));
         match n {
-            BeginTransaction => {
-                if self.store.log.in_txn() {
-                    return Err(self.cre(tok::TRANSACTION_EXCEPTION, reason::TXN_IN_PROGRESS));
-                }
-                crate::txn::begin(&mut self.store)?;
-                Ok(0)
-            }
-            CommitTransaction => {
-                if !self.store.log.in_txn() {
-                    return Err(self.cre(tok::TRANSACTION_EXCEPTION, reason::TXN_NOT_IN_PROGRESS));
-                }
-                crate::txn::commit(&mut self.store)?;
-                Ok(0)
-            }
+            BeginTransaction => self.begin_transaction().map(|()| 0),
+            CommitTransaction => self.commit_transaction().map(|()| 0),
             AbortTransaction => {
                 if !self.store.log.in_txn() {
                     return Err(self.cre(tok::TRANSACTION_EXCEPTION, reason::TXN_NOT_IN_PROGRESS));
