@@ -159,7 +159,12 @@ def tampered(good, key, other, runs_code):
     # A card without a native engine runs any target's package as its
     # bytecode: there these load (9000), and are deleted again.
     other_target = 0x6A80 if runs_code else 0x9000
-    for what, at, value in [("the target thumbv8m.main", 5, b"\x03"), ("runtime ABI version 2", 6, b"\x02\x00")]:
+    # A runtime ABI one past the card's (the package's own, bytes 6-7 LE).
+    abi = int.from_bytes(block[6:8], "little") + 1
+    for what, at, value in [
+        ("the target thumbv8m.main", 5, b"\x03"),
+        (f"runtime ABI version {abi}", 6, abi.to_bytes(2, "little")),
+    ]:
         b = bytearray(block)
         b[at:at + len(value)] = value
         b = redigest(b)
