@@ -274,6 +274,8 @@ fn small_record<const N: usize>(
 ) -> &[u8] {
     const H: usize = REC_HEADER as usize;
     const C: usize = REC_CRC as usize;
+    // Header, data, CRC and terminator fit the buffer: checked when built.
+    const { assert!(H + N + C < SMALL_RECORD) };
     rec[0] = marker;
     rec[1..5].copy_from_slice(&at.to_be_bytes());
     rec[5..H].copy_from_slice(&(N as u16).to_be_bytes());
@@ -304,10 +306,7 @@ fn valid_record(b: &[u8], p: u32, end: u32, epoch: u8) -> Option<(u32, u32, u32,
 /// Appends an undo record with the current content of `len` bytes at
 /// `at`: one write, which validates it.
 pub fn log_old<N: Nvm>(s: &mut Store<N>, at: u32, len: u32) -> Result<()> {
-    let size = rec_size(len);
-    if s.log.used + size + 1 > s.log.start + s.log.size {
-        return Err(Fault::LogFull);
-    }
+    log_has_room(s, len)?;
     // Fields, statics and array elements are a few bytes: their record is
     // built on the stack (no allocation per logged update).
     let (mut small, mut large) = ([0u8; SMALL_RECORD], Vec::new());
@@ -317,11 +316,7 @@ pub fn log_old<N: Nvm>(s: &mut Store<N>, at: u32, len: u32) -> Result<()> {
         .get(at as usize..(at + len) as usize)
         .ok_or(Fault::NvmRange { at, len })?;
     let rec = record(at, old, s.log.epoch, &mut small, &mut large);
-    let pos = s.log.used;
-    s.nvm.write(pos, rec)?;
-    s.log.used = pos + size;
-    s.log.logged += len;
-    Ok(())
+    append_undo(s, rec, len)
 }
 
 /// [`log_old`] of a field, a static or an array element whose current
@@ -331,19 +326,28 @@ pub fn log_old_small<N: Nvm, const L: usize>(
     at: u32,
     old: [u8; L],
 ) -> Result<()> {
-    let size = rec_size(L as u32);
-    if L + SMALL_RECORD_SLACK > SMALL_RECORD {
-        return log_old(s, at, L as u32);
-    }
-    if s.log.used + size + 1 > s.log.start + s.log.size {
-        return Err(Fault::LogFull);
-    }
+    log_has_room(s, L as u32)?;
     let mut small = [0u8; SMALL_RECORD];
     let rec = small_record(at, old, s.log.epoch, &mut small);
+    append_undo(s, rec, L as u32)
+}
+
+/// Whether the open log has room for an undo record of `len` bytes and
+/// its terminator.
+fn log_has_room<N: Nvm>(s: &Store<N>, len: u32) -> Result<()> {
+    if s.log.used + rec_size(len) + 1 > s.log.start + s.log.size {
+        return Err(Fault::LogFull);
+    }
+    Ok(())
+}
+
+/// Appends undo record `rec` (of `len` old bytes, terminator included):
+/// one write, which validates it.
+fn append_undo<N: Nvm>(s: &mut Store<N>, rec: &[u8], len: u32) -> Result<()> {
     let pos = s.log.used;
     s.nvm.write(pos, rec)?;
-    s.log.used = pos + size;
-    s.log.logged += L as u32;
+    s.log.used = pos + rec_size(len);
+    s.log.logged += len;
     Ok(())
 }
 
@@ -357,16 +361,7 @@ pub fn log_old_small<N: Nvm, const L: usize>(
 /// boot applies the record (`recover`). The record stays valid afterwards,
 /// under [`Guarded`]'s watch.
 pub fn atomic_write<N: Nvm>(s: &mut Store<N>, at: u32, bytes: &[u8]) -> Result<()> {
-    let slot = s.log.start + LOG_HEADER;
-    if !fits_one_record(s, bytes.len()) {
-        return Err(Fault::LogFull);
-    }
-    if (at as usize).saturating_add(bytes.len()) > s.nvm.bytes().len() {
-        return Err(Fault::NvmRange {
-            at,
-            len: bytes.len() as u32,
-        });
-    }
+    let slot = redo_slot(s, at, bytes.len())?;
     if let [_] = bytes {
         // One byte is written whole or not at all (the `Nvm` contract).
         return s.nvm.write(at, bytes);
@@ -384,21 +379,27 @@ pub fn atomic_write_small<N: Nvm, const L: usize>(
     at: u32,
     bytes: [u8; L],
 ) -> Result<()> {
-    let slot = s.log.start + LOG_HEADER;
-    if L + SMALL_RECORD_SLACK > SMALL_RECORD || !fits_one_record(s, L) {
-        return atomic_write(s, at, &bytes);
-    }
-    if (at as usize).saturating_add(L) > s.nvm.bytes().len() {
-        return Err(Fault::NvmRange { at, len: L as u32 });
-    }
+    let slot = redo_slot(s, at, L)?;
     let epoch = next_epoch(s)?;
     let mut small = [0u8; SMALL_RECORD];
     let rec = small_record(at, bytes, epoch, &mut small);
     s.nvm.redo_update(slot, rec, at, &bytes)
 }
 
-/// The record bytes around the data: header, CRC and terminator.
-const SMALL_RECORD_SLACK: usize = (REC_HEADER + REC_CRC) as usize + 1;
+/// The log slot of the redo record of `len` bytes at `at`, once the record
+/// is known to fit and the bytes to lie in NVM.
+fn redo_slot<N: Nvm>(s: &Store<N>, at: u32, len: usize) -> Result<u32> {
+    if !fits_one_record(s, len) {
+        return Err(Fault::LogFull);
+    }
+    if (at as usize).saturating_add(len) > s.nvm.bytes().len() {
+        return Err(Fault::NvmRange {
+            at,
+            len: len as u32,
+        });
+    }
+    Ok(s.log.start + LOG_HEADER)
+}
 
 /// Whether `len` bytes fit one redo record, so that [`atomic_write`] can
 /// make them one atomic update.
